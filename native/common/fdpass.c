@@ -1,0 +1,121 @@
+#include "fdpass.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Room for EG_MAX_FDS plus as many again, so that a peer sending too many
+ * fds is seen (and its fds closed) rather than silently truncated. */
+#define CMSG_ROOM CMSG_SPACE(sizeof(int) * EG_MAX_FDS * 2)
+
+int eg_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
+{
+    if (nfds > EG_MAX_FDS || (len == 0 && nfds > 0))
+        return -EINVAL;
+
+    union { struct cmsghdr align; char bytes[CMSG_SPACE(sizeof(int) * EG_MAX_FDS)]; } control;
+    memset(&control, 0, sizeof(control));
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (nfds > 0) {
+        msg.msg_control = control.bytes;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+        memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * nfds);
+    }
+
+    ssize_t n;
+    do
+        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    /* The fds went with the first byte; the rest is plain data. */
+    return eg_write_all(sock, (const char *)buf + n, len - (size_t)n);
+}
+
+ssize_t eg_recv_fds(int sock, void *buf, size_t len, int *fds, size_t max_fds,
+                    size_t *nfds, size_t *excess)
+{
+    union { struct cmsghdr align; char bytes[CMSG_ROOM]; } control;
+    struct iovec iov = { .iov_base = buf, .iov_len = len };
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1,
+        .msg_control = control.bytes, .msg_controllen = sizeof(control.bytes),
+    };
+    *nfds = 0;
+    *excess = 0;
+
+    ssize_t n;
+    do
+        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+
+    int truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        const unsigned char *data = CMSG_DATA(c);
+        for (size_t i = 0; i < count; i++) {
+            int fd;
+            memcpy(&fd, data + i * sizeof(int), sizeof(int));
+            if (!truncated && *nfds < max_fds) {
+                fds[(*nfds)++] = fd;
+            } else {
+                close(fd);
+                (*excess)++;
+            }
+        }
+    }
+    if (truncated) {
+        /* Some fds never arrived: what did arrive is not the whole message. */
+        for (size_t i = 0; i < *nfds; i++)
+            close(fds[i]);
+        *excess += *nfds + 1;
+        *nfds = 0;
+    }
+    return n;
+}
+
+int eg_write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == ENOTSOCK)
+            n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int eg_read_all(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            return -ECONNRESET;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}

@@ -1,0 +1,30 @@
+// Where the build puts what execgate runs. One place, so that the CLI, the
+// tests and the benchmark agree. All paths are absolute.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package root: the directory holding package.json (from src/ or dist/). */
+export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const buildDir = process.env.EXECGATE_BUILD_DIR
+  ? resolve(process.env.EXECGATE_BUILD_DIR)
+  : join(packageRoot, 'build');
+
+/** cmake-js output: the addon and the wrapper. */
+export const nativeDir = process.env.EXECGATE_NATIVE_DIR
+  ? resolve(process.env.EXECGATE_NATIVE_DIR)
+  : join(buildDir, 'native');
+export const addonPath = join(nativeDir, 'execgate.node');
+export const wrapperPath = join(nativeDir, 'execgate-wrapper');
+
+/** scripts/build-bash.sh installs the patched shell here (and, for tests and
+ * the benchmark, an unpatched build of the same source beside it). */
+export const patchedBashPath = join(buildDir, 'bash', 'bin', 'bash');
+export const unpatchedBashPath = join(buildDir, 'bash-unpatched', 'bin', 'bash');
+
+export const protoPath = join(packageRoot, 'src', 'protocol', 'execgate.proto');
+
+export function missingArtifacts(): string[] {
+  return [addonPath, wrapperPath, patchedBashPath].filter((p) => !existsSync(p));
+}
