@@ -26,5 +26,8 @@ export const unpatchedBashPath = join(buildDir, 'bash-unpatched', 'bin', 'bash')
 export const protoPath = join(packageRoot, 'src', 'protocol', 'execgate.proto');
 
 export function missingArtifacts(): string[] {
-  return [addonPath, wrapperPath, patchedBashPath].filter((p) => !existsSync(p));
+  return [addonPath, wrapperPath, spawnHelperPath, patchedBashPath].filter((p) => !existsSync(p));
 }
+
+/** Host-side helper that execs an escalated command from exact bytes. */
+export const spawnHelperPath = join(nativeDir, 'execgate-spawn');

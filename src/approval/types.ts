@@ -1,0 +1,44 @@
+// What a human is asked, and what they can answer. Channels (tmux, web,
+// terminal) show a PendingRequest and return an Answer; the approval core
+// decides which answer counts.
+
+export interface PendingRequest {
+  id: string;
+  sessionId: string;
+  label: string;
+  /** Host program that would run (absolute, canonical). */
+  hostProgram: string;
+  /** argv for display: escaped, never raw bytes. */
+  argv: string[];
+  cwd: string;
+  hostCwd: string;
+  /** Variables that would cross from the sandbox, for display. */
+  env: Record<string, string>;
+  ruleId: string | null;
+  reason: string;
+  explicit: boolean;
+  /** Epoch ms at which the request times out, or null for never. */
+  deadline: number | null;
+}
+
+export type Scope = 'once' | 'session' | 'always';
+
+export type Answer =
+  | { approve: true; scope: Scope; by: string }
+  | { approve: false; reason?: string; by: string };
+
+export interface Approver {
+  /** Resolves with the answer; rejects never. `signal` aborts when the
+   * requester went away (the wrapper died, the session closed). */
+  ask(request: PendingRequest, signal: AbortSignal): Promise<Answer>;
+}
+
+/** Until a channel exists, nobody can say yes. */
+export const noChannel: Approver = {
+  ask: async () => ({ approve: false, reason: 'no approval channel', by: 'no-channel' }),
+};
+
+/** --dangerously-approve-all: every prompt is approved, and audited as such. */
+export const approveAll: Approver = {
+  ask: async () => ({ approve: true, scope: 'once', by: 'flag:dangerously-approve-all' }),
+};

@@ -1,0 +1,41 @@
+// The `execgate` command: dispatch and error reporting. Every failure is one
+// line on stderr and a documented exit status (README "Exit codes").
+import { PolicyError } from '../policy/load.js';
+import { UsageError } from './args.js';
+import { policyExplain } from './policy-explain.js';
+import { SetupError, shellCommand } from './shell.js';
+
+const USAGE = `usage:
+  execgate shell [--policy FILE] [--audit FILE] [--label NAME] [--dangerously-approve-all] [-c SCRIPT | FILE ARGS...]
+  execgate policy explain [--policy FILE] [--explicit] -- CMD [ARGS...]
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'shell':
+        return await shellCommand(rest);
+      case 'policy':
+        if (rest[0] === 'explain') return policyExplain(rest.slice(1), (l) => process.stdout.write(`${l}\n`));
+        throw new UsageError(`unknown policy command: ${rest[0] ?? '(none)'}`);
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(USAGE);
+        return 0;
+      default:
+        throw new UsageError(command ? `unknown command: ${command}` : 'no command given');
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`execgate: ${err.message}\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof PolicyError || err instanceof SetupError) {
+      process.stderr.write(`execgate: ${err.message}\n`);
+      return err instanceof PolicyError ? 3 : 4;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,104 @@
+// Decides a request against a policy. Pure apart from looking up rule
+// programs on the host (resolve.ts). Fast path: a request whose program name
+// no rule mentions is decided by the default without touching the disk.
+import { basename } from 'node:path';
+import { compileArgs, toLatin1 } from './glob.js';
+import { findOnPath, sameProgram } from './resolve.js';
+import { shellJoin } from './shell-quote.js';
+import { PRECEDENCE, type Evaluation, type Policy, type PolicyInput, type Rule } from './types.js';
+
+interface CompiledRule {
+  rule: Rule;
+  args: ((args: string[]) => boolean) | null;
+}
+
+const compiledRules = new WeakMap<Rule, CompiledRule>();
+const byNameIndex = new WeakMap<Policy, Map<string, CompiledRule[]>>();
+
+function compileRule(rule: Rule): CompiledRule {
+  let c = compiledRules.get(rule);
+  if (!c) {
+    c = { rule, args: rule.args ? compileArgs(rule.args) : null };
+    compiledRules.set(rule, c);
+  }
+  return c;
+}
+
+/** Rules indexed by the file name of their program (latin1). */
+function rulesByName(policy: Policy): Map<string, CompiledRule[]> {
+  let index = byNameIndex.get(policy);
+  if (!index) {
+    index = new Map();
+    for (const rule of policy.rules) {
+      const name = toLatin1(basename(rule.program));
+      index.set(name, [...(index.get(name) ?? []), compileRule(rule)]);
+    }
+    byNameIndex.set(policy, index);
+  }
+  return index;
+}
+
+/** Does the rule's argument part (args globs and regex) match? The program
+ * part is checked separately, because it needs the host's file system. */
+export function argsMatch(rule: Rule, programName: string, args: string[]): boolean {
+  return matchParts(compileRule(rule), programName, args);
+}
+
+function matchParts(c: CompiledRule, programName: string, args: string[]): boolean {
+  if (c.args && !c.args(args)) return false;
+  if (c.rule.regex) {
+    c.rule.regex.lastIndex = 0;
+    if (!c.rule.regex.test(shellJoin([programName, ...args]))) return false;
+  }
+  return true;
+}
+
+/** The host file a rule's program names, or null if it names none. */
+export function ruleTarget(rule: Rule): string | null {
+  return rule.program.startsWith('/') ? rule.program : findOnPath(rule.program);
+}
+
+export function evaluate(policy: Policy, input: PolicyInput): Evaluation {
+  const matched: Rule[] = [];
+  if (input.hostProgram !== null) {
+    const name = toLatin1(basename(input.hostProgram));
+    for (const c of rulesByName(policy).get(name) ?? []) {
+      if (!matchParts(c, name, input.args)) continue;
+      const target = ruleTarget(c.rule);
+      if (target !== null && sameProgram(input.hostProgram, target)) matched.push(c.rule);
+    }
+  }
+  let winner: Rule | null = null;
+  for (const rule of matched) {
+    if (!winner || PRECEDENCE[rule.decision] > PRECEDENCE[winner.decision]) winner = rule;
+  }
+  if (winner) {
+    // `execgate run` asks for the host: a rule saying "run in the sandbox"
+    // cannot answer that, so a human is asked instead.
+    const decision = input.explicit && winner.decision === 'run' ? 'prompt' : winner.decision;
+    return { decision, rule: winner, matched, reason: winner.reason ?? `rule ${winner.id}` };
+  }
+  const decision = input.explicit ? policy.explicitDefault : policy.default;
+  return { decision, rule: null, matched, reason: input.explicit ? 'explicit request (default)' : 'default' };
+}
+
+/** Runs every rule's inline examples; returns the failures. */
+export function checkExamples(policy: Policy): { line: number; message: string }[] {
+  const failures: { line: number; message: string }[] = [];
+  for (const rule of policy.rules) {
+    const name = toLatin1(basename(rule.program));
+    for (const ex of rule.match ?? []) {
+      if (!argsMatch(rule, name, ex.map(toLatin1))) failures.push({ line: rule.line, message: `rule "${rule.id}": example ${shellJoin([rule.program, ...ex])} should match but does not` });
+    }
+    for (const ex of rule.notMatch ?? []) {
+      if (argsMatch(rule, name, ex.map(toLatin1))) failures.push({ line: rule.line, message: `rule "${rule.id}": example ${shellJoin([rule.program, ...ex])} should not match but does` });
+    }
+  }
+  return failures;
+}
+
+/** Could any rule apply to a program of this file name (latin1)? When not,
+ * the decision is the default and nothing needs resolving on the host. */
+export function mentionsProgram(policy: Policy, name: string): boolean {
+  return rulesByName(policy).has(name);
+}

@@ -1,0 +1,53 @@
+export type Decision = 'run' | 'escalate' | 'prompt' | 'deny';
+export const DECISIONS: readonly Decision[] = ['run', 'escalate', 'prompt', 'deny'];
+
+/** Precedence among matching rules: the rule asking for the most attention
+ * wins (deny > prompt > escalate > run); among equals, the first in the file. */
+export const PRECEDENCE: Record<Decision, number> = { deny: 3, prompt: 2, escalate: 1, run: 0 };
+
+export interface Rule {
+  id: string;
+  /** As written: a bare name (resolved on the host PATH) or an absolute path. */
+  program: string;
+  /** Token globs for argv[1..]; undefined = any arguments. */
+  args?: string[];
+  regex?: RegExp;
+  decision: Decision;
+  reason?: string;
+  /** Examples checked at load: argument lists that must / must not match. */
+  match?: string[][];
+  notMatch?: string[][];
+  /** Line of the rule's [[rule]] header, for messages. */
+  line: number;
+}
+
+export interface Policy {
+  /** Where it was loaded from, or '(built-in)'. */
+  source: string;
+  default: Decision;
+  /** Default for `execgate run` requests no rule matches (never 'run'). */
+  explicitDefault: Decision;
+  rules: Rule[];
+  /** Extra environment names (or NAME* prefixes) allowed to cross to the host. */
+  envAllow: string[];
+  approvalTimeoutMs: number | null;
+  timeoutDecision: 'deny' | 'escalate';
+}
+
+/** What a request looks like to the policy: bytes from the sandbox, resolved. */
+export interface PolicyInput {
+  /** The host file the request resolves to (absolute), or null if none. */
+  hostProgram: string | null;
+  /** argv[1..] as latin1 strings: one char per byte, so matching is byte-exact. */
+  args: string[];
+  explicit: boolean;
+}
+
+export interface Evaluation {
+  decision: Decision;
+  /** The winning rule, or null when the default decided. */
+  rule: Rule | null;
+  /** Every rule that matched, in file order. */
+  matched: Rule[];
+  reason: string;
+}

@@ -1,0 +1,99 @@
+// Length-prefixed frames on a connection stream, with the fds that rode on
+// them. The kernel delivers SCM_RIGHTS with the bytes of the sendmsg that
+// carried them, and the wrapper sends a frame's fds with its first byte, so
+// fds received in a read belong to the frame in which that read began.
+
+export class FrameError extends Error {
+  override name = 'FrameError';
+}
+
+export function encodeFrame(payload: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(4 + payload.length);
+  frame.writeUInt32BE(payload.length, 0);
+  frame.set(payload, 4);
+  return frame;
+}
+
+export interface Frame {
+  payload: Buffer;
+  fds: number[];
+}
+
+interface PendingFds {
+  offset: number;
+  fds: number[];
+}
+
+export class FrameReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private consumed = 0; // stream offset of the first buffered byte
+  private pendingFds: PendingFds[] = [];
+
+  constructor(private readonly maxFrame: number) {}
+
+  /** How many bytes the current frame still needs (at least 1). */
+  wanted(): number {
+    if (this.buffered < 4) return 4 - this.buffered;
+    const length = this.peekLength();
+    return Math.max(1, 4 + length - this.buffered);
+  }
+
+  /** Adds one read's bytes and fds. Throws FrameError (the caller closes the
+   * connection and every fd still held, via closeFds) on an oversize frame. */
+  push(data: Buffer, fds: number[]): void {
+    if (fds.length > 0) this.pendingFds.push({ offset: this.consumed + this.buffered, fds });
+    if (data.length > 0) {
+      this.chunks.push(data);
+      this.buffered += data.length;
+    }
+    if (this.buffered >= 4) {
+      const length = this.peekLength();
+      if (length > this.maxFrame) {
+        throw new FrameError(`frame of ${length} bytes is over the ${this.maxFrame}-byte limit`);
+      }
+    }
+  }
+
+  /** The next complete frame, or null. */
+  next(): Frame | null {
+    if (this.buffered < 4) return null;
+    const length = this.peekLength();
+    if (this.buffered < 4 + length) return null;
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+    const start = this.consumed;
+    const end = start + 4 + length;
+    const payload = all.subarray(4, 4 + length);
+    const rest = all.subarray(4 + length);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.buffered = rest.length;
+    this.consumed = end;
+    const fds: number[] = [];
+    this.pendingFds = this.pendingFds.filter((p) => {
+      if (p.offset >= start && p.offset < end) {
+        fds.push(...p.fds);
+        return false;
+      }
+      return true;
+    });
+    return { payload, fds };
+  }
+
+  /** True when bytes of an unfinished frame are buffered (EOF now = truncation). */
+  hasPartial(): boolean {
+    return this.buffered > 0;
+  }
+
+  /** Fds received but not yet handed out with a frame: the caller closes them. */
+  takeFds(): number[] {
+    const fds = this.pendingFds.flatMap((p) => p.fds);
+    this.pendingFds = [];
+    return fds;
+  }
+
+  private peekLength(): number {
+    const head = this.chunks[0]!;
+    if (head.length >= 4) return head.readUInt32BE(0);
+    return Buffer.concat(this.chunks).readUInt32BE(0);
+  }
+}

@@ -1,0 +1,40 @@
+// Each session maps sandbox paths to host paths: a bind of host /a/b at
+// sandbox /work is { sandbox: '/work', host: '/a/b' }. Without a sandbox the
+// map is the identity. A path under no mapped root has no host meaning.
+import { posix } from 'node:path';
+
+export interface PathMapping {
+  sandbox: string;
+  host: string;
+}
+
+export class PathMap {
+  private readonly entries: PathMapping[];
+
+  constructor(entries: PathMapping[]) {
+    // Longest sandbox prefix first, so nested binds win over their parents.
+    this.entries = entries
+      .map((e) => ({ sandbox: posix.normalize(e.sandbox), host: posix.normalize(e.host) }))
+      .sort((a, b) => b.sandbox.length - a.sandbox.length);
+  }
+
+  static identity(): PathMap {
+    return new PathMap([{ sandbox: '/', host: '/' }]);
+  }
+
+  /** The host path for an absolute sandbox path, or null if unmapped. */
+  toHost(sandboxPath: string): string | null {
+    if (!sandboxPath.startsWith('/')) return null;
+    const p = posix.normalize(sandboxPath);
+    for (const { sandbox, host } of this.entries) {
+      if (p === sandbox) return host;
+      const prefix = sandbox.endsWith('/') ? sandbox : `${sandbox}/`;
+      if (p.startsWith(prefix)) return posix.join(host, p.slice(prefix.length));
+    }
+    return null;
+  }
+
+  roots(): PathMapping[] {
+    return [...this.entries];
+  }
+}

@@ -1,0 +1,212 @@
+// One exec: one connection from a wrapper. A small state machine:
+//   request -> (run | deny)                                  done
+//   request -> send-stdio -> stdio(+3 fds) -> [human] -> running -> exit
+// Anything out of order, malformed or oversize ends this connection (with an
+// audit line), never the session or the broker. Every fd received is owned
+// here until it is handed to the host process and closed.
+import { constants } from 'node:os';
+import type { Addon, Watcher } from '../native/addon.js';
+import { FrameError, FrameReader, encodeFrame } from '../protocol/frame.js';
+import { MAX_FRAME_TO_BROKER, READ_CHUNK, REQUEST_DEADLINE_MS, STDIO_FD_COUNT, MAX_FDS_PER_MESSAGE } from '../protocol/limits.js';
+import { Action, Kind, ProtocolError, decodeToBroker, encodeToWrapper, type Request, type Stdio, type ToWrapper } from '../protocol/messages.js';
+import { displayBytes } from '../protocol/bytes.js';
+import { crossingEnv, hostEnv, DEFAULT_ENV_ALLOW } from '../exec/host-env.js';
+import { HostProcess, type ExitStatus } from '../exec/host-process.js';
+import type { Plan } from './plan.js';
+import type { SessionContext } from './session-context.js';
+
+/** Signals a wrapper may forward to its host command. */
+const FORWARDABLE = new Set(
+  ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGTSTP', 'SIGCONT', 'SIGWINCH', 'SIGUSR1', 'SIGUSR2'].map(
+    (n) => (constants.signals as Record<string, number>)[n]!,
+  ),
+);
+
+type State = 'request' | 'deciding' | 'stdio' | 'approving' | 'running' | 'closed';
+
+export class Connection {
+  private state: State = 'request';
+  private readonly reader = new FrameReader(MAX_FRAME_TO_BROKER);
+  private watcher: Watcher | null = null;
+  private plan: Plan | null = null;
+  private proc: HostProcess | null = null;
+  private readonly abort = new AbortController();
+  private deadline: NodeJS.Timeout | null = null;
+  private startedAt = 0;
+
+  constructor(
+    private fd: number,
+    private readonly addon: Addon,
+    private readonly ctx: SessionContext,
+    private readonly onClosed: (c: Connection) => void,
+  ) {}
+
+  /** The wrapper usually wrote its Request before we got the fd: try to
+   * read it now, and only watch the fd if it is not all there yet. */
+  start(): void {
+    this.addon.setNonBlocking(this.fd, true);
+    this.pump();
+    if (this.state === 'closed') return;
+    this.watcher = new this.addon.Watcher(this.fd, (ev) => {
+      if (ev.readable || ev.hangup || ev.error) this.pump();
+    });
+    this.watcher.start(true, false);
+    if (this.state === 'request') {
+      this.deadline = setTimeout(() => this.fail('no request within the deadline'), REQUEST_DEADLINE_MS);
+    }
+  }
+
+  /** Ends this connection; an escalated command still running is ended too. */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.abort.abort();
+    if (this.deadline) clearTimeout(this.deadline);
+    this.watcher?.close();
+    this.watcher = null;
+    for (const fd of this.reader.takeFds()) this.closeFd(fd);
+    this.proc?.terminate();
+    this.closeFd(this.fd);
+    this.fd = -1;
+    this.onClosed(this);
+  }
+
+  private pump(): void {
+    while (this.state !== 'closed') {
+      let r;
+      try {
+        r = this.addon.recv(this.fd, Math.min(Math.max(this.reader.wanted(), READ_CHUNK), MAX_FRAME_TO_BROKER + 4), MAX_FDS_PER_MESSAGE);
+      } catch (err) {
+        return this.lost(`read failed: ${(err as Error).message}`);
+      }
+      if (r === null) return;
+      if (r.excess > 0) {
+        for (const fd of r.fds) this.closeFd(fd);
+        return this.fail(`too many fds in one message (${r.fds.length + r.excess})`);
+      }
+      if (r.data.length === 0) {
+        for (const fd of r.fds) this.closeFd(fd);
+        return this.lost(this.reader.hasPartial() ? 'connection closed mid-frame' : null);
+      }
+      try {
+        this.reader.push(r.data, r.fds);
+        for (let f = this.reader.next(); f && this.state !== 'closed'; f = this.reader.next()) {
+          this.onFrame(f.payload, f.fds);
+        }
+      } catch (err) {
+        if (err instanceof FrameError || err instanceof ProtocolError) return this.fail(err.message);
+        throw err;
+      }
+    }
+  }
+
+  private onFrame(payload: Buffer, fds: number[]): void {
+    const msg = decodeToBroker(payload);
+    const wantFds = msg.type === 'stdio' ? STDIO_FD_COUNT : 0;
+    if (fds.length !== wantFds) {
+      fds.forEach((fd) => this.closeFd(fd));
+      throw new ProtocolError(`${msg.type} carried ${fds.length} fds, expected ${wantFds}`);
+    }
+    if (msg.type === 'request' && this.state === 'request') return this.onRequest(msg.request);
+    if (msg.type === 'stdio' && this.state === 'stdio') return void this.onStdio(msg.stdio, fds as [number, number, number]);
+    if (msg.type === 'signal' && this.state === 'running') {
+      if (FORWARDABLE.has(msg.signo)) this.proc?.signal(msg.signo);
+      return;
+    }
+    if (msg.type === 'resize' && this.state === 'running') return; // terminals: see README "Limits"
+    fds.forEach((fd) => this.closeFd(fd));
+    throw new ProtocolError(`unexpected ${msg.type} while ${this.state}`);
+  }
+
+  private onRequest(req: Request): void {
+    if (this.deadline) clearTimeout(this.deadline);
+    this.startedAt = Date.now();
+    if (req.kind === Kind.NOTIFY) {
+      this.ctx.notify(req.argv[1] ? displayBytes(req.argv[1]) : '');
+      return this.finish({ type: 'decision', action: Action.RUN, reason: '' });
+    }
+    const plan = this.ctx.plan(req);
+    this.plan = plan;
+    this.ctx.auditDecision(plan);
+    if (plan.decision === 'run') return this.finish({ type: 'decision', action: Action.RUN, reason: '' });
+    if (plan.decision === 'deny') return this.finish({ type: 'decision', action: Action.DENY, reason: plan.reason });
+    this.state = 'stdio';
+    this.send({ type: 'sendStdio', envAllow: [...DEFAULT_ENV_ALLOW, ...this.ctx.envAllow()] });
+  }
+
+  private async onStdio(stdio: Stdio, fds: [number, number, number]): Promise<void> {
+    const plan = this.plan!;
+    const allow = [...DEFAULT_ENV_ALLOW, ...this.ctx.envAllow()];
+    const crossing = crossingEnv(stdio.env, allow);
+    this.state = 'approving';
+    const verdict = await this.ctx.authorize(plan, crossing, this.abort.signal);
+    if (this.state !== 'approving') {
+      fds.forEach((fd) => this.closeFd(fd));
+      return;
+    }
+    if (!verdict.approve) {
+      fds.forEach((fd) => this.closeFd(fd));
+      this.ctx.auditCompletion(plan, { decidedBy: verdict.by, outcome: 'denied', reason: verdict.reason });
+      return this.finish({ type: 'decision', action: Action.DENY, reason: verdict.reason });
+    }
+    let proc: HostProcess;
+    try {
+      proc = new HostProcess(
+        { file: plan.host!.program, argv: plan.request.argv, cwd: plan.host!.cwd, env: hostEnv(crossing) },
+        fds,
+      );
+    } catch (err) {
+      fds.forEach((fd) => this.closeFd(fd));
+      return this.finish({ type: 'decision', action: Action.DENY, reason: `could not start on the host: ${(err as Error).message}` });
+    }
+    // The child has its own copies of the stdio fds now: ours go.
+    fds.forEach((fd) => this.closeFd(fd));
+    this.proc = proc;
+    this.state = 'running';
+    this.send({ type: 'decision', action: Action.ESCALATE, reason: '' });
+    const status = await proc.exited;
+    this.ctx.auditCompletion(plan, { decidedBy: verdict.by, outcome: 'exited', status, durationMs: Date.now() - this.startedAt, pid: proc.pid });
+    if (this.state === 'running') this.finish({ type: 'exit', code: status.code & 0xff, signal: status.signal });
+  }
+
+  private send(m: ToWrapper): void {
+    try {
+      const frame = encodeFrame(encodeToWrapper(m));
+      // Replies are a few bytes on an otherwise idle stream: one send fits.
+      const sent = this.addon.send(this.fd, frame);
+      if (sent !== frame.length) this.lost('short write to the wrapper');
+    } catch (err) {
+      this.lost(`write failed: ${(err as Error).message}`);
+    }
+  }
+
+  private finish(m: ToWrapper): void {
+    this.send(m);
+    this.close();
+  }
+
+  /** A protocol violation: audited, then the connection ends. */
+  private fail(why: string): void {
+    if (this.state === 'closed') return;
+    this.ctx.auditProtocolError(why, this.plan);
+    this.close();
+  }
+
+  /** The wrapper went away (or the socket broke). */
+  private lost(why: string | null): void {
+    if (this.state === 'closed') return;
+    if (why !== null) this.ctx.auditProtocolError(why, this.plan);
+    this.close();
+  }
+
+  private closeFd(fd: number): void {
+    if (fd < 0) return;
+    try {
+      this.addon.close(fd);
+    } catch {
+      // Already closed is a bug elsewhere, but never a reason to crash.
+    }
+  }
+}
+
+export type { ExitStatus };

@@ -1,0 +1,107 @@
+// Turns a Request from the sandbox into a Plan: what would run on the host
+// (program, cwd), which rule decided, and the decision. The plan is made
+// once; what a human is shown and what runs are both read from it.
+import { statSync } from 'node:fs';
+import { isAbsolute, posix } from 'node:path';
+import { Kind, type Request } from '../protocol/messages.js';
+import { displayBytes, utf8OrNull } from '../protocol/bytes.js';
+import { evaluate, mentionsProgram } from '../policy/evaluate.js';
+import { findOnPath, isExecutableFile, realpathOrNull } from '../policy/resolve.js';
+import type { Decision, Evaluation, Policy, Rule } from '../policy/types.js';
+import type { PathMap } from '../sandbox/path-map.js';
+
+export interface Plan {
+  id: string;
+  request: Request;
+  explicit: boolean;
+  /** For display and audit: escaped text. */
+  file: string;
+  argv: string[];
+  cwd: string;
+  decision: Decision;
+  reason: string;
+  rule: Rule | null;
+  matched: Rule[];
+  decidedBy: string;
+  /** Set when the decision is escalate or prompt. */
+  host: { program: string; cwd: string } | null;
+}
+
+type Resolved = { ok: true; path: string } | { ok: false; why: string };
+
+/** The canonical host file a request names, through the session's path map. */
+export function resolveHostProgram(req: Request, pathMap: PathMap): Resolved {
+  const file = utf8OrNull(req.file);
+  if (file === null || file === '') return { ok: false, why: 'the program path is empty or not valid UTF-8' };
+  let hostPath: string | null;
+  if (!file.includes('/')) {
+    // Only `execgate run NAME` sends a bare name: it means the host's NAME.
+    hostPath = req.kind === Kind.RUN ? findOnPath(file) : null;
+    if (hostPath === null) return { ok: false, why: `${displayBytes(req.file)}: not found on the host PATH` };
+  } else {
+    const cwd = utf8OrNull(req.cwd);
+    let abs = file;
+    if (!isAbsolute(file)) {
+      if (cwd === null || !isAbsolute(cwd)) return { ok: false, why: 'relative program path with no usable working directory' };
+      abs = posix.join(cwd, file);
+    }
+    hostPath = pathMap.toHost(abs);
+    if (hostPath === null) return { ok: false, why: `${displayBytes(req.file)} is outside every path shared with the host` };
+  }
+  const real = realpathOrNull(hostPath);
+  if (real === null || !isExecutableFile(real)) {
+    return { ok: false, why: `${hostPath}: no such executable on the host` };
+  }
+  return { ok: true, path: real };
+}
+
+/** The host directory for the request's cwd, or why there is none. */
+export function resolveHostCwd(req: Request, pathMap: PathMap): Resolved {
+  const cwd = utf8OrNull(req.cwd);
+  if (cwd === null || !isAbsolute(cwd)) return { ok: false, why: `working directory ${displayBytes(req.cwd)} cannot be mapped to the host` };
+  const host = pathMap.toHost(cwd);
+  if (host === null) return { ok: false, why: `working directory ${cwd} is outside every path shared with the host` };
+  try {
+    if (!statSync(host).isDirectory()) return { ok: false, why: `working directory ${host} is not a directory on the host` };
+  } catch {
+    return { ok: false, why: `working directory ${host} does not exist on the host` };
+  }
+  return { ok: true, path: host };
+}
+
+function decidedBy(ev: Evaluation): string {
+  return ev.rule ? `rule:${ev.rule.id}` : 'default';
+}
+
+export function makePlan(id: string, req: Request, policy: Policy, pathMap: PathMap): Plan {
+  const explicit = req.kind === Kind.RUN;
+  const slash = req.file.lastIndexOf(0x2f);
+  const name = req.file.subarray(slash + 1).toString('latin1');
+  const base = {
+    id,
+    request: req,
+    explicit,
+    file: displayBytes(req.file),
+    argv: req.argv.map(displayBytes),
+    cwd: displayBytes(req.cwd),
+  };
+
+  // The Run path: nothing names this program and the default keeps it in the
+  // sandbox. No disk access, no host resolution.
+  if (!explicit && policy.default === 'run' && !mentionsProgram(policy, name)) {
+    return { ...base, decision: 'run', reason: 'default', rule: null, matched: [], decidedBy: 'default', host: null };
+  }
+
+  const program = resolveHostProgram(req, pathMap);
+  const args = req.argv.slice(1).map((a) => a.toString('latin1'));
+  const ev = evaluate(policy, { hostProgram: program.ok ? program.path : null, args, explicit });
+  const plan: Plan = { ...base, decision: ev.decision, reason: ev.reason, rule: ev.rule, matched: ev.matched, decidedBy: decidedBy(ev), host: null };
+  if (ev.decision !== 'escalate' && ev.decision !== 'prompt') return plan;
+
+  const cwd = resolveHostCwd(req, pathMap);
+  const refusal = !program.ok ? program.why : !cwd.ok ? cwd.why : null;
+  if (refusal !== null) return { ...plan, decision: 'deny', reason: refusal, decidedBy: 'error' };
+  if (req.argv.length === 0) return { ...plan, decision: 'deny', reason: 'empty argv', decidedBy: 'error' };
+  plan.host = { program: (program as { path: string }).path, cwd: (cwd as { path: string }).path };
+  return plan;
+}

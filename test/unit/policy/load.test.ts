@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { PolicyError, parsePolicy } from '../../../src/policy/load.js';
+
+function error(text: string): PolicyError {
+  try {
+    parsePolicy(text, 'p.toml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(PolicyError);
+    return err as PolicyError;
+  }
+  throw new Error('policy loaded but should not have');
+}
+
+describe('policy loading', () => {
+  it('loads the documented format', () => {
+    const p = parsePolicy(
+      `default = "run"
+approval_timeout = "90s"
+env_allow = ["AWS_PROFILE", "MY_*"]
+
+[[rule]]
+id = "git-push"
+program = "git"
+args = ["push", "**"]
+regex = '^git push'
+decision = "prompt"
+reason = "pushes need a human"
+match = [["push", "origin", "main"]]
+not_match = [["pull"]]
+`,
+      'p.toml',
+    );
+    expect(p.default).toBe('run');
+    expect(p.approvalTimeoutMs).toBe(90_000);
+    expect(p.envAllow).toEqual(['AWS_PROFILE', 'MY_*']);
+    expect(p.rules).toHaveLength(1);
+    expect(p.rules[0]).toMatchObject({ id: 'git-push', program: 'git', decision: 'prompt', line: 5 });
+  });
+
+  it('reports TOML syntax errors with file and line', () => {
+    const e = error('default = "run"\n[[rule]\nid = "x"\n');
+    expect(e.message).toMatch(/^p\.toml:2: invalid TOML/);
+  });
+
+  it('points at the line of a bad value', () => {
+    const e = error('[[rule]]\nid = "a"\nprogram = "git"\ndecision = "maybe"\n');
+    expect(e.line).toBe(4);
+    expect(e.message).toContain('decision must be one of run, escalate, prompt, deny');
+  });
+
+  it('refuses duplicate ids, missing programs, relative programs and unknown keys', () => {
+    expect(error('[[rule]]\nid = "a"\nprogram = "x"\ndecision = "run"\n[[rule]]\nid = "a"\nprogram = "y"\ndecision = "run"\n').message).toMatch(/:6: duplicate rule id "a" \(first at line 1\)/);
+    expect(error('[[rule]]\nid = "a"\ndecision = "run"\n').message).toMatch(/program is required/);
+    expect(error('[[rule]]\nid = "a"\nprogram = "./git"\ndecision = "run"\n').message).toMatch(/:3: .*bare name or an absolute path/);
+    expect(error('[[rule]]\nid = "a"\nprogram = "git"\ndecision = "run"\nargz = []\n').message).toMatch(/:5: unknown rule key "argz"/);
+    expect(error('defualt = "run"\n').message).toMatch(/:1: unknown setting "defualt"/);
+  });
+
+  it('refuses bad regexes and globs', () => {
+    expect(error('[[rule]]\nid = "a"\nprogram = "git"\nregex = "("\ndecision = "run"\n').message).toMatch(/:4: .*bad regex/);
+    expect(error('[[rule]]\nid = "a"\nprogram = "git"\nargs = ["[x"]\ndecision = "run"\n').message).toMatch(/:4: .*unclosed \[/);
+  });
+
+  it('does not load a policy whose examples fail', () => {
+    const e = error('[[rule]]\nid = "push"\nprogram = "git"\nargs = ["push", "**"]\ndecision = "prompt"\nmatch = [["pull"]]\n');
+    expect(e.line).toBe(1);
+    expect(e.message).toMatch(/example git pull should match but does not/);
+    const e2 = error('[[rule]]\nid = "push"\nprogram = "git"\nargs = ["push", "**"]\ndecision = "prompt"\nnot_match = [["push", "-f"]]\n');
+    expect(e2.message).toMatch(/should not match but does/);
+  });
+
+  it('parses time-outs', () => {
+    expect(parsePolicy('approval_timeout = "never"', 'p').approvalTimeoutMs).toBeNull();
+    expect(parsePolicy('approval_timeout = 30', 'p').approvalTimeoutMs).toBe(30_000);
+    expect(parsePolicy('approval_timeout = "2m"', 'p').approvalTimeoutMs).toBe(120_000);
+    expect(error('approval_timeout = "soon"').message).toMatch(/:1: approval_timeout must be/);
+    expect(error('explicit_default = "run"').message).toMatch(/cannot be "run"/);
+  });
+});

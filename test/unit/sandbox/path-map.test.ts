@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { PathMap } from '../../../src/sandbox/path-map.js';
+
+describe('PathMap', () => {
+  it('maps through the longest matching root', () => {
+    const m = new PathMap([
+      { sandbox: '/work', host: '/home/me/proj' },
+      { sandbox: '/work/cache', host: '/var/cache/x' },
+    ]);
+    expect(m.toHost('/work')).toBe('/home/me/proj');
+    expect(m.toHost('/work/src/a.c')).toBe('/home/me/proj/src/a.c');
+    expect(m.toHost('/work/cache/z')).toBe('/var/cache/x/z');
+    expect(m.toHost('/workshop')).toBeNull();
+    expect(m.toHost('/etc')).toBeNull();
+    expect(m.toHost('relative')).toBeNull();
+  });
+  it('normalises .. so it cannot climb out of a root', () => {
+    const m = new PathMap([{ sandbox: '/work', host: '/home/me/proj' }]);
+    expect(m.toHost('/work/../etc/passwd')).toBeNull();
+    expect(m.toHost('/work/a/../b')).toBe('/home/me/proj/b');
+  });
+  it('identity maps everything', () => {
+    expect(PathMap.identity().toHost('/usr/bin/git')).toBe('/usr/bin/git');
+  });
+});
