@@ -11,6 +11,16 @@
 
 int eg_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
 {
+    ssize_t n = eg_sendmsg_fds(sock, buf, len, fds, nfds, 0);
+    if (n < 0)
+        return (int)n;
+    /* The fds went with the first byte; the rest is plain data. */
+    return eg_write_all(sock, (const char *)buf + n, len - (size_t)n);
+}
+
+ssize_t eg_sendmsg_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds,
+                       int flags)
+{
     if (nfds > EG_MAX_FDS || (len == 0 && nfds > 0))
         return -EINVAL;
 
@@ -30,16 +40,19 @@ int eg_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t nf
 
     ssize_t n;
     do
-        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+        n = sendmsg(sock, &msg, MSG_NOSIGNAL | flags);
     while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -errno;
-    /* The fds went with the first byte; the rest is plain data. */
-    return eg_write_all(sock, (const char *)buf + n, len - (size_t)n);
+    return n < 0 ? -errno : n;
 }
 
 ssize_t eg_recv_fds(int sock, void *buf, size_t len, int *fds, size_t max_fds,
                     size_t *nfds, size_t *excess)
+{
+    return eg_recvmsg_fds(sock, buf, len, fds, max_fds, nfds, excess, 0, NULL);
+}
+
+ssize_t eg_recvmsg_fds(int sock, void *buf, size_t len, int *fds, size_t max_fds,
+                       size_t *nfds, size_t *excess, int flags, int *msg_flags)
 {
     union { struct cmsghdr align; char bytes[CMSG_ROOM]; } control;
     struct iovec iov = { .iov_base = buf, .iov_len = len };
@@ -52,10 +65,12 @@ ssize_t eg_recv_fds(int sock, void *buf, size_t len, int *fds, size_t max_fds,
 
     ssize_t n;
     do
-        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return -errno;
+    if (msg_flags)
+        *msg_flags = msg.msg_flags;
 
     int truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {

@@ -30,6 +30,20 @@ int eg_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t nf
 ssize_t eg_recv_fds(int sock, void *buf, size_t len, int *fds, size_t max_fds,
                     size_t *nfds, size_t *excess);
 
+/* The one-syscall forms of the two above, for callers that must not block
+ * or loop (the addon, on Node's main thread). flags are added to the
+ * sendmsg/recvmsg flags (MSG_NOSIGNAL resp. MSG_CMSG_CLOEXEC are always
+ * set), e.g. MSG_DONTWAIT. EINTR is retried.
+ * eg_sendmsg_fds: exactly one sendmsg; returns the bytes sent (fewer than len
+ * is possible on a stream socket; the fds went with them) or -errno.
+ * eg_recvmsg_fds: as eg_recv_fds; if msg_flags is not NULL it receives the
+ * kernel's msg_flags (MSG_TRUNC: a seqpacket/datagram message was longer than
+ * len and its tail is lost). */
+ssize_t eg_sendmsg_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds,
+                       int flags);
+ssize_t eg_recvmsg_fds(int sock, void *buf, size_t len, int *fds, size_t max_fds,
+                       size_t *nfds, size_t *excess, int flags, int *msg_flags);
+
 /* Writes/reads exactly len bytes (stream sockets), retrying EINTR and short
  * transfers. Return 0, -errno, or for eg_read_all -ECONNRESET on early EOF. */
 int eg_write_all(int fd, const void *buf, size_t len);
