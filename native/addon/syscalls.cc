@@ -1,0 +1,305 @@
+// The syscalls Node lacks, one JS call = one syscall (plus an fcntl read where
+// a flag is changed). Everything here is non-blocking: send and recv always
+// pass MSG_DONTWAIT, whatever the fd's O_NONBLOCK flag says.
+#include "addon.h"
+#include "util.h"
+
+#include "fdpass.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace eg {
+namespace {
+
+// socketpair('seqpacket' | 'stream') -> [fd, fd]: AF_UNIX, both ends
+// close-on-exec and blocking.
+Napi::Value SocketPair(const Napi::CallbackInfo &info)
+{
+    Napi::Env env = info.Env();
+    Napi::Value arg = info[0];
+    if (!arg.IsString()) {
+        ThrowArgType(env, "type", "of type string", arg);
+        return Napi::Value();
+    }
+    std::string kind = arg.As<Napi::String>().Utf8Value();
+    int type;
+    if (kind == "seqpacket")
+        type = SOCK_SEQPACKET;
+    else if (kind == "stream")
+        type = SOCK_STREAM;
+    else {
+        ThrowArgValue(env, "type", "must be 'seqpacket' or 'stream'", arg);
+        return Napi::Value();
+    }
+    int sv[2];
+    if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0) {
+        ThrowSystemError(env, -errno, "socketpair");
+        return Napi::Value();
+    }
+    Napi::Array pair = Napi::Array::New(env, 2);
+    pair.Set(0u, Napi::Number::New(env, sv[0]));
+    pair.Set(1u, Napi::Number::New(env, sv[1]));
+    if (env.IsExceptionPending()) {
+        close(sv[0]);
+        close(sv[1]);
+        return Napi::Value();
+    }
+    return pair;
+}
+
+// Sets or clears one bit with F_GETxx/F_SETxx, skipping the write when it is
+// already as asked.
+Napi::Value SetFlag(const Napi::CallbackInfo &info, int getCmd, int setCmd, int bit)
+{
+    Napi::Env env = info.Env();
+    int fd;
+    bool on;
+    if (!GetFd(info[0], "fd", &fd) || !GetBool(info[1], "on", &on))
+        return Napi::Value();
+    int flags = fcntl(fd, getCmd);
+    if (flags < 0) {
+        ThrowSystemError(env, -errno, "fcntl");
+        return Napi::Value();
+    }
+    int want = on ? (flags | bit) : (flags & ~bit);
+    if (want != flags && fcntl(fd, setCmd, want) < 0) {
+        ThrowSystemError(env, -errno, "fcntl");
+        return Napi::Value();
+    }
+    return env.Undefined();
+}
+
+Napi::Value SetNonBlocking(const Napi::CallbackInfo &info)
+{
+    return SetFlag(info, F_GETFL, F_SETFL, O_NONBLOCK);
+}
+
+Napi::Value SetCloexec(const Napi::CallbackInfo &info)
+{
+    return SetFlag(info, F_GETFD, F_SETFD, FD_CLOEXEC);
+}
+
+// close(fd). EINTR counts as closed: on Linux the fd is gone either way, and
+// retrying could close an fd someone else just got.
+Napi::Value Close(const Napi::CallbackInfo &info)
+{
+    Napi::Env env = info.Env();
+    int fd;
+    if (!GetFd(info[0], "fd", &fd))
+        return Napi::Value();
+    if (close(fd) < 0 && errno != EINTR) {
+        ThrowSystemError(env, -errno, "close");
+        return Napi::Value();
+    }
+    return env.Undefined();
+}
+
+// send(fd, data, fds?) -> bytes sent. One sendmsg with
+// MSG_NOSIGNAL | MSG_DONTWAIT; the fds ride on the first byte.
+Napi::Value Send(const Napi::CallbackInfo &info)
+{
+    Napi::Env env = info.Env();
+    int fd;
+    if (!GetFd(info[0], "fd", &fd))
+        return Napi::Value();
+    Napi::Value dataArg = info[1];
+    if (!dataArg.IsTypedArray() || dataArg.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+        ThrowArgType(env, "data", "an instance of Uint8Array or Buffer", dataArg);
+        return Napi::Value();
+    }
+    Napi::Uint8Array data = dataArg.As<Napi::Uint8Array>();
+
+    int fds[EG_MAX_FDS];
+    size_t nfds = 0;
+    Napi::Value fdsArg = info[2];
+    if (!fdsArg.IsUndefined()) {
+        if (!fdsArg.IsArray()) {
+            ThrowArgType(env, "fds", "an instance of Array", fdsArg);
+            return Napi::Value();
+        }
+        Napi::Array arr = fdsArg.As<Napi::Array>();
+        if (arr.Length() > EG_MAX_FDS) {
+            ThrowArgValue(env, "fds", "must hold at most " + std::to_string(EG_MAX_FDS) + " fds", fdsArg);
+            return Napi::Value();
+        }
+        nfds = arr.Length();
+        for (uint32_t i = 0; i < nfds; i++) {
+            Napi::Value el = arr.Get(i);
+            std::string name = "fds[" + std::to_string(i) + "]";
+            if (el.IsEmpty() || !GetFd(el, name.c_str(), &fds[i]))
+                return Napi::Value();
+        }
+        if (nfds > 0 && data.ByteLength() == 0) {
+            ThrowArgValue(env, "data", "must not be empty when fds are sent (they ride on its first byte)",
+                          dataArg);
+            return Napi::Value();
+        }
+    }
+    ssize_t n = eg_sendmsg_fds(fd, data.Data(), data.ByteLength(), fds, nfds, MSG_DONTWAIT);
+    if (n < 0) {
+        ThrowSystemError(env, static_cast<int>(n), "sendmsg");
+        return Napi::Value();
+    }
+    return Napi::Number::New(env, static_cast<double>(n));
+}
+
+void FreeFinalizer(napi_env, void *data, void *)
+{
+    free(data);
+}
+
+void CloseAll(const int *fds, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        close(fds[i]);
+}
+
+// recv(fd, maxBytes, maxFds) -> { data, fds, excess, truncated } | null.
+// One recvmsg with MSG_CMSG_CLOEXEC | MSG_DONTWAIT; null on EAGAIN.
+Napi::Value Recv(const Napi::CallbackInfo &info)
+{
+    Napi::Env env = info.Env();
+    int fd;
+    int64_t maxBytes, maxFds;
+    if (!GetFd(info[0], "fd", &fd) || !GetInt(info[1], "maxBytes", 1, kMaxRecvBytes, &maxBytes) ||
+        !GetInt(info[2], "maxFds", 0, EG_MAX_FDS, &maxFds))
+        return Napi::Value();
+
+    // Big reads: size the buffer by what is queued. For a unix socket
+    // SIOCINQ counts every queued byte (all queued messages on seqpacket), so
+    // it is never less than the next message and shrinking to it truncates
+    // nothing. When nothing is queued yet (EOF, EAGAIN, or a race) the full
+    // maxBytes is allocated; malloc'd memory nobody touched costs no RSS.
+    size_t want = static_cast<size_t>(maxBytes);
+    if (want > kScratchBytes) {
+        int avail = 0;
+        if (ioctl(fd, SIOCINQ, &avail) == 0 && avail > 0 && static_cast<size_t>(avail) < want)
+            want = static_cast<size_t>(avail);
+    }
+    uint8_t *buf;
+    bool scratch = want <= kScratchBytes;
+    if (scratch) {
+        AddonData *data = GetAddonData(env);
+        if (!data->scratch)
+            data->scratch.reset(new uint8_t[kScratchBytes]);
+        buf = data->scratch.get();
+    } else {
+        buf = static_cast<uint8_t *>(malloc(want));
+        if (!buf) {
+            ThrowSystemError(env, -ENOMEM, "recvmsg");
+            return Napi::Value();
+        }
+    }
+
+    int fds[EG_MAX_FDS];
+    size_t nfds = 0, excess = 0;
+    int msgFlags = 0;
+    ssize_t n = eg_recvmsg_fds(fd, buf, want, fds, static_cast<size_t>(maxFds), &nfds, &excess,
+                               MSG_DONTWAIT, &msgFlags);
+    if (n < 0) {
+        if (!scratch)
+            free(buf);
+        if (n == -EAGAIN || n == -EWOULDBLOCK)
+            return env.Null();
+        ThrowSystemError(env, static_cast<int>(n), "recvmsg");
+        return Napi::Value();
+    }
+
+    size_t len = static_cast<size_t>(n);
+    Napi::Value dataValue;
+    if (scratch || len <= kScratchBytes) {
+        dataValue = Napi::Buffer<uint8_t>::Copy(env, buf, len);
+        if (!scratch)
+            free(buf);
+    } else {
+        if (len < want) {
+            void *shrunk = realloc(buf, len);
+            if (shrunk)
+                buf = static_cast<uint8_t *>(shrunk);
+        }
+        napi_value external;
+        napi_status st = napi_create_external_buffer(env, len, buf, FreeFinalizer, nullptr, &external);
+        if (st == napi_ok) {
+            dataValue = Napi::Value(env, external);
+        } else {
+            // e.g. napi_no_external_buffers_allowed (V8 sandbox builds).
+            if (env.IsExceptionPending())
+                env.GetAndClearPendingException();
+            dataValue = Napi::Buffer<uint8_t>::Copy(env, buf, len);
+            free(buf);
+        }
+    }
+
+    Napi::Object result = Napi::Object::New(env);
+    Napi::Array fdArray = Napi::Array::New(env, nfds);
+    for (size_t i = 0; i < nfds; i++)
+        fdArray.Set(static_cast<uint32_t>(i), Napi::Number::New(env, fds[i]));
+    result.Set("data", dataValue);
+    result.Set("fds", fdArray);
+    result.Set("excess", Napi::Number::New(env, static_cast<double>(excess)));
+    result.Set("truncated", Napi::Boolean::New(env, (msgFlags & MSG_TRUNC) != 0));
+    if (env.IsExceptionPending()) {
+        // The fds never reached JS: they would have no owner.
+        CloseAll(fds, nfds);
+        return Napi::Value();
+    }
+    return result;
+}
+
+// socketType(fd): what the fd is, for checking what a peer sent.
+Napi::Value SocketType(const Napi::CallbackInfo &info)
+{
+    Napi::Env env = info.Env();
+    int fd;
+    if (!GetFd(info[0], "fd", &fd))
+        return Napi::Value();
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        ThrowSystemError(env, -errno, "fstat");
+        return Napi::Value();
+    }
+    if (!S_ISSOCK(st.st_mode))
+        return Napi::String::New(env, "not-a-socket");
+    int type = 0;
+    socklen_t len = sizeof(type);
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
+        ThrowSystemError(env, -errno, "getsockopt");
+        return Napi::Value();
+    }
+    switch (type) {
+    case SOCK_STREAM:
+        return Napi::String::New(env, "stream");
+    case SOCK_SEQPACKET:
+        return Napi::String::New(env, "seqpacket");
+    case SOCK_DGRAM:
+        return Napi::String::New(env, "dgram");
+    default:
+        return Napi::String::New(env, "other");
+    }
+}
+
+}  // namespace
+
+void InitSyscalls(Napi::Env env, Napi::Object exports)
+{
+    exports.Set("socketpair", Napi::Function::New(env, SocketPair, "socketpair"));
+    exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking, "setNonBlocking"));
+    exports.Set("setCloexec", Napi::Function::New(env, SetCloexec, "setCloexec"));
+    exports.Set("close", Napi::Function::New(env, Close, "close"));
+    exports.Set("send", Napi::Function::New(env, Send, "send"));
+    exports.Set("recv", Napi::Function::New(env, Recv, "recv"));
+    exports.Set("socketType", Napi::Function::New(env, SocketType, "socketType"));
+    exports.Set("MAX_FDS", Napi::Number::New(env, EG_MAX_FDS));
+    exports.Set("MAX_RECV_BYTES", Napi::Number::New(env, static_cast<double>(kMaxRecvBytes)));
+}
+
+}  // namespace eg

@@ -1,0 +1,393 @@
+// Watcher: readiness of one fd on Node's own event loop (uv_poll), for what
+// net.Socket refuses (SOCK_SEQPACKET) or must not own (fds that TS owns).
+//
+//   new Watcher(fd, onEvent)   onEvent({ readable, writable, hangup, error })
+//   start(readable, writable)  (re)arm; start(false, false) watches hangup only
+//   stop()  close()  ref()  unref()   fd  active  closed
+//
+// Rules kept here:
+//  * The watcher never closes, reads or writes the fd, and leaves its
+//    O_NONBLOCK flag as it found it (libuv sets it; we put it back).
+//  * hangup (the peer closed, or shut down its writing side) is permanent
+//    once seen: it is true in that event and every later one, and the
+//    watcher stops asking the kernel for it, so a hung-up fd nobody reads
+//    does not spin the loop. A watcher with nothing else to watch stops.
+//  * error (a negative errno: the socket's pending SO_ERROR, e.g. ECONNRESET;
+//    EBADF if the fd is gone) stops the watcher; start() again to resume.
+//  * While polling, the watcher keeps itself (and so its callback) alive;
+//    stopped or closed, it can be collected, which closes the uv handle.
+//    close() is safe from inside onEvent; a closed watcher never keeps the
+//    process alive; at environment teardown (exit, worker end) open handles
+//    are closed by an async cleanup hook so the loop can close.
+//  * onEvent runs through a callback scope with its own async context, like
+//    Node's own handles: microtasks and nextTicks run after it, and an
+//    exception it throws goes to 'uncaughtException'.
+#include "addon.h"
+#include "util.h"
+
+#include <uv.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <mutex>
+#include <set>
+#include <utility>
+
+namespace eg {
+namespace {
+
+class Watcher;
+
+// The uv handle lives apart from the Watcher: it must outlive it until
+// libuv's close callback, and may be closed by the teardown hook first.
+struct PollHandle {
+    uv_poll_t poll;
+    Watcher *owner = nullptr;
+    napi_async_cleanup_hook_handle hook = nullptr;
+    uv_loop_t *loop = nullptr;
+    int fd = -1;
+    bool closing = false;
+};
+
+// libuv allows one poll handle per fd and loop; a second one would silently
+// never fire. Which (loop, fd) pairs have an open watcher:
+std::mutex gWatchedLock;
+std::set<std::pair<uv_loop_t *, int>> gWatched;
+
+bool Register(uv_loop_t *loop, int fd)
+{
+    std::lock_guard<std::mutex> lock(gWatchedLock);
+    return gWatched.emplace(loop, fd).second;
+}
+
+void Unregister(uv_loop_t *loop, int fd)
+{
+    std::lock_guard<std::mutex> lock(gWatchedLock);
+    gWatched.erase({loop, fd});
+}
+
+void OnClosed(uv_handle_t *h);
+
+// Starts closing the uv handle; the PollHandle is freed in OnClosed.
+void BeginClose(PollHandle *ph)
+{
+    if (ph->closing)
+        return;
+    ph->closing = true;
+    Unregister(ph->loop, ph->fd);
+    uv_close(reinterpret_cast<uv_handle_t *>(&ph->poll), OnClosed);
+}
+
+class Watcher : public Napi::ObjectWrap<Watcher> {
+public:
+    static Napi::Function Define(Napi::Env env)
+    {
+        return DefineClass(env, "Watcher",
+                           {
+                               InstanceMethod<&Watcher::Start>("start"),
+                               InstanceMethod<&Watcher::Stop>("stop"),
+                               InstanceMethod<&Watcher::Close>("close"),
+                               InstanceMethod<&Watcher::RefHandle>("ref"),
+                               InstanceMethod<&Watcher::UnrefHandle>("unref"),
+                               InstanceAccessor<&Watcher::GetFd>("fd"),
+                               InstanceAccessor<&Watcher::GetActive>("active"),
+                               InstanceAccessor<&Watcher::GetClosed>("closed"),
+                           });
+    }
+
+    explicit Watcher(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Watcher>(info)
+    {
+        Napi::Env env = info.Env();
+        int fd;
+        if (!eg::GetFd(info[0], "fd", &fd))
+            return;
+        Napi::Value cb = info[1];
+        if (!cb.IsFunction()) {
+            ThrowArgType(env, "onEvent", "of type function", cb);
+            return;
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0) {
+            ThrowSystemError(env, -errno, "fstat");
+            return;
+        }
+        uv_loop_t *loop = nullptr;
+        if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) {
+            ThrowInvalidState(env, "no event loop");
+            return;
+        }
+        if (!Register(loop, fd)) {
+            ThrowSystemError(env, UV_EEXIST, "uv_poll_init");
+            return;
+        }
+        int flags = fcntl(fd, F_GETFL);
+        PollHandle *ph = new PollHandle();
+        ph->loop = loop;
+        ph->fd = fd;
+        int r = uv_poll_init(loop, &ph->poll, fd);
+        if (r < 0) {
+            delete ph;
+            Unregister(loop, fd);
+            ThrowSystemError(env, r, "uv_poll_init");
+            return;
+        }
+        // uv_poll_init made the fd O_NONBLOCK. The file description may be
+        // shared (with the sandbox, say), and nothing here needs it: put back
+        // what it was.
+        if (flags >= 0 && !(flags & O_NONBLOCK))
+            fcntl(fd, F_SETFL, flags);
+        ph->poll.data = ph;
+        ph->owner = this;
+        handle_ = ph;
+        fd_ = fd;
+        dev_ = st.st_dev;
+        ino_ = st.st_ino;
+        napi_add_async_cleanup_hook(env, CleanupHook, ph, &ph->hook);
+
+        // The JS object owns the callback (so a cycle through it is
+        // collectable); we keep only a weak reference for the call.
+        Napi::Function fn = cb.As<Napi::Function>();
+        info.This().As<Napi::Object>().DefineProperty(
+            Napi::PropertyDescriptor::Value("onEvent", fn, napi_default));
+        callback_ = Napi::Persistent(fn);
+        callback_.Unref();
+        asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "execgate.Watcher");
+    }
+
+    ~Watcher() override
+    {
+        // Collected, or the environment is going away: the JS reference
+        // counts must not be touched here.
+        if (handle_) {
+            handle_->owner = nullptr;
+            BeginClose(handle_);
+            handle_ = nullptr;
+        }
+    }
+
+private:
+    bool Closed() const { return !handle_ || handle_->closing; }
+
+    // While polling, hold our own JS object (and through it the callback).
+    void SetActive(bool on)
+    {
+        active_ = on;
+        if (on && !selfRef_) {
+            Ref();
+            selfRef_ = true;
+        } else if (!on && selfRef_) {
+            selfRef_ = false;
+            Unref();
+        }
+    }
+
+    // (Re)starts polling for what is wanted, or stops when that is nothing.
+    int Arm()
+    {
+        int mask = (wantReadable_ ? UV_READABLE : 0) | (wantWritable_ ? UV_WRITABLE : 0) |
+                   (hangup_ ? 0 : UV_DISCONNECT);
+        if (mask == 0) {
+            uv_poll_stop(&handle_->poll);
+            SetActive(false);
+            return 0;
+        }
+        int r = uv_poll_start(&handle_->poll, mask, OnPollCb);
+        if (r < 0) {
+            uv_poll_stop(&handle_->poll);
+            SetActive(false);
+            return r;
+        }
+        SetActive(true);
+        return 0;
+    }
+
+    Napi::Value Start(const Napi::CallbackInfo &info)
+    {
+        Napi::Env env = info.Env();
+        bool readable, writable;
+        if (!GetBool(info[0], "readable", &readable) || !GetBool(info[1], "writable", &writable))
+            return Napi::Value();
+        if (Closed()) {
+            ThrowInvalidState(env, "the watcher is closed");
+            return Napi::Value();
+        }
+        // libuv aborts the process if epoll_ctl fails on a closed fd, so the
+        // fd is checked here: still open, and still the file we were given
+        // (not a new one that took over the number).
+        struct stat st;
+        if (fstat(fd_, &st) < 0) {
+            ThrowSystemError(env, -errno, "uv_poll_start");
+            return Napi::Value();
+        }
+        if (st.st_dev != dev_ || st.st_ino != ino_) {
+            ThrowInvalidState(env, "fd " + std::to_string(fd_) +
+                                       " was closed and its number reused; close a watcher before its fd");
+            return Napi::Value();
+        }
+        wantReadable_ = readable;
+        wantWritable_ = writable;
+        int r = Arm();
+        if (r < 0) {
+            ThrowSystemError(env, r, "uv_poll_start");
+            return Napi::Value();
+        }
+        return env.Undefined();
+    }
+
+    Napi::Value Stop(const Napi::CallbackInfo &info)
+    {
+        if (!Closed()) {
+            uv_poll_stop(&handle_->poll);
+            SetActive(false);
+        }
+        return info.Env().Undefined();
+    }
+
+    Napi::Value Close(const Napi::CallbackInfo &info)
+    {
+        if (!Closed()) {
+            SetActive(false);
+            BeginClose(handle_);
+        }
+        return info.Env().Undefined();
+    }
+
+    Napi::Value RefHandle(const Napi::CallbackInfo &info)
+    {
+        if (!Closed())
+            uv_ref(reinterpret_cast<uv_handle_t *>(&handle_->poll));
+        return info.Env().Undefined();
+    }
+
+    Napi::Value UnrefHandle(const Napi::CallbackInfo &info)
+    {
+        if (!Closed())
+            uv_unref(reinterpret_cast<uv_handle_t *>(&handle_->poll));
+        return info.Env().Undefined();
+    }
+
+    Napi::Value GetFd(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), fd_); }
+    Napi::Value GetActive(const Napi::CallbackInfo &info)
+    {
+        return Napi::Boolean::New(info.Env(), !Closed() && active_);
+    }
+    Napi::Value GetClosed(const Napi::CallbackInfo &info) { return Napi::Boolean::New(info.Env(), Closed()); }
+
+    // After POLLERR (libuv reports it as UV_EBADF and stops the handle): the
+    // real error, and whether there is still something to read.
+    int PendingError(int status, bool *readable)
+    {
+        struct pollfd pfd = {fd_, POLLIN | POLLRDHUP, 0};
+        if (poll(&pfd, 1, 0) == 1) {
+            if (pfd.revents & POLLNVAL)
+                return UV_EBADF;
+            if (pfd.revents & (POLLHUP | POLLRDHUP))
+                hangup_ = true;
+            *readable = (pfd.revents & POLLIN) != 0;
+        }
+        int soerr = 0;
+        socklen_t len = sizeof(soerr);
+        if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0)
+            return soerr ? -soerr : status;  // reading SO_ERROR clears it: no repeat
+        if (errno == ENOTSOCK)
+            return UV_EPIPE;  // a pipe's write end whose readers are gone
+        return status;
+    }
+
+    void OnPoll(int status, int events)
+    {
+        Napi::Env env = Env();
+        Napi::HandleScope scope(env);
+        Napi::Object self = Value();  // held while active; a local keeps it alive below
+        if (self.IsEmpty())
+            return;
+
+        bool readable = (events & UV_READABLE) != 0;
+        bool writable = (events & UV_WRITABLE) != 0;
+        int error = 0;
+        if (events & UV_DISCONNECT)
+            hangup_ = true;
+        if (status < 0) {
+            error = PendingError(status, &readable);
+            uv_poll_stop(&handle_->poll);  // libuv stopped it already; make it so for us
+            SetActive(false);
+        } else if (events & UV_DISCONNECT) {
+            // Level-triggered, and for good: stop asking for it.
+            int r = Arm();
+            if (r < 0)
+                error = r;
+        }
+        readable = readable && wantReadable_;
+        writable = writable && wantWritable_;
+
+        // All state is settled before JS runs: it may start, stop or close us.
+        Napi::Object ev = Napi::Object::New(env);
+        ev.Set("readable", Napi::Boolean::New(env, readable));
+        ev.Set("writable", Napi::Boolean::New(env, writable));
+        ev.Set("hangup", Napi::Boolean::New(env, hangup_));
+        ev.Set("error", Napi::Number::New(env, error));
+        Napi::Function fn = callback_.Value();
+        if (fn.IsEmpty() || env.IsExceptionPending())
+            return;
+        callback_.MakeCallback(self, {ev}, *asyncContext_);
+        if (env.IsExceptionPending()) {
+            Napi::Error err = env.GetAndClearPendingException();
+            napi_fatal_exception(env, err.Value());
+        }
+    }
+
+    static void OnPollCb(uv_poll_t *p, int status, int events)
+    {
+        PollHandle *ph = static_cast<PollHandle *>(p->data);
+        if (ph->closing || !ph->owner)
+            return;
+        ph->owner->OnPoll(status, events);
+    }
+
+    // Environment teardown: close the handle so the loop can be closed; Node
+    // runs the loop until OnClosed removes the hook.
+    static void CleanupHook(napi_async_cleanup_hook_handle, void *arg)
+    {
+        PollHandle *ph = static_cast<PollHandle *>(arg);
+        if (ph->owner)
+            ph->owner->active_ = false;
+        BeginClose(ph);
+    }
+
+    friend void OnClosed(uv_handle_t *h);
+
+    PollHandle *handle_ = nullptr;
+    int fd_ = -1;
+    dev_t dev_ = 0;
+    ino_t ino_ = 0;
+    bool wantReadable_ = false;
+    bool wantWritable_ = false;
+    bool active_ = false;
+    bool selfRef_ = false;
+    bool hangup_ = false;
+    Napi::FunctionReference callback_;
+    std::unique_ptr<Napi::AsyncContext> asyncContext_;
+};
+
+void OnClosed(uv_handle_t *h)
+{
+    PollHandle *ph = static_cast<PollHandle *>(h->data);
+    if (ph->owner)
+        ph->owner->handle_ = nullptr;
+    if (ph->hook)
+        napi_remove_async_cleanup_hook(ph->hook);
+    delete ph;
+}
+
+}  // namespace
+
+void InitWatcher(Napi::Env env, Napi::Object exports)
+{
+    exports.Set("Watcher", Watcher::Define(env));
+}
+
+}  // namespace eg
