@@ -1,0 +1,166 @@
+// The native addon (native/addon/*.cc, built to build/native/execgate.node):
+// only the syscalls Node lacks, on plain fd numbers. Everything else, fd
+// ownership included (src/native/fd.ts), is TypeScript.
+//
+// Conventions of every function below:
+//  * Never blocks: send and recv always pass MSG_DONTWAIT, whatever the fd's
+//    O_NONBLOCK flag; nothing runs on the libuv threadpool.
+//  * System errors look like Node's own: an Error with code ('EAGAIN'), errno
+//    (negative, as libuv: -11), syscall ('recvmsg') and the message
+//    'EAGAIN: resource temporarily unavailable, recvmsg' (see SystemError).
+//  * Bad arguments throw a TypeError with code ERR_INVALID_ARG_TYPE or
+//    ERR_INVALID_ARG_VALUE.
+//  * Every fd handed out (socketpair ends, received fds) is close-on-exec and
+//    has exactly one owner: the caller.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { addonPath, packageRoot } from './paths.js';
+
+/** The most fds one send may carry, and recv may keep (fdpass.h EG_MAX_FDS). */
+export const MAX_FDS = 8;
+/** recv's maxBytes cap. The protocol's largest frame is 4 MiB. */
+export const MAX_RECV_BYTES = 8 * 1024 * 1024;
+
+export type SocketPairType = 'seqpacket' | 'stream';
+export type SocketType = 'stream' | 'seqpacket' | 'dgram' | 'other' | 'not-a-socket';
+
+/** What the addon's system errors carry (the shape of Node's own). */
+export interface SystemError extends Error {
+  code: string;
+  /** Negative, as libuv and Node: -11 for EAGAIN. */
+  errno: number;
+  syscall: string;
+}
+
+export function isSystemError(err: unknown, code?: string): err is SystemError {
+  return (
+    err instanceof Error &&
+    typeof (err as Partial<SystemError>).code === 'string' &&
+    typeof (err as Partial<SystemError>).errno === 'number' &&
+    typeof (err as Partial<SystemError>).syscall === 'string' &&
+    (code === undefined || (err as SystemError).code === code)
+  );
+}
+
+export interface RecvResult {
+  /** What arrived; length 0 means EOF (or an empty seqpacket message). */
+  data: Buffer;
+  /** Received fds, close-on-exec, now owned by the caller (at most maxFds). */
+  fds: number[];
+  /** fds closed on arrival: those beyond maxFds, or all of them when the
+   * kernel truncated the control data (then excess is one more than it closed,
+   * so it is > 0 even if none arrived). Treat > 0 as a protocol error. */
+  excess: number;
+  /** A seqpacket/datagram message was longer than maxBytes; its tail is lost
+   * (MSG_TRUNC). Never set on a stream. Treat as a protocol error. */
+  truncated: boolean;
+}
+
+export interface WatchEvent {
+  /** Something to recv: data, EOF, or a pending error. Only if asked for. */
+  readable: boolean;
+  /** Room to send. Only if asked for. */
+  writable: boolean;
+  /** The peer closed or shut down its writing side. Permanent: once true,
+   * true in every later event; reported even by start(false, false). */
+  hangup: boolean;
+  /** 0, or a negative errno: the socket's pending error (e.g. ECONNRESET:
+   * the peer closed with data unread; reading it clears it), EBADF if the fd
+   * went away. The watcher has stopped itself; start() resumes. */
+  error: number;
+}
+
+export type WatchCallback = (event: WatchEvent) => void;
+
+/** Readiness of one fd on Node's event loop (uv_poll). At most one open
+ * watcher per fd (a second one throws EEXIST). The watcher never closes the
+ * fd and leaves its O_NONBLOCK flag alone, but the fd must stay open while the
+ * watcher is: close the watcher first (FdWatcher in watcher.ts does). */
+export interface Watcher {
+  /** (Re)arms for the given interests; start(false, false) watches for
+   * hangup only. Level-triggered: readable fires until recv drains to EAGAIN
+   * or EOF. Throws EBADF if the fd was closed, ERR_INVALID_STATE if the
+   * watcher is closed or the fd number now names another file. */
+  start(readable: boolean, writable: boolean): void;
+  /** Stops polling; start() resumes. Idempotent. */
+  stop(): void;
+  /** Releases the uv handle; never closes the fd. Idempotent, safe inside
+   * the callback; a closed watcher never keeps the process alive. */
+  close(): void;
+  /** While started, a ref'd watcher keeps the process alive (the default). */
+  ref(): void;
+  unref(): void;
+  readonly fd: number;
+  /** Started and not stopped (by stop(), an error, or hangup with nothing
+   * else to watch). */
+  readonly active: boolean;
+  readonly closed: boolean;
+}
+
+export interface WatcherConstructor {
+  /** onEvent runs with a callback scope of its own (microtasks and nextTicks
+   * run after it; a throw goes to 'uncaughtException'), `this` = the watcher. */
+  new (fd: number, onEvent: WatchCallback): Watcher;
+}
+
+export interface Addon {
+  /** AF_UNIX socketpair; both ends close-on-exec and blocking. */
+  socketpair(type: SocketPairType): [number, number];
+  setNonBlocking(fd: number, on: boolean): void;
+  setCloexec(fd: number, on: boolean): void;
+  /** close(2); throws EBADF etc. like Node (EINTR counts as closed). */
+  close(fd: number): void;
+  /** One sendmsg (MSG_NOSIGNAL | MSG_DONTWAIT), fds on the first byte (at
+   * most MAX_FDS, and only with data). Returns the bytes sent: on a stream
+   * possibly fewer than data.length (send the rest without the fds). Throws
+   * EAGAIN when nothing could be sent, EPIPE when the peer is gone, EMSGSIZE
+   * for a seqpacket message over the socket's send buffer (~208 KiB). */
+  send(fd: number, data: Uint8Array, fds?: number[]): number;
+  /** One recvmsg (MSG_CMSG_CLOEXEC | MSG_DONTWAIT). null on EAGAIN.
+   * 1 <= maxBytes <= MAX_RECV_BYTES, 0 <= maxFds <= MAX_FDS. */
+  recv(fd: number, maxBytes: number, maxFds: number): RecvResult | null;
+  /** What the fd is (fstat + SO_TYPE); throws EBADF for a closed fd. */
+  socketType(fd: number): SocketType;
+  Watcher: WatcherConstructor;
+  readonly MAX_FDS: number;
+  readonly MAX_RECV_BYTES: number;
+}
+
+const FUNCTIONS = ['socketpair', 'setNonBlocking', 'setCloexec', 'close', 'send', 'recv', 'socketType', 'Watcher'];
+
+let loaded: { path: string; addon: Addon } | undefined;
+
+/** Loads the addon (once per path). Throws a clear error when it is not built
+ * or does not match this source. */
+export function loadAddon(path: string = addonPath): Addon {
+  if (loaded?.path === path) return loaded.addon;
+  if (!existsSync(path)) {
+    throw new Error(
+      `execgate's native addon is not built: ${path} is missing.\n` +
+        `Run \`npm install\` (or \`npm run build:native\`) in ${packageRoot}; ` +
+        'it needs cmake, a C/C++ compiler and the Node headers.',
+    );
+  }
+  let mod: unknown;
+  try {
+    mod = createRequire(import.meta.url)(path);
+  } catch (cause) {
+    throw new Error(
+      `execgate's native addon ${path} failed to load: ${(cause as Error).message}\n` +
+        'Rebuild it with `npm run build:native` (it must be built for this Node and platform).',
+      { cause },
+    );
+  }
+  const m = mod as Record<string, unknown>;
+  const missing = FUNCTIONS.filter((name) => typeof m[name] !== 'function');
+  if (missing.length > 0 || m.MAX_FDS !== MAX_FDS || m.MAX_RECV_BYTES !== MAX_RECV_BYTES) {
+    throw new Error(
+      `execgate's native addon ${path} does not match this source` +
+        (missing.length > 0 ? ` (missing: ${missing.join(', ')})` : ' (limits differ)') +
+        '; rebuild it with `npm run build:native`.',
+    );
+  }
+  const addon = mod as Addon;
+  loaded = { path, addon };
+  return addon;
+}
