@@ -1,0 +1,535 @@
+/*
+ * execgate-wrapper: the patched shell runs
+ *
+ *     execve($EXEC_WRAPPER, [wrapper, path, argv0, argv1, ...], envp)
+ *
+ * for every exec, and this asks the broker, over the session socket inherited
+ * as $EXECGATE_SOCKET, whether to run path here, have the broker run it on the
+ * host with our stdio, or refuse. Installed as `execgate` inside the sandbox
+ * it is also the client for `execgate run CMD...` and `execgate notify EVENT`.
+ *
+ * The agent controls our argv, environment and fds, and may stand in for the
+ * broker: nothing we are given is trusted, nothing runs unless a Decision{RUN}
+ * arrived intact, and every failure exits 126 with one line on stderr.
+ *
+ * It is on the path of every `ls` the agent runs, so the Run path is a handful
+ * of system calls: no stdio, no locale, no allocation for ordinary argv, and
+ * the signal dispositions and mask the shell gave us are never touched.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "fdpass.h"
+#include "say.h"
+
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#include <stdnoreturn.h>
+#else
+#define noreturn
+#endif
+
+extern char **environ;
+
+/* Frame caps from execgate.proto. */
+#define TO_BROKER_MAX (4u << 20)
+#define TO_WRAPPER_MAX (64u << 10)
+
+/* Ordinary requests are encoded here instead of in a malloc'd buffer. */
+static uint8_t small_frame[16384];
+
+/* The connection to the broker and what has been read from it. */
+static struct {
+    int fd;
+    size_t have; /* bytes in buf */
+    size_t used; /* of which the frames already handed out */
+    uint8_t buf[4 + TO_WRAPPER_MAX];
+} conn = { .fd = -1 };
+
+static noreturn void fail(const char *what, const char *why)
+{
+    struct eg_say s;
+    eg_say_begin(&s, 2);
+    eg_say_str(&s, what);
+    if (why) {
+        eg_say_str(&s, ": ");
+        eg_say_str(&s, why);
+    }
+    eg_say_end(&s);
+    exit(126);
+}
+
+static noreturn void protocol_error(const char *what)
+{
+    fail("protocol error", what);
+}
+
+static noreturn void lost(void)
+{
+    fail("lost connection to the broker", NULL);
+}
+
+static noreturn void denied(const char *argv0, eg_bytes reason)
+{
+    struct eg_say s;
+    eg_say_begin(&s, 2);
+    eg_say_str(&s, "denied: ");
+    eg_say_cstr(&s, argv0);
+    eg_say_str(&s, ": ");
+    eg_say_esc(&s, reason.p, reason.n);
+    eg_say_end(&s);
+    exit(126);
+}
+
+static noreturn void too_large(const char *what, size_t n)
+{
+    struct eg_say s;
+    eg_say_begin(&s, 2);
+    eg_say_str(&s, what);
+    eg_say_str(&s, " too large: ");
+    eg_say_num(&s, n);
+    eg_say_str(&s, " bytes (limit 4 MiB)");
+    eg_say_end(&s);
+    exit(126);
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* The session socket: the shell's fd, never a path the agent could point
+ * elsewhere. It stays inheritable, so that a shell we exec on Run reaches the
+ * broker too. */
+static int session_fd(void)
+{
+    const char *v = getenv("EXECGATE_SOCKET");
+    if (!v)
+        fail("EXECGATE_SOCKET", "not set (run inside an execgate session)");
+
+    struct eg_say s;
+    eg_say_begin(&s, 2);
+    eg_say_str(&s, "EXECGATE_SOCKET=");
+    eg_say_cstr(&s, v);
+    eg_say_str(&s, ": ");
+
+    /* Canonical decimal only: no sign, space, leading zero or overflow. */
+    long long fd = 0;
+    const char *p = v;
+    do {
+        if (*p < '0' || *p > '9' || (p > v && v[0] == '0') || fd > INT_MAX)
+            goto bad;
+        fd = fd * 10 + (*p - '0');
+    } while (*++p);
+    if (fd > INT_MAX)
+        goto bad;
+
+    int type;
+    socklen_t len = sizeof(type);
+    if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
+        eg_say_str(&s, strerror(errno));
+        eg_say_end(&s);
+        exit(126);
+    }
+    if (type != SOCK_SEQPACKET) {
+        eg_say_str(&s, "not a SOCK_SEQPACKET socket");
+        eg_say_end(&s);
+        exit(126);
+    }
+    return (int)fd;
+bad:
+    eg_say_str(&s, "not a file descriptor number");
+    eg_say_end(&s);
+    exit(126);
+}
+
+/* One connection per exec: a fresh socketpair, one end handed to the broker
+ * over the session socket. Our end is close-on-exec, so on Run the broker
+ * sees EOF the moment the program starts.
+ *
+ * The request goes in before the broker has the connection, as far as the
+ * socket buffer takes it without blocking, so that the broker usually finds
+ * all of it at once; a larger rest follows while the broker reads. Returns 0,
+ * or -1 if the request could not be written (the broker hung up). */
+static int connect_broker(int session, const uint8_t *frame, size_t len)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        fail("socketpair", strerror(errno));
+    /* Only when some of fds 0-2 were closed: move off them, so that nothing
+     * (our stderr messages, the stdio we pass on Escalate) mistakes the
+     * connection for a standard stream. */
+    if (sv[0] <= 2) {
+        int fd = fcntl(sv[0], F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+            fail("fcntl", strerror(errno));
+        close(sv[0]);
+        sv[0] = fd;
+    }
+    conn.fd = sv[0];
+
+    ssize_t early = send(conn.fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (early < 0)
+        early = 0;
+
+    static const char hello[4] = { 'E', 'X', 'G', '1' };
+    int rc = eg_send_fds(session, hello, sizeof(hello), &sv[1], 1);
+    close(sv[1]);
+    if (rc < 0)
+        fail("cannot reach the broker", strerror(-rc));
+
+    return eg_write_all(conn.fd, frame + early, len - (size_t)early) == 0 ? 0 : -1;
+}
+
+/* Hands out the next complete frame already in conn.buf, if any. A frame is
+ * a view into the buffer, valid until the next call. */
+static int next_frame(struct eg_to_wrapper *m)
+{
+    if (conn.used > 0) {
+        memmove(conn.buf, conn.buf + conn.used, conn.have - conn.used);
+        conn.have -= conn.used;
+        conn.used = 0;
+    }
+    if (conn.have < 4)
+        return 0;
+    uint32_t len = (uint32_t)conn.buf[0] << 24 | (uint32_t)conn.buf[1] << 16 |
+                   (uint32_t)conn.buf[2] << 8 | conn.buf[3];
+    if (len > TO_WRAPPER_MAX)
+        protocol_error("reply frame over 64 KiB");
+    if (conn.have - 4 < len)
+        return 0;
+    const char *err = NULL;
+    if (eg_decode_to_wrapper(conn.buf + 4, len, m, &err) < 0)
+        protocol_error(err);
+    conn.used = 4 + (size_t)len;
+    return 1;
+}
+
+/* One read from the broker. Plain read(2): any fds a broken broker attached
+ * are discarded by the kernel, never installed here. */
+static void fill(void)
+{
+    ssize_t n;
+    do
+        n = read(conn.fd, conn.buf + conn.have, sizeof(conn.buf) - conn.have);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        lost();
+    conn.have += (size_t)n;
+}
+
+static void read_frame(struct eg_to_wrapper *m)
+{
+    while (!next_frame(m))
+        fill();
+}
+
+/* Sends one frame; fds (if any) ride on its first byte. */
+static int send_frame(uint8_t *frame, size_t len, const int *fds, size_t nfds)
+{
+    put_be32(frame, (uint32_t)(len - 4));
+    if (nfds > 0)
+        return eg_send_fds(conn.fd, frame, len, fds, nfds);
+    return eg_write_all(conn.fd, frame, len);
+}
+
+static noreturn void run(const char *file, char *const *argv, int search)
+{
+    if (search)
+        execvp(file, argv);
+    else
+        execve(file, argv, environ);
+    int e = errno;
+    struct eg_say s;
+    eg_say_begin(&s, 2);
+    eg_say_cstr(&s, file);
+    eg_say_str(&s, ": ");
+    /* as bash says it */
+    eg_say_str(&s, e == ENOEXEC ? "cannot execute binary file: Exec format error" : strerror(e));
+    eg_say_end(&s);
+    exit(e == ENOENT ? 127 : 126);
+}
+
+static int window_size(struct eg_winsize *ws)
+{
+    struct winsize w;
+    if (ioctl(0, TIOCGWINSZ, &w) < 0)
+        return -1;
+    ws->rows = w.ws_row;
+    ws->cols = w.ws_col;
+    return 0;
+}
+
+/* Stdio: the environment the broker named, and our fds 0-2 themselves. */
+static void send_stdio(eg_bytes allow)
+{
+    size_t n = 0;
+    for (char **e = environ; *e; e++)
+        n++;
+    char **env = malloc((n + 1) * sizeof(*env));
+    if (!env)
+        fail("out of memory", NULL);
+    size_t k = 0;
+    for (char **e = environ; *e; e++) {
+        size_t pos = 0;
+        eg_bytes pattern;
+        while (eg_next_allow(allow, &pos, &pattern)) {
+            if (eg_env_match(*e, pattern)) {
+                env[k++] = *e;
+                break;
+            }
+        }
+    }
+
+    struct eg_winsize ws;
+    struct eg_stdio st = { .env = env, .nenv = k, .tty = isatty(0) };
+    if (st.tty && window_size(&ws) == 0)
+        st.winsize = &ws;
+    size_t size = eg_stdio_size(&st);
+    if (size > TO_BROKER_MAX)
+        too_large("environment", size);
+    uint8_t *frame = malloc(4 + size);
+    if (!frame)
+        fail("out of memory", NULL);
+    eg_encode_stdio(frame + 4, &st);
+
+    /* A closed standard fd is passed as /dev/null opened the same way, so
+     * that the message still carries exactly three fds and the host command
+     * gets a harmless stream in its place. (A later issue may refine this,
+     * e.g. by telling the broker to leave it closed.) */
+    int fds[3], closed[3];
+    for (int i = 0; i < 3; i++)
+        closed[i] = fcntl(i, F_GETFD) < 0;
+    for (int i = 0; i < 3; i++) {
+        fds[i] = i;
+        if (closed[i] && (fds[i] = open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC)) < 0)
+            fail("/dev/null", strerror(errno));
+    }
+    int rc = send_frame(frame, 4 + size, fds, 3);
+    for (int i = 0; i < 3; i++)
+        if (closed[i])
+            close(fds[i]);
+    free(frame);
+    free(env);
+    if (rc < 0)
+        lost();
+}
+
+static void forward(int signo)
+{
+    uint8_t frame[4 + EG_SMALL_MAX];
+    size_t n;
+    if (signo == SIGWINCH) {
+        struct eg_winsize ws;
+        if (window_size(&ws) < 0)
+            return;
+        n = eg_encode_resize(frame + 4, &ws);
+    } else
+        n = eg_encode_signal(frame + 4, (uint32_t)signo);
+    /* A failure shows up as EOF on the next read. */
+    (void)send_frame(frame, 4 + n, NULL, 0);
+}
+
+/* Ends the way the host command ended. */
+static noreturn void finish(const struct eg_to_wrapper *m)
+{
+    if (m->signal == 0)
+        exit((int)((uint32_t)m->code & 255));
+    if (m->signal >= NSIG)
+        protocol_error("Exit.signal is not a signal number");
+    int sig = (int)m->signal;
+    sigset_t one;
+    /* Stop signals would stop us rather than end us; sigaddset refuses the
+     * libc's internal ones: for those the exit status says it. */
+    if (sig != SIGSTOP && sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU &&
+        sigemptyset(&one) == 0 && sigaddset(&one, sig) == 0) {
+        /* The host may dump core; the wrapper must not leave one here. */
+        struct rlimit none = { 0, 0 };
+        setrlimit(RLIMIT_CORE, &none);
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof(dfl));
+        dfl.sa_handler = SIG_DFL;
+        sigaction(sig, &dfl, NULL);
+        sigprocmask(SIG_UNBLOCK, &one, NULL);
+        raise(sig);
+    }
+    /* still alive: a signal whose default is to be ignored */
+    exit(128 + sig);
+}
+
+/* The command runs on the host: pass on what the terminal sends us until the
+ * broker says how it ended. A signal the shell told us to ignore (say SIGINT
+ * for a background job) stays ignored and is not forwarded. Signals are read
+ * from a signalfd, so no handler ever runs. */
+static noreturn void wait_exit(void)
+{
+    static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH };
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
+        struct sigaction old;
+        if (sigaction(forwarded[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaddset(&set, forwarded[i]);
+    }
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+        fail("sigprocmask", strerror(errno));
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    if (sfd < 0)
+        fail("signalfd", strerror(errno));
+
+    struct eg_to_wrapper m;
+    for (;;) {
+        /* a frame may have come with the Decision */
+        while (next_frame(&m)) {
+            if (m.which != EG_MSG_EXIT)
+                protocol_error("expected Exit after ESCALATE");
+            finish(&m);
+        }
+        struct pollfd p[2] = { { .fd = conn.fd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            fail("poll", strerror(errno));
+        }
+        if (p[1].revents & POLLIN) {
+            struct signalfd_siginfo si[8];
+            ssize_t n = read(sfd, si, sizeof(si));
+            for (ssize_t i = 0; n > 0 && i < n / (ssize_t)sizeof(si[0]); i++)
+                forward((int)si[i].ssi_signo);
+        }
+        if (p[0].revents)
+            fill();
+    }
+}
+
+static noreturn void usage_client(void)
+{
+    static const char text[] = "usage: execgate run CMD [ARG...]\n"
+                               "       execgate notify EVENT\n";
+    ssize_t w = write(2, text, sizeof(text) - 1);
+    (void)w;
+    exit(2);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+int main(int argc, char **argv)
+{
+    static char notify_word[] = "notify";
+    char *notify_argv[3] = { notify_word, NULL, NULL };
+    struct eg_request rq;
+    memset(&rq, 0, sizeof(rq));
+
+    /* What to ask about, and what to exec on Run. */
+    int client = argc > 0 && strcmp(base_name(argv[0]), "execgate") == 0;
+    if (client && argc >= 3 && strcmp(argv[1], "run") == 0) {
+        rq.kind = EG_KIND_RUN;
+        rq.argv = argv + 2;
+        rq.argc = (size_t)argc - 2;
+    } else if (client && argc == 3 && strcmp(argv[1], "notify") == 0) {
+        rq.kind = EG_KIND_NOTIFY;
+        notify_argv[1] = argv[2];
+        rq.argv = notify_argv;
+        rq.argc = 2;
+    } else if (client) {
+        usage_client();
+    } else if (argc >= 3) {
+        rq.kind = EG_KIND_EXEC;
+        rq.file.p = (const uint8_t *)argv[1];
+        rq.file.n = strlen(argv[1]);
+        rq.argv = argv + 2;
+        rq.argc = (size_t)argc - 2;
+    } else {
+        fail("usage", "execgate-wrapper PATH ARGV0 [ARG...] (run by the patched shell for every exec)");
+    }
+    const char *file = rq.kind == EG_KIND_EXEC ? argv[1] : argv[2];
+    if (rq.kind == EG_KIND_RUN) {
+        rq.file.p = (const uint8_t *)file;
+        rq.file.n = strlen(file);
+    }
+
+    int session = session_fd();
+
+    /* A cwd too long or deleted is sent empty; the broker decides. */
+    static char cwd[PATH_MAX];
+    if (rq.kind != EG_KIND_NOTIFY && getcwd(cwd, sizeof(cwd))) {
+        rq.cwd.p = (const uint8_t *)cwd;
+        rq.cwd.n = strlen(cwd);
+    }
+    rq.pid = (uint32_t)getpid();
+
+    /* Refused before anything is sent, so the broker never sees half of it. */
+    size_t size = eg_request_size(&rq);
+    if (size > TO_BROKER_MAX)
+        too_large("request", size);
+    uint8_t *frame = small_frame;
+    if (4 + size > sizeof(small_frame) && !(frame = malloc(4 + size)))
+        fail("out of memory", NULL);
+    eg_encode_request(frame + 4, &rq);
+
+    put_be32(frame, (uint32_t)size);
+    /* The broker may refuse before reading everything and hang up: then its
+     * Deny is still worth showing, but nothing else is believed. */
+    int sent = connect_broker(session, frame, 4 + size) == 0;
+
+    struct eg_to_wrapper m;
+    read_frame(&m);
+    if (!sent && !(m.which == EG_MSG_DECISION && m.action == EG_ACTION_DENY))
+        lost();
+
+    const char *argv0 = rq.argv[0];
+    if (m.which == EG_MSG_DECISION) {
+        switch (m.action) {
+        case EG_ACTION_RUN:
+            if (rq.kind == EG_KIND_NOTIFY)
+                exit(0);
+            /* `execgate run ls` that the broker lets run here: ls from PATH */
+            run(file, rq.argv, rq.kind == EG_KIND_RUN);
+        case EG_ACTION_DENY:
+            denied(argv0, m.reason);
+        case EG_ACTION_ESCALATE:
+            protocol_error("ESCALATE before stdio was sent");
+        case EG_ACTION_UNSPECIFIED:
+            protocol_error("Decision without an action");
+        default:
+            protocol_error("unknown action in Decision");
+        }
+    }
+    if (m.which == EG_MSG_EXIT)
+        protocol_error("Exit before a Decision");
+    if (m.which != EG_MSG_SEND_STDIO)
+        protocol_error("empty message");
+    if (rq.kind == EG_KIND_NOTIFY)
+        protocol_error("SendStdio for a notification");
+
+    if (frame != small_frame)
+        free(frame);
+    send_stdio(m.send_stdio);
+
+    read_frame(&m);
+    if (m.which != EG_MSG_DECISION)
+        protocol_error("expected a Decision after Stdio");
+    if (m.action == EG_ACTION_DENY)
+        denied(argv0, m.reason);
+    if (m.action != EG_ACTION_ESCALATE)
+        protocol_error("expected ESCALATE or DENY after Stdio");
+    wait_exit();
+}
