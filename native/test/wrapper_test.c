@@ -1,0 +1,1407 @@
+/* The real, built wrapper against a fake broker written here: it forks the
+ * wrapper with EXECGATE_SOCKET set, takes the connection it sends, checks the
+ * Request and answers it, and watches what the wrapper then does.
+ *
+ *   wrapper_test [WRAPPER [PROBE]]   (defaults from the build) */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "codec.h"
+#include "fdpass.h"
+#include "util.h"
+
+#ifndef EG_WRAPPER
+#define EG_WRAPPER "build/native/execgate-wrapper"
+#endif
+#ifndef EG_PROBE
+#define EG_PROBE "build/native/eg_probe"
+#endif
+
+static const char *wrapper = EG_WRAPPER;
+static const char *probe = EG_PROBE;
+static char tmpdir[PATH_MAX];  /* the wrapper's cwd */
+static char linkdir[PATH_MAX]; /* holds "execgate", a symlink to the wrapper */
+
+/* The fd number the session socket has in the wrapper. */
+#define SESSION_FD 10
+
+/* ---- fake broker: wire helpers ------------------------------------------ */
+
+/* A ToBroker message, as far as the tests look. */
+struct tb {
+    uint32_t which; /* 1 request, 2 stdio, 3 signal, 4 resize */
+    uint32_t kind, pid, signo, rows, cols;
+    int tty, has_winsize;
+    eg_bytes file, cwd;
+    eg_bytes *list; /* request.argv or stdio.env */
+    size_t nlist;
+};
+
+static int parse_winsize(eg_bytes b, struct tb *t)
+{
+    eg_reader r = { b.p, b.p + b.n };
+    eg_field f;
+    const char *err;
+    int rc;
+    t->has_winsize = 1;
+    while ((rc = eg_next_field(&r, &f, &err)) > 0) {
+        if (f.num == 1) t->rows = (uint32_t)f.v;
+        if (f.num == 2) t->cols = (uint32_t)f.v;
+    }
+    return rc;
+}
+
+static int parse_tb(const uint8_t *p, size_t n, struct tb *t)
+{
+    memset(t, 0, sizeof(*t));
+    /* exactly one field, a message: what the wrapper's encoder writes */
+    eg_reader top = { p, p + n };
+    eg_field f;
+    const char *err;
+    if (eg_next_field(&top, &f, &err) != 1 || f.wt != EG_WT_LEN || top.p != top.end)
+        return -1;
+    t->which = f.num;
+    eg_reader r = { f.b.p, f.b.p + f.b.n };
+    size_t cap = 0;
+    int rc;
+    while ((rc = eg_next_field(&r, &f, &err)) > 0) {
+        if (t->which == 1) {
+            if (f.num == 1) t->kind = (uint32_t)f.v;
+            if (f.num == 2) t->file = f.b;
+            if (f.num == 4) t->cwd = f.b;
+            if (f.num == 5) t->pid = (uint32_t)f.v;
+        } else if (t->which == 2) {
+            if (f.num == 2) t->tty = f.v != 0;
+            if (f.num == 3 && parse_winsize(f.b, t) < 0)
+                return -1;
+        } else if (t->which == 3) {
+            if (f.num == 1) t->signo = (uint32_t)f.v;
+        } else if (t->which == 4) {
+            if (f.num == 1 && parse_winsize(f.b, t) < 0)
+                return -1;
+        }
+        if ((t->which == 1 && f.num == 3) || (t->which == 2 && f.num == 1)) {
+            if (t->nlist == cap)
+                t->list = realloc(t->list, (cap = cap ? 2 * cap : 64) * sizeof(*t->list));
+            t->list[t->nlist++] = f.b;
+        }
+    }
+    return rc;
+}
+
+static int list_is(const struct tb *t, const char *const *want)
+{
+    size_t i = 0;
+    for (; want[i]; i++)
+        if (i >= t->nlist || t->list[i].n != strlen(want[i]) || memcmp(t->list[i].p, want[i], t->list[i].n))
+            return 0;
+    return i == t->nlist;
+}
+
+static int bytes_is(eg_bytes b, const char *s)
+{
+    return b.n == strlen(s) && (b.n == 0 || memcmp(b.p, s, b.n) == 0);
+}
+
+/* Takes the connection the wrapper offers on the session socket: "EXG1"
+ * and one fd. -1 if nothing came within the time. */
+static int accept_conn(int session, int timeout_ms)
+{
+    struct pollfd p = { .fd = session, .events = POLLIN };
+    if (poll(&p, 1, timeout_ms) != 1)
+        return -1;
+    char buf[16];
+    int fds[EG_MAX_FDS];
+    size_t nfds, excess;
+    ssize_t n = eg_recv_fds(session, buf, sizeof(buf), fds, EG_MAX_FDS, &nfds, &excess);
+    if (n != 4 || memcmp(buf, "EXG1", 4) != 0 || nfds != 1 || excess != 0) {
+        for (size_t i = 0; i < nfds; i++)
+            close(fds[i]);
+        return -1;
+    }
+    struct timeval tv = { .tv_sec = 20 };
+    setsockopt(fds[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fds[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    return fds[0];
+}
+
+/* Reads one frame (malloc'd body) and the fds that came with its first byte. */
+static uint8_t *recv_frame(int c, size_t *len, int *fds, size_t *nfds)
+{
+    uint8_t hdr[4];
+    size_t nf = 0, excess = 0;
+    int dummy[EG_MAX_FDS];
+    ssize_t n = eg_recv_fds(c, hdr, 4, fds ? fds : dummy, EG_MAX_FDS, &nf, &excess);
+    if (!fds)
+        for (size_t i = 0; i < nf; i++)
+            close(dummy[i]);
+    if (nfds)
+        *nfds = nf;
+    if (n <= 0 || excess)
+        return NULL;
+    if (n < 4 && eg_read_all(c, hdr + n, 4 - (size_t)n) < 0)
+        return NULL;
+    *len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
+    uint8_t *body = malloc(*len + 1);
+    if (eg_read_all(c, body, *len) < 0) {
+        free(body);
+        return NULL;
+    }
+    return body;
+}
+
+static int recv_tb(int c, struct tb *t, uint8_t **keep, int *fds, size_t *nfds)
+{
+    memset(t, 0, sizeof(*t));
+    if (nfds)
+        *nfds = 0;
+    size_t len;
+    *keep = recv_frame(c, &len, fds, nfds);
+    if (!*keep)
+        return -1;
+    return parse_tb(*keep, len, t);
+}
+
+static void send_raw(int c, const void *p, size_t n)
+{
+    CHECK_EQ(eg_write_all(c, p, n), 0);
+}
+
+static void send_frame(int c, const uint8_t *body, size_t n)
+{
+    uint8_t hdr[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
+    uint8_t *all = malloc(n + 4);
+    memcpy(all, hdr, 4);
+    if (n)
+        memcpy(all + 4, body, n);
+    send_raw(c, all, n + 4);
+    free(all);
+}
+
+/* ToWrapper builders: each returns the message length in out. */
+static size_t tw_decision(uint8_t *out, int action, const char *reason)
+{
+    uint8_t inner[4096], *p = inner;
+    if (action)
+        p = eg_put_varint(eg_put_tag(p, 1, EG_WT_VARINT), (uint64_t)(int64_t)action);
+    if (reason && *reason)
+        p = eg_put_bytes(p, 2, reason, strlen(reason));
+    return (size_t)(eg_put_bytes(out, 1, inner, (size_t)(p - inner)) - out);
+}
+
+static size_t tw_send_stdio(uint8_t *out, const char *const *allow)
+{
+    uint8_t inner[4096], *p = inner;
+    for (size_t i = 0; allow && allow[i]; i++)
+        p = eg_put_bytes(p, 1, allow[i], strlen(allow[i]));
+    return (size_t)(eg_put_bytes(out, 2, inner, (size_t)(p - inner)) - out);
+}
+
+static size_t tw_exit(uint8_t *out, int32_t code, uint32_t sig)
+{
+    uint8_t inner[64], *p = inner;
+    if (code)
+        p = eg_put_varint(eg_put_tag(p, 1, EG_WT_VARINT), (uint64_t)(int64_t)code);
+    if (sig)
+        p = eg_put_varint(eg_put_tag(p, 2, EG_WT_VARINT), sig);
+    return (size_t)(eg_put_bytes(out, 3, inner, (size_t)(p - inner)) - out);
+}
+
+static void reply_decision(int c, int action, const char *reason)
+{
+    uint8_t buf[8192];
+    send_frame(c, buf, tw_decision(buf, action, reason));
+}
+
+static void reply_exit(int c, int32_t code, uint32_t sig)
+{
+    uint8_t buf[64];
+    send_frame(c, buf, tw_exit(buf, code, sig));
+}
+
+/* ---- the wrapper as a child --------------------------------------------- */
+
+struct opts {
+    char **env;            /* extra entries, NULL-terminated; may be NULL */
+    const char *socket;    /* EXECGATE_SOCKET value; NULL: SESSION_FD; "-": unset */
+    int stdin_fd;          /* to dup to 0 (-1: /dev/null) */
+    int closed[3];         /* close fd 0/1/2 instead */
+    int ignore_sigint;     /* as a shell does for a background job */
+    rlim_t stack;          /* raise RLIMIT_STACK (bigger argv) */
+    int core;              /* allow core dumps (RLIMIT_CORE unlimited) */
+    int no_session;        /* do not pass the session socket at all */
+    int extra_fd;          /* another fd to put at SESSION_FD instead */
+};
+
+struct child {
+    pid_t pid;
+    int session; /* broker end */
+    int out, err;
+    int status;
+    char *outs, *errs; /* after finish() */
+};
+
+static char **child_env(const struct opts *o)
+{
+    static char *env[64];
+    static char sock[32];
+    size_t n = 0;
+    env[n++] = "PATH=/usr/local/bin:/usr/bin:/bin";
+    env[n++] = "EG_MARKER=unchanged \x01 bytes\xff";
+    if (!o->socket)
+        snprintf(sock, sizeof(sock), "EXECGATE_SOCKET=%d", SESSION_FD);
+    else if (strcmp(o->socket, "-") != 0)
+        snprintf(sock, sizeof(sock), "EXECGATE_SOCKET=%s", o->socket);
+    if (!o->socket || strcmp(o->socket, "-") != 0)
+        env[n++] = sock;
+    for (size_t i = 0; o->env && o->env[i] && n < 62; i++)
+        env[n++] = o->env[i];
+    env[n] = NULL;
+    return env;
+}
+
+static struct child start(char *const argv[], const struct opts *o)
+{
+    static const struct opts none = { .stdin_fd = -1 };
+    if (!o)
+        o = &none;
+    struct child ch = { .session = -1 };
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        perror("socketpair");
+        exit(2);
+    }
+    ch.session = sv[0];
+    ch.out = memfd_create("out", MFD_CLOEXEC);
+    ch.err = memfd_create("err", MFD_CLOEXEC);
+    char **env = child_env(o);
+
+    ch.pid = fork();
+    if (ch.pid == 0) {
+        /* The state a shell would hand over: chosen below, nothing inherited. */
+        sigset_t set;
+        sigemptyset(&set);
+        for (int s = 1; s < NSIG; s++)
+            signal(s, SIG_DFL);
+        signal(SIGUSR1, SIG_IGN);  /* must stay ignored on Run */
+        if (o->ignore_sigint)
+            signal(SIGINT, SIG_IGN);
+        sigaddset(&set, SIGUSR2);  /* must stay blocked on Run */
+        sigprocmask(SIG_SETMASK, &set, NULL);
+        if (o->stack) {
+            struct rlimit rl = { o->stack, o->stack };
+            setrlimit(RLIMIT_STACK, &rl);
+        }
+        if (o->core) {
+            struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+            setrlimit(RLIMIT_CORE, &rl);
+        }
+        if (chdir(tmpdir) < 0)
+            _exit(90);
+        /* Only what a shell would pass: whatever the test runner left open
+         * must not reach the wrapper (the probe counts fds). */
+        close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
+        int in = o->stdin_fd >= 0 ? o->stdin_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
+        int target = o->extra_fd ? o->extra_fd : sv[1];
+        if (dup2(in, 0) < 0 || dup2(ch.out, 1) < 0 || dup2(ch.err, 2) < 0)
+            _exit(91);
+        if (!o->no_session) {
+            if (target == SESSION_FD)
+                fcntl(SESSION_FD, F_SETFD, 0);
+            else if (dup2(target, SESSION_FD) < 0)
+                _exit(92);
+        }
+        for (int i = 0; i < 3; i++)
+            if (o->closed[i])
+                close(i);
+        execve(wrapper, argv, env);
+        _exit(93);
+    }
+    close(sv[1]);
+    return ch;
+}
+
+static char *slurp(int fd)
+{
+    off_t size = lseek(fd, 0, SEEK_END);
+    if (size < 0)
+        size = 0;
+    char *s = malloc((size_t)size + 1);
+    ssize_t n = pread(fd, s, (size_t)size, 0);
+    s[n > 0 ? n : 0] = '\0';
+    return s;
+}
+
+/* Waits (at most 20 s) for the wrapper to end; fills status and output. */
+static void finish(struct child *ch)
+{
+    int waited = 0;
+    for (;;) {
+        pid_t r = waitpid(ch->pid, &ch->status, WNOHANG);
+        if (r == ch->pid)
+            break;
+        if (waited++ > 20000) {
+            fprintf(stderr, "wrapper %d did not end: killed\n", (int)ch->pid);
+            kill(ch->pid, SIGKILL);
+            waitpid(ch->pid, &ch->status, 0);
+            CHECK(!"the wrapper hung");
+            break;
+        }
+        usleep(1000);
+    }
+    ch->outs = slurp(ch->out);
+    ch->errs = slurp(ch->err);
+    close(ch->out);
+    close(ch->err);
+    close(ch->session);
+}
+
+static void release(struct child *ch)
+{
+    free(ch->outs);
+    free(ch->errs);
+}
+
+static int exit_code(const struct child *ch)
+{
+    return WIFEXITED(ch->status) ? WEXITSTATUS(ch->status) : -WTERMSIG(ch->status);
+}
+
+/* A wrapper run that must end before contacting the broker. */
+static struct child run_alone(char *const argv[], const struct opts *o)
+{
+    struct child ch = start(argv, o);
+    finish(&ch);
+    return ch;
+}
+
+/* Blocks until the wrapper has blocked sig (it is then reading signals from
+ * its signalfd); 0 on success. */
+static int wait_blocked(pid_t pid, int sig)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    for (int tries = 0; tries < 5000; tries++) {
+        FILE *f = fopen(path, "r");
+        unsigned long long mask = 0;
+        while (f && fgets(line, sizeof(line), f))
+            if (!strncmp(line, "SigBlk:", 7))
+                mask = strtoull(line + 8, NULL, 16);
+        if (f)
+            fclose(f);
+        if (mask & (1ull << (sig - 1)))
+            return 0;
+        usleep(1000);
+    }
+    return -1;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static char *W(void) { return (char *)wrapper; }
+
+static void test_no_socket(void)
+{
+    char *argv[] = { W(), "/bin/true", "true", NULL };
+    struct opts o = { .socket = "-", .stdin_fd = -1 };
+    struct child ch = run_alone(argv, &o);
+    CHECK_EQ(exit_code(&ch), 126);
+    CHECK_HAS(ch.errs, "execgate: EXECGATE_SOCKET: not set");
+    release(&ch);
+}
+
+static void test_bad_socket(void)
+{
+    static const char *const numbers[] = { "", "abc", "-1", "+10", " 10", "10 ", "010", "1e1",
+                                            "2147483648", "99999999999999999999", "0x0a", NULL };
+    for (size_t i = 0; numbers[i]; i++) {
+        char *argv[] = { W(), "/bin/true", "true", NULL };
+        struct opts o = { .socket = numbers[i], .stdin_fd = -1 };
+        struct child ch = run_alone(argv, &o);
+        CHECK_EQ(exit_code(&ch), 126);
+        CHECK_HAS(ch.errs, "not a file descriptor number");
+        release(&ch);
+    }
+    /* a number, but closed */
+    char *argv[] = { W(), "/bin/true", "true", NULL };
+    struct opts o = { .socket = "500", .stdin_fd = -1 };
+    struct child ch = run_alone(argv, &o);
+    CHECK_EQ(exit_code(&ch), 126);
+    CHECK_HAS(ch.errs, "EXECGATE_SOCKET=500: ");
+    release(&ch);
+    /* a pipe: not a socket */
+    int p[2];
+    CHECK(pipe2(p, O_CLOEXEC) == 0);
+    o = (struct opts){ .stdin_fd = -1, .extra_fd = p[0] };
+    ch = run_alone(argv, &o);
+    CHECK_EQ(exit_code(&ch), 126);
+    CHECK_HAS(ch.errs, "EXECGATE_SOCKET=10: ");
+    close(p[0]);
+    close(p[1]);
+    release(&ch);
+    /* a stream socket: not the session */
+    int s[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s) == 0);
+    o = (struct opts){ .stdin_fd = -1, .extra_fd = s[0] };
+    ch = run_alone(argv, &o);
+    CHECK_EQ(exit_code(&ch), 126);
+    CHECK_HAS(ch.errs, "not a SOCK_SEQPACKET socket");
+    close(s[0]);
+    close(s[1]);
+    release(&ch);
+    /* an escape in the value is shown escaped */
+    o = (struct opts){ .socket = "1\x1b[2J", .stdin_fd = -1 };
+    ch = run_alone(argv, &o);
+    CHECK_HAS(ch.errs, "EXECGATE_SOCKET=1\\x1b[2J: not a file descriptor number");
+    release(&ch);
+}
+
+static void test_usage(void)
+{
+    char *argv[] = { W(), "/bin/true", NULL };
+    struct child ch = run_alone(argv, NULL);
+    CHECK_EQ(exit_code(&ch), 126);
+    CHECK_HAS(ch.errs, "execgate: usage");
+    CHECK(accept_conn(ch.session, 0) < 0);
+    release(&ch);
+    char *argv0[] = { W(), NULL };
+    ch = run_alone(argv0, NULL);
+    CHECK_EQ(exit_code(&ch), 126);
+    release(&ch);
+}
+
+/* Parses the probe's report into lines, checking one kind. */
+static int report_count(const char *report, const char *prefix)
+{
+    int n = 0;
+    size_t len = strlen(prefix);
+    for (const char *p = report; p && *p;) {
+        if (!strncmp(p, prefix, len))
+            n++;
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    return n;
+}
+
+static void test_run(void)
+{
+    char *argv[] = { W(), (char *)probe, "probe-argv0", "", "two words", "\xff\xfe\x1b[0m", NULL };
+    struct child ch = start(argv, NULL);
+    int c = accept_conn(ch.session, 10000);
+    CHECK(c >= 0);
+    struct tb t;
+    uint8_t *keep;
+    CHECK_EQ(recv_tb(c, &t, &keep, NULL, NULL), 0);
+    CHECK_EQ(t.which, 1);
+    CHECK_EQ(t.kind, EG_KIND_EXEC);
+    CHECK(bytes_is(t.file, probe));
+    static const char *const want[] = { "probe-argv0", "", "two words", "\xff\xfe\x1b[0m", NULL };
+    CHECK(list_is(&t, want));
+    char real[PATH_MAX];
+    CHECK(realpath(tmpdir, real) != NULL);
+    CHECK(bytes_is(t.cwd, real));
+    CHECK_EQ(t.pid, ch.pid);
+    reply_decision(c, EG_ACTION_RUN, NULL);
+    /* our end is close-on-exec: EOF once the program runs */
+    char b;
+    CHECK_EQ(read(c, &b, 1), 0);
+    close(c);
+    free(t.list);
+    free(keep);
+    finish(&ch);
+    CHECK_EQ(exit_code(&ch), 0);
+    CHECK_EQ(ch.errs[0], '\0');
+    /* it really ran, with our argv, environment, signal state and fds */
+    CHECK_HAS(ch.outs, "arg 70726f62652d6172677630\n");
+    CHECK_HAS(ch.outs, "\narg \n");
+    CHECK_HAS(ch.outs, "arg 74776f20776f726473\n");
+    CHECK_HAS(ch.outs, "arg fffe1b5b306d\n");
+    CHECK_EQ(report_count(ch.outs, "arg "), 4);
+    /* SIGUSR1 (10) ignored and nothing else, SIGPIPE included; SIGUSR2 (12)
+     * blocked and nothing else */
+    CHECK_HAS(ch.outs, "sigign 0000000000000200\n");
+    CHECK_HAS(ch.outs, "sigblk 0000000000000800\n");
+    CHECK_HAS(ch.outs, "env EG_MARKER=unchanged \x01 bytes\xff\n");
+    CHECK_HAS(ch.outs, "env PATH=/usr/local/bin:/usr/bin:/bin\n");
+    CHECK_HAS(ch.outs, "env EXECGATE_SOCKET=10\n");
+    CHECK_EQ(report_count(ch.outs, "env "), 3);
+    /* 0-2 and the session, still inheritable; not the connection */
+    CHECK_HAS(ch.outs, "fd 0\nfd 1\nfd 2\nfd 10\n");
+    CHECK_EQ(report_count(ch.outs, "fd "), 4);
+    release(&ch);
+}
+
+/* On Run the wrapper is gone: the status is the program's. */
+static void test_run_status(void)
+{
+    char *env[] = { "PROBE_EXIT=42", NULL };
+    struct opts o = { .env = env, .stdin_fd = -1 };
+    char *argv[] = { W(), (char *)probe, "probe", NULL };
+    struct child ch = start(argv, &o);
+    int c = accept_conn(ch.session, 10000);
+    CHECK(c >= 0);
+    free(recv_frame(c, &(size_t){ 0 }, NULL, NULL));
+    reply_decision(c, EG_ACTION_RUN, NULL);
+    close(c);
+    finish(&ch);
+    CHECK_EQ(exit_code(&ch), 42);
+    release(&ch);
+}
+
+static struct child run_with(char *const argv[], const struct opts *o, int action, const char *reason)
+{
+    struct child ch = start(argv, o);
+    int c = accept_conn(ch.session, 10000);
+    CHECK(c >= 0);
+    size_t len;
+    free(recv_frame(c, &len, NULL, NULL));
+    reply_decision(c, action, reason);
+    close(c);
+    finish(&ch);
+    return ch;
+}
+
+static void test_exec_errors(void)
+{
+    char *argv[] = { W(), "/nonexistent/prog", "prog", NULL };
+    struct child ch = run_with(argv, NULL, EG_ACTION_RUN, NULL);
+    CHECK_EQ(exit_code(&ch), 127);
+    CHECK_HAS(ch.errs, "execgate: /nonexistent/prog: No such file or directory\n");
+    release(&ch);
+
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof(path), "%s/not-executable", tmpdir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    CHECK(fd >= 0 && write(fd, "#!/bin/sh\n", 10) == 10);
+    close(fd);
+    char *argv2[] = { W(), path, "x", NULL };
+    ch = run_with(argv2, NULL, EG_ACTION_RUN, NULL);
+    CHECK_EQ(exit_code(&ch), 126);
+    CHECK_HAS(ch.errs, ": Permission denied\n");
+    release(&ch);
+
+    snprintf(path, sizeof(path), "%s/garbage", tmpdir);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+    CHECK(fd >= 0 && write(fd, "\x7f" "ELF garbage", 12) == 12);
+    close(fd);
+    char *argv3[] = { W(), path, "garbage", NULL };
+    ch = run_with(argv3, NULL, EG_ACTION_RUN, NULL);
+    CHECK_EQ(exit_code(&ch), 126);
+    CHECK_HAS(ch.errs, "/garbage: cannot execute binary file: Exec format error\n");
+    release(&ch);
+
+    /* the path is agent-controlled: escaped */
+    char *argv4[] = { W(), "/nonexistent/\x1b]0;title\x07", "x", NULL };
+    ch = run_with(argv4, NULL, EG_ACTION_RUN, NULL);
+    CHECK_EQ(exit_code(&ch), 127);
+    CHECK_HAS(ch.errs, "execgate: /nonexistent/\\x1b]0;title\\x07: No such file");
+    release(&ch);
+}
+
+static void test_deny(void)
+{
+    char *argv[] = { W(), (char *)probe, "ls\x1b[2J", "-l", NULL };
+    struct child ch = run_with(argv, NULL, EG_ACTION_DENY, "no\nway \x1b[31m\xc2\x9b");
+    CHECK_EQ(exit_code(&ch), 126);
+    CHECK(strcmp(ch.errs, "execgate: denied: ls\\x1b[2J: no\\nway \\x1b[31m\\xc2\\x9b\n") == 0);
+    if (strcmp(ch.errs, "execgate: denied: ls\\x1b[2J: no\\nway \\x1b[31m\\xc2\\x9b\n") != 0)
+        fprintf(stderr, "got: %s\n", ch.errs);
+    CHECK_EQ(ch.outs[0], '\0'); /* the probe never ran */
+    release(&ch);
+    /* an empty reason */
+    char *argv2[] = { W(), "/bin/true", "true", NULL };
+    ch = run_with(argv2, NULL, EG_ACTION_DENY, NULL);
+    CHECK_EQ(exit_code(&ch), 126);
+    CHECK(strcmp(ch.errs, "execgate: denied: true: \n") == 0);
+    release(&ch);
+}
+
+/* Escalate up to the ESCALATE decision; returns the connection. */
+static int escalate(struct child *ch, const char *const *allow, struct tb *stdio, uint8_t **keep, int fds[3])
+{
+    int c = accept_conn(ch->session, 10000);
+    CHECK(c >= 0);
+    if (c < 0)
+        return -1;
+    size_t len;
+    free(recv_frame(c, &len, NULL, NULL));
+    uint8_t buf[4096];
+    send_frame(c, buf, tw_send_stdio(buf, allow));
+    int got[EG_MAX_FDS];
+    size_t nfds = 0;
+    CHECK_EQ(recv_tb(c, stdio, keep, got, &nfds), 0);
+    CHECK_EQ(stdio->which, 2);
+    CHECK_EQ(nfds, 3);
+    for (size_t i = 0; i < nfds; i++) {
+        if (i < 3)
+            fds[i] = got[i];
+        else
+            close(got[i]);
+        CHECK(fcntl(got[i], F_GETFD) & FD_CLOEXEC);
+    }
+    return c;
+}
+
+static void close3(int fds[3])
+{
+    for (int i = 0; i < 3; i++)
+        close(fds[i]);
+}
+
+static void test_escalate_code(void)
+{
+    char *env[] = { "TERM=xterm-256color", "TERMINFO=/x", "LC_ALL=C.UTF-8", "LANG=en",
+                    "LC_CTYPE=fr", "SECRET=hunter2", "LC_=empty", NULL };
+    struct opts o = { .env = env, .stdin_fd = -1 };
+    char *argv[] = { W(), "/usr/bin/make", "make", "-j4", NULL };
+    struct child ch = start(argv, &o);
+    static const char *const allow[] = { "TERM", "LC_*", "NOPE", NULL };
+    struct tb st;
+    uint8_t *keep;
+    int fds[3] = { -1, -1, -1 };
+    int c = escalate(&ch, allow, &st, &keep, fds);
+    /* exactly the allowed names, in environ's order */
+    static const char *const want[] = { "TERM=xterm-256color", "LC_ALL=C.UTF-8", "LC_CTYPE=fr", "LC_=empty", NULL };
+    CHECK(list_is(&st, want));
+    CHECK_EQ(st.tty, 0);
+    CHECK_EQ(st.has_winsize, 0);
+    /* the fds are the wrapper's own stdio */
+    struct stat a, b;
+    CHECK(fstat(fds[1], &a) == 0 && fstat(ch.out, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+    CHECK(fstat(fds[2], &a) == 0 && fstat(ch.err, &b) == 0 && a.st_ino == b.st_ino);
+    CHECK(fstat(fds[0], &a) == 0 && S_ISCHR(a.st_mode) && a.st_rdev == makedev(1, 3));
+    CHECK_EQ(write(fds[1], "from the host\n", 14), 14);
+    close3(fds);
+    free(st.list);
+    free(keep);
+    reply_decision(c, EG_ACTION_ESCALATE, NULL);
+    reply_exit(c, 7, 0);
+    finish(&ch);
+    close(c);
+    CHECK_EQ(exit_code(&ch), 7);
+    CHECK(strcmp(ch.outs, "from the host\n") == 0);
+    CHECK_EQ(ch.errs[0], '\0');
+    release(&ch);
+}
+
+/* Exit{code, signal} → the wrapper's own status: code & 255, or death by the
+ * signal (no core file), or 128+n when the signal would not end it. */
+static void test_escalate_exits(void)
+{
+    static const struct {
+        int32_t code;
+        uint32_t sig;
+        int want; /* exit code, or -signal */
+        int core;
+    } t[] = {
+        { 0, 0, 0, 0 },
+        { 1, 0, 1, 0 },
+        { 255, 0, 255, 0 },
+        { 256 + 3, 0, 3, 0 },
+        { -1, 0, 255, 0 },
+        { 5, SIGTERM, -SIGTERM, 0 },
+        { 0, SIGKILL, -SIGKILL, 0 },
+        { 0, SIGINT, -SIGINT, 0 },   /* SIGINT is forwarded, yet the re-raise must work */
+        { 0, SIGQUIT, -SIGQUIT, 1 }, /* dumps core by default: not here */
+        { 0, SIGSEGV, -SIGSEGV, 1 },
+        { 0, SIGPIPE, -SIGPIPE, 0 },
+        { 0, SIGUSR2, -SIGUSR2, 0 }, /* blocked by the "shell": unblocked to die */
+        { 0, SIGUSR1, -SIGUSR1, 0 }, /* ignored by the "shell": default restored */
+        { 0, SIGCHLD, 128 + SIGCHLD, 0 }, /* ignored by default */
+        { 0, SIGSTOP, 128 + SIGSTOP, 0 }, /* would stop, not end */
+        { 0, SIGTSTP, 128 + SIGTSTP, 0 },
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct opts o = { .stdin_fd = -1, .core = t[i].core };
+        char *argv[] = { W(), "/bin/x", "x", NULL };
+        struct child ch = start(argv, &o);
+        struct tb st;
+        uint8_t *keep;
+        int fds[3] = { -1, -1, -1 };
+        int c = escalate(&ch, NULL, &st, &keep, fds);
+        close3(fds);
+        free(st.list);
+        free(keep);
+        reply_decision(c, EG_ACTION_ESCALATE, NULL);
+        reply_exit(c, t[i].code, t[i].sig);
+        finish(&ch);
+        close(c);
+        int got = exit_code(&ch);
+        if (got != t[i].want)
+            fprintf(stderr, "Exit{%d, %u}: wrapper status %d\n", t[i].code, t[i].sig, got);
+        CHECK_EQ(got, t[i].want);
+        if (WIFSIGNALED(ch.status))
+            CHECK(!WCOREDUMP(ch.status));
+        release(&ch);
+    }
+    char core[PATH_MAX + 8];
+    snprintf(core, sizeof(core), "%s/core", tmpdir);
+    CHECK(access(core, F_OK) != 0);
+}
+
+static int next_signal(int c, struct tb *t)
+{
+    uint8_t *keep;
+    int rc = recv_tb(c, t, &keep, NULL, NULL);
+    free(keep);
+    return rc;
+}
+
+static void test_forward(void)
+{
+    char *argv[] = { W(), "/bin/x", "x", NULL };
+    struct child ch = start(argv, NULL);
+    struct tb st;
+    uint8_t *keep;
+    int fds[3] = { -1, -1, -1 };
+    int c = escalate(&ch, NULL, &st, &keep, fds);
+    close3(fds);
+    free(st.list);
+    free(keep);
+    reply_decision(c, EG_ACTION_ESCALATE, NULL);
+    CHECK_EQ(wait_blocked(ch.pid, SIGINT), 0);
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGINT };
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        kill(ch.pid, sigs[i]);
+        struct tb t;
+        CHECK_EQ(next_signal(c, &t), 0);
+        CHECK_EQ(t.which, 3);
+        CHECK_EQ(t.signo, sigs[i]);
+    }
+    /* not a terminal: SIGWINCH sends nothing, SIGUSR1 (ignored) nothing */
+    kill(ch.pid, SIGWINCH);
+    kill(ch.pid, SIGTERM);
+    struct tb t;
+    CHECK_EQ(next_signal(c, &t), 0);
+    CHECK_EQ(t.which, 3);
+    CHECK_EQ(t.signo, SIGTERM);
+    reply_exit(c, 0, 0);
+    finish(&ch);
+    close(c);
+    CHECK_EQ(exit_code(&ch), 0);
+    release(&ch);
+}
+
+/* A signal the shell ignored (SIGINT, for a background job) is not forwarded. */
+static void test_forward_ignored(void)
+{
+    struct opts o = { .stdin_fd = -1, .ignore_sigint = 1 };
+    char *argv[] = { W(), "/bin/x", "x", NULL };
+    struct child ch = start(argv, &o);
+    struct tb st;
+    uint8_t *keep;
+    int fds[3] = { -1, -1, -1 };
+    int c = escalate(&ch, NULL, &st, &keep, fds);
+    close3(fds);
+    free(st.list);
+    free(keep);
+    reply_decision(c, EG_ACTION_ESCALATE, NULL);
+    CHECK_EQ(wait_blocked(ch.pid, SIGTERM), 0);
+    kill(ch.pid, SIGINT);
+    struct pollfd p = { .fd = c, .events = POLLIN };
+    CHECK_EQ(poll(&p, 1, 300), 0); /* nothing comes */
+    kill(ch.pid, SIGHUP);
+    struct tb t;
+    CHECK_EQ(next_signal(c, &t), 0);
+    CHECK_EQ(t.signo, SIGHUP);
+    CHECK_EQ(poll(&p, 1, 100), 0);
+    reply_exit(c, 0, 0);
+    finish(&ch);
+    close(c);
+    CHECK_EQ(exit_code(&ch), 0);
+    release(&ch);
+}
+
+static void test_tty(void)
+{
+    int master, slave;
+    struct winsize ws = { .ws_row = 33, .ws_col = 111 };
+    CHECK(openpty(&master, &slave, NULL, NULL, &ws) == 0);
+    fcntl(master, F_SETFD, FD_CLOEXEC);
+    fcntl(slave, F_SETFD, FD_CLOEXEC);
+    char *env[] = { "TERM=vt100", NULL };
+    struct opts o = { .stdin_fd = slave, .env = env };
+    char *argv[] = { W(), "/usr/bin/vi", "vi", NULL };
+    struct child ch = start(argv, &o);
+    static const char *const allow[] = { "*", NULL };
+    struct tb st;
+    uint8_t *keep;
+    int fds[3] = { -1, -1, -1 };
+    int c = escalate(&ch, allow, &st, &keep, fds);
+    CHECK_EQ(st.tty, 1);
+    CHECK_EQ(st.has_winsize, 1);
+    CHECK_EQ(st.rows, 33);
+    CHECK_EQ(st.cols, 111);
+    CHECK_EQ(st.nlist, 4); /* "*": the whole environment */
+    close3(fds);
+    free(st.list);
+    free(keep);
+    reply_decision(c, EG_ACTION_ESCALATE, NULL);
+    CHECK_EQ(wait_blocked(ch.pid, SIGWINCH), 0);
+    ws.ws_row = 40;
+    ws.ws_col = 120;
+    ioctl(master, TIOCSWINSZ, &ws);
+    kill(ch.pid, SIGWINCH);
+    struct tb t;
+    CHECK_EQ(next_signal(c, &t), 0);
+    CHECK_EQ(t.which, 4);
+    CHECK_EQ(t.has_winsize, 1);
+    CHECK_EQ(t.rows, 40);
+    CHECK_EQ(t.cols, 120);
+    reply_exit(c, 0, 0);
+    finish(&ch);
+    close(c);
+    close(master);
+    close(slave);
+    CHECK_EQ(exit_code(&ch), 0);
+    release(&ch);
+}
+
+/* Replies that are not the protocol: 126, "protocol error", nothing run. */
+static void test_protocol_errors(void)
+{
+    enum { FIRST, AFTER_STDIO, AFTER_ESCALATE };
+    struct {
+        const char *what;
+        int when;
+        uint8_t frame[64];
+        size_t n; /* 0: build below */
+    } t[] = {
+        { "garbage", FIRST, { 0, 0, 0, 2, 0xff, 0xff }, 6 },
+        { "frame over 64 KiB", FIRST, { 0, 1, 0, 1 }, 4 },
+        { "huge frame", FIRST, { 0xff, 0xff, 0xff, 0xff }, 4 },
+        { "empty message", FIRST, { 0, 0, 0, 0 }, 4 },
+        { "unspecified action", FIRST, { 0, 0, 0, 2, 0x0a, 0x00 }, 6 },
+        { "unknown action", FIRST, { 0, 0, 0, 4, 0x0a, 0x02, 0x08, 0x09 }, 8 },
+        { "negative action", FIRST, { 0, 0, 0, 13, 0x0a, 0x0b, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 }, 17 },
+        { "escalate first", FIRST, { 0, 0, 0, 4, 0x0a, 0x02, 0x08, 0x02 }, 8 },
+        { "exit first", FIRST, { 0, 0, 0, 4, 0x1a, 0x02, 0x08, 0x00 }, 8 },
+        { "group", FIRST, { 0, 0, 0, 2, 0x0b, 0x0c }, 6 },
+        { "run after stdio", AFTER_STDIO, { 0, 0, 0, 4, 0x0a, 0x02, 0x08, 0x01 }, 8 },
+        { "stdio twice", AFTER_STDIO, { 0, 0, 0, 2, 0x12, 0x00 }, 6 },
+        { "exit before escalate", AFTER_STDIO, { 0, 0, 0, 2, 0x1a, 0x00 }, 6 },
+        { "decision after escalate", AFTER_ESCALATE, { 0, 0, 0, 4, 0x0a, 0x02, 0x08, 0x03 }, 8 },
+        { "garbage after escalate", AFTER_ESCALATE, { 0, 0, 0, 1, 0x80 }, 5 },
+        { "bad signal number", AFTER_ESCALATE, { 0, 0, 0, 4, 0x1a, 0x02, 0x10, 0x63 }, 8 },
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        char *argv[] = { W(), (char *)probe, "probe", NULL };
+        struct child ch = start(argv, NULL);
+        int c;
+        if (t[i].when == FIRST) {
+            c = accept_conn(ch.session, 10000);
+            size_t len;
+            free(recv_frame(c, &len, NULL, NULL));
+        } else {
+            struct tb st;
+            uint8_t *keep;
+            int fds[3] = { -1, -1, -1 };
+            c = escalate(&ch, NULL, &st, &keep, fds);
+            close3(fds);
+            free(st.list);
+            free(keep);
+            if (t[i].when == AFTER_ESCALATE)
+                reply_decision(c, EG_ACTION_ESCALATE, NULL);
+        }
+        send_raw(c, t[i].frame, t[i].n);
+        finish(&ch);
+        close(c);
+        if (exit_code(&ch) != 126 || !strstr(ch.errs, "execgate: protocol error: "))
+            fprintf(stderr, "case \"%s\": status %d, stderr %s\n", t[i].what, exit_code(&ch), ch.errs);
+        CHECK_EQ(exit_code(&ch), 126);
+        CHECK_HAS(ch.errs, "execgate: protocol error: ");
+        CHECK_EQ(ch.outs[0], '\0');
+        release(&ch);
+    }
+}
+
+/* The broker goes away: 126, "lost connection", nothing run. */
+static void test_lost(void)
+{
+    for (int when = 0; when < 4; when++) {
+        char *argv[] = { W(), (char *)probe, "probe", NULL };
+        struct child ch = start(argv, NULL);
+        int c;
+        if (when < 2) {
+            c = accept_conn(ch.session, 10000);
+            size_t len;
+            free(recv_frame(c, &len, NULL, NULL));
+            if (when == 1) /* half a frame */
+                send_raw(c, "\0\0\0\x04\x0a\x02", 6);
+        } else {
+            struct tb st;
+            uint8_t *keep;
+            int fds[3] = { -1, -1, -1 };
+            c = escalate(&ch, NULL, &st, &keep, fds);
+            close3(fds);
+            free(st.list);
+            free(keep);
+            if (when == 3)
+                reply_decision(c, EG_ACTION_ESCALATE, NULL);
+        }
+        close(c);
+        finish(&ch);
+        CHECK_EQ(exit_code(&ch), 126);
+        CHECK_HAS(ch.errs, "execgate: lost connection to the broker\n");
+        CHECK_EQ(ch.outs[0], '\0');
+        release(&ch);
+    }
+    /* the session socket's far end is closed: nobody to hand the connection to */
+    char *argv[] = { W(), (char *)probe, "probe", NULL };
+    struct child ch = start(argv, NULL);
+    close(ch.session);
+    ch.session = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    finish(&ch);
+    CHECK_EQ(exit_code(&ch), 126);
+    CHECK_HAS(ch.errs, "execgate: cannot reach the broker: ");
+    release(&ch);
+}
+
+/* Frames that arrive together are all used. */
+static void test_frames_together(void)
+{
+    char *argv[] = { W(), "/bin/x", "x", NULL };
+    struct child ch = start(argv, NULL);
+    struct tb st;
+    uint8_t *keep;
+    int fds[3] = { -1, -1, -1 };
+    int c = escalate(&ch, NULL, &st, &keep, fds);
+    close3(fds);
+    free(st.list);
+    free(keep);
+    uint8_t a[64], b[64], both[136];
+    size_t na = tw_decision(a, EG_ACTION_ESCALATE, NULL), nb = tw_exit(b, 5, 0);
+    both[0] = both[1] = both[2] = 0;
+    both[3] = (uint8_t)na;
+    memcpy(both + 4, a, na);
+    both[4 + na] = both[5 + na] = both[6 + na] = 0;
+    both[7 + na] = (uint8_t)nb;
+    memcpy(both + 8 + na, b, nb);
+    send_raw(c, both, 8 + na + nb);
+    finish(&ch);
+    close(c);
+    CHECK_EQ(exit_code(&ch), 5);
+    release(&ch);
+}
+
+/* argv of n entries "%07zu" (8 bytes each with the NUL). */
+static char **numbered_argv(const char *file, size_t n, size_t width)
+{
+    char **argv = calloc(n + 3, sizeof(char *));
+    argv[0] = W();
+    argv[1] = (char *)file;
+    char *mem = malloc(n * (width + 1));
+    for (size_t i = 0; i < n; i++) {
+        argv[2 + i] = mem + i * (width + 1);
+        snprintf(argv[2 + i], width + 1, "%0*zu", (int)width, i);
+    }
+    return argv;
+}
+
+/* Large argv within execve's default limits (a quarter of the 8 MiB stack for
+ * strings and pointers together), both ways round: many short arguments
+ * (`echo $(seq 1 100000)`) and 1.5 MB in longer ones. The broker reads while
+ * the wrapper writes; the program then runs with all of it. */
+static void test_large_argv(void)
+{
+    static const struct {
+        size_t n, width;
+    } shapes[] = { { 100000, 6 }, { 15000, 99 } };
+    for (size_t s = 0; s < 2; s++) {
+        size_t n = shapes[s].n;
+        char **argv = numbered_argv("/bin/true", n, shapes[s].width);
+        struct child ch = start(argv, NULL);
+        int c = accept_conn(ch.session, 10000);
+        CHECK(c >= 0);
+        struct tb t;
+        uint8_t *keep;
+        CHECK_EQ(recv_tb(c, &t, &keep, NULL, NULL), 0);
+        CHECK_EQ(t.nlist, n);
+        int ok = t.nlist == n;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = t.list[i].n == shapes[s].width && memcmp(t.list[i].p, argv[2 + i], shapes[s].width) == 0;
+        CHECK(ok);
+        reply_decision(c, EG_ACTION_RUN, NULL);
+        close(c);
+        finish(&ch);
+        CHECK_EQ(exit_code(&ch), 0);
+        CHECK_EQ(ch.errs[0], '\0');
+        free(t.list);
+        free(keep);
+        free(argv[2]);
+        free(argv);
+        release(&ch);
+    }
+}
+
+/* A request above 4 MiB is refused before anything is sent; one just below
+ * goes through whole. */
+static void test_size_cap(void)
+{
+    size_t n = 38; /* 38 x 120000 bytes: 4.56 MB */
+    char **argv = numbered_argv("/bin/true", n, 120000 - 1);
+    struct opts o = { .stdin_fd = -1, .stack = (rlim_t)256 << 20 };
+    struct child ch = start(argv, &o);
+    finish(&ch);
+    CHECK_EQ(exit_code(&ch), 126);
+    CHECK_HAS(ch.errs, "execgate: request too large: ");
+    CHECK_HAS(ch.errs, " bytes (limit 4 MiB)\n");
+    unsigned long long said = 0;
+    const char *p = strstr(ch.errs, "too large: ");
+    if (p)
+        said = strtoull(p + 11, NULL, 10);
+    CHECK(said > 4194304 && said < 4700000);
+    release(&ch);
+    free(argv[2]);
+    free(argv);
+
+    /* 4194304 minus the cwd, file, argv0 and the framing: 34 x 123000 + a
+     * last argument that brings the message to exactly the cap */
+    char real[PATH_MAX];
+    CHECK(realpath(tmpdir, real) != NULL);
+    n = 35;
+    argv = numbered_argv("/bin/true", n, 123000 - 1);
+    struct eg_request rq = { .file = { (const uint8_t *)"/bin/true", 9 }, .argv = argv + 2, .argc = n,
+                             .cwd = { (const uint8_t *)real, strlen(real) } };
+    /* The pid is not known yet: its field takes 2 to 5 bytes (pid_max is at
+     * most 2^22). Aim 5 below the cap: the request ends 0 to 3 below it. */
+    size_t target = 4194304 - 5, size = eg_request_size(&rq);
+    size_t last = strlen(argv[2 + n - 1]);
+    while (size != target && last > 0) {
+        /* a length varint may shrink by a byte on the way: go again */
+        last -= size > target ? size - target : 0;
+        argv[2 + n - 1][last] = '\0';
+        size_t now = eg_request_size(&rq);
+        if (now == size)
+            break;
+        size = now;
+    }
+    CHECK(size <= target && size >= target - 2);
+    struct child ok = start(argv, &o);
+    int c = accept_conn(ok.session, 10000);
+    CHECK(c >= 0);
+    struct tb t;
+    uint8_t *keep;
+    CHECK_EQ(recv_tb(c, &t, &keep, NULL, NULL), 0);
+    CHECK_EQ(t.nlist, n);
+    reply_decision(c, EG_ACTION_DENY, "fine, but no");
+    close(c);
+    finish(&ok);
+    CHECK_EQ(exit_code(&ok), 126);
+    CHECK_HAS(ok.errs, "denied: ");
+    free(t.list);
+    free(keep);
+    free(argv[2]);
+    free(argv);
+    release(&ok);
+}
+
+/* The broker refuses after reading part of a large request and hangs up:
+ * the Deny still reaches the user. */
+static void test_deny_midway(void)
+{
+    char **argv = numbered_argv("/bin/true", 30000, 99);
+    struct opts o = { .stdin_fd = -1, .stack = (rlim_t)64 << 20 };
+    struct child ch = start(argv, &o);
+    int c = accept_conn(ch.session, 10000);
+    CHECK(c >= 0);
+    uint8_t some[1000];
+    CHECK_EQ(eg_read_all(c, some, sizeof(some)), 0);
+    reply_decision(c, EG_ACTION_DENY, "too long for me");
+    close(c);
+    finish(&ch);
+    CHECK_EQ(exit_code(&ch), 126);
+    CHECK_HAS(ch.errs, "execgate: denied: ");
+    CHECK_HAS(ch.errs, ": too long for me\n");
+    release(&ch);
+
+    /* The same with Run: the request never arrived whole, so a Run cannot
+     * be meant for it. Nothing runs. */
+    argv[1] = (char *)probe;
+    ch = start(argv, &o);
+    c = accept_conn(ch.session, 10000);
+    CHECK(c >= 0);
+    CHECK_EQ(eg_read_all(c, some, sizeof(some)), 0);
+    reply_decision(c, EG_ACTION_RUN, NULL);
+    close(c);
+    finish(&ch);
+    CHECK_EQ(exit_code(&ch), 126);
+    CHECK_HAS(ch.errs, "execgate: lost connection to the broker\n");
+    CHECK_EQ(ch.outs[0], '\0');
+    free(argv[2]);
+    free(argv);
+    release(&ch);
+}
+
+static void test_closed_stdio(void)
+{
+    /* Escalate with 0 and 1 closed: /dev/null in their place, same modes */
+    struct opts o = { .stdin_fd = -1, .closed = { 1, 1, 0 } };
+    char *argv[] = { W(), "/bin/x", "x", NULL };
+    struct child ch = start(argv, &o);
+    struct tb st;
+    uint8_t *keep;
+    int fds[3] = { -1, -1, -1 };
+    int c = escalate(&ch, NULL, &st, &keep, fds);
+    struct stat s;
+    for (int i = 0; i < 2; i++) {
+        CHECK(fstat(fds[i], &s) == 0 && S_ISCHR(s.st_mode) && s.st_rdev == makedev(1, 3));
+        CHECK_EQ(fcntl(fds[i], F_GETFL) & O_ACCMODE, i == 0 ? O_RDONLY : O_WRONLY);
+    }
+    struct stat e;
+    CHECK(fstat(fds[2], &s) == 0 && fstat(ch.err, &e) == 0 && s.st_ino == e.st_ino);
+    close3(fds);
+    free(st.list);
+    free(keep);
+    reply_decision(c, EG_ACTION_ESCALATE, NULL);
+    reply_exit(c, 0, 0);
+    finish(&ch);
+    close(c);
+    CHECK_EQ(exit_code(&ch), 0);
+    release(&ch);
+
+    /* all three closed and denied: the message goes nowhere, in particular
+     * not into the connection */
+    struct opts all = { .stdin_fd = -1, .closed = { 1, 1, 1 } };
+    ch = start(argv, &all);
+    c = accept_conn(ch.session, 10000);
+    size_t len;
+    free(recv_frame(c, &len, NULL, NULL));
+    reply_decision(c, EG_ACTION_DENY, "no");
+    char b;
+    CHECK_EQ(read(c, &b, 1), 0);
+    close(c);
+    finish(&ch);
+    CHECK_EQ(exit_code(&ch), 126);
+    release(&ch);
+
+    /* all three closed and run: they stay closed, the connection is not
+     * left in their place */
+    char out[PATH_MAX + 32];
+    snprintf(out, sizeof(out), "PROBE_OUT=%s/probe.out", tmpdir);
+    char *env[] = { out, NULL };
+    struct opts run = { .stdin_fd = -1, .closed = { 1, 1, 1 }, .env = env };
+    char *argv2[] = { W(), (char *)probe, "probe", NULL };
+    ch = run_with(argv2, &run, EG_ACTION_RUN, NULL);
+    CHECK_EQ(exit_code(&ch), 0);
+    size_t n;
+    char *report = (char *)read_file(out + 10, &n);
+    CHECK(report != NULL);
+    CHECK_HAS(report, "fd 10\n");
+    CHECK_EQ(report_count(report, "fd "), 1);
+    free(report);
+    release(&ch);
+}
+
+static void test_client(void)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof(path), "%s/execgate", linkdir);
+
+    /* notify */
+    for (int action = EG_ACTION_RUN; action <= EG_ACTION_DENY; action += 2) {
+        char *argv[] = { path, "notify", "busy", NULL };
+        struct child ch = start(argv, NULL);
+        int c = accept_conn(ch.session, 10000);
+        CHECK(c >= 0);
+        struct tb t;
+        uint8_t *keep;
+        CHECK_EQ(recv_tb(c, &t, &keep, NULL, NULL), 0);
+        CHECK_EQ(t.which, 1);
+        CHECK_EQ(t.kind, EG_KIND_NOTIFY);
+        static const char *const want[] = { "notify", "busy", NULL };
+        CHECK(list_is(&t, want));
+        CHECK_EQ(t.file.n, 0);
+        CHECK_EQ(t.pid, ch.pid);
+        free(t.list);
+        free(keep);
+        reply_decision(c, action, "not now");
+        close(c);
+        finish(&ch);
+        if (action == EG_ACTION_RUN) {
+            CHECK_EQ(exit_code(&ch), 0);
+            CHECK_EQ(ch.errs[0], '\0');
+        } else {
+            CHECK_EQ(exit_code(&ch), 126);
+            CHECK(strcmp(ch.errs, "execgate: denied: notify: not now\n") == 0);
+        }
+        release(&ch);
+    }
+    /* notify never escalates */
+    {
+        char *argv[] = { path, "notify", "idle", NULL };
+        struct child ch = start(argv, NULL);
+        int c = accept_conn(ch.session, 10000);
+        size_t len;
+        free(recv_frame(c, &len, NULL, NULL));
+        uint8_t buf[64];
+        send_frame(c, buf, tw_send_stdio(buf, NULL));
+        finish(&ch);
+        close(c);
+        CHECK_EQ(exit_code(&ch), 126);
+        CHECK_HAS(ch.errs, "protocol error");
+        release(&ch);
+    }
+
+    /* run: a request of kind RUN; if the broker says Run, the command runs
+     * here, found on PATH */
+    {
+        char *argv[] = { path, "run", "true", "--an", "arg", NULL };
+        struct child ch = start(argv, NULL);
+        int c = accept_conn(ch.session, 10000);
+        CHECK(c >= 0);
+        struct tb t;
+        uint8_t *keep;
+        CHECK_EQ(recv_tb(c, &t, &keep, NULL, NULL), 0);
+        CHECK_EQ(t.kind, EG_KIND_RUN);
+        CHECK(bytes_is(t.file, "true"));
+        static const char *const want[] = { "true", "--an", "arg", NULL };
+        CHECK(list_is(&t, want));
+        char real[PATH_MAX];
+        CHECK(realpath(tmpdir, real) != NULL);
+        CHECK(bytes_is(t.cwd, real));
+        free(t.list);
+        free(keep);
+        reply_decision(c, EG_ACTION_RUN, NULL);
+        close(c);
+        finish(&ch);
+        CHECK_EQ(exit_code(&ch), 0);
+        release(&ch);
+    }
+    /* run, escalated */
+    {
+        char *argv[] = { path, "run", "git", "push", NULL };
+        struct child ch = start(argv, NULL);
+        struct tb st;
+        uint8_t *keep;
+        int fds[3] = { -1, -1, -1 };
+        int c = escalate(&ch, NULL, &st, &keep, fds);
+        close3(fds);
+        free(st.list);
+        free(keep);
+        reply_decision(c, EG_ACTION_ESCALATE, NULL);
+        reply_exit(c, 3, 0);
+        finish(&ch);
+        close(c);
+        CHECK_EQ(exit_code(&ch), 3);
+        release(&ch);
+    }
+
+    /* anything else: usage, exit 2, no connection */
+    char *bad[][5] = {
+        { path, NULL },
+        { path, "foo", NULL },
+        { path, "run", NULL },
+        { path, "notify", NULL },
+        { path, "notify", "a", "b", NULL },
+        { path, "--help", NULL },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct child ch = start(bad[i], NULL);
+        finish(&ch);
+        CHECK_EQ(exit_code(&ch), 2);
+        CHECK_HAS(ch.errs, "usage: execgate run CMD");
+        release(&ch);
+    }
+}
+
+/* The wrapper leaves no fd open in us (the fake broker) either. */
+static void test_no_leaks(int before)
+{
+    CHECK_EQ(count_fds(), before);
+}
+
+static void cleanup(void)
+{
+    char cmd[3 * PATH_MAX];
+    if (tmpdir[0] && linkdir[0]) {
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", tmpdir, linkdir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", tmpdir);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        wrapper = argv[1];
+    if (argc > 2)
+        probe = argv[2];
+    char abs[PATH_MAX], pabs[PATH_MAX];
+    if (!realpath(wrapper, abs) || !realpath(probe, pabs)) {
+        fprintf(stderr, "wrapper_test: %s or %s not found (build them first)\n", wrapper, probe);
+        printf("0 passed, 1 failed\n");
+        return 1;
+    }
+    wrapper = abs;
+    probe = pabs;
+    signal(SIGPIPE, SIG_IGN);
+    alarm(600); /* a hung test ends rather than hangs */
+
+    strcpy(tmpdir, "/tmp/eg-wrapper-test-XXXXXX");
+    strcpy(linkdir, "/tmp/eg-wrapper-link-XXXXXX");
+    if (!mkdtemp(tmpdir) || !mkdtemp(linkdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    atexit(cleanup);
+    char link[PATH_MAX + 16];
+    snprintf(link, sizeof(link), "%s/execgate", linkdir);
+    if (symlink(wrapper, link) < 0) {
+        perror("symlink");
+        return 1;
+    }
+
+    int fds = count_fds();
+    struct { const char *name; void (*fn)(void); } tests[] = {
+        { "no socket", test_no_socket },
+        { "bad socket", test_bad_socket },
+        { "usage", test_usage },
+        { "run", test_run },
+        { "run status", test_run_status },
+        { "exec errors", test_exec_errors },
+        { "deny", test_deny },
+        { "escalate code", test_escalate_code },
+        { "escalate exits", test_escalate_exits },
+        { "forward", test_forward },
+        { "forward ignored", test_forward_ignored },
+        { "tty", test_tty },
+        { "protocol errors", test_protocol_errors },
+        { "lost", test_lost },
+        { "frames together", test_frames_together },
+        { "large argv", test_large_argv },
+        { "size cap", test_size_cap },
+        { "deny midway", test_deny_midway },
+        { "closed stdio", test_closed_stdio },
+        { "client", test_client },
+    };
+    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+        int failed = eg_failed;
+        tests[i].fn();
+        fprintf(stderr, "%-16s %s\n", tests[i].name, eg_failed == failed ? "ok" : "FAILED");
+    }
+    test_no_leaks(fds);
+    return eg_summary();
+}
