@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <memory>
 #include <mutex>
 #include <set>
 #include <utility>
@@ -300,44 +301,77 @@ private:
 
     void OnPoll(int status, int events)
     {
-        Napi::Env env = Env();
-        Napi::HandleScope scope(env);
-        Napi::Object self = Value();  // held while active; a local keeps it alive below
-        if (self.IsEmpty())
-            return;
-
         bool readable = (events & UV_READABLE) != 0;
         bool writable = (events & UV_WRITABLE) != 0;
         int error = 0;
+        bool stopped = false;  // by this event: drop the self reference below
         if (events & UV_DISCONNECT)
             hangup_ = true;
         if (status < 0) {
             error = PendingError(status, &readable);
             uv_poll_stop(&handle_->poll);  // libuv stopped it already; make it so for us
-            SetActive(false);
+            stopped = true;
         } else if (events & UV_DISCONNECT) {
             // Level-triggered, and for good: stop asking for it.
-            int r = Arm();
+            int mask = (wantReadable_ ? UV_READABLE : 0) | (wantWritable_ ? UV_WRITABLE : 0);
+            int r = mask ? uv_poll_start(&handle_->poll, mask, OnPollCb) : 0;
             if (r < 0)
                 error = r;
+            if (!mask || r < 0) {
+                uv_poll_stop(&handle_->poll);
+                stopped = true;
+            }
         }
         readable = readable && wantReadable_;
         writable = writable && wantWritable_;
 
-        // All state is settled before JS runs: it may start, stop or close us.
-        Napi::Object ev = Napi::Object::New(env);
-        ev.Set("readable", Napi::Boolean::New(env, readable));
-        ev.Set("writable", Napi::Boolean::New(env, writable));
-        ev.Set("hangup", Napi::Boolean::New(env, hangup_));
-        ev.Set("error", Napi::Number::New(env, error));
-        Napi::Function fn = callback_.Value();
-        if (fn.IsEmpty() || env.IsExceptionPending())
+        // Raw Node-API from here on: while the environment shuts down (a
+        // worker terminating, process exit), libuv still runs this callback
+        // but JS may not run, calls fail with napi_pending_exception and no
+        // exception pending, and node-addon-api would turn that into a fatal
+        // error. Then we stop polling and leave; the cleanup hook closes us.
+        napi_env env = Env();
+        napi_handle_scope scope;
+        if (napi_open_handle_scope(env, &scope) != napi_ok)
             return;
-        callback_.MakeCallback(self, {ev}, *asyncContext_);
-        if (env.IsExceptionPending()) {
-            Napi::Error err = env.GetAndClearPendingException();
-            napi_fatal_exception(env, err.Value());
+        napi_ref selfRef = static_cast<const Napi::Reference<Napi::Object> &>(*this);
+        napi_value self = nullptr, fn = nullptr, ev = nullptr, v;
+        bool ok = napi_get_reference_value(env, selfRef, &self) == napi_ok && self &&
+                  napi_get_reference_value(env, callback_, &fn) == napi_ok && fn &&
+                  napi_create_object(env, &ev) == napi_ok;
+        ok = ok && napi_get_boolean(env, readable, &v) == napi_ok && napi_set_named_property(env, ev, "readable", v) == napi_ok;
+        ok = ok && napi_get_boolean(env, writable, &v) == napi_ok && napi_set_named_property(env, ev, "writable", v) == napi_ok;
+        ok = ok && napi_get_boolean(env, hangup_, &v) == napi_ok && napi_set_named_property(env, ev, "hangup", v) == napi_ok;
+        ok = ok && napi_create_int32(env, error, &v) == napi_ok && napi_set_named_property(env, ev, "error", v) == napi_ok;
+        // All state is settled before JS runs: it may start, stop or close
+        // us. `self` (a local) keeps the object alive through the call even
+        // when the self reference goes here.
+        if (stopped)
+            SetActive(false);
+        if (!ok) {
+            bool pending = false;
+            if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+                napi_value exc;
+                napi_get_and_clear_last_exception(env, &exc);
+                napi_fatal_exception(env, exc);
+            } else {
+                uv_poll_stop(&handle_->poll);  // shutting down: no JS any more
+                active_ = false;
+            }
+            napi_close_handle_scope(env, scope);
+            return;
         }
+        napi_value result;
+        if (napi_make_callback(env, *asyncContext_, self, fn, 1, &ev, &result) != napi_ok) {
+            bool pending = false;
+            if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+                // Like any Node callback: to 'uncaughtException'.
+                napi_value exc;
+                napi_get_and_clear_last_exception(env, &exc);
+                napi_fatal_exception(env, exc);
+            }
+        }
+        napi_close_handle_scope(env, scope);
     }
 
     static void OnPollCb(uv_poll_t *p, int status, int events)

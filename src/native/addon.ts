@@ -70,7 +70,7 @@ export interface WatchEvent {
   error: number;
 }
 
-export type WatchCallback = (event: WatchEvent) => void;
+export type WatchCallback = (this: Watcher, event: WatchEvent) => void;
 
 /** Readiness of one fd on Node's event loop (uv_poll). At most one open
  * watcher per fd (a second one throws EEXIST). The watcher never closes the
