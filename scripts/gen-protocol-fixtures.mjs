@@ -119,7 +119,8 @@ toWrapper('unknown_in_exit', raw(len(3, [...len(4, [1, 2]), ...vint(1, 3), ...ta
 // Varints need not be minimal; int32/uint32 keep the low 32 bits.
 toWrapper('non_minimal_varint', raw([0x0a, 0x03, 0x08, 0x81, 0x00]), { which: 'decision', action: RUN });
 toWrapper('exit_high_bits', raw(len(3, [...vint(1, (1n << 40n) + 9n), ...vint(2, (1n << 35n) + 2n)])),
-  { which: 'exit', code: 9, signal: 2 });
+  { which: 'exit', code: 9, signal: 2 },
+  { js: false, why: 'protobufjs takes a 32-bit varint longer than 5 bytes to be 10 bytes long' });
 // Last one wins: a scalar seen twice, an embedded message seen twice
 // (replaced, not merged), a repeated field accumulates.
 toWrapper('scalar_twice', raw(len(1, [...vint(1, DENY), ...vint(1, RUN)])), { which: 'decision', action: RUN });
