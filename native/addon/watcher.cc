@@ -33,7 +33,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include <memory>
 #include <mutex>
 #include <set>
 #include <utility>
@@ -156,7 +155,10 @@ public:
             Napi::PropertyDescriptor::Value("onEvent", fn, napi_default));
         callback_ = Napi::Persistent(fn);
         callback_.Unref();
-        asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "execgate.Watcher");
+        // The watcher itself is the async resource, like Node's handles. Node
+        // holds a given resource weakly (an AsyncLocalStorage store lives on
+        // it): it is alive whenever events come, as we hold it while polling.
+        napi_async_init(env, info.This(), Napi::String::New(env, "execgate.Watcher"), &asyncContext_);
     }
 
     ~Watcher() override
@@ -168,6 +170,8 @@ public:
             BeginClose(handle_);
             handle_ = nullptr;
         }
+        if (asyncContext_)
+            napi_async_destroy(Env(), asyncContext_);
     }
 
 private:
@@ -362,7 +366,7 @@ private:
             return;
         }
         napi_value result;
-        if (napi_make_callback(env, *asyncContext_, self, fn, 1, &ev, &result) != napi_ok) {
+        if (napi_make_callback(env, asyncContext_, self, fn, 1, &ev, &result) != napi_ok) {
             bool pending = false;
             if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
                 // Like any Node callback: to 'uncaughtException'.
@@ -404,7 +408,7 @@ private:
     bool selfRef_ = false;
     bool hangup_ = false;
     Napi::FunctionReference callback_;
-    std::unique_ptr<Napi::AsyncContext> asyncContext_;
+    napi_async_context asyncContext_ = nullptr;
 };
 
 void OnClosed(uv_handle_t *h)

@@ -544,6 +544,23 @@ describe('Watcher: process lifetime, GC, workers (child processes)', () => {
     expect(r).toMatchObject({ code: 0, stdout: 'collected 50\nfired 1\n' });
   });
 
+  it('the async context (AsyncLocalStorage) survives garbage collection while the watcher waits', async () => {
+    const r = await runNode(
+      pair +
+        `const { AsyncLocalStorage } = require('async_hooks');
+         const als = new AsyncLocalStorage();
+         als.run('made here', () => {
+           new addon.Watcher(y, function () { addon.recv(y, 10, 0); console.log(als.getStore()); this.close(); }).start(true, false);
+         });
+         (async () => {
+           for (let i = 0; i < 10; i++) { globalThis.gc(); await new Promise((r) => setImmediate(r)); }
+           addon.send(x, Buffer.from('x'));
+         })();`,
+      { args: ['--expose-gc'] },
+    );
+    expect(r).toMatchObject({ code: 0, stdout: 'made here\n' });
+  });
+
   it('workers: a terminated worker with a started watcher, and one ending with an unref\'d one, exit cleanly', async () => {
     const r = await runNode(
       `const { Worker } = require('worker_threads');
