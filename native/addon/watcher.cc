@@ -19,8 +19,9 @@
 //    close() is safe from inside onEvent; a closed watcher never keeps the
 //    process alive; at environment teardown (exit, worker end) open handles
 //    are closed by an async cleanup hook so the loop can close.
-//  * onEvent runs through a callback scope with its own async context, like
-//    Node's own handles: microtasks and nextTicks run after it, and an
+//  * onEvent runs through a callback scope whose async resource is the
+//    watcher, like Node's own handles: microtasks and nextTicks run after it,
+//    AsyncLocalStorage sees the store of where the watcher was made, and an
 //    exception it throws goes to 'uncaughtException'.
 #include "addon.h"
 #include "util.h"

@@ -78,9 +78,11 @@ export type WatchCallback = (this: Watcher, event: WatchEvent) => void;
  * watcher is: close the watcher first (FdWatcher in watcher.ts does). */
 export interface Watcher {
   /** (Re)arms for the given interests; start(false, false) watches for
-   * hangup only. Level-triggered: readable fires until recv drains to EAGAIN
-   * or EOF. Throws EBADF if the fd was closed, ERR_INVALID_STATE if the
-   * watcher is closed or the fd number now names another file. */
+   * hangup only (and, once hangup was reported, has nothing left to watch:
+   * the watcher stays inactive). Level-triggered: readable fires until recv
+   * drains to EAGAIN or EOF, writable while there is room. Throws EBADF if
+   * the fd was closed, ERR_INVALID_STATE if the watcher is closed or the fd
+   * number now names another file. */
   start(readable: boolean, writable: boolean): void;
   /** Stops polling; start() resumes. Idempotent. */
   stop(): void;
@@ -98,8 +100,10 @@ export interface Watcher {
 }
 
 export interface WatcherConstructor {
-  /** onEvent runs with a callback scope of its own (microtasks and nextTicks
-   * run after it; a throw goes to 'uncaughtException'), `this` = the watcher. */
+  /** onEvent runs in a callback scope whose async resource is the watcher
+   * (microtasks and nextTicks run after it; AsyncLocalStorage sees the store
+   * where the watcher was made; a throw goes to 'uncaughtException'), with
+   * `this` = the watcher. */
   new (fd: number, onEvent: WatchCallback): Watcher;
 }
 

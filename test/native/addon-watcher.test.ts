@@ -146,7 +146,9 @@ describe('Watcher: readiness', () => {
     });
     w.watcher.start(true, false);
     addon.send(a, Buffer.from('x'));
-    await sleep(50);
+    const deadline = Date.now() + 5000;
+    while (w.events.length < 3 && Date.now() < deadline) await turn();
+    await sleep(30);
     expect(w.events.length).toBe(3);
     expect(w.watcher.active).toBe(false);
     w.watcher.close();
