@@ -14,11 +14,11 @@ export function policyExplain(argv: string[], out: (line: string) => void): numb
   const policy = loadPolicy(flags['--policy'] as string | undefined);
   const [cmd, ...args] = rest as [string, ...string[]];
   const found = cmd.includes('/') ? resolve(cmd) : findOnPath(cmd);
-  const hostProgram = found && isAbsolute(found) ? realpathOrNull(found) : null;
-  const ev = evaluate(policy, { hostProgram, args: args.map(toLatin1), explicit: Boolean(flags['--explicit']) });
+  const real = found && isAbsolute(found) ? realpathOrNull(found) : null;
+  const ev = evaluate(policy, { hostProgram: real ? found : null, args: args.map(toLatin1), explicit: Boolean(flags['--explicit']) });
 
   out(`command:  ${shellJoin(rest)}`);
-  out(`program:  ${hostProgram ?? `(not found on the host: ${cmd})`}`);
+  out(`program:  ${real ? (real === found ? real : `${found} -> ${real}`) : `(not found on the host: ${cmd})`}`);
   out(`policy:   ${policy.source}`);
   out(`decision: ${ev.decision}`);
   out(`by:       ${ev.rule ? `rule "${ev.rule.id}" (line ${ev.rule.line})` : ev.reason}`);

@@ -23,7 +23,9 @@ export class HostProcess {
 
   constructor(cmd: HostCommand, stdio: [number, number, number]) {
     const child = execa(spawnHelperPath, [], {
-      stdio: [stdio[0], stdio[1], stdio[2], 'pipe'],
+      // Any open fd is accepted at run time; execa's types list only a few
+      // small numbers, hence the cast.
+      stdio: [stdio[0], stdio[1], stdio[2], 'pipe'] as unknown as ['inherit', 'inherit', 'inherit', 'pipe'],
       detached: true,
       reject: false,
       buffer: false,
@@ -34,7 +36,7 @@ export class HostProcess {
     });
     if (child.pid === undefined) throw new Error('could not start execgate-spawn');
     this.pid = child.pid;
-    const specPipe = child.stdio[3] as NodeJS.WritableStream & { on(e: 'error', f: () => void): void };
+    const specPipe = child.stdio[3] as unknown as NodeJS.WritableStream & { on(e: 'error', f: () => void): void };
     // The helper may die before reading (killed); that is its exit status's story.
     specPipe.on('error', () => {});
     specPipe.end(encodeSpawnSpec(cmd));

@@ -38,7 +38,7 @@ export function compileArgs(globs: string[]): (args: string[]) => boolean {
   const parts = globs.map((g) => (g === '**' ? null : tokenToRegex(toLatin1(g))));
   const match = (pi: number, ai: number, args: string[]): boolean => {
     if (pi === parts.length) return ai === args.length;
-    const part = parts[pi];
+    const part = parts[pi]!;
     if (part === null) {
       for (let k = ai; k <= args.length; k++) if (match(pi + 1, k, args)) return true;
       return false;

@@ -71,6 +71,11 @@ export class Connection {
     this.onClosed(this);
   }
 
+  // A method, not a field test: handlers change the state behind TS's back.
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
   private pump(): void {
     while (this.state !== 'closed') {
       let r;
@@ -90,7 +95,7 @@ export class Connection {
       }
       try {
         this.reader.push(r.data, r.fds);
-        for (let f = this.reader.next(); f && this.state !== 'closed'; f = this.reader.next()) {
+        for (let f = this.reader.next(); f && !this.isClosed(); f = this.reader.next()) {
           this.onFrame(f.payload, f.fds);
         }
       } catch (err) {

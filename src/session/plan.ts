@@ -29,8 +29,9 @@ export interface Plan {
 
 type Resolved = { ok: true; path: string } | { ok: false; why: string };
 
-/** The canonical host file a request names, through the session's path map. */
-export function resolveHostProgram(req: Request, pathMap: PathMap): Resolved {
+/** The host file a request names, through the session's path map: `path` as
+ * named (rules compare names), `real` its canonical path (what will run). */
+export function resolveHostProgram(req: Request, pathMap: PathMap): { ok: true; path: string; real: string } | { ok: false; why: string } {
   const file = utf8OrNull(req.file);
   if (file === null || file === '') return { ok: false, why: 'the program path is empty or not valid UTF-8' };
   let hostPath: string | null;
@@ -52,7 +53,7 @@ export function resolveHostProgram(req: Request, pathMap: PathMap): Resolved {
   if (real === null || !isExecutableFile(real)) {
     return { ok: false, why: `${hostPath}: no such executable on the host` };
   }
-  return { ok: true, path: real };
+  return { ok: true, path: hostPath, real };
 }
 
 /** The host directory for the request's cwd, or why there is none. */
@@ -102,6 +103,6 @@ export function makePlan(id: string, req: Request, policy: Policy, pathMap: Path
   const refusal = !program.ok ? program.why : !cwd.ok ? cwd.why : null;
   if (refusal !== null) return { ...plan, decision: 'deny', reason: refusal, decidedBy: 'error' };
   if (req.argv.length === 0) return { ...plan, decision: 'deny', reason: 'empty argv', decidedBy: 'error' };
-  plan.host = { program: (program as { path: string }).path, cwd: (cwd as { path: string }).path };
+  plan.host = { program: (program as { real: string }).real, cwd: (cwd as { path: string }).path };
   return plan;
 }

@@ -38,7 +38,12 @@ export class Session {
     this.ctx = makeContext(this);
     [this.brokerFd, this.shellFd] = addon.socketpair('seqpacket');
     addon.setNonBlocking(this.brokerFd, true);
-    this.watcher = new addon.Watcher(this.brokerFd, (ev) => this.onEvent(ev.hangup));
+    this.watcher = new addon.Watcher(this.brokerFd, (ev) => {
+      this.onEvent(ev.hangup);
+      // A pending socket error stops the watcher; reading cleared it, so
+      // keep listening unless the session ended.
+      if (!this.closed && !this.watcher.active) this.watcher.start(true, false);
+    });
     this.watcher.start(true, false);
   }
 
@@ -103,7 +108,7 @@ export class Session {
       const why =
         r.excess > 0 || extra.length > 0 ? `hello with ${r.fds.length + r.excess} fds`
         : fd === undefined ? 'hello without a connection fd'
-        : !r.data.equals(SESSION_HELLO) ? 'malformed hello'
+        : r.truncated || !r.data.equals(SESSION_HELLO) ? 'malformed hello'
         : this.addon.socketType(fd) !== 'stream' ? 'connection fd is not a stream socket'
         : this.connections.size >= MAX_CONNECTIONS_PER_SESSION ? 'too many connections at once'
         : null;

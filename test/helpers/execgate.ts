@@ -1,0 +1,79 @@
+// Runs the real `execgate shell` (compiled CLI, real patched bash, real
+// wrapper) and collects what a user would see, plus the audit log.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot, unpatchedBashPath } from '../../src/native/paths.js';
+
+export const cliPath = join(packageRoot, 'bin', 'execgate.js');
+
+export interface RunResult {
+  stdout: Buffer;
+  stderr: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  audit: Record<string, unknown>[];
+}
+
+export interface RunOptions {
+  policy?: string;
+  flags?: string[];
+  input?: string | Buffer;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+export function tempDir(prefix = 'eg-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+function collect(cmd: string, args: string[], opts: RunOptions): Promise<Omit<RunResult, 'audit'>> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, ...opts.env };
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+    const child = spawn(cmd, args, { cwd: opts.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`timed out: ${args.join(' ')}\nstderr: ${Buffer.concat(err).toString()}`));
+    }, opts.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString(), code, signal });
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** `execgate shell -c SCRIPT` with a policy (TOML text) and an audit log. */
+export async function execgateShell(script: string, opts: RunOptions = {}): Promise<RunResult> {
+  const dir = tempDir('eg-run-');
+  const audit = join(dir, 'audit.jsonl');
+  const args = [cliPath, 'shell', '--audit', audit];
+  if (opts.policy !== undefined) {
+    writeFileSync(join(dir, 'policy.toml'), opts.policy);
+    args.push('--policy', join(dir, 'policy.toml'));
+  }
+  args.push(...(opts.flags ?? []), '-c', script);
+  const r = await collect(process.execPath, args, opts);
+  const lines = existsSync(audit) ? readFileSync(audit, 'utf8').split('\n').filter(Boolean) : [];
+  return { ...r, audit: lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+/** The same script under unpatched bash, for comparison. */
+export async function plainBash(script: string, opts: RunOptions = {}): Promise<RunResult> {
+  const r = await collect(unpatchedBashPath, ['-c', script], opts);
+  return { ...r, audit: [] };
+}
+
+/** A policy that sends one program (by bare name) to the given decision. */
+export function rule(id: string, program: string, decision: string, extra = ''): string {
+  return `[[rule]]\nid = "${id}"\nprogram = "${program}"\ndecision = "${decision}"\n${extra}\n`;
+}

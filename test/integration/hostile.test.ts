@@ -1,0 +1,43 @@
+// The socket is the trust boundary: a forged client inside the shell throws
+// malformed, oversize and fd-stuffed messages at the broker, which must drop
+// each one (closing every fd it received), audit it, and keep serving.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/native/paths.js';
+import { execgateShell, rule } from '../helpers/execgate.js';
+
+const client = join(packageRoot, 'test', 'fixtures', 'hostile-client.py');
+const brokerFds = `ls /proc/$PPID/fd | wc -l`;
+
+describe('hostile bytes on the session socket', () => {
+  it('are refused one by one; the broker leaks no fd and keeps working', async () => {
+    // Two rounds: a leak grows the broker's fd table by dozens per round.
+    const script = `python3 ${client} >/dev/null; sleep 0.3; before=$(${brokerFds}); python3 ${client}; sleep 0.3; after=$(${brokerFds});
+      /bin/echo still-works; echo "broker fds before=$before after=$after"; sh -c 'echo escalated ok'`;
+    const r = await execgateShell(script, { policy: rule('sh-host', 'sh', 'escalate') });
+    const out = r.stdout.toString();
+    expect(out).toContain('seqpacket as connection: closed');
+    expect(out).toContain('undecodable frame: closed');
+    expect(out).toContain('oversize frame: closed');
+    expect(out).toContain('fds on a request: closed');
+    expect(out).toMatch(/stdio with one fd: got \d+ bytes, then closed/);
+    expect(out).toContain('still-works\n');
+    expect(out).toContain('escalated ok\n');
+    expect(out).not.toContain('pwned');
+    const [, before, after] = /broker fds before=(\d+) after=(\d+)/.exec(out)!;
+    expect(Number(after)).toBeLessThanOrEqual(Number(before));
+    const errors = r.audit.filter((a) => a.event === 'protocol-error').map((a) => String(a.what));
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('hello without a connection fd'),
+        expect.stringMatching(/hello with \d+ fds/),
+        expect.stringContaining('not a stream socket'),
+        expect.stringContaining('undecodable'),
+        expect.stringContaining('over the'),
+        expect.stringContaining('request carried 2 fds'),
+        expect.stringContaining('stdio carried 1 fds, expected 3'),
+      ]),
+    );
+    expect(r.code).toBe(0);
+  });
+});
