@@ -2,12 +2,16 @@
 // line on stderr and a documented exit status (README "Exit codes").
 import { PolicyError } from '../policy/load.js';
 import { UsageError } from './args.js';
+import { APPROVE_USAGE, approveCommand } from './approve.js';
+import { policyCheck } from './policy-check.js';
 import { policyExplain } from './policy-explain.js';
 import { SetupError, shellCommand } from './shell.js';
 
 const USAGE = `usage:
   execgate shell [--policy FILE] [--audit FILE] [--label NAME] [--dangerously-approve-all] [-c SCRIPT | FILE ARGS...]
   execgate policy explain [--policy FILE] [--explicit] -- CMD [ARGS...]
+  execgate policy check FILE
+${APPROVE_USAGE}
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -16,8 +20,11 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'shell':
         return await shellCommand(rest);
+      case 'approve':
+        return await approveCommand(rest, (s) => process.stdout.write(s));
       case 'policy':
         if (rest[0] === 'explain') return policyExplain(rest.slice(1), (l) => process.stdout.write(`${l}\n`));
+        if (rest[0] === 'check') return policyCheck(rest.slice(1), (l) => process.stdout.write(`${l}\n`));
         throw new UsageError(`unknown policy command: ${rest[0] ?? '(none)'}`);
       case '-h':
       case '--help':

@@ -5,6 +5,7 @@ import { evaluate } from '../policy/evaluate.js';
 import { toLatin1 } from '../policy/glob.js';
 import { findOnPath, realpathOrNull } from '../policy/resolve.js';
 import { shellJoin } from '../policy/shell-quote.js';
+import { tmuxTarget } from '../approval/tmux.js';
 import { parseArgs, UsageError } from './args.js';
 import { loadPolicy } from './policy-file.js';
 
@@ -25,5 +26,10 @@ export function policyExplain(argv: string[], out: (line: string) => void): numb
   if (ev.rule?.reason) out(`reason:   ${ev.rule.reason}`);
   out(ev.matched.length ? 'matched:' : 'matched:  no rule');
   for (const r of ev.matched) out(`  ${r.id} (line ${r.line}): ${r.decision}${r === ev.rule ? '  <- wins' : ''}`);
+  if (ev.decision === 'prompt') {
+    const timeout = policy.approvalTimeoutMs === null ? 'never times out' : `times out after ${policy.approvalTimeoutMs / 1000} s, then ${policy.timeoutDecision}`;
+    const channels = [tmuxTarget() ? 'a tmux popup in this tmux window' : null, '`execgate approve` in another terminal'].filter(Boolean);
+    out(`asks:     ${channels.join(', or ')}; ${timeout}`);
+  }
   return 0;
 }

@@ -3,14 +3,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
-import { approveAll, noChannel } from '../approval/types.js';
-import { AuditLog, noAudit } from '../audit/audit-log.js';
-import { loadAddon } from '../native/addon.js';
 import { patchedBashPath, spawnHelperPath, wrapperPath } from '../native/paths.js';
 import { PathMap } from '../sandbox/path-map.js';
-import { Broker } from '../session/broker.js';
 import { parseArgs } from './args.js';
-import { loadPolicy } from './policy-file.js';
+import { startRuntime } from './runtime.js';
 
 /** The fd number the shell inherits its session socket at. High, so that
  * scripts' own `exec 3>file` and friends never land on it. */
@@ -36,12 +32,16 @@ export async function shellCommand(argv: string[]): Promise<number> {
     '-c': 'string',
   });
   requireBuilt();
-  const policy = loadPolicy(flags['--policy'] as string | undefined);
-  const audit = flags['--audit'] ? AuditLog.open(flags['--audit'] as string) : noAudit;
   const approveEverything = Boolean(flags['--dangerously-approve-all']);
-  if (approveEverything) process.stderr.write('execgate: --dangerously-approve-all: every prompt is approved without asking\n');
-  const broker = new Broker({ addon: loadAddon(), policy, audit, approver: approveEverything ? approveAll : noChannel });
-  const session = broker.openSession({ label: (flags['--label'] as string | undefined) ?? 'shell', pathMap: PathMap.identity() });
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (approveEverything) log('execgate: --dangerously-approve-all: every prompt is approved without asking');
+  const runtime = await startRuntime({
+    policyFile: flags['--policy'] as string | undefined,
+    auditFile: flags['--audit'] as string | undefined,
+    approveAll: approveEverything,
+    log,
+  });
+  const session = runtime.broker.openSession({ label: (flags['--label'] as string | undefined) ?? 'shell', pathMap: PathMap.identity() });
 
   const bashArgs = flags['-c'] !== undefined ? ['-c', flags['-c'] as string, ...rest] : rest;
   const stdio: ('inherit' | 'ignore' | number)[] = ['inherit', 'inherit', 'inherit'];
@@ -68,7 +68,7 @@ export async function shellCommand(argv: string[]): Promise<number> {
     child.once('exit', (c, s) => resolve({ code: c, signal: s }));
   });
   session.close();
-  await broker.close();
+  await runtime.close();
   process.off('SIGINT', ignore);
   process.off('SIGQUIT', ignore);
   process.off('SIGTERM', forward);

@@ -5,7 +5,7 @@ import type { Addon } from '../native/addon.js';
 import type { Approver, PendingRequest } from '../approval/types.js';
 import type { Audit } from '../audit/audit-log.js';
 import { redactArgv } from '../audit/redact.js';
-import { displayBytes } from '../protocol/bytes.js';
+import { displayBytes, utf8OrNull } from '../protocol/bytes.js';
 import type { Policy } from '../policy/types.js';
 import { makePlan, type Plan } from './plan.js';
 import { Session, type SessionOptions } from './session.js';
@@ -13,7 +13,8 @@ import type { CompletionInfo, SessionContext, Verdict } from './session-context.
 
 export interface BrokerOptions {
   addon: Addon;
-  policy: Policy;
+  /** The policy in force now (it may be reloaded between requests). */
+  policy: () => Policy;
   audit: Audit;
   approver: Approver;
   /** `execgate notify EVENT` from a sandbox. */
@@ -23,12 +24,24 @@ export interface BrokerOptions {
 const signalNames = Object.fromEntries(Object.entries(constants.signals).map(([name, n]) => [n, name]));
 
 export class Broker {
-  policy: Policy;
   private readonly sessions = new Set<Session>();
+  /** Arguments of requests waiting for a human, as text when they are valid
+   * UTF-8 (an "always" answer writes them into a rule), else null. */
+  private readonly waitingArgs = new Map<string, string[] | null>();
 
-  constructor(private readonly opts: BrokerOptions) {
-    this.policy = opts.policy;
+  constructor(private readonly opts: BrokerOptions) {}
+
+  get policy(): Policy {
+    return this.opts.policy();
   }
+
+  /** The exact arguments of a pending request, for an "always" rule. */
+  argsOf(requestId: string): string[] | null {
+    return this.waitingArgs.get(requestId) ?? null;
+  }
+
+  /** Called when a session ends (the approval core forgets its grants). */
+  onSessionClosed: (session: Session) => void = () => {};
 
   openSession(opts: SessionOptions): Session {
     const session = new Session(this.opts.addon, (s) => this.contextFor(s), opts, (s, why) => this.auditProtocolError(s, why, null));
@@ -36,6 +49,7 @@ export class Broker {
     this.opts.audit.write({ event: 'session-start', session: session.id, label: session.label });
     session.onClose(() => {
       this.sessions.delete(session);
+      this.onSessionClosed(session);
       this.opts.audit.write({ event: 'session-end', session: session.id, label: session.label });
     });
     return session;
@@ -113,7 +127,14 @@ export class Broker {
       explicit: plan.explicit,
       deadline: this.policy.approvalTimeoutMs === null ? null : Date.now() + this.policy.approvalTimeoutMs,
     };
-    const answer = await this.opts.approver.ask(pending, signal);
+    const args = plan.request.argv.slice(1).map(utf8OrNull);
+    this.waitingArgs.set(plan.id, args.every((a) => a !== null) ? (args as string[]) : null);
+    let answer;
+    try {
+      answer = await this.opts.approver.ask(pending, signal);
+    } finally {
+      this.waitingArgs.delete(plan.id);
+    }
     return answer.approve ? { approve: true, by: answer.by } : { approve: false, reason: answer.reason ?? 'denied', by: answer.by };
   }
 }

@@ -65,11 +65,13 @@ describe('execgate shell: run, escalate, deny', () => {
     expect(r.stderr).toContain('execgate: denied: sh: not today');
   });
 
-  it('denies prompts with no approval channel, approves them with --dangerously-approve-all', async () => {
-    const policy = rule('ask-sh', 'sh', 'prompt');
-    const denied = await execgateShell(`sh -c 'echo ran'; echo "status $?"`, { policy });
+  it('denies unanswered prompts at the time-out, approves them with --dangerously-approve-all', async () => {
+    const policy = `approval_timeout = "1s"\n${rule('ask-sh', 'sh', 'prompt')}`;
+    const denied = await execgateShell(`sh -c 'echo ran'; echo "status $?"`, { policy, env: { TMUX: undefined } });
     expect(denied.stdout.toString()).toBe('status 126\n');
-    expect(denied.stderr).toContain('no approval channel');
+    expect(denied.stderr).toContain('run `execgate approve` in another terminal');
+    expect(denied.stderr).toContain('execgate: denied: sh: no answer before the time-out');
+    expect(denied.audit.find((a) => a.event === 'completion')).toMatchObject({ decided_by: 'timeout', outcome: 'denied' });
     const approved = await execgateShell(showHostOnly, { policy, env: HOSTONLY, flags: ['--dangerously-approve-all'] });
     expect(approved.stdout.toString()).toBe('from-the-host\n');
     expect(approved.audit.find((a) => a.event === 'completion')).toMatchObject({ decided_by: 'flag:dangerously-approve-all' });

@@ -1,0 +1,84 @@
+// `execgate approve`: answer a running broker's pending requests from another
+// terminal, interactively (one key each; --watch stays for new ones), or from
+// a script (--list, --answer ID once|session|always|deny).
+import { findBroker, type ControlConnection } from '../control/client.js';
+import type { HumanAnswer, Resolution } from '../approval/queue.js';
+import { renderRequest } from '../approval/render.js';
+import { runTerminalUi, type ApprovalSource } from '../approval/terminal-ui.js';
+import type { PendingRequest } from '../approval/types.js';
+import { parseArgs, UsageError } from './args.js';
+
+export const APPROVE_USAGE = `  execgate approve [--socket PATH] [--watch]
+  execgate approve --list [--json] [--socket PATH]
+  execgate approve --answer ID once|session|always|deny [--reason TEXT] [--socket PATH]`;
+
+function sourceFor(conn: ControlConnection, channel: string): ApprovalSource {
+  const requestCbs: ((r: PendingRequest) => void)[] = [];
+  const resolvedCbs: ((r: Resolution) => void)[] = [];
+  conn.on((m) => {
+    if (m.type === 'request') requestCbs.forEach((cb) => cb(m.request as PendingRequest));
+    if (m.type === 'resolved') resolvedCbs.forEach((cb) => cb(m.resolution as Resolution));
+  });
+  conn.send({ op: 'subscribe', channel });
+  return {
+    onRequest: (cb) => requestCbs.push(cb),
+    onResolved: (cb) => resolvedCbs.push(cb),
+    onClose: (cb) => conn.onClose(() => cb()),
+    answer: async (id, answer) => {
+      const { message } = await conn.request({ op: 'answer', id, ...answer }, 'answered');
+      return message as { ok: boolean; error?: string; ruleText?: string };
+    },
+  };
+}
+
+function parseAnswer(word: string | undefined, reason: string | undefined): HumanAnswer {
+  if (word === 'once' || word === 'session' || word === 'always') return { approve: true, scope: word };
+  if (word === 'deny') return { approve: false, reason };
+  throw new UsageError('--answer ID needs one of once, session, always, deny');
+}
+
+export async function approveCommand(argv: string[], out: (s: string) => void): Promise<number> {
+  const { flags, rest } = parseArgs(argv, {
+    '--socket': 'string',
+    '--watch': 'boolean',
+    '--list': 'boolean',
+    '--json': 'boolean',
+    '--answer': 'string',
+    '--reason': 'string',
+    '--channel': 'string',
+  });
+  const conn = await findBroker(flags['--socket'] as string | undefined);
+  try {
+    if (flags['--answer'] !== undefined) {
+      const answer = parseAnswer(rest[0], flags['--reason'] as string | undefined);
+      const { message } = await conn.request({ op: 'answer', id: flags['--answer'], channel: flags['--channel'] ?? 'terminal', ...answer }, 'answered');
+      if (!message.ok) {
+        out(`execgate: ${String(message.error)}\n`);
+        return 1;
+      }
+      if (message.ruleText) out(`wrote rule:${String(message.ruleText)}`);
+      return 0;
+    }
+    const { message } = await conn.request({ op: 'list' }, 'pending');
+    const pending = message.requests as PendingRequest[];
+    if (flags['--list']) {
+      if (flags['--json']) out(`${JSON.stringify(pending)}\n`);
+      else if (pending.length === 0) out('no pending requests\n');
+      else for (const r of pending) out(`${r.id}\n${renderRequest(r).join('\n')}\n\n`);
+      return 0;
+    }
+    if (!process.stdin.isTTY) throw new UsageError('interactive approval needs a terminal; use --list and --answer from scripts');
+    if (pending.length === 0 && !flags['--watch']) {
+      out('no pending requests\n');
+      return 0;
+    }
+    await runTerminalUi(sourceFor(conn, (flags['--channel'] as string | undefined) ?? 'terminal'), {
+      input: process.stdin,
+      output: process.stdout,
+      watch: Boolean(flags['--watch']),
+    });
+    return 0;
+  } finally {
+    conn.close();
+  }
+}

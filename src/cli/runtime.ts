@@ -1,0 +1,115 @@
+// One running broker with everything around it: the policy store (hot
+// reload), the approval queue and its channels (control socket for
+// `execgate approve`, tmux popup when the broker runs in tmux), and the
+// audit log. `execgate shell` and `execgate serve` both start one.
+import { ApprovalQueue } from '../approval/queue.js';
+import { alwaysRuleText, appendRule } from '../approval/always-rule.js';
+import { handleApprovalOp } from '../approval/control-channel.js';
+import { TmuxChannel, TmuxClient, WindowMarker, tmuxTarget } from '../approval/tmux.js';
+import { approveAll, type Approver } from '../approval/types.js';
+import { AuditLog, noAudit } from '../audit/audit-log.js';
+import { ControlServer, type ControlClient } from '../control/server.js';
+import { loadAddon } from '../native/addon.js';
+import { PolicyStore } from '../policy/store.js';
+import { Broker } from '../session/broker.js';
+import { cliPath } from './self.js';
+import { userPolicyPath } from './policy-file.js';
+import { existsSync } from 'node:fs';
+
+export interface RuntimeOptions {
+  policyFile?: string;
+  auditFile?: string;
+  approveAll?: boolean;
+  /** Where messages for the human go (the broker's own stderr). */
+  log: (line: string) => void;
+  /** Extra control-socket ops (serve adds session requests). */
+  extraOps?: (client: ControlClient, msg: Record<string, unknown>, fds: number[]) => boolean;
+}
+
+export interface Runtime {
+  broker: Broker;
+  queue: ApprovalQueue;
+  control: ControlServer;
+  store: PolicyStore;
+  close(): Promise<void>;
+}
+
+export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const userFile = userPolicyPath();
+  const policyPath = opts.policyFile ?? (existsSync(userFile) ? userFile : null);
+  const store = new PolicyStore(policyPath, opts.policyFile ?? userFile, (e) =>
+    opts.log(e.ok ? `execgate: policy reloaded from ${e.policy.source} (${e.policy.rules.length} rules)` : `execgate: policy not reloaded, keeping the last good one: ${e.error}`),
+  );
+  store.watch();
+  const audit = opts.auditFile ? AuditLog.open(opts.auditFile) : noAudit;
+
+  // The queue writes "always" rules with the exact arguments, which only the
+  // broker keeps (displayed argv is escaped): the two refer to each other.
+  let broker: Broker;
+  const queue = new ApprovalQueue({
+    timeoutDecision: () => store.current.timeoutDecision,
+    writeAlways: (req) => {
+      const args = broker.argsOf(req.id);
+      if (args === null) throw new Error('its arguments are not valid UTF-8, so no rule can name them');
+      const text = alwaysRuleText(req, args);
+      appendRule(store.writePath, text);
+      const reloaded = store.adoptWritePath();
+      if (!reloaded.ok) throw new Error(`the new rule did not load: ${reloaded.error}`);
+      return text;
+    },
+  });
+  const approver: Approver = opts.approveAll ? approveAll : queue;
+  const tmux = tmuxTarget() ? new TmuxClient(tmuxTarget()!) : null;
+  const marker = tmux ? new WindowMarker(tmux) : null;
+  broker = new Broker({
+    addon: loadAddon(),
+    policy: () => store.current,
+    audit,
+    approver,
+    onNotify: (_session, event) => {
+      marker?.event(event).catch((err: Error) => opts.log(`execgate: tmux: ${err.message}`));
+    },
+  });
+  broker.onSessionClosed = (s) => queue.forgetSession(s.id);
+
+  const clientState = new WeakMap<ControlClient, { channel?: string }>();
+  const control = await ControlServer.listen((client, msg, fds) => {
+    let state = clientState.get(client);
+    if (!state) clientState.set(client, (state = {}));
+    if (handleApprovalOp(queue, client, msg, state)) {
+      fds.forEach((fd) => loadAddon().close(fd));
+      return;
+    }
+    if (opts.extraOps?.(client, msg, fds)) return;
+    fds.forEach((fd) => loadAddon().close(fd));
+    client.send({ type: 'error', error: `unknown op ${JSON.stringify(msg.op)}` });
+  });
+
+  if (tmux && marker) {
+    queue.register(new TmuxChannel(tmux, marker, [process.execPath, cliPath, 'approve', '--socket', control.path, '--channel', 'tmux'], (err) => opts.log(`execgate: tmux: ${err.message}`)));
+  }
+  // Tell the human (never the sandbox: this is the broker's stderr) how to
+  // answer when no channel is there to show a request.
+  queue.register({
+    name: 'hint',
+    onRequest: (req) => {
+      if (queue.channelNames.filter((n) => n !== 'hint').length === 0) {
+        opts.log(`execgate: waiting for a human to approve ${req.argv.join(' ').slice(0, 80)}: run \`execgate approve\` in another terminal`);
+      }
+    },
+    onResolved: () => {},
+  });
+
+  return {
+    broker,
+    queue,
+    control,
+    store,
+    async close() {
+      store.close();
+      await marker?.restore().catch(() => {});
+      await broker.close();
+      await control.close();
+    },
+  };
+}

@@ -1,0 +1,96 @@
+// The policy in force, reloaded when its file changes. A broken edit keeps
+// the last good policy and says why; the broker never runs without one.
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { builtinPolicy, loadPolicyFile } from './load.js';
+import type { Policy } from './types.js';
+
+export type ReloadEvent =
+  | { ok: true; policy: Policy }
+  | { ok: false; error: string };
+
+export class PolicyStore {
+  private policy: Policy;
+  private watcher: FSWatcher | null = null;
+  private debounce: NodeJS.Timeout | null = null;
+  private lastText = '';
+
+  /** `path` null: the built-in policy, nothing to watch. `writePath` is where
+   * "always" answers append rules (the same file, or the user's file). */
+  constructor(
+    private file: string | null,
+    readonly writePath: string,
+    private readonly onReload: (e: ReloadEvent) => void = () => {},
+  ) {
+    this.policy = file ? loadPolicyFile(file) : builtinPolicy();
+    this.lastText = file ? readText(file) : '';
+  }
+
+  get current(): Policy {
+    return this.policy;
+  }
+
+  /** The file the policy comes from, or null for the built-in policy. */
+  get path(): string | null {
+    return this.file;
+  }
+
+  /** Starts using writePath (after a first rule was written to it). */
+  adoptWritePath(): ReloadEvent {
+    if (this.file !== this.writePath) {
+      this.close();
+      this.file = this.writePath;
+      this.watch();
+    }
+    return this.reload();
+  }
+
+  /** Re-reads the file now; returns what happened (also sent to onReload). */
+  reload(): ReloadEvent {
+    if (!this.file) return { ok: true, policy: this.policy };
+    this.lastText = readText(this.file);
+    let event: ReloadEvent;
+    try {
+      this.policy = loadPolicyFile(this.file);
+      event = { ok: true, policy: this.policy };
+    } catch (err) {
+      event = { ok: false, error: (err as Error).message };
+    }
+    this.onReload(event);
+    return event;
+  }
+
+  /** Watches the file's directory (editors replace files by renaming). */
+  watch(): void {
+    if (!this.file || this.watcher) return;
+    const name = basename(this.file);
+    this.watcher = watch(dirname(this.file), { persistent: false }, (_type, file) => {
+      if (file !== null && file !== name) return;
+      if (this.debounce) clearTimeout(this.debounce);
+      this.debounce = setTimeout(() => this.reloadIfChanged(), 50);
+    });
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.watcher = null;
+    if (this.debounce) clearTimeout(this.debounce);
+  }
+
+  // fs.watch fires for any change in the directory and often twice: only a
+  // real change of the file's text reloads (and logs).
+  private reloadIfChanged(): void {
+    const text = readText(this.file!);
+    if (text === this.lastText) return;
+    this.lastText = text;
+    this.reload();
+  }
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
