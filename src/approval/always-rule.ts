@@ -15,7 +15,8 @@ function literalGlob(arg: string): string {
   return arg === '**' ? '\\*\\*' : arg.replace(/[\\*?[]/g, '\\$&');
 }
 
-export function alwaysRuleText(req: PendingRequest, rawArgs: string[], now = new Date()): string {
+/** `program` is a bare name or the absolute path as named on the host. */
+export function alwaysRuleText(program: string, rawArgs: string[], req: PendingRequest, now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const id = `approved-${stamp}-${req.id.replace(/[^A-Za-z0-9]/g, '')}`;
   return [
@@ -23,7 +24,7 @@ export function alwaysRuleText(req: PendingRequest, rawArgs: string[], now = new
     `# Added by execgate when a human answered "always" (${now.toISOString()}).`,
     '[[rule]]',
     `id = ${tomlString(id)}`,
-    `program = ${tomlString(req.hostProgram)}`,
+    `program = ${tomlString(program)}`,
     `args = [${rawArgs.map((a) => tomlString(literalGlob(a))).join(', ')}]`,
     'decision = "escalate"',
     '',

@@ -7,6 +7,7 @@ import { renderRequest } from '../approval/render.js';
 import { runTerminalUi, type ApprovalSource } from '../approval/terminal-ui.js';
 import type { PendingRequest } from '../approval/types.js';
 import { parseArgs, UsageError } from './args.js';
+import { CliError } from './errors.js';
 
 export const APPROVE_USAGE = `  execgate approve [--socket PATH] [--watch]
   execgate approve --list [--json] [--socket PATH]
@@ -38,7 +39,7 @@ function parseAnswer(word: string | undefined, reason: string | undefined): Huma
 }
 
 export async function approveCommand(argv: string[], out: (s: string) => void): Promise<number> {
-  const { flags, rest } = parseArgs(argv, {
+  const spec = {
     '--socket': 'string',
     '--watch': 'boolean',
     '--list': 'boolean',
@@ -46,8 +47,21 @@ export async function approveCommand(argv: string[], out: (s: string) => void): 
     '--answer': 'string',
     '--reason': 'string',
     '--channel': 'string',
-  });
-  const conn = await findBroker(flags['--socket'] as string | undefined);
+  } as const;
+  const { flags, rest } = parseArgs(argv, spec);
+  // `--answer ID deny --reason TEXT`: options may follow the answer word.
+  if (rest.length > 1) {
+    const more = parseArgs(rest.slice(1), spec);
+    if (more.rest.length > 0) throw new UsageError(`unexpected argument: ${more.rest[0]}`);
+    Object.assign(flags, more.flags);
+    rest.length = 1;
+  }
+  let conn: ControlConnection;
+  try {
+    conn = await findBroker(flags['--socket'] as string | undefined);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
   try {
     if (flags['--answer'] !== undefined) {
       const answer = parseAnswer(rest[0], flags['--reason'] as string | undefined);

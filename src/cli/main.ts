@@ -2,6 +2,7 @@
 // line on stderr and a documented exit status (README "Exit codes").
 import { PolicyError } from '../policy/load.js';
 import { UsageError } from './args.js';
+import { CliError } from './errors.js';
 import { APPROVE_USAGE, approveCommand } from './approve.js';
 import { policyCheck } from './policy-check.js';
 import { policyExplain } from './policy-explain.js';
@@ -38,6 +39,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof UsageError) {
       process.stderr.write(`execgate: ${err.message}\n${USAGE}`);
       return 2;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`execgate: ${err.message}\n`);
+      return err.exitCode;
     }
     if (err instanceof PolicyError || err instanceof SetupError) {
       process.stderr.write(`execgate: ${err.message}\n`);

@@ -15,6 +15,15 @@ import { Broker } from '../session/broker.js';
 import { cliPath } from './self.js';
 import { userPolicyPath } from './policy-file.js';
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import { findOnPath, sameProgram } from '../policy/resolve.js';
+
+/** A bare name when the host PATH finds the same program by it (the rule
+ * then reads as people write them), else the absolute path as named. */
+function programForRule(named: string): string {
+  const onPath = findOnPath(basename(named));
+  return onPath !== null && sameProgram(onPath, named) ? basename(named) : named;
+}
 
 export interface RuntimeOptions {
   policyFile?: string;
@@ -49,9 +58,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const queue = new ApprovalQueue({
     timeoutDecision: () => store.current.timeoutDecision,
     writeAlways: (req) => {
-      const args = broker.argsOf(req.id);
-      if (args === null) throw new Error('its arguments are not valid UTF-8, so no rule can name them');
-      const text = alwaysRuleText(req, args);
+      const target = broker.alwaysTarget(req.id);
+      if (target === null) throw new Error('the request is no longer waiting');
+      if (target.args === null) throw new Error('its arguments are not valid UTF-8, so no rule can name them');
+      const text = alwaysRuleText(programForRule(target.named), target.args, req);
       appendRule(store.writePath, text);
       const reloaded = store.adoptWritePath();
       if (!reloaded.ok) throw new Error(`the new rule did not load: ${reloaded.error}`);

@@ -2,7 +2,7 @@
 // programs on the host (resolve.ts). Fast path: a request whose program name
 // no rule mentions is decided by the default without touching the disk.
 import { basename } from 'node:path';
-import { compileArgs, toLatin1 } from './glob.js';
+import { compileArgs, isLiteralGlob, toLatin1 } from './glob.js';
 import { findOnPath, sameProgram } from './resolve.js';
 import { shellJoin } from './shell-quote.js';
 import { PRECEDENCE, type Evaluation, type Policy, type PolicyInput, type Rule } from './types.js';
@@ -10,6 +10,8 @@ import { PRECEDENCE, type Evaluation, type Policy, type PolicyInput, type Rule }
 interface CompiledRule {
   rule: Rule;
   args: ((args: string[]) => boolean) | null;
+  /** Names one exact argument list (args given, every token literal). */
+  exact: boolean;
 }
 
 const compiledRules = new WeakMap<Rule, CompiledRule>();
@@ -18,7 +20,7 @@ const byNameIndex = new WeakMap<Policy, Map<string, CompiledRule[]>>();
 function compileRule(rule: Rule): CompiledRule {
   let c = compiledRules.get(rule);
   if (!c) {
-    c = { rule, args: rule.args ? compileArgs(rule.args) : null };
+    c = { rule, args: rule.args ? compileArgs(rule.args) : null, exact: rule.args !== undefined && rule.args.every(isLiteralGlob) };
     compiledRules.set(rule, c);
   }
   return c;
@@ -70,7 +72,7 @@ export function evaluate(policy: Policy, input: PolicyInput): Evaluation {
   }
   let winner: Rule | null = null;
   for (const rule of matched) {
-    if (!winner || PRECEDENCE[rule.decision] > PRECEDENCE[winner.decision]) winner = rule;
+    if (!winner || outranks(rule, winner)) winner = rule;
   }
   if (winner) {
     // `execgate run` asks for the host: a rule saying "run in the sandbox"
@@ -80,6 +82,15 @@ export function evaluate(policy: Policy, input: PolicyInput): Evaluation {
   }
   const decision = input.explicit ? policy.explicitDefault : policy.default;
   return { decision, rule: null, matched, reason: input.explicit ? 'explicit request (default)' : 'default' };
+}
+
+/** Does `a` win over `b` (which comes earlier in the file)? */
+function outranks(a: Rule, b: Rule): boolean {
+  if ((a.decision === 'deny') !== (b.decision === 'deny')) return a.decision === 'deny';
+  const ea = compileRule(a).exact;
+  const eb = compileRule(b).exact;
+  if (ea !== eb) return ea;
+  return PRECEDENCE[a.decision] > PRECEDENCE[b.decision];
 }
 
 /** Runs every rule's inline examples; returns the failures. */

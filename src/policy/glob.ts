@@ -52,3 +52,15 @@ export function compileArgs(globs: string[]): (args: string[]) => boolean {
 export function toLatin1(s: string): string {
   return Buffer.from(s, 'utf8').toString('latin1');
 }
+
+/** True when the glob matches exactly one string: no unescaped * ? [ and
+ * not the ** token. */
+export function isLiteralGlob(glob: string): boolean {
+  if (glob === '**') return false;
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '\\') i++;
+    else if (c === '*' || c === '?' || c === '[') return false;
+  }
+  return true;
+}

@@ -1,8 +1,10 @@
 export type Decision = 'run' | 'escalate' | 'prompt' | 'deny';
 export const DECISIONS: readonly Decision[] = ['run', 'escalate', 'prompt', 'deny'];
 
-/** Precedence among matching rules: the rule asking for the most attention
- * wins (deny > prompt > escalate > run); among equals, the first in the file. */
+/** Precedence among matching rules (README "Policy"): deny always wins;
+ * then a rule naming the exact argument list beats one with globs; then the
+ * rule asking for the most attention (prompt > escalate > run); then the
+ * first in the file. */
 export const PRECEDENCE: Record<Decision, number> = { deny: 3, prompt: 2, escalate: 1, run: 0 };
 
 export interface Rule {

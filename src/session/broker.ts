@@ -25,9 +25,10 @@ const signalNames = Object.fromEntries(Object.entries(constants.signals).map(([n
 
 export class Broker {
   private readonly sessions = new Set<Session>();
-  /** Arguments of requests waiting for a human, as text when they are valid
-   * UTF-8 (an "always" answer writes them into a rule), else null. */
-  private readonly waitingArgs = new Map<string, string[] | null>();
+  /** For requests waiting for a human: the program as named on the host and
+   * the arguments as text when they are valid UTF-8 (else null), which is
+   * what an "always" answer writes into a rule. */
+  private readonly waiting = new Map<string, { named: string; args: string[] | null }>();
 
   constructor(private readonly opts: BrokerOptions) {}
 
@@ -35,9 +36,9 @@ export class Broker {
     return this.opts.policy();
   }
 
-  /** The exact arguments of a pending request, for an "always" rule. */
-  argsOf(requestId: string): string[] | null {
-    return this.waitingArgs.get(requestId) ?? null;
+  /** What an "always" rule for a pending request must name. */
+  alwaysTarget(requestId: string): { named: string; args: string[] | null } | null {
+    return this.waiting.get(requestId) ?? null;
   }
 
   /** Called when a session ends (the approval core forgets its grants). */
@@ -128,12 +129,12 @@ export class Broker {
       deadline: this.policy.approvalTimeoutMs === null ? null : Date.now() + this.policy.approvalTimeoutMs,
     };
     const args = plan.request.argv.slice(1).map(utf8OrNull);
-    this.waitingArgs.set(plan.id, args.every((a) => a !== null) ? (args as string[]) : null);
+    this.waiting.set(plan.id, { named: plan.host!.named, args: args.every((a) => a !== null) ? (args as string[]) : null });
     let answer;
     try {
       answer = await this.opts.approver.ask(pending, signal);
     } finally {
-      this.waitingArgs.delete(plan.id);
+      this.waiting.delete(plan.id);
     }
     return answer.approve ? { approve: true, by: answer.by } : { approve: false, reason: answer.reason ?? 'denied', by: answer.by };
   }

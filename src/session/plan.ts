@@ -23,8 +23,9 @@ export interface Plan {
   rule: Rule | null;
   matched: Rule[];
   decidedBy: string;
-  /** Set when the decision is escalate or prompt. */
-  host: { program: string; cwd: string } | null;
+  /** Set when the decision is escalate or prompt: `program` is what runs
+   * (canonical), `named` the host path as the request named it. */
+  host: { program: string; named: string; cwd: string } | null;
 }
 
 type Resolved = { ok: true; path: string } | { ok: false; why: string };
@@ -103,6 +104,7 @@ export function makePlan(id: string, req: Request, policy: Policy, pathMap: Path
   const refusal = !program.ok ? program.why : !cwd.ok ? cwd.why : null;
   if (refusal !== null) return { ...plan, decision: 'deny', reason: refusal, decidedBy: 'error' };
   if (req.argv.length === 0) return { ...plan, decision: 'deny', reason: 'empty argv', decidedBy: 'error' };
-  plan.host = { program: (program as { real: string }).real, cwd: (cwd as { path: string }).path };
+  const resolved = program as { path: string; real: string };
+  plan.host = { program: resolved.real, named: resolved.path, cwd: (cwd as { path: string }).path };
   return plan;
 }

@@ -77,3 +77,56 @@ export async function plainBash(script: string, opts: RunOptions = {}): Promise<
 export function rule(id: string, program: string, decision: string, extra = ''): string {
   return `[[rule]]\nid = "${id}"\nprogram = "${program}"\ndecision = "${decision}"\n${extra}\n`;
 }
+
+/** A running `execgate shell` whose prompts a test answers. Each has its own
+ * XDG_RUNTIME_DIR, so `execgate approve` finds exactly this broker. */
+export interface LiveShell {
+  runtimeDir: string;
+  policyFile: string;
+  done: Promise<RunResult>;
+  /** Runs `execgate approve ARGS` against this broker. */
+  approve(args: string[]): Promise<RunResult>;
+  /** Waits until `n` requests are pending; returns them. */
+  waitPending(n: number, timeoutMs?: number): Promise<PendingJson[]>;
+}
+
+export interface PendingJson {
+  id: string;
+  argv: string[];
+  hostProgram: string;
+  label: string;
+  env: Record<string, string>;
+  deadline: number | null;
+}
+
+export function startShell(script: string, opts: RunOptions = {}): LiveShell {
+  const runtimeDir = tempDir('eg-xdg-');
+  const env = { ...opts.env, XDG_RUNTIME_DIR: runtimeDir, TMUX: opts.env?.TMUX, TMUX_PANE: opts.env?.TMUX_PANE };
+  const dir = tempDir('eg-live-');
+  const policyFile = join(dir, 'policy.toml');
+  writeFileSync(policyFile, opts.policy ?? '');
+  const audit = join(dir, 'audit.jsonl');
+  const done = collect(process.execPath, [cliPath, 'shell', '--audit', audit, '--policy', policyFile, ...(opts.flags ?? []), '-c', script], { ...opts, env, timeoutMs: opts.timeoutMs ?? 60_000 }).then((r) => ({
+    ...r,
+    audit: existsSync(audit) ? readFileSync(audit, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [],
+  }));
+  const approve = async (args: string[]) => ({ ...(await collect(process.execPath, [cliPath, 'approve', ...args], { env })), audit: [] });
+  return {
+    runtimeDir,
+    policyFile,
+    done,
+    approve,
+    async waitPending(n, timeoutMs = 20_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const r = await approve(['--list', '--json']);
+        if (r.code === 0) {
+          const list = JSON.parse(r.stdout.toString()) as PendingJson[];
+          if (list.length >= n) return list;
+        }
+        if (Date.now() > until) throw new Error(`never saw ${n} pending requests: ${r.stdout}${r.stderr}`);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    },
+  };
+}

@@ -73,6 +73,20 @@ describe('evaluate', () => {
     expect(ev('/usr/bin/env', [], true)).toMatchObject({ decision: 'prompt', rule: null });
   });
 
+  it('lets a rule naming the exact arguments beat broader ones, but never a deny', () => {
+    const p = parsePolicy(
+      `[[rule]]\nid = "ask"\nprogram = "sh"\nargs = ["**"]\ndecision = "prompt"\n` +
+        `[[rule]]\nid = "exact"\nprogram = "sh"\nargs = ["-c", "echo \\\\*"]\ndecision = "escalate"\n` +
+        `[[rule]]\nid = "glob"\nprogram = "sh"\nargs = ["-c", "echo*"]\ndecision = "run"\n`,
+      'p',
+    );
+    const e = (args: string[]) => evaluate(p, { hostProgram: sh, args: args.map(toLatin1), explicit: false });
+    expect(e(['-c', 'echo *']).rule?.id).toBe('exact');
+    expect(e(['-c', 'echo x']).rule?.id).toBe('ask');
+    const withDeny = parsePolicy(`[[rule]]\nid = "no"\nprogram = "sh"\ndecision = "deny"\n[[rule]]\nid = "exact"\nprogram = "sh"\nargs = ["-c", "x"]\ndecision = "escalate"\n`, 'p');
+    expect(evaluate(withDeny, { hostProgram: sh, args: ['-c', 'x'], explicit: false }).rule?.id).toBe('no');
+  });
+
   it('matches absolute-path rules', () => {
     const p = parsePolicy(`[[rule]]\nid = "abs"\nprogram = "${sh}"\ndecision = "deny"\n`, 'p');
     expect(evaluate(p, { hostProgram: sh, args: [], explicit: false }).decision).toBe('deny');
