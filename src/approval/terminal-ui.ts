@@ -60,8 +60,13 @@ export function runTerminalUi(source: ApprovalSource, opts: TerminalUiOptions): 
     }
   };
 
-  const onKey = (data: Buffer) => {
-    const key = data.toString('utf8');
+  // One read can hold several keys (typed fast, pasted, or sent by tmux):
+  // split it into keys, keeping escape sequences (arrows...) whole.
+  const onData = (data: Buffer) => {
+    for (const key of data.toString('utf8').match(/\x1b\[[0-9;]*[A-Za-z~]|\x1bO.|[^]/gu) ?? []) onKey(key);
+  };
+
+  const onKey = (key: string) => {
     if (reason !== null) {
       if (key === '\r' || key === '\n') {
         const text = reason;
@@ -69,7 +74,7 @@ export function runTerminalUi(source: ApprovalSource, opts: TerminalUiOptions): 
         void submit({ approve: false, reason: text || undefined });
       } else if (key === '\x1b') reason = null;
       else if (key === '\x7f' || key === '\b') reason = reason.slice(0, -1);
-      else if (/^[^\x00-\x1f\x7f]+$/.test(key)) reason = (reason + key).slice(0, 200);
+      else if (/^[^\x00-\x1f\x7f]$/u.test(key)) reason = (reason + key).slice(0, 200);
       return draw();
     }
     switch (key) {
@@ -116,13 +121,13 @@ export function runTerminalUi(source: ApprovalSource, opts: TerminalUiOptions): 
 
   const tick = setInterval(draw, 1000);
   if (input.isTTY) input.setRawMode(true);
-  input.on('data', onKey);
+  input.on('data', onData);
   input.resume();
   draw();
 
   function stop() {
     clearInterval(tick);
-    input.off('data', onKey);
+    input.off('data', onData);
     if (input.isTTY) input.setRawMode(false);
     input.pause();
     output.write('\r\n');

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
-import { patchedBashPath, spawnHelperPath, wrapperPath } from '../native/paths.js';
+import { patchedBashPath, sandboxBinDir, spawnHelperPath, wrapperPath } from '../native/paths.js';
 import { PathMap } from '../sandbox/path-map.js';
 import { parseArgs } from './args.js';
 import { startRuntime } from './runtime.js';
@@ -49,7 +49,12 @@ export async function shellCommand(argv: string[]): Promise<number> {
   stdio.push(session.shellEnd);
   const child = spawn(patchedBashPath, bashArgs, {
     stdio,
-    env: { ...process.env, EXEC_WRAPPER: wrapperPath, EXECGATE_SOCKET: String(SESSION_FD) },
+    env: {
+      ...process.env,
+      EXEC_WRAPPER: wrapperPath,
+      EXECGATE_SOCKET: String(SESSION_FD),
+      PATH: `${sandboxBinDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    },
   });
   session.releaseShellFd();
 

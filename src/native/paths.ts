@@ -31,3 +31,7 @@ export function missingArtifacts(): string[] {
 
 /** Host-side helper that execs an escalated command from exact bytes. */
 export const spawnHelperPath = join(nativeDir, 'execgate-spawn');
+
+/** Holds only `execgate` (the wrapper, as the in-sandbox client): first on
+ * the sandboxed shell's PATH. */
+export const sandboxBinDir = join(nativeDir, 'sandbox-bin');

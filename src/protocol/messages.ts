@@ -51,7 +51,8 @@ const ToWrapperType = root.lookupType('execgate.v1.ToWrapper');
 type Obj = Record<string, unknown>;
 
 function asBytes(v: unknown, what: string): Buffer {
-  if (v === undefined || v === null) return Buffer.alloc(0);
+  // An absent bytes field decodes to protobufjs's default, an empty array.
+  if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) return Buffer.alloc(0);
   if (!(v instanceof Uint8Array)) throw new ProtocolError(`${what} is not bytes`);
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }

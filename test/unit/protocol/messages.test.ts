@@ -16,6 +16,11 @@ describe('protocol messages', () => {
     expect(m.request.kind).toBe(Kind.EXEC);
   });
 
+  it('decodes absent bytes fields as empty (a notify request has no file)', () => {
+    const m = decodeToBroker(encodeToBroker({ type: 'request', request: { kind: Kind.NOTIFY, file: Buffer.alloc(0), argv: [Buffer.from('notify'), Buffer.from('busy')], cwd: Buffer.alloc(0), pid: 0 } }));
+    expect(m).toMatchObject({ type: 'request', request: { kind: Kind.NOTIFY, file: Buffer.alloc(0), cwd: Buffer.alloc(0) } });
+  });
+
   it('decodes every reply the wrapper can get', () => {
     expect(decodeToWrapper(encodeToWrapper({ type: 'decision', action: Action.DENY, reason: 'no' }))).toEqual({ type: 'decision', action: Action.DENY, reason: 'no' });
     expect(decodeToWrapper(encodeToWrapper({ type: 'sendStdio', envAllow: ['TERM', 'LC_*'] }))).toEqual({ type: 'sendStdio', envAllow: ['TERM', 'LC_*'] });
