@@ -15,7 +15,8 @@ import { Broker } from '../session/broker.js';
 import { cliPath } from './self.js';
 import { userPolicyPath } from './policy-file.js';
 import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { startWeb, type WebChannel } from '../web/server.js';
 import { findOnPath, sameProgram } from '../policy/resolve.js';
 
 /** A bare name when the host PATH finds the same program by it (the rule
@@ -31,6 +32,11 @@ export interface RuntimeOptions {
   approveAll?: boolean;
   /** Where messages for the human go (the broker's own stderr). */
   log: (line: string) => void;
+  /** Serve the web approval page on 127.0.0.1. The URL (with its secret
+   * token) is written to a 0600 file in the private control directory and
+   * printed only when printUrl is set: a sandboxed shell's terminal is read
+   * by the agent, so `execgate shell` prints the file's path instead. */
+  web?: { port?: number; printUrl: boolean };
   /** Extra control-socket ops (serve adds session requests). */
   extraOps?: (client: ControlClient, msg: Record<string, unknown>, fds: number[]) => boolean;
 }
@@ -40,6 +46,7 @@ export interface Runtime {
   queue: ApprovalQueue;
   control: ControlServer;
   store: PolicyStore;
+  web: WebChannel | null;
   close(): Promise<void>;
 }
 
@@ -110,12 +117,20 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     onResolved: () => {},
   });
 
+  let web: WebChannel | null = null;
+  if (opts.web) {
+    web = await startWeb(queue, broker, { port: opts.web.port, urlFile: join(dirname(control.path), 'web-url') });
+    opts.log(opts.web.printUrl ? `execgate: approval page: ${web.url}` : `execgate: approval page: open the URL written in ${web.urlFile}`);
+  }
+
   return {
     broker,
     queue,
     control,
     store,
+    web,
     async close() {
+      await web?.close();
       store.close();
       await marker?.restore().catch(() => {});
       await broker.close();

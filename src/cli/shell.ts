@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { patchedBashPath, sandboxBinDir, spawnHelperPath, wrapperPath } from '../native/paths.js';
 import { PathMap } from '../sandbox/path-map.js';
-import { parseArgs } from './args.js';
+import { parseArgs, UsageError } from './args.js';
 import { startRuntime } from './runtime.js';
 
 /** The fd number the shell inherits its session socket at. High, so that
@@ -29,6 +29,8 @@ export async function shellCommand(argv: string[]): Promise<number> {
     '--audit': 'string',
     '--label': 'string',
     '--dangerously-approve-all': 'boolean',
+    '--web': 'boolean',
+    '--web-port': 'string',
     '-c': 'string',
   });
   requireBuilt();
@@ -39,6 +41,7 @@ export async function shellCommand(argv: string[]): Promise<number> {
     policyFile: flags['--policy'] as string | undefined,
     auditFile: flags['--audit'] as string | undefined,
     approveAll: approveEverything,
+    web: flags['--web'] ? { port: portFlag(flags['--web-port']), printUrl: false } : undefined,
     log,
   });
   const session = runtime.broker.openSession({ label: (flags['--label'] as string | undefined) ?? 'shell', pathMap: PathMap.identity() });
@@ -84,4 +87,11 @@ export async function shellCommand(argv: string[]): Promise<number> {
     return 128 + (constants.signals[signal] ?? 0);
   }
   return code ?? 1;
+}
+
+export function portFlag(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--web-port must be a port number, not ${String(v)}`);
+  return n;
 }

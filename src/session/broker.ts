@@ -11,6 +11,22 @@ import { makePlan, type Plan } from './plan.js';
 import { Session, type SessionOptions } from './session.js';
 import type { CompletionInfo, SessionContext, Verdict } from './session-context.js';
 
+/** What happened to one host request, for displays of recent decisions. */
+export interface CompletionEvent {
+  id: string;
+  sessionId: string;
+  label: string;
+  hostProgram: string | null;
+  argv: string[];
+  decidedBy: string;
+  outcome: 'denied' | 'exited';
+  reason?: string;
+  exitCode: number | null;
+  signal: string | null;
+  durationMs?: number;
+  time: number;
+}
+
 export interface BrokerOptions {
   addon: Addon;
   /** The policy in force now (it may be reloaded between requests). */
@@ -43,6 +59,14 @@ export class Broker {
 
   /** Called when a session ends (the approval core forgets its grants). */
   onSessionClosed: (session: Session) => void = () => {};
+
+  private readonly completionListeners = new Set<(e: CompletionEvent) => void>();
+
+  /** Every escalation or prompt that ended (denied, or exited on the host). */
+  onCompletion(listener: (e: CompletionEvent) => void): () => void {
+    this.completionListeners.add(listener);
+    return () => this.completionListeners.delete(listener);
+  }
 
   openSession(opts: SessionOptions): Session {
     const session = new Session(this.opts.addon, (s) => this.contextFor(s), opts, (s, why) => this.auditProtocolError(s, why, null));
@@ -91,7 +115,22 @@ export class Broker {
           decided_by: plan.decidedBy,
           reason: plan.reason,
         }),
-      auditCompletion: (plan, info: CompletionInfo) =>
+      auditCompletion: (plan, info: CompletionInfo) => {
+        const event: CompletionEvent = {
+          id: plan.id,
+          sessionId: session.id,
+          label: session.label,
+          hostProgram: plan.host?.program ?? null,
+          argv: redactArgv(plan.argv),
+          decidedBy: info.decidedBy,
+          outcome: info.outcome,
+          reason: info.reason,
+          exitCode: info.status && !info.status.signal ? info.status.code : null,
+          signal: info.status?.signal ? String(signalNames[info.status.signal] ?? info.status.signal) : null,
+          durationMs: info.durationMs,
+          time: Date.now(),
+        };
+        for (const l of this.completionListeners) l(event);
         audit.write({
           event: 'completion',
           ...common(plan),
@@ -103,7 +142,8 @@ export class Broker {
           exit_code: info.status && !info.status.signal ? info.status.code : null,
           signal: info.status?.signal ? signalNames[info.status.signal] ?? info.status.signal : null,
           duration_ms: info.durationMs,
-        }),
+        });
+      },
       auditProtocolError: (why, plan) => this.auditProtocolError(session, why, plan),
     };
   }
