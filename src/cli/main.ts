@@ -6,10 +6,14 @@ import { CliError } from './errors.js';
 import { APPROVE_USAGE, approveCommand } from './approve.js';
 import { policyCheck } from './policy-check.js';
 import { policyExplain } from './policy-explain.js';
+import { serveCommand } from './serve.js';
 import { SetupError, shellCommand } from './shell.js';
 
 const USAGE = `usage:
-  execgate shell [--policy FILE] [--audit FILE] [--label NAME] [--dangerously-approve-all] [-c SCRIPT | FILE ARGS...]
+  execgate shell [--sandbox none|bwrap] [--project DIR] [--no-network] [--bind SRC[:DEST]]... [--ro-bind SRC[:DEST]]...
+                 [--policy FILE] [--audit FILE] [--web [--web-port N]] [--dangerously-approve-all]
+                 [--broker SOCKET] [--label NAME] [-c SCRIPT | FILE ARGS...]
+  execgate serve [--policy FILE] [--audit FILE] [--web [--web-port N]] [--write-socket-path-to FILE] [--no-prompt]
   execgate policy explain [--policy FILE] [--explicit] -- CMD [ARGS...]
   execgate policy check FILE
 ${APPROVE_USAGE}
@@ -21,6 +25,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'shell':
         return await shellCommand(rest);
+      case 'serve':
+        return await serveCommand(rest);
       case 'approve':
         return await approveCommand(rest, (s) => process.stdout.write(s));
       case 'policy':

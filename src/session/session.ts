@@ -47,16 +47,13 @@ export class Session {
     this.watcher.start(true, false);
   }
 
-  /** The shell's end, to be inherited by the shell. Call releaseShellFd()
-   * once the shell has it, so that the shell's exit is our EOF. */
-  get shellEnd(): number {
-    if (this.shellFd < 0) throw new Error('shell end already released');
-    return this.shellFd;
-  }
-
-  releaseShellFd(): void {
-    if (this.shellFd >= 0) this.addon.close(this.shellFd);
+  /** Hands the shell's end to the caller, who now owns it (passes it to the
+   * shell, then closes it, so that the shell's exit is our end of file). */
+  takeShellEnd(): number {
+    if (this.shellFd < 0) throw new Error('the shell end was already taken');
+    const fd = this.shellFd;
     this.shellFd = -1;
+    return fd;
   }
 
   nextRequestId(): string {
@@ -84,7 +81,8 @@ export class Session {
     for (const c of [...this.connections]) c.close();
     this.addon.close(this.brokerFd);
     this.brokerFd = -1;
-    this.releaseShellFd();
+    if (this.shellFd >= 0) this.addon.close(this.shellFd);
+    this.shellFd = -1;
     for (const cb of this.closedCallbacks) cb();
   }
 

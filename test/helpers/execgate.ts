@@ -56,8 +56,10 @@ function collect(cmd: string, args: string[], opts: RunOptions): Promise<Omit<Ru
 export async function execgateShell(script: string, opts: RunOptions = {}): Promise<RunResult> {
   const dir = tempDir('eg-run-');
   const audit = join(dir, 'audit.jsonl');
-  const args = [cliPath, 'shell', '--audit', audit];
-  if (opts.policy !== undefined) {
+  // A shell attached to `execgate serve` has no broker options of its own.
+  const attached = opts.flags?.includes('--broker') ?? false;
+  const args = [cliPath, 'shell', ...(attached ? [] : ['--audit', audit])];
+  if (opts.policy !== undefined && !attached) {
     writeFileSync(join(dir, 'policy.toml'), opts.policy);
     args.push('--policy', join(dir, 'policy.toml'));
   }

@@ -52,7 +52,7 @@ beforeAll(() => {
     'noshebang',
     [
       'echo "args=$# [$*] zero=$0 shlvl=$SHLVL notexp=${NOTEXP-unset} exp=${EXP-unset} bashpid-is-parent=$(( BASHPID == ${PARENT:-0} ))"',
-      'if type myfunc >/dev/null 2>&1; then echo "myfunc visible"; else echo "myfunc not visible"; fi',
+      'for f in myfunc expfunc; do if type "$f" >/dev/null 2>&1; then echo "$f visible"; else echo "$f not visible"; fi; done',
       'myecho inside "$1"',
       'nosuchcommand-xyz',
       'echo "source=${BASH_SOURCE[*]} lineno=$LINENO funcname=${FUNCNAME[*]-}"',
@@ -111,7 +111,7 @@ const corpus: Record<string, string> = {
   traps: 'trap "myecho on-exit" EXIT; trap "myecho on-usr1" USR1; kill -USR1 $$; trap "myecho on-err" ERR; myfalse; myecho end',
   nested: '"$BASH" -c \'myecho nested "$0"; exit 4\' inner; echo "nested=$?"; mysh -c "myecho in-sh"',
   errors: '/nonexistent/cmd; echo "st=$?"; ./adir; echo "st=$?"; ./notexec; echo "st=$?"; nosuchcmd; echo "st=$?"; (exec /nonexistent/x); echo "st=$?"; (exec ./notexec); echo "st=$?"; (exec ./adir); echo "st=$?"',
-  noshebang: 'PARENT=$BASHPID; NOTEXP=hidden; export EXP=shown; myfunc() { :; }; ./noshebang a b; echo "st=$?"; (exec ./noshebang c); echo "st=$?"; ./noshebang d | mycat; x=$(./noshebang e); echo "st=$? x=$x"; ./empty; echo "empty=$?"; ./hashbang-blank x; echo "blank=$?"',
+  noshebang: 'PARENT=$BASHPID; NOTEXP=hidden; export EXP=shown; myfunc() { :; }; expfunc() { :; }; export -f expfunc; ./noshebang a b; echo "st=$?"; (exec ./noshebang c); echo "st=$?"; ./noshebang d | mycat; x=$(./noshebang e); echo "st=$? x=$x"; ./empty; echo "empty=$?"; ./hashbang-blank x; echo "blank=$?"',
   shebang: './shebang one two; echo "st=$?"',
   environment: 'export FOO=bar; myenv | mysort',
   bytes: "myprintf '%s|' $'\\xff\\xfe' $'a\\x80b' $'\\xc3\\x28' '' end",
@@ -338,8 +338,11 @@ describe('scripts without #! (bash runs them itself after ENOEXEC)', () => {
     const u = run(unpatchedBashPath, body, env);
     const p = run(patchedBashPath, body, env);
     expectSameAsUnpatched(p, u);
-    // The script really ran (its exit status and output are there) ...
+    // The script really ran (its exit status and output are there), as a
+    // script shell: exported functions and variables only ...
     expect(p.stdout.toString()).toContain('st=7');
+    expect(p.stdout.toString()).toContain('myfunc not visible\nexpfunc visible\n');
+    expect(p.stdout.toString()).toContain('notexp=unset exp=shown');
     expect(p.stdout.toString()).toContain('ran by bash: ./hashbang-blank');
     const paths = log.text().map((r) => r.path);
     // ... but not through the wrapper ...

@@ -1,0 +1,144 @@
+// --sandbox bwrap with real bubblewrap: what the agent can and cannot see,
+// and that every way a shell starts programs stays intercepted inside.
+import { mkdirSync, mkdtempSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { execgateShell, rule, tempDir } from '../helpers/execgate.js';
+
+/** A host HOME with credentials in it, outside /tmp (which the sandbox replaces anyway). */
+function fakeHome(): string {
+  mkdirSync('/var/tmp', { recursive: true });
+  const home = mkdtempSync('/var/tmp/eg-home-');
+  mkdirSync(join(home, '.ssh'));
+  writeFileSync(join(home, '.ssh', 'id_ed25519'), 'PRIVATE KEY\n');
+  writeFileSync(join(home, '.gitconfig'), '[credential]\n\thelper = store\n[user]\n\tname = Host User\n');
+  writeFileSync(join(home, '.git-credentials'), 'https://u:token@example.com\n');
+  return home;
+}
+
+const bwrap = (project: string, ...more: string[]) => ['--sandbox', 'bwrap', '--project', project, ...more];
+
+describe('execgate shell --sandbox bwrap', () => {
+  it('hides the host HOME and its credentials; writes to HOME stay inside', async () => {
+    const home = fakeHome();
+    const project = tempDir();
+    const r = await execgateShell(`cat ~/.ssh/id_* 2>&1; git config --global --get credential.helper; echo "git $?"; ls -A ~ | wc -l; echo inside > ~/made-inside; echo "home=$HOME"`, {
+      flags: bwrap(project),
+      cwd: project,
+      env: { HOME: home, GITHUB_TOKEN: 'ghp_secret' },
+    });
+    const out = r.stdout.toString();
+    expect(out).toContain('No such file or directory');
+    expect(out).not.toContain('PRIVATE KEY');
+    expect(out).toContain('git 1\n0\n');
+    expect(out).toContain(`home=${home}`);
+    expect(existsSync(join(home, 'made-inside'))).toBe(false);
+  });
+
+  it('keeps host environment secrets out of the sandbox, but the host command sees them', async () => {
+    const home = fakeHome();
+    const project = tempDir();
+    const r = await execgateShell(`echo "inside: \${GITHUB_TOKEN-unset}"; env | grep -E '^(GITHUB_TOKEN|HOME)='`, {
+      flags: bwrap(project),
+      cwd: project,
+      env: { HOME: home, GITHUB_TOKEN: 'ghp_secret' },
+      policy: rule('env-host', 'env', 'escalate'),
+    });
+    const out = r.stdout.toString();
+    expect(out).toContain('inside: unset\n');
+    expect(out).toContain('GITHUB_TOKEN=ghp_secret');
+    expect(out).toContain(`HOME=${home}`);
+  });
+
+  it('writes to the project reach the host; the rest of the system is read-only', async () => {
+    const project = tempDir();
+    const r = await execgateShell(`echo made > ${project}/f; touch /usr/eg-should-fail 2>&1; echo "ro $?"`, { flags: bwrap(project), cwd: project });
+    expect(existsSync(join(project, 'f'))).toBe(true);
+    expect(r.stdout.toString()).toMatch(/Read-only file system\nro 1/);
+  });
+
+  it('maps the working directory of escalated commands, and refuses one the host cannot see', async () => {
+    const project = tempDir();
+    mkdirSync(join(project, 'sub'));
+    const r = await execgateShell(`cd sub && sh -c pwd; cd /tmp && sh -c pwd; echo "tmp $?"`, {
+      flags: bwrap(project),
+      cwd: project,
+      policy: rule('sh-host', 'sh', 'escalate'),
+    });
+    expect(r.stdout.toString()).toBe(`${project}/sub\ntmp 126\n`);
+    expect(r.stderr).toContain('execgate: denied: sh: working directory /tmp is outside every path shared with the host');
+  });
+
+  it('keeps #!/bin/sh scripts, sh -c, make recipes and find -exec intercepted', async () => {
+    const project = tempDir();
+    writeFileSync(join(project, 'script.sh'), '#!/bin/sh\n/usr/bin/printf "script-inner\\n"\n');
+    chmodSync(join(project, 'script.sh'), 0o755);
+    writeFileSync(join(project, 'Makefile'), 'all:\n\t/usr/bin/printf "make-inner\\n"; true\n');
+    mkdirSync(join(project, 'd'));
+    writeFileSync(join(project, 'd', 'x'), '');
+    const r = await execgateShell(`./script.sh; sh -c '/usr/bin/printf "sh-inner\\n"'; make -s; find d -type f -exec sh -c '/usr/bin/printf "find-inner\\n"' \\;; bash -c '/usr/bin/printf "bash-inner\\n"'; echo x | xargs sh -c '/usr/bin/printf "xargs-inner\\n"'`, {
+      flags: bwrap(project),
+      cwd: project,
+    });
+    const out = r.stdout.toString();
+    const decided = r.audit.filter((a) => a.event === 'decision' && a.program === '/usr/bin/printf').map((a) => (a.argv as string[])[1]);
+    for (const w of ['script-inner', 'sh-inner', 'make-inner', 'find-inner', 'bash-inner', 'xargs-inner']) {
+      expect(out).toContain(`${w}\n`);
+      expect(decided).toContain(`${w}\\\\n`); // the argument holds a backslash, shown doubled
+    }
+  });
+
+  it('shares the network by default and cuts it with --no-network', async () => {
+    const server = createServer((s) => s.end('hello from the host\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    const project = tempDir();
+    const script = `cat < /dev/tcp/127.0.0.1/${port} 2>/dev/null; echo "net $?"`;
+    const shared = await execgateShell(script, { flags: bwrap(project), cwd: project });
+    const cut = await execgateShell(script, { flags: bwrap(project, '--no-network'), cwd: project });
+    server.close();
+    expect(shared.stdout.toString()).toBe('hello from the host\nnet 0\n');
+    expect(cut.stdout.toString()).toBe('net 1\n');
+  });
+
+  it('adds extra binds, read-only or writable', async () => {
+    const project = tempDir();
+    const data = mkdtempSync('/var/tmp/eg-data-');
+    writeFileSync(join(data, 'in.txt'), 'data\n');
+    const r = await execgateShell(`cat /data/in.txt; echo no > /data/new 2>/dev/null; echo "ro $?"; echo yes > /rw/new; echo "rw $?"`, {
+      flags: bwrap(project, '--ro-bind', `${data}:/data`, '--bind', `${project}:/rw`),
+      cwd: project,
+    });
+    expect(r.stdout.toString()).toBe('data\nro 1\nrw 0\n');
+    expect(existsSync(join(project, 'new'))).toBe(true);
+  });
+
+  it('explains how to install bubblewrap when it is missing', async () => {
+    const r = await execgateShell('true', { flags: ['--sandbox', 'bwrap'], env: { PATH: '/nonexistent' } });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('needs bubblewrap, which is not installed: `sudo apt-get install bubblewrap`');
+  });
+
+  it('says plainly that --sandbox none contains nothing', async () => {
+    const r = await execgateShell('true');
+    expect(r.stderr).toContain('no sandbox (--sandbox none)');
+    expect(r.stderr).toContain('unconfined');
+  });
+
+  it('ends escalated commands still running when the shell exits', async () => {
+    const project = tempDir();
+    const marker = `31${Math.floor(Math.random() * 1e6)}`;
+    await execgateShell(`/usr/bin/sleep ${marker} & sleep 0.5`, { flags: bwrap(project), cwd: project, policy: rule('sleep-host', 'sleep', 'escalate') });
+    const { execFileSync } = await import('node:child_process');
+    const alive = () => {
+      try {
+        return execFileSync('pgrep', ['-f', `sleep ${marker}`], { encoding: 'utf8' }).trim() !== '';
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 40 && alive(); i++) await new Promise((res) => setTimeout(res, 100));
+    expect(alive()).toBe(false);
+  });
+});
