@@ -142,3 +142,33 @@ describe('execgate shell --sandbox bwrap', () => {
     expect(alive()).toBe(false);
   });
 });
+
+describe('execgate run (explicit host requests) from inside the sandbox', () => {
+  it('asks a human by default, then runs on the host with the caller\'s stdio and status', async () => {
+    const { startShell } = await import('../helpers/execgate.js');
+    const home = fakeHome();
+    const project = tempDir();
+    const live = startShell(`echo from-stdin | execgate run sh -c 'cat; echo "host home $HOME"; exit 3'; echo "status $?"`, {
+      flags: ['--sandbox', 'bwrap', '--project', project],
+      cwd: project,
+      env: { HOME: home },
+    });
+    const [p] = await live.waitPending(1);
+    expect(p!.argv).toEqual(['sh', '-c', 'cat; echo "host home $HOME"; exit 3']);
+    await live.approve(['--answer', p!.id, 'once']);
+    const r = await live.done;
+    expect(r.stdout.toString()).toBe(`from-stdin\nhost home ${home}\nstatus 3\n`);
+    expect(r.audit.find((a) => a.event === 'decision' && a.explicit === true)).toMatchObject({ decision: 'prompt', decided_by: 'default' });
+  });
+
+  it('never turns into a sandbox run, even when a rule says run', async () => {
+    const { startShell } = await import('../helpers/execgate.js');
+    const project = tempDir();
+    const live = startShell(`execgate run sh -c 'echo hi'; echo "status $?"`, { flags: ['--sandbox', 'bwrap', '--project', project], cwd: project, policy: rule('sh-run', 'sh', 'run') });
+    const [p] = await live.waitPending(1);
+    await live.approve(['--answer', p!.id, 'deny', '--reason', 'asked for the host']);
+    const r = await live.done;
+    expect(r.stdout.toString()).toBe('status 126\n');
+    expect(r.stderr).toContain('execgate: denied: sh: asked for the host');
+  });
+});
