@@ -97,8 +97,6 @@ Logs: $(rel "$EG_LOGS")/
 EOF
 }
 
-rel() { local p=$1; printf '%s' "${p#"$EG_REPO"/}"; }
-
 # ---------------------------------------------------------------------------
 # Options
 opt_source=${EXECGATE_BASH_SOURCE:-}
@@ -342,11 +340,13 @@ source_from_apt() {
   use_debian "$dir/$DEB_ORIG" "apt-get source"
 }
 
+# fail_no_source NEXT-STEP: every route failed; say what each said.
 fail_no_source() {
   local t
-  printf '%s: error: no bash 5.2.15 source could be found:\n' "$eg_prog" >&2
+  printf '%s: error: found no bash 5.2.15 source\n' "$eg_prog" >&2
   for t in "${tried[@]}"; do printf '%s:   - %s\n' "$eg_prog" "$t" >&2; done
-  die "no source" "$1"
+  printf '%s:   next: %s\n' "$eg_prog" "$1" >&2
+  exit 1
 }
 
 resolve_source() {
@@ -361,12 +361,10 @@ resolve_source() {
 
 # ---------------------------------------------------------------------------
 # Stamps: what an output was built from. Equal stamp = nothing to do.
+# The script's own hash stands for its version: any edit to it rebuilds.
 stamp_text() { # stamp_text patched|unpatched
-  local self common
-  self=$(sha256_of "${BASH_SOURCE[0]}")
-  common=$(sha256_of "$(dirname "${BASH_SOURCE[0]}")/bash/common.sh")
   printf 'execgate bash build\n'
-  printf 'script %s %s\n' "$self" "$common"
+  printf 'script %s\n' "$(sha256_of "${BASH_SOURCE[0]}")"
   printf 'source %s\n' "$SRC_ID"
   printf 'cc %s\n' "$($CC --version 2>/dev/null | head -n1)"
   printf 'configure %s\n' "${CONFIGURE_ARGS[*]}"
@@ -537,8 +535,6 @@ main() {
   check_tools
   say "source: $SRC_DESC"
   say "building ${todo[*]} bash in $(rel "$EG_WORK") (logs: $(rel "$EG_LOGS")/)"
-  # An interrupted build must not look finished.
-  for name in "${todo[@]}"; do rm -f "$(stamp_of "$name")"; done
   : >"$EG_LOGS/upstream-patches.log"
 
   t=$(now_us)
@@ -553,6 +549,9 @@ main() {
   done
   local t_prepare
   t_prepare=$(secs_since "$t")
+  # From here the work trees no longer match the installed shells: a build
+  # that stops half-way must not look finished.
+  for name in "${todo[@]}"; do rm -f "$(stamp_of "$name")"; done
 
   t=$(now_us)
   configure_trees "${todo[@]}"

@@ -51,3 +51,6 @@ secs_since() {
 }
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# A path inside the repository, relative to it (for shorter messages).
+rel() { printf '%s' "${1#"$EG_REPO"/}"; }
