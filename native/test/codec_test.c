@@ -142,6 +142,7 @@ static void test_fixtures(void)
     }
     CHECK(wrapper > 30);
     CHECK(broker > 10);
+    json_free(root);
     free(text);
 }
 
@@ -185,6 +186,7 @@ static void test_mutations(void)
         }
         free(bin);
     }
+    json_free(root);
     free(text);
     CHECK(decoded > 0);
     CHECK(rejected > 0);

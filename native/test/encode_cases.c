@@ -82,6 +82,8 @@ int main(int argc, char **argv)
     struct eg_request rb = { .kind = EG_KIND_RUN, .file = { (const uint8_t *)"x", 1 }, .argv = bytes, .argc = 256,
                              .pid = 4294967295u };
     print_request("gen_bytes", &rb);
+    json_free(root);
+    free(text);
     fflush(stdout);
     return eg_failed ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 /* Just enough JSON for test/fixtures/protocol/cases.json: objects, arrays,
- * strings (ASCII with the usual escapes), integers, true/false/null. Nodes
- * are malloc'd and never freed: the tests are short-lived. */
+ * strings (ASCII with the usual escapes), integers, true/false/null. A tree
+ * from json_parse is freed with json_free. (Malformed input leaks what was
+ * parsed so far: it is our own file, and the test then fails anyway.) */
 #ifndef EXECGATE_TEST_JSON_H
 #define EXECGATE_TEST_JSON_H
 
@@ -160,6 +161,21 @@ static inline json *j_value(const char **p, int depth)
     return NULL;
 }
 
+static inline void json_free(json *j)
+{
+    if (!j)
+        return;
+    for (size_t i = 0; i < j->n; i++) {
+        json_free(j->items[i]);
+        if (j->keys)
+            free(j->keys[i]);
+    }
+    free(j->items);
+    free(j->keys);
+    free(j->str);
+    free(j);
+}
+
 static inline json *json_parse(const char *text)
 {
     const char *p = text;
@@ -167,7 +183,11 @@ static inline json *json_parse(const char *text)
     if (!j)
         return NULL;
     j_ws(&p);
-    return *p ? NULL : j;
+    if (*p) {
+        json_free(j);
+        return NULL;
+    }
+    return j;
 }
 
 /* The member of an object, or NULL. */
