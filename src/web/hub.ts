@@ -10,6 +10,8 @@ import type { Broker, CompletionEvent } from '../session/broker.js';
  * channel, plus what a time-out would decide. */
 export interface WebRequest extends PendingRequest {
   onTimeout: 'deny' | 'escalate';
+  /** Epoch ms at which the request started waiting. */
+  since: number;
 }
 
 /** One line of "recent decisions". argv is redacted (secret-looking values)
@@ -106,7 +108,7 @@ export class WebHub {
   }
 
   private onRequest(req: PendingRequest): void {
-    const request: WebRequest = { ...req, onTimeout: this.broker.policy.timeoutDecision };
+    const request: WebRequest = { ...req, onTimeout: this.broker.policy.timeoutDecision, since: Date.now() };
     this.waiting.set(req.id, request);
     this.emit({ type: 'request', request });
   }

@@ -88,6 +88,8 @@ function buildApp(ctx: AppContext): Hono<Env> {
       crossOriginResourcePolicy: 'same-origin',
       crossOriginOpenerPolicy: 'same-origin',
       permissionsPolicy: { camera: [], microphone: [], geolocation: [] },
+      // Plain HTTP on loopback: HSTS would mean nothing here.
+      strictTransportSecurity: false,
     }),
   );
 
