@@ -431,7 +431,7 @@ hint_from_log() {
   elif grep -qE 'fatal error: .*: No such file or directory' "$1"; then
     printf 'install the missing headers: %s' "$(grep -m1 -oE 'fatal error: [^:]+' "$1" | sed 's/fatal error: //')"
   elif grep -qE 'C compiler cannot create executables|no acceptable C compiler' "$1"; then
-    printf 'fix the C compiler (Debian: apt-get install build-essential)'
+    printf 'the C compiler cannot build with these settings: check CC, CFLAGS, CPPFLAGS, LDFLAGS (Debian: apt-get install build-essential)'
   elif grep -qE 'No space left on device' "$1"; then
     printf 'free disk space in %s' "$EG_BUILD_DIR"
   else
@@ -444,7 +444,7 @@ configure_trees() {
   local name tree
   for name in "$@"; do
     tree=$EG_WORK/$name
-    (cd "$tree" && ./configure "${CONFIGURE_ARGS[@]}") >"$EG_LOGS/configure-$name.log" 2>&1 &
+    (trap - ERR; cd "$tree" && exec ./configure "${CONFIGURE_ARGS[@]}") >"$EG_LOGS/configure-$name.log" 2>&1 &
     pids+=("$!") names+=("$name")
   done
   local i failed=''
@@ -557,7 +557,7 @@ main() {
   configure_trees "${todo[@]}"
   local t_configure
   t_configure=$(secs_since "$t")
-  say "configure (${todo[*]}, in parallel): $t_configure"
+  say "configure (${todo[*]}${todo[1]:+, in parallel}): $t_configure"
 
   local times=''
   for name in "${todo[@]}"; do
