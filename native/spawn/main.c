@@ -4,10 +4,15 @@
  * from the sandbox may carry any bytes. So the broker starts this helper
  * (through execa, with the wrapper's stdio already on fds 0-2) and sends it the
  * exact bytes on fd 3: a 4-byte big-endian length, then NUL-terminated
- * strings: "EGS1", file, cwd, argc, argv..., envc, env...
+ * strings: "EGS1", file, cwd, tty ("" or "ROWS COLS"), argc, argv...,
+ * envc, env...
  * It resets what a Node parent leaves behind (ignored SIGPIPE, blocked
  * signals), changes directory and execs. Any failure is one line on stderr
- * and status 126 (127 if the program does not exist), like a shell. */
+ * and status 126 (127 if the program does not exist), like a shell.
+ *
+ * With a tty size, the caller's stdin is a terminal: the command gets a
+ * pseudo-terminal of its own (pty.c), on exactly those of fds 0-2 that are
+ * terminals, so redirected output stays byte-exact. */
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -16,11 +21,27 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include "spawn.h"
+
 #define SPEC_FD 3
 #define MAX_SPEC (16u * 1024 * 1024)
 #define MAX_STRINGS (1u << 20)
 
-static void die(int status, const char *what, const char *detail)
+void reset_signals(void)
+{
+    /* A Node parent ignores SIGPIPE; exec keeps ignored signals ignored, and
+     * `yes | head -1` on the host would then never end. */
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void die(int status, const char *what, const char *detail)
 {
     dprintf(2, "execgate: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
     _exit(status);
@@ -80,7 +101,6 @@ int main(void)
     char *spec = malloc(len);
     if (!spec || read_full(SPEC_FD, spec, len) < 0)
         die(126, "spawn spec truncated", NULL);
-    close(SPEC_FD);
 
     char *p = spec, *end = spec + len;
     char *magic = take(&p, end);
@@ -88,21 +108,24 @@ int main(void)
         die(126, "spawn spec has the wrong version", NULL);
     char *file = take(&p, end);
     char *cwd = take(&p, end);
-    if (!file || !cwd || !*file)
+    char *tty = take(&p, end);
+    if (!file || !cwd || !tty || !*file)
         die(126, "spawn spec truncated", NULL);
     char **argv = take_vector(&p, end, "argv");
     char **envp = take_vector(&p, end, "env");
     if (p != end)
         die(126, "spawn spec has trailing bytes", NULL);
 
-    /* A Node parent ignores SIGPIPE; exec keeps ignored signals ignored, and
-     * `yes | head -1` on the host would then never end. */
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            signal(sig, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (*tty) {
+        unsigned rows = 0, cols = 0;
+        if (sscanf(tty, "%u %u", &rows, &cols) != 2 || rows > 0xffff || cols > 0xffff)
+            die(126, "spawn spec has a bad terminal size", tty);
+        return run_on_pty(file, argv, envp, cwd, (unsigned short)rows, (unsigned short)cols, SPEC_FD);
+    }
+    /* No terminal: become the command (fd 3 is close-on-exec: its end of
+     * file tells the broker the exec happened). */
+    fcntl(SPEC_FD, F_SETFD, FD_CLOEXEC);
+    reset_signals();
 
     if (chdir(cwd) < 0)
         die(126, cwd, strerror(errno));

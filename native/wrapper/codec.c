@@ -10,7 +10,7 @@ enum {
     WS_ROWS = 1, WS_COLS = 2,
     SG_SIGNO = 1,
     RS_WINSIZE = 1,
-    TW_DECISION = 1, TW_SEND_STDIO = 2, TW_EXIT = 3,
+    TW_DECISION = 1, TW_SEND_STDIO = 2, TW_EXIT = 3, TW_STOP = 4,
     DC_ACTION = 1, DC_REASON = 2,
     SS_ENV_ALLOW = 1,
     EX_CODE = 1, EX_SIGNAL = 2,
@@ -323,6 +323,23 @@ static int decode_exit(eg_bytes b, struct eg_to_wrapper *m, const char **err)
     return rc;
 }
 
+/* Stop has one field, signal = 1, as Exit's signal is 2: read it alone. */
+static int decode_stop(eg_bytes b, struct eg_to_wrapper *m, const char **err)
+{
+    eg_reader r = reader_of(b);
+    eg_field f;
+    int rc;
+    m->signal = 0;
+    while ((rc = eg_next_field(&r, &f, err)) > 0) {
+        if (f.num == 1) {
+            if (want(&f, EG_WT_VARINT, "Stop.signal: wrong wire type", err) < 0)
+                return -1;
+            m->signal = (uint32_t)f.v;
+        }
+    }
+    return rc;
+}
+
 int eg_decode_to_wrapper(const uint8_t *p, size_t n, struct eg_to_wrapper *m, const char **err)
 {
     memset(m, 0, sizeof(*m));
@@ -350,6 +367,12 @@ int eg_decode_to_wrapper(const uint8_t *p, size_t n, struct eg_to_wrapper *m, co
                 decode_exit(f.b, m, err) < 0)
                 return -1;
             m->which = EG_MSG_EXIT;
+            break;
+        case TW_STOP:
+            if (want(&f, EG_WT_LEN, "ToWrapper.stop: wrong wire type", err) < 0 ||
+                decode_stop(f.b, m, err) < 0)
+                return -1;
+            m->which = EG_MSG_STOP;
             break;
         default:
             break;

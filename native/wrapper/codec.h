@@ -96,7 +96,7 @@ size_t eg_encode_resize(uint8_t *out, const struct eg_winsize *ws);
 
 /* ---- ToWrapper ---------------------------------------------------------- */
 
-enum { EG_MSG_NONE = 0, EG_MSG_DECISION = 1, EG_MSG_SEND_STDIO = 2, EG_MSG_EXIT = 3 };
+enum { EG_MSG_NONE = 0, EG_MSG_DECISION = 1, EG_MSG_SEND_STDIO = 2, EG_MSG_EXIT = 3, EG_MSG_STOP = 4 };
 enum { EG_ACTION_UNSPECIFIED = 0, EG_ACTION_RUN = 1, EG_ACTION_ESCALATE = 2, EG_ACTION_DENY = 3 };
 
 struct eg_to_wrapper {
@@ -106,7 +106,7 @@ struct eg_to_wrapper {
     eg_bytes reason;
     /* SendStdio: its body, already validated; walk it with eg_next_allow */
     eg_bytes send_stdio;
-    /* Exit */
+    /* Exit; Stop (signal only) */
     int32_t code;
     uint32_t signal;
 };

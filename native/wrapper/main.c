@@ -275,6 +275,43 @@ static int window_size(struct eg_winsize *ws)
     return 0;
 }
 
+/* While a command runs on a host pty, our terminal is raw: every byte,
+ * Ctrl-C and Ctrl-Z included, goes to the host's pty, whose line discipline
+ * then acts as ours would have. The modes we found are put back however we
+ * end: exit (atexit), a signal death or a stop (explicitly). */
+static struct termios saved_tio;
+static int tio_saved, tio_raw;
+
+static void term_restore(void)
+{
+    if (tio_raw) {
+        tcsetattr(0, TCSADRAIN, &saved_tio);
+        tio_raw = 0;
+    }
+}
+
+static void term_raw(void)
+{
+    if (!tio_saved) {
+        if (tcgetattr(0, &saved_tio) < 0)
+            return;
+        tio_saved = 1;
+        atexit(term_restore);
+    }
+    struct termios raw = saved_tio;
+    cfmakeraw(&raw);
+    /* Except Ctrl-Z: the host command leads its own session, and the kernel
+     * discards a terminal's stop signals to such an (orphaned) group. So the
+     * suspend key stays ours: it stops us, the broker stops the host group
+     * with SIGSTOP, and the shell's job control works as without escalation.
+     * Ctrl-C and Ctrl-\ stay plain bytes for the host's pty to act on. */
+    raw.c_lflag |= ISIG;
+    raw.c_cc[VINTR] = _POSIX_VDISABLE;
+    raw.c_cc[VQUIT] = _POSIX_VDISABLE;
+    if (tcsetattr(0, TCSADRAIN, &raw) == 0)
+        tio_raw = 1;
+}
+
 /* Stdio: the environment the broker named, and our fds 0-2 themselves. */
 static void send_stdio(eg_bytes allow)
 {
@@ -353,6 +390,7 @@ static noreturn void finish(const struct eg_to_wrapper *m)
     if (m->signal >= NSIG)
         protocol_error("Exit.signal is not a signal number");
     int sig = (int)m->signal;
+    term_restore();
     sigset_t one;
     /* Stop signals would stop us rather than end us; sigaddset refuses the
      * libc's internal ones: for those the exit status says it. */
@@ -376,9 +414,30 @@ static noreturn void finish(const struct eg_to_wrapper *m)
  * broker says how it ended. A signal the shell told us to ignore (say SIGINT
  * for a background job) stays ignored and is not forwarded. Signals are read
  * from a signalfd, so no handler ever runs. */
-static noreturn void wait_exit(void)
+/* Stops us with `sig` (the host command stopped, or we were told to stop)
+ * so the shell's job control sees the job stop; returns when continued. */
+static void stop_self(int sig)
 {
-    static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH };
+    term_restore();
+    if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
+        sig = SIGSTOP;
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    struct sigaction dfl, old;
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    sigaction(sig, &dfl, &old);
+    sigprocmask(SIG_UNBLOCK, &one, NULL);
+    raise(sig);
+    /* continued */
+    sigprocmask(SIG_BLOCK, &one, NULL);
+    sigaction(sig, &old, NULL);
+}
+
+static noreturn void wait_exit(int tty)
+{
+    static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGTSTP, SIGCONT };
     sigset_t set;
     sigemptyset(&set);
     for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
@@ -392,10 +451,20 @@ static noreturn void wait_exit(void)
     if (sfd < 0)
         fail("signalfd", strerror(errno));
 
+    if (tty)
+        term_raw();
+
     struct eg_to_wrapper m;
     for (;;) {
         /* a frame may have come with the Decision */
         while (next_frame(&m)) {
+            if (m.which == EG_MSG_STOP) {
+                stop_self((int)m.signal);
+                if (tty)
+                    term_raw();
+                forward(SIGCONT);
+                continue;
+            }
             if (m.which != EG_MSG_EXIT)
                 protocol_error("expected Exit after ESCALATE");
             finish(&m);
@@ -409,8 +478,16 @@ static noreturn void wait_exit(void)
         if (p[1].revents & POLLIN) {
             struct signalfd_siginfo si[8];
             ssize_t n = read(sfd, si, sizeof(si));
-            for (ssize_t i = 0; n > 0 && i < n / (ssize_t)sizeof(si[0]); i++)
-                forward((int)si[i].ssi_signo);
+            for (ssize_t i = 0; n > 0 && i < n / (ssize_t)sizeof(si[0]); i++) {
+                int sig = (int)si[i].ssi_signo;
+                forward(sig);
+                /* Ctrl-Z (or kill -TSTP) reached us rather than the host's
+                 * pty: the host group was told, now we stop as asked. */
+                if (sig == SIGTSTP)
+                    stop_self(SIGTSTP);
+                else if (sig == SIGCONT && tty)
+                    term_raw();
+            }
         }
         if (p[0].revents)
             fill();
@@ -514,8 +591,8 @@ int main(int argc, char **argv)
             protocol_error("unknown action in Decision");
         }
     }
-    if (m.which == EG_MSG_EXIT)
-        protocol_error("Exit before a Decision");
+    if (m.which == EG_MSG_EXIT || m.which == EG_MSG_STOP)
+        protocol_error("Exit or Stop before a Decision");
     if (m.which != EG_MSG_SEND_STDIO)
         protocol_error("empty message");
     if (rq.kind == EG_KIND_NOTIFY)
@@ -532,5 +609,7 @@ int main(int argc, char **argv)
         denied(argv0, m.reason);
     if (m.action != EG_ACTION_ESCALATE)
         protocol_error("expected ESCALATE or DENY after Stdio");
-    wait_exit();
+    /* The broker runs the command on a pty exactly when our stdin is a
+     * terminal (Stdio.tty): then our terminal goes raw. */
+    wait_exit(isatty(0));
 }

@@ -1,6 +1,9 @@
 // Runs an escalated command on the host: execa starts execgate-spawn in a new
 // session (so the command and its children form one process group we can
-// signal and end), with the wrapper's own stdio fds as its 0, 1 and 2.
+// signal and end), with the wrapper's own stdio fds as its 0, 1 and 2. When
+// the caller's stdin is a terminal, execgate-spawn puts the command on a pty
+// of its own and relays; it then tells us the command's pid on fd 3 and takes
+// window sizes there.
 import { constants } from 'node:os';
 import { execa } from 'execa';
 import { spawnHelperPath } from '../native/paths.js';
@@ -16,10 +19,16 @@ export interface ExitStatus {
 export const KILL_GRACE_MS = 2000;
 
 export class HostProcess {
+  /** The helper's pid; without a terminal, also the command's. */
   readonly pid: number;
   readonly exited: Promise<ExitStatus>;
   private done = false;
   private killTimer: NodeJS.Timeout | null = null;
+  /** The command's process group: the helper's pid, or (with a terminal)
+   * the pid the helper reports once the command is forked. */
+  private pgid: number | null;
+  private readonly control: NodeJS.WritableStream & NodeJS.ReadableStream;
+  private readonly pendingSignals: number[] = [];
 
   constructor(cmd: HostCommand, stdio: [number, number, number]) {
     const child = execa(spawnHelperPath, [], {
@@ -36,13 +45,37 @@ export class HostProcess {
     });
     if (child.pid === undefined) throw new Error('could not start execgate-spawn');
     this.pid = child.pid;
-    const specPipe = child.stdio[3] as unknown as NodeJS.WritableStream & { on(e: 'error', f: () => void): void };
+    this.pgid = cmd.tty ? null : child.pid;
+    this.control = child.stdio[3] as unknown as NodeJS.WritableStream & NodeJS.ReadableStream;
     // The helper may die before reading (killed); that is its exit status's story.
-    specPipe.on('error', () => {});
-    specPipe.end(encodeSpawnSpec(cmd));
+    this.control.on('error', () => {});
+    if (cmd.tty) {
+      // Kept open: closing it tells the helper we are gone.
+      this.control.write(encodeSpawnSpec(cmd));
+      let text = '';
+      this.control.on('data', (d: Buffer) => {
+        text += d.toString('latin1');
+        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n')) {
+          const line = text.slice(0, nl);
+          text = text.slice(nl + 1);
+          const pid = /^P (\d+)$/.exec(line);
+          const stop = /^S (\d+)$/.exec(line);
+          if (pid && this.pgid === null) {
+            this.pgid = Number(pid[1]);
+            for (const sig of this.pendingSignals.splice(0)) this.signal(sig);
+          } else if (stop) {
+            if (this.stopRequested) this.stopRequested = false;
+            else this.onStop(Number(stop[1]));
+          }
+        }
+      });
+    } else {
+      this.control.end(encodeSpawnSpec(cmd));
+    }
     this.exited = child.then((result) => {
       this.done = true;
       if (this.killTimer) clearTimeout(this.killTimer);
+      (this.control as unknown as { destroy(): void }).destroy();
       const signal = result.signal ? (constants.signals as Record<string, number>)[result.signal] ?? 0 : 0;
       return { code: signal ? 128 + signal : (result.exitCode ?? 1), signal };
     });
@@ -51,17 +84,58 @@ export class HostProcess {
   /** Sends a signal to the command's whole process group. */
   signal(signo: number): void {
     if (this.done) return;
+    if (this.pgid === null) {
+      this.pendingSignals.push(signo);
+      return;
+    }
     try {
-      process.kill(-this.pid, signo);
+      process.kill(-this.pgid, signo);
     } catch {
       // Already gone: nothing to signal.
     }
   }
 
-  /** SIGTERM now, SIGKILL after the grace period if it is still there. */
+  /** Called when the command (on a pty) stops by itself; the wrapper stops too. */
+  onStop: (signal: number) => void = () => {};
+  /** A stop we caused on the wrapper's behalf: not reported back to it. */
+  private stopRequested = false;
+
+  /** A signal the wrapper received and passes on. The command leads its own
+   * session, so its group is orphaned and the kernel would discard SIGTSTP,
+   * SIGTTIN and SIGTTOU sent to it: the wrapper (already stopping itself)
+   * gets its job stopped with SIGSTOP instead. */
+  forward(signo: number): void {
+    const { SIGTSTP, SIGTTIN, SIGTTOU, SIGSTOP } = constants.signals;
+    if (signo === SIGTSTP || signo === SIGTTIN || signo === SIGTTOU) {
+      this.stopRequested = true;
+      // The caller's shell takes the terminal back now: stop relaying it.
+      if (this.pgid !== this.pid) this.control.write('I 0\n');
+      this.signal(SIGSTOP);
+    } else {
+      this.signal(signo);
+    }
+  }
+
+  /** The caller's terminal changed size: so does the command's pty. */
+  resize(rows: number, cols: number): void {
+    if (!this.done && this.pgid !== this.pid) this.control.write(`W ${rows} ${cols}\n`);
+  }
+
+  /** SIGTERM now, SIGKILL after the grace period if it is still there; the
+   * helper (with a terminal) goes too. */
   terminate(graceMs = KILL_GRACE_MS): void {
     if (this.done || this.killTimer) return;
-    this.signal(constants.signals.SIGTERM);
-    this.killTimer = setTimeout(() => this.signal(constants.signals.SIGKILL), graceMs);
+    const all = (sig: number) => {
+      this.signal(sig);
+      if (this.pgid !== this.pid) {
+        try {
+          process.kill(-this.pid, sig);
+        } catch {
+          // gone already
+        }
+      }
+    };
+    all(constants.signals.SIGTERM);
+    this.killTimer = setTimeout(() => all(constants.signals.SIGKILL), graceMs);
   }
 }

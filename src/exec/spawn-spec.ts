@@ -1,6 +1,6 @@
 // The bytes execgate-spawn reads on fd 3 (native/spawn/main.c documents it):
-// a 4-byte big-endian length, then NUL-terminated "EGS1", file, cwd, argc,
-// argv..., envc, env...
+// a 4-byte big-endian length, then NUL-terminated "EGS1", file, cwd, tty
+// ("" or "ROWS COLS"), argc, argv..., envc, env...
 export interface HostCommand {
   /** Absolute host path of the program. */
   file: string;
@@ -9,6 +9,8 @@ export interface HostCommand {
   cwd: string;
   /** "NAME=value" entries, exactly as the command will get them. */
   env: Buffer[];
+  /** Set when the caller's stdin is a terminal: the pty's first size. */
+  tty: { rows: number; cols: number } | null;
 }
 
 const NUL = Buffer.from([0]);
@@ -22,6 +24,7 @@ export function encodeSpawnSpec(cmd: HostCommand): Buffer {
   add(Buffer.from('EGS1'));
   add(Buffer.from(cmd.file, 'utf8'));
   add(Buffer.from(cmd.cwd, 'utf8'));
+  add(Buffer.from(cmd.tty ? `${cmd.tty.rows} ${cmd.tty.cols}` : ''));
   add(Buffer.from(String(cmd.argv.length)));
   cmd.argv.forEach(add);
   add(Buffer.from(String(cmd.env.length)));

@@ -38,7 +38,8 @@ export type ToBroker =
 export type ToWrapper =
   | { type: 'decision'; action: Action; reason: string }
   | { type: 'sendStdio'; envAllow: string[] }
-  | { type: 'exit'; code: number; signal: number };
+  | { type: 'exit'; code: number; signal: number }
+  | { type: 'stop'; signal: number };
 
 export class ProtocolError extends Error {
   override name = 'ProtocolError';
@@ -131,6 +132,9 @@ export function encodeToWrapper(m: ToWrapper): Uint8Array {
     case 'exit':
       body = { exit: { code: m.code, signal: m.signal } };
       break;
+    case 'stop':
+      body = { stop: { signal: m.signal } };
+      break;
   }
   return ToWrapperType.encode(ToWrapperType.fromObject(body)).finish();
 }
@@ -168,5 +172,6 @@ export function decodeToWrapper(payload: Uint8Array): ToWrapper {
     const e = msg.exit as Obj;
     return { type: 'exit', code: Number(e.code ?? 0), signal: Number(e.signal ?? 0) };
   }
+  if (msg.stop) return { type: 'stop', signal: Number((msg.stop as Obj).signal ?? 0) };
   throw new ProtocolError('message with no known content');
 }

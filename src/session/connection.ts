@@ -115,10 +115,13 @@ export class Connection {
     if (msg.type === 'request' && this.state === 'request') return this.onRequest(msg.request);
     if (msg.type === 'stdio' && this.state === 'stdio') return void this.onStdio(msg.stdio, fds as [number, number, number]);
     if (msg.type === 'signal' && this.state === 'running') {
-      if (FORWARDABLE.has(msg.signo)) this.proc?.signal(msg.signo);
+      if (FORWARDABLE.has(msg.signo)) this.proc?.forward(msg.signo);
       return;
     }
-    if (msg.type === 'resize' && this.state === 'running') return; // terminals: see README "Limits"
+    if (msg.type === 'resize' && this.state === 'running') {
+      this.proc?.resize(msg.winsize.rows, msg.winsize.cols);
+      return;
+    }
     fds.forEach((fd) => this.closeFd(fd));
     throw new ProtocolError(`unexpected ${msg.type} while ${this.state}`);
   }
@@ -157,7 +160,13 @@ export class Connection {
     let proc: HostProcess;
     try {
       proc = new HostProcess(
-        { file: plan.host!.program, argv: plan.request.argv, cwd: plan.host!.cwd, env: hostEnv(crossing) },
+        {
+          file: plan.host!.program,
+          argv: plan.request.argv,
+          cwd: plan.host!.cwd,
+          env: hostEnv(crossing),
+          tty: stdio.tty ? { rows: stdio.winsize?.rows || 24, cols: stdio.winsize?.cols || 80 } : null,
+        },
         fds,
       );
     } catch (err) {
@@ -166,6 +175,7 @@ export class Connection {
     }
     // The child has its own copies of the stdio fds now: ours go.
     fds.forEach((fd) => this.closeFd(fd));
+    proc.onStop = (signal) => this.send({ type: 'stop', signal });
     this.proc = proc;
     this.state = 'running';
     this.send({ type: 'decision', action: Action.ESCALATE, reason: '' });
