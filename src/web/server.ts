@@ -50,6 +50,9 @@ export interface WebChannel {
   urlFile: string;
   /** The port the page listens on (127.0.0.1). */
   port?: number;
+  /** Ends every open event stream, cleanly; pages reconnect by themselves
+   * and get the whole state again. (The first step of close.) */
+  disconnectClients?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -65,7 +68,8 @@ interface AppContext {
   token: string;
   port: () => number;
   assets: Map<string, Asset>;
-  streams: Set<() => void>;
+  /** Open event streams: ending one lets it flush and finish. */
+  streams: Map<() => void, Promise<void>>;
 }
 
 type Env = { Variables: { authed: boolean } };
@@ -221,12 +225,14 @@ async function feed(stream: SSEStreamingApi, ctx: AppContext): Promise<void> {
   }, KEEPALIVE_MS);
   let end!: () => void;
   const ended = new Promise<void>((r) => (end = r));
-  ctx.streams.add(end);
+  // Finished once ended and everything queued so far is written.
+  ctx.streams.set(end, ended.then(() => chain));
   stream.onAbort(end);
   await ended;
-  ctx.streams.delete(end);
-  clearInterval(keepalive);
   off();
+  clearInterval(keepalive);
+  await chain;
+  ctx.streams.delete(end);
 }
 
 /** The URL file: created fresh with mode 0600 and renamed into place, so it
@@ -262,7 +268,7 @@ export async function startWeb(queue: ApprovalQueue, broker: Broker | BrokerEven
   const assets = loadAssets();
   const token = newToken();
   const hub = new WebHub(queue, broker);
-  const streams = new Set<() => void>();
+  const streams = new Map<() => void, Promise<void>>();
   let port = 0;
   const app = buildApp({ hub, token, port: () => port, assets, streams });
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: opts.port ?? 0, overrideGlobalObjects: false });
@@ -281,19 +287,32 @@ export async function startWeb(queue: ApprovalQueue, broker: Broker | BrokerEven
     throw new Error(`web page: cannot write ${opts.urlFile}: ${(err as Error).message}`);
   }
 
+  /** Ends every event stream once what is queued is written. */
+  const endStreams = async (graceMs: number) => {
+    const flushed = [...streams.values()];
+    for (const end of [...streams.keys()]) end();
+    await Promise.race([Promise.all(flushed), new Promise((r) => setTimeout(r, graceMs).unref())]);
+  };
+
   let closing: Promise<void> | null = null;
   return {
     url,
     urlFile: opts.urlFile,
     port,
+    disconnectClients: () => endStreams(500),
     close() {
       closing ??= (async () => {
         hub.close();
-        for (const end of [...streams]) end();
+        // Let the streams write what they have (a command that just ended,
+        // say) and end their responses cleanly; a stuck client does not
+        // hold us for long.
+        await endStreams(500);
         const s = server as Server;
         const closed = new Promise<void>((r) => s.close(() => r()));
-        s.closeAllConnections();
+        s.closeIdleConnections();
+        const force = setTimeout(() => s.closeAllConnections(), 1000).unref();
         await closed;
+        clearTimeout(force);
         try {
           if (readFileSync(opts.urlFile, 'utf8').trim() === url) unlinkSync(opts.urlFile);
         } catch {}
