@@ -74,3 +74,61 @@ export class NestedTmux {
     }
   }
 }
+
+/** One tmux pane running a program, for terminal tests without popups. */
+export class TmuxPane {
+  readonly dir = tempDir('eg-pane-');
+  readonly socket = join(this.dir, 'tmux');
+
+  start(command: string, env: Record<string, string> = {}, size = { cols: 120, rows: 40 }): void {
+    const exports = Object.entries(env).map(([k, v]) => `${k}=${quoteSh(v)}`).join(' ');
+    this.tmux(['-f', '/dev/null', 'new-session', '-d', '-s', 'p', '-x', String(size.cols), '-y', String(size.rows), `env ${exports} ${command}`]);
+  }
+
+  type(text: string): void {
+    this.tmux(['send-keys', '-t', 'p', '-l', text]);
+  }
+
+  keys(...keys: string[]): void {
+    this.tmux(['send-keys', '-t', 'p', ...keys]);
+  }
+
+  line(text: string): void {
+    this.type(text);
+    this.keys('Enter');
+  }
+
+  screen(): string {
+    return this.tmux(['capture-pane', '-p', '-t', 'p']);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.tmux(['resize-window', '-t', 'p', '-x', String(cols), '-y', String(rows)]);
+  }
+
+  waitScreen(re: RegExp, timeoutMs = 15_000): string {
+    const until = Date.now() + timeoutMs;
+    let last = '';
+    while (!re.test((last = this.screen()))) {
+      if (Date.now() > until) throw new Error(`timed out waiting for ${re}; screen:\n${last}`);
+      execFileSync('sleep', ['0.1']);
+    }
+    return last;
+  }
+
+  stop(): void {
+    try {
+      this.tmux(['kill-server']);
+    } catch {
+      // already gone
+    }
+  }
+
+  private tmux(args: string[]): string {
+    return execFileSync('tmux', ['-S', this.socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMUX: '' } });
+  }
+}
+
+function quoteSh(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,101 @@
+// Escalated commands in a real terminal (a tmux pane): they get a pty of
+// their own, sized like the caller's, with raw relay, Ctrl-C, Ctrl-Z/fg,
+// prompts that read /dev/tty, full-screen programs and editors; the caller's
+// terminal modes come back however the command ends.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cliPath, tempDir } from '../helpers/execgate.js';
+import { TmuxPane } from '../helpers/tmux.js';
+
+const policy = ['bash', 'sleep', 'less', 'git']
+  .map((p) => `[[rule]]\nid = "${p}-host"\nprogram = "${p}"\ndecision = "escalate"\n`)
+  .join('');
+
+let pane: TmuxPane;
+let prompt: RegExp;
+beforeEach(() => {
+  pane = new TmuxPane();
+  writeFileSync(join(pane.dir, 'policy.toml'), policy);
+  pane.start(`node ${cliPath} shell --policy ${join(pane.dir, 'policy.toml')} -- --norc --noprofile`, { PS1: 'EG$ ', GIT_EDITOR: 'vi', EG_HOME_MARK: '1' });
+  prompt = /^EG\$/m;
+  pane.waitScreen(prompt);
+  pane.line('clear');
+});
+afterEach(() => pane.stop());
+
+const run = (cmd: string, until: RegExp) => {
+  pane.line(cmd);
+  return pane.waitScreen(until);
+};
+
+describe('escalated commands on a terminal', () => {
+  it('get a pty of their own, sized like the caller\'s, following resizes', () => {
+    expect(run(`bash -c 'tty; stty size'`, /^\d+ \d+$/m)).toMatch(/^\/dev\/pts\/\d+\n40 120$/m);
+    pane.line(`bash -c 'sleep 1; stty size'`);
+    execFileSync('sleep', ['0.3']);
+    pane.resize(90, 25);
+    expect(pane.waitScreen(/^25 90$/m)).toMatch(/^25 90$/m);
+  });
+
+  it('read a password from /dev/tty without echo, like sudo', () => {
+    pane.line(`bash -c 'read -s -p "Password: " p < /dev/tty; echo; echo "got \${#p} chars"'; echo "status $?"`);
+    pane.waitScreen(/Password: /);
+    // bash prints the prompt, then turns echo off: a human is never that fast.
+    execFileSync('sleep', ['0.3']);
+    pane.line('hunter22');
+    const screen = pane.waitScreen(/status 0/);
+    expect(screen).toContain('got 8 chars');
+    expect(screen).not.toContain('hunter22');
+  });
+
+  it('Ctrl-C ends the host command, the shell sees 130, nothing is left behind', () => {
+    pane.line(`sleep 4242; echo "never"`);
+    execFileSync('sleep', ['0.8']);
+    pane.keys('C-c');
+    const screen = run('echo "status $?"', /status \d+/);
+    expect(screen).toContain('status 130');
+    expect(screen).not.toMatch(/^never$/m);
+    expect(() => execFileSync('pgrep', ['-f', 'sleep 4242'])).toThrow();
+  });
+
+  it('Ctrl-Z stops the job on both sides; fg resumes it', () => {
+    pane.line('sleep 4343');
+    execFileSync('sleep', ['0.8']);
+    pane.keys('C-z');
+    pane.waitScreen(/Stopped\s+sleep 4343/);
+    expect(execFileSync('ps', ['-o', 'stat=', '-C', 'sleep'], { encoding: 'utf8' })).toMatch(/T/);
+    pane.line('fg');
+    execFileSync('sleep', ['0.5']);
+    expect(execFileSync('ps', ['-o', 'stat=,args=', '-C', 'sleep'], { encoding: 'utf8' })).toMatch(/^S\S*\s+sleep 4343/m);
+    pane.keys('C-c');
+    expect(run('echo "after fg: $?"', /after fg: \d+/)).toContain('after fg: 130');
+  });
+
+  it('run full-screen programs (less) and restore the terminal modes after', () => {
+    const file = join(tempDir(), 'page.txt');
+    writeFileSync(file, Array.from({ length: 200 }, (_, i) => `line ${i + 1}`).join('\n'));
+    pane.line(`less ${file}`);
+    pane.waitScreen(/^line 39$/m);
+    pane.keys('G');
+    pane.waitScreen(/^line 200$/m);
+    pane.keys('q');
+    const screen = run(`echo "modes: $(stty -a | grep -oE -- '-?icanon|-?echo ' | tr '\\n' ' ')"`, /^modes: /m);
+    expect(screen).toMatch(/^modes: icanon echo/m);
+  });
+
+  it('let git commit open an editor on the host', () => {
+    const repo = tempDir();
+    execFileSync('git', ['init', '-q', repo]);
+    writeFileSync(join(repo, 'f'), 'x\n');
+    execFileSync('git', ['-C', repo, 'add', 'f']);
+    pane.line(`git -C ${repo} -c user.name=t -c user.email=t@e commit -q; echo "commit status $?"`);
+    pane.waitScreen(/^~/m);
+    pane.type('ifrom the editor');
+    pane.keys('Escape');
+    pane.line(':wq');
+    pane.waitScreen(/commit status 0/);
+    expect(execFileSync('git', ['-C', repo, 'log', '--format=%s'], { encoding: 'utf8' })).toBe('from the editor\n');
+  });
+});
