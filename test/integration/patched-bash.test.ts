@@ -118,6 +118,8 @@ const corpus: Record<string, string> = {
   'set -e': 'set -e; mytrue; myfalse; echo not-reached',
   signal: 'mysh -c "kill -TERM \\$\\$"; echo "st=$?"',
   coproc: 'coproc myecho from-coproc; read -r line <&"${COPROC[0]}"; wait; echo "[$line]"',
+  // One argument over the kernel's 128 KiB limit: E2BIG with or without a wrapper.
+  'argument too long': 'mytrue "$(printf "%0140000d" 0)"; echo "st=$?"; (exec mytrue "$(printf "%0140000d" 0)"); echo "st=$?"',
 };
 
 describe.each([
