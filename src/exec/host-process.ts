@@ -19,6 +19,16 @@ export interface ExitStatus {
 export const KILL_GRACE_MS = 2000;
 
 export class HostProcess {
+  /** Every host process still running, so shutdown can see them end. */
+  private static readonly live = new Set<HostProcess>();
+
+  /** Waits until every host process has ended (those being terminated get
+   * their SIGKILL after the grace period): a broker that exits first would
+   * take the pending SIGKILL with it and leave a TERM-ignoring command alive. */
+  static async settle(): Promise<void> {
+    await Promise.all([...HostProcess.live].map((p) => p.exited));
+  }
+
   /** The helper's pid; without a terminal, also the command's. */
   readonly pid: number;
   readonly exited: Promise<ExitStatus>;
@@ -72,7 +82,9 @@ export class HostProcess {
     } else {
       this.control.end(encodeSpawnSpec(cmd));
     }
+    HostProcess.live.add(this);
     this.exited = child.then((result) => {
+      HostProcess.live.delete(this);
       this.done = true;
       if (this.killTimer) clearTimeout(this.killTimer);
       (this.control as unknown as { destroy(): void }).destroy();

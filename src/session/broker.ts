@@ -1,6 +1,7 @@
 // The broker: the policy, the audit log and the approval channels, shared by
 // every session it serves. Sessions and connections ask it; it decides.
 import { constants } from 'node:os';
+import { HostProcess } from '../exec/host-process.js';
 import type { Addon } from '../native/addon.js';
 import type { Approver, PendingRequest } from '../approval/types.js';
 import type { Audit } from '../audit/audit-log.js';
@@ -80,8 +81,10 @@ export class Broker {
     return session;
   }
 
+  /** Ends every session and waits for their host commands to be gone. */
   async close(): Promise<void> {
     for (const s of [...this.sessions]) s.close();
+    await HostProcess.settle();
     await this.opts.audit.close();
   }
 
