@@ -69,18 +69,17 @@ export interface BashOptions {
   timeoutMs?: number;
 }
 
-let emptyHome: string | undefined;
-
 /**
  * A small, fixed environment, so patched and unpatched runs see the same one:
  * messages in English, an empty HOME (no ~/.bashrc), no EXEC_WRAPPER unless
  * asked for.
  */
 export function baseEnv(): Record<string, string> {
-  emptyHome ??= tempDir('eg-home-');
+  const home = join(fixtureBuildDir, 'empty-home');
+  mkdirSync(home, { recursive: true });
   return {
     PATH: '/usr/local/bin:/usr/bin:/bin',
-    HOME: emptyHome,
+    HOME: home,
     LC_ALL: 'C',
     LANG: 'C',
     TERM: 'dumb',

@@ -2,7 +2,7 @@
 // exec goes through $EXEC_WRAPPER with the right path and argv, what the user
 // sees does not change, and without EXEC_WRAPPER it is the unpatched shell.
 // Each check compares with the unpatched build of the same source.
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -69,7 +69,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  // tempDir() lives under the OS temp directory; leave it for post-mortems.
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 function script(name: string, body: string, mode = 0o755): string {
@@ -378,6 +378,7 @@ describe('a wrapper that cannot be executed', () => {
     writeFileSync(join(dir, 'not-executable'), '#!/bin/sh\n');
     chmodSync(join(dir, 'not-executable'), 0o644);
   });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const cases = [
     { what: 'missing', wrapper: (): string => join(dir, 'missing'), status: 127, error: 'No such file or directory' },
