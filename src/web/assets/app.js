@@ -136,6 +136,7 @@ function who(by, id) {
   if (by === 'human:web') return answeredHere.has(id) ? 'you, here' : 'the web page (another tab)';
   if (by === 'human:tmux') return 'tmux popup';
   if (by === 'human:terminal') return 'execgate approve (terminal)';
+  if (by === 'human:serve-terminal') return 'the execgate serve terminal';
   if (by.startsWith('human:')) return by.slice(6);
   if (by.startsWith('rule:')) return `rule ${by.slice(5)}`;
   if (by === 'session-grant') return 'approved for the session';
@@ -160,7 +161,7 @@ function renderRequest(req) {
     req.deadline === null ? null : h('span', { class: 'countdown-then' }, timeout));
 
   const head = h('div', { class: 'req-head' },
-    h('span', { class: 'label', title: 'session label' }, req.label || '(no label)'),
+    h('span', { class: 'label', title: `session: ${req.label}` }, req.label || '(no label)'),
     h('span', { class: 'kind' }, req.explicit ? 'explicit host request' : 'host command'),
     h('span', { class: 'req-id' }, `#${req.id}`),
     h('span', { class: 'grow' }),
@@ -177,7 +178,7 @@ function renderRequest(req) {
       ? env.map(([k, v]) => h('code', { class: 'envvar' }, h('span', { class: 'envkey' }, escapedText(k)), '=', argNode(v, 'envval')))
       : [h('span', { class: 'muted' }, 'nothing crosses from the sandbox')])),
     h('dt', {}, 'Rule'),
-    h('dd', {}, req.ruleId ? h('code', { class: 'rule' }, escapedText(req.ruleId)) : h('span', { class: 'muted' }, 'no rule (default)'), req.reason ? h('span', { class: 'reason' }, ' — ', escapedText(req.reason)) : null));
+    h('dd', {}, req.ruleId ? h('code', { class: 'rule' }, escapedText(req.ruleId)) : h('span', { class: 'muted' }, 'no rule (default)'), req.reason && req.reason !== `rule ${req.ruleId}` ? h('span', { class: 'reason' }, ' — ', escapedText(req.reason)) : null));
 
   const btn = (/** @type {string} */ key, /** @type {string} */ text, /** @type {string} */ cls, /** @type {string} */ action) =>
     h('button', { type: 'button', class: `act ${cls}`, 'data-action': action, disabled: true, title: `${text} (${key})` }, h('kbd', {}, key), text);
@@ -402,13 +403,13 @@ function renderRecent() {
   const rows = [...recent.values()].sort((a, b) => b.time - a.time).map((r) =>
     h('tr', { 'data-id': r.id, 'data-state': r.state },
       h('td', { class: 'time' }, new Date(r.time - clockSkew).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })),
-      h('td', {}, h('span', { class: 'label small-label' }, r.label || '(no label)')),
+      h('td', {}, h('span', { class: 'label small-label', title: r.label }, r.label || '(no label)')),
       h('td', { class: 'cmd' }, h('code', { title: r.argv.join(' ') }, plainCommand(r.argv, 160))),
       h('td', { class: 'by' }, who(r.decidedBy, r.id), r.scope && r.scope !== 'once' ? h('span', { class: 'muted' }, ` (${r.scope})`) : null),
       h('td', { class: 'result' }, resultBadge(r), r.state === 'denied' && r.reason ? h('span', { class: 'why' }, r.reason) : null, r.durationMs !== undefined && r.state === 'exited' ? h('span', { class: 'muted dur' }, duration(r.durationMs)) : null)));
   /** @type {HTMLElement} */ ($('recent').querySelector('tbody')).replaceChildren(...rows);
   $('recent-empty').hidden = rows.length > 0;
-  $('recent').hidden = rows.length === 0;
+  $('recent-wrap').hidden = rows.length === 0;
 }
 
 // ---------------------------------------------------------------- chrome
