@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian 12 machine lacks to build and test execgate:
+# Installs what a fresh Debian 12 machine lacks to build and use execgate:
 # a C toolchain and cmake (addon, wrapper), musl-tools (the static wrapper),
 # dpkg-dev and a deb-src entry (`apt-get source bash` for the patched shell),
-# bison (bash's parser), tmux and bubblewrap (approval and sandbox tests).
+# bison (bash's parser), bubblewrap (--sandbox bwrap) and tmux (the approval
+# popup). With --test, also what the test suite drives for real: Chromium
+# (the web page), vi and less (terminal tests), git, make, python3, procps.
 # Idempotent; uses sudo when not root.
 set -euo pipefail
 
-packages=(build-essential cmake musl-tools dpkg-dev bison tmux bubblewrap)
+packages=(build-essential cmake musl-tools dpkg-dev bison bubblewrap tmux)
+if [ "${1:-}" = "--test" ]; then
+  packages+=(chromium vim-tiny less git make python3 procps)
+fi
 
 sudo=()
 if [ "$(id -u)" -ne 0 ]; then
