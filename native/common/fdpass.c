@@ -9,6 +9,16 @@
  * fds is seen (and its fds closed) rather than silently truncated. */
 #define CMSG_ROOM CMSG_SPACE(sizeof(int) * EG_MAX_FDS * 2)
 
+/* musl's CMSG_NXTHDR mixes signed and unsigned arithmetic inside the macro,
+ * which -Wsign-conversion reports at every use: keep the one use here. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+static struct cmsghdr *next_cmsg(struct msghdr *msg, struct cmsghdr *c)
+{
+    return CMSG_NXTHDR(msg, c);
+}
+#pragma GCC diagnostic pop
+
 int eg_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
 {
     ssize_t n = eg_sendmsg_fds(sock, buf, len, fds, nfds, 0);
@@ -30,11 +40,12 @@ ssize_t eg_sendmsg_fds(int sock, const void *buf, size_t len, const int *fds, si
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
     if (nfds > 0) {
         msg.msg_control = control.bytes;
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        /* socklen_t under musl, size_t under glibc; the value is tiny either way. */
+        msg.msg_controllen = (socklen_t)CMSG_SPACE(sizeof(int) * nfds);
         struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
         cmsg->cmsg_level = SOL_SOCKET;
         cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+        cmsg->cmsg_len = (socklen_t)CMSG_LEN(sizeof(int) * nfds);
         memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * nfds);
     }
 
@@ -73,7 +84,7 @@ ssize_t eg_recvmsg_fds(int sock, void *buf, size_t len, int *fds, size_t max_fds
         *msg_flags = msg.msg_flags;
 
     int truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = next_cmsg(&msg, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
             continue;
         size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
