@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// native/sources.json and native/flags.txt for build files that can run a
+// command but not read JSON (binding.gyp), and for scripts/check-build-drift.mjs.
+//
+//   node native/sources.mjs TARGET sources|defines|headers   (TARGET: addon, wrapper, spawn)
+//   node native/sources.mjs flags                            (native/flags.txt)
+//   node native/sources.mjs napi-include                     (node-addon-api's headers, absolute)
+//
+// Prints one item per line; paths are from the repository root.
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, posix } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const nativeDir = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = dirname(nativeDir);
+
+/** sources.json without its "about". */
+export function targets() {
+  const json = JSON.parse(readFileSync(join(nativeDir, 'sources.json'), 'utf8'));
+  delete json.about;
+  return json;
+}
+
+/** native/flags.txt: the warning flags of every target in every build. */
+export function flags() {
+  return readFileSync(join(nativeDir, 'flags.txt'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+}
+
+/** The headers beside a target's sources (their directories' *.h). */
+export function headers(target) {
+  const dirs = [...new Set(targets()[target].sources.map((s) => posix.dirname(s)))];
+  return dirs.flatMap((d) =>
+    readdirSync(join(repoRoot, d))
+      .filter((f) => f.endsWith('.h'))
+      .sort()
+      .map((f) => `${d}/${f}`),
+  );
+}
+
+function list(args) {
+  const [what, key] = args;
+  if (what === 'flags') return flags();
+  if (what === 'napi-include') {
+    const require = createRequire(join(repoRoot, 'package.json'));
+    return [dirname(require.resolve('node-addon-api/napi.h'))];
+  }
+  const all = targets();
+  if (!(what in all)) throw new Error(`unknown target ${what} (${Object.keys(all).join(', ')})`);
+  if (key === 'headers') return headers(what);
+  if (key !== 'sources' && key !== 'defines') throw new Error(`unknown list ${key} (sources, defines, headers)`);
+  return all[what][key];
+}
+
+// Run as a command (also through a symlinked native/), not imported.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  try {
+    process.stdout.write(list(process.argv.slice(2)).join('\n') + '\n');
+  } catch (e) {
+    process.stderr.write(`native/sources.mjs: ${e.message}\n`);
+    process.exit(2);
+  }
+}
