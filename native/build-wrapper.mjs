@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// Builds execgate-wrapper for binding.gyp the way native/CMakeLists.txt does:
+// static with musl-gcc when it is installed (Debian: musl-tools), else static
+// glibc, else dynamic (with a warning: every exec would cost more). gyp has no
+// per-target compiler, hence this action.
+//
+//   node native/build-wrapper.mjs OUTPUT
+//
+// Sources and defines: native/sources.json (wrapper); warnings: native/flags.txt.
+// $CC is the fallback compiler when there is no musl-gcc.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { flags, repoRoot, targets } from './sources.mjs';
+
+const out = process.argv[2];
+if (!out) {
+  process.stderr.write('usage: node native/build-wrapper.mjs OUTPUT\n');
+  process.exit(2);
+}
+
+function run(cmd, args, quiet = false) {
+  return spawnSync(cmd, args, { stdio: quiet ? 'ignore' : 'inherit' });
+}
+
+function onPath(cmd) {
+  return run('sh', ['-c', 'command -v "$1"', 'sh', cmd], true).status === 0;
+}
+
+function linksStatic(cc) {
+  const dir = mkdtempSync(join(tmpdir(), 'eg-static-'));
+  try {
+    writeFileSync(join(dir, 'c.c'), 'int main(void) { return 0; }\n');
+    return run(cc, [join(dir, 'c.c'), '-static', '-o', join(dir, 'c')], true).status === 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+let cc;
+let link;
+if (onPath('musl-gcc')) {
+  [cc, link] = ['musl-gcc', ['-static']];
+  console.log('execgate-wrapper: static, musl');
+} else {
+  cc = process.env.CC || 'cc';
+  if (linksStatic(cc)) {
+    link = ['-static'];
+    console.log('execgate-wrapper: static, glibc (install musl-tools for a smaller, faster wrapper)');
+  } else {
+    link = [];
+    console.warn('execgate-wrapper: dynamic (no musl-gcc, no static glibc): every exec will cost more');
+  }
+}
+
+const { wrapper } = targets();
+const output = resolve(out);
+mkdirSync(dirname(output), { recursive: true });
+const args = [
+  '-std=c11',
+  '-O2',
+  ...wrapper.defines.map((d) => `-D${d}`),
+  ...flags(),
+  `-I${join(repoRoot, 'native', 'common')}`,
+  ...wrapper.sources.map((s) => join(repoRoot, s)),
+  ...link,
+  '-o',
+  output,
+];
+const r = run(cc, args);
+if (r.error) {
+  process.stderr.write(`execgate-wrapper: ${cc}: ${r.error.message}\n`);
+  process.exit(1);
+}
+process.exit(r.status ?? 1);
