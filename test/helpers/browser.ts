@@ -1,7 +1,7 @@
 // A real browser for the web page's tests: Debian's Chromium, headless,
 // driven by playwright-core, with a fresh profile per browser. Screenshots go
 // to test-artifacts/ (gitignored; CI keeps the directory).
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { packageRoot } from '../../src/native/paths.js';
@@ -30,6 +30,9 @@ export interface Browser {
 }
 
 export async function launchBrowser(opts: { colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number } } = {}): Promise<Browser> {
+  if (!existsSync(chromiumPath)) {
+    throw new Error(`the browser tests need Chromium at ${chromiumPath}: \`sudo apt-get install chromium\` (Debian), or set EXECGATE_CHROMIUM to another Chromium`);
+  }
   const profile = tempDir('eg-chromium-');
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,

@@ -215,8 +215,22 @@ describe('web approval page in Chromium', () => {
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   });
 
+  it('folds a request with very many arguments, and unfolds it on request', async () => {
+    const s = await serve(askSh());
+    const page = await open(s.url);
+    const shell = execgateShell(`sh -c 'echo "$#"' many $(seq 1 1000); echo "status $?"`, { flags: ['--broker', s.socket, '--label', 'many'] });
+    const req = card(page, 'many');
+    await req.waitFor();
+    expect(await req.locator('.argv .arg').count()).toBe(200);
+    await req.locator('.argv button.fold', { hasText: '804 more arguments' }).click();
+    expect(await req.locator('.argv .arg').count()).toBe(1004);
+    expect(await req.locator('.argv .arg').last().textContent()).toBe('1000');
+    await req.locator('button[data-action="once"]').click();
+    expect((await shell).stdout.toString()).toBe('1000\nstatus 0\n');
+  });
+
   it('a request answered elsewhere (a terminal) disappears with a note of who answered; a time-out says so', async () => {
-    const s = await serve(askSh('4s'));
+    const s = await serve(askSh('6s'));
     const page = await open(s.url);
     const shell = execgateShell(`sh -c 'echo from the terminal'; echo "one $?"; sh -c 'echo never'; echo "two $?"`, { flags: ['--broker', s.socket, '--label', 'elsewhere'] });
     const req = card(page, 'from the terminal');

@@ -18,6 +18,7 @@
 
 const FOLD_AT = 160;
 const FOLD_KEEP = 70;
+const MAX_ARGS = 200;
 /** Buttons stay disabled this long after a request appears, so that a key
  * pressed for the previous request cannot answer a new one. */
 const ARM_MS = 700;
@@ -103,13 +104,27 @@ function argNode(arg, cls = 'arg') {
   return el;
 }
 
-/** @param {string[]} argv */
+/** The command line, one element per argument. Past MAX_ARGS arguments the
+ * rest waits behind a button (a request can carry a hundred thousand).
+ * @param {string[]} argv */
 function commandLine(argv) {
   const line = h('code', { class: 'argv' });
-  argv.forEach((a, i) => {
-    if (i > 0) line.append(' ');
-    line.append(argNode(a, i === 0 ? 'arg arg0' : 'arg'));
-  });
+  const add = (/** @type {number} */ from, /** @type {number} */ to) => {
+    for (let i = from; i < to; i++) {
+      if (i > 0) line.append(' ');
+      line.append(argNode(argv[i], i === 0 ? 'arg arg0' : 'arg'));
+    }
+  };
+  add(0, Math.min(argv.length, MAX_ARGS));
+  if (argv.length > MAX_ARGS) {
+    const more = h('button', { type: 'button', class: 'fold', title: 'show every argument' }, `… ${(argv.length - MAX_ARGS).toLocaleString('en-US')} more arguments …`);
+    more.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      more.remove();
+      add(MAX_ARGS, argv.length);
+    });
+    line.append(' ', more);
+  }
   return line;
 }
 
