@@ -25,6 +25,7 @@ import type { AddressInfo } from 'node:net';
 import type { ApprovalQueue, HumanAnswer } from '../approval/queue.js';
 import type { Scope } from '../approval/types.js';
 import type { Broker } from '../session/broker.js';
+import { CliError } from '../cli/errors.js';
 import { loadAssets, type Asset } from './assets.js';
 import { WebHub, type BrokerEvents, type HubEvent } from './hub.js';
 import {
@@ -252,7 +253,7 @@ function listen(server: ServerType, port: number | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       s.off('listening', onListening);
-      reject(new Error(err.code === 'EADDRINUSE' ? `web page: port ${port} on 127.0.0.1 is already in use` : `web page: cannot listen on 127.0.0.1:${port ?? 0}: ${err.message}`));
+      reject(new CliError(err.code === 'EADDRINUSE' ? `web page: port ${port} on 127.0.0.1 is already in use (choose another with --web-port, or 0 for any)` : `web page: cannot listen on 127.0.0.1:${port ?? 0}: ${err.message}`));
     };
     const onListening = () => {
       s.off('error', onError);
@@ -284,7 +285,7 @@ export async function startWeb(queue: ApprovalQueue, broker: Broker | BrokerEven
   } catch (err) {
     hub.close();
     (server as Server).close();
-    throw new Error(`web page: cannot write ${opts.urlFile}: ${(err as Error).message}`);
+    throw new CliError(`web page: cannot write ${opts.urlFile}: ${(err as Error).message}`);
   }
 
   /** Ends every event stream once what is queued is written. */

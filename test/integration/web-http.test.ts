@@ -4,7 +4,12 @@
 import { request } from 'node:http';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+import { ApprovalQueue } from '../../src/approval/queue.js';
+import { CliError } from '../../src/cli/errors.js';
+import type { Policy } from '../../src/policy/types.js';
+import { startWeb } from '../../src/web/server.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/cli/runtime.js';
 import { rule, startShell, tempDir } from '../helpers/execgate.js';
@@ -205,6 +210,21 @@ describe('web page: who may talk to it', () => {
     const r = await shell.done;
     expect(r.stderr).toContain('execgate: denied: sh: not via GET');
     expect(r.stdout).toBe('status 126\n');
+  });
+});
+
+describe('web page start', () => {
+  it('a busy port is a clear error, and leaves nothing registered', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const port = (busy.address() as { port: number }).port;
+    const queue = new ApprovalQueue({ timeoutDecision: () => 'deny', writeAlways: () => '' });
+    const events = { onCompletion: () => () => {}, policy: { timeoutDecision: 'deny' } as Policy };
+    const urlFile = join(tempDir('eg-web-'), 'web-url');
+    await expect(startWeb(queue, events, { port, urlFile })).rejects.toThrow(new CliError(`web page: port ${port} on 127.0.0.1 is already in use (choose another with --web-port, or 0 for any)`));
+    expect(queue.channelNames).toEqual([]);
+    expect(existsSync(urlFile)).toBe(false);
+    busy.close();
   });
 });
 
