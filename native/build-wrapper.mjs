@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { flags, repoRoot, targets } from './sources.mjs';
+import { compiledSources, flags, repoRoot, target } from './sources.mjs';
 
 const out = process.argv[2];
 if (!out) {
@@ -54,16 +54,15 @@ if (onPath('musl-gcc')) {
   }
 }
 
-const { wrapper } = targets();
 const output = resolve(out);
 mkdirSync(dirname(output), { recursive: true });
 const args = [
   '-std=c11',
   '-O2',
-  ...wrapper.defines.map((d) => `-D${d}`),
+  ...(target('wrapper').defines ?? []).map((d) => `-D${d}`),
   ...flags(),
   `-I${join(repoRoot, 'native', 'common')}`,
-  ...wrapper.sources.map((s) => join(repoRoot, s)),
+  ...compiledSources('wrapper').map((s) => join(repoRoot, s)),
   ...link,
   '-o',
   output,

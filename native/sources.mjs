@@ -2,11 +2,12 @@
 // native/sources.json and native/flags.txt for build files that can run a
 // command but not read JSON (binding.gyp), and for scripts/check-build-drift.mjs.
 //
-//   node native/sources.mjs TARGET sources|defines|headers   (TARGET: addon, wrapper, spawn)
+//   node native/sources.mjs TARGET sources|defines|headers   (TARGET: addon, wrapper, spawn, fdpass)
 //   node native/sources.mjs flags                            (native/flags.txt)
 //   node native/sources.mjs napi-include                     (node-addon-api's headers, absolute)
 //
-// Prints one item per line; paths are from the repository root.
+// Prints one item per line; paths are from the repository root. A target's
+// sources are all it compiles: its own and those of the targets it uses.
 import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, posix } from 'node:path';
@@ -22,14 +23,26 @@ export function targets() {
   return json;
 }
 
+/** One target of sources.json: { sources, uses?, defines? }. */
+export function target(name, all = targets()) {
+  if (!Object.hasOwn(all, name)) throw new Error(`unknown target ${name} (${Object.keys(all).join(', ')})`);
+  return all[name];
+}
+
+/** What a target compiles: its own sources, then those of the targets it uses. */
+export function compiledSources(name, all = targets()) {
+  const t = target(name, all);
+  return [...t.sources, ...(t.uses ?? []).flatMap((u) => compiledSources(u, all))];
+}
+
 /** native/flags.txt: the warning flags of every target in every build. */
 export function flags() {
   return readFileSync(join(nativeDir, 'flags.txt'), 'utf8').split('\n').filter((l) => l.trim() !== '');
 }
 
-/** The headers beside a target's sources (their directories' *.h). */
-export function headers(target) {
-  const dirs = [...new Set(targets()[target].sources.map((s) => posix.dirname(s)))];
+/** The headers beside the sources a target compiles (their directories' *.h). */
+export function headers(name) {
+  const dirs = [...new Set(compiledSources(name).map((s) => posix.dirname(s)))];
   return dirs.flatMap((d) =>
     readdirSync(join(repoRoot, d))
       .filter((f) => f.endsWith('.h'))
@@ -45,11 +58,10 @@ function list(args) {
     const require = createRequire(join(repoRoot, 'package.json'));
     return [dirname(require.resolve('node-addon-api/napi.h'))];
   }
-  const all = targets();
-  if (!(what in all)) throw new Error(`unknown target ${what} (${Object.keys(all).join(', ')})`);
+  if (key === 'sources') return compiledSources(what);
   if (key === 'headers') return headers(what);
-  if (key !== 'sources' && key !== 'defines') throw new Error(`unknown list ${key} (sources, defines, headers)`);
-  return all[what][key];
+  if (key === 'defines') return target(what).defines ?? [];
+  throw new Error(`unknown list ${key} (sources, defines, headers)`);
 }
 
 // Run as a command (also through a symlinked native/), not imported.
