@@ -87,9 +87,15 @@ t_start=$(now_us)
 
 # Close whatever descriptors our caller left open (CI runners, IDEs and npm
 # do): the suite checks which numbers `exec {var}>` picks, starting at 10.
-# 255 is bash reading this script.
+# 255 is bash reading this script. An execgate session socket named in
+# --env EXECGATE_SOCKET=N stays: the wrapped run needs it.
+keep=
+for kv in "${opt_env[@]}"; do
+  case $kv in EXECGATE_SOCKET=*) keep=${kv#EXECGATE_SOCKET=} ;; esac
+done
 for fd_path in "/proc/$$/fd"/*; do
   fd=${fd_path##*/}
+  [[ $fd == "$keep" ]] && continue
   case $fd in 0 | 1 | 2 | 255 | *[!0-9]*) ;; *) eval "exec $fd>&-" ;; esac
 done
 

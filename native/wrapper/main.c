@@ -116,11 +116,21 @@ static void put_be32(uint8_t *p, uint32_t v)
 /* The session socket: the shell's fd, never a path the agent could point
  * elsewhere. It stays inheritable, so that a shell we exec on Run reaches the
  * broker too. */
+/* Where execgate shells inherit the session socket. `exec -c` hands us an
+ * empty environment: then this fd is used, but only if it is the kind of
+ * socket a session is (the broker checks everything else anyway). */
+#define DEFAULT_SESSION_FD 87
+
 static int session_fd(void)
 {
     const char *v = getenv("EXECGATE_SOCKET");
-    if (!v)
+    if (!v) {
+        int type;
+        socklen_t len = sizeof(type);
+        if (getsockopt(DEFAULT_SESSION_FD, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_SEQPACKET)
+            return DEFAULT_SESSION_FD;
         fail("EXECGATE_SOCKET", "not set (run inside an execgate session)");
+    }
 
     struct eg_say s;
     eg_say_begin(&s, 2);
@@ -255,12 +265,35 @@ static noreturn void run(const char *file, char *const *argv, int search)
     else
         execve(file, argv, environ);
     int e = errno;
+    /* bash is gone (we replaced it): say what it would have said, with its
+     * status (patches/README.md, "What a wrapper must do"). */
     struct eg_say s;
     eg_say_begin(&s, 2);
     eg_say_cstr(&s, file);
     eg_say_str(&s, ": ");
-    /* as bash says it */
-    eg_say_str(&s, e == ENOEXEC ? "cannot execute binary file: Exec format error" : strerror(e));
+    char head[256];
+    ssize_t n = 0;
+    int fd = e == ENOEXEC || e == ENOENT ? -1 : open(file, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        n = read(fd, head, sizeof(head) - 1);
+        close(fd);
+    }
+    if (e == ENOEXEC)
+        eg_say_str(&s, "cannot execute binary file: Exec format error");
+    else if (e == ENOENT && access(file, F_OK) == 0)
+        /* the file exists: its interpreter or loader does not */
+        eg_say_str(&s, "cannot execute: required file not found");
+    else if (n > 2 && head[0] == '#' && head[1] == '!') {
+        head[n] = '\0';
+        char *interp = head + 2;
+        while (*interp == ' ' || *interp == '\t')
+            interp++;
+        interp[strcspn(interp, " \t\r\n")] = '\0';
+        eg_say_cstr(&s, interp);
+        eg_say_str(&s, ": bad interpreter: ");
+        eg_say_str(&s, strerror(e));
+    } else
+        eg_say_str(&s, strerror(e));
     eg_say_end(&s);
     exit(e == ENOENT ? 127 : 126);
 }
