@@ -119,7 +119,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
   let web: WebChannel | null = null;
   if (opts.web) {
-    web = await startWeb(queue, broker, { port: opts.web.port, urlFile: join(dirname(control.path), 'web-url') });
+    try {
+      web = await startWeb(queue, broker, { port: opts.web.port, urlFile: join(dirname(control.path), 'web-url') });
+    } catch (err) {
+      // Nothing half-started may keep the process alive: undo, then report.
+      store.close();
+      await broker.close();
+      await control.close();
+      throw err;
+    }
     opts.log(opts.web.printUrl ? `execgate: approval page: ${web.url}` : `execgate: approval page: open the URL written in ${web.urlFile}`);
   }
 
