@@ -33,11 +33,6 @@ export interface Approver {
   ask(request: PendingRequest, signal: AbortSignal): Promise<Answer>;
 }
 
-/** Until a channel exists, nobody can say yes. */
-export const noChannel: Approver = {
-  ask: async () => ({ approve: false, reason: 'no approval channel', by: 'no-channel' }),
-};
-
 /** --dangerously-approve-all: every prompt is approved, and audited as such. */
 export const approveAll: Approver = {
   ask: async () => ({ approve: true, scope: 'once', by: 'flag:dangerously-approve-all' }),

@@ -22,7 +22,7 @@ const FORWARDABLE = new Set(
   ),
 );
 
-type State = 'request' | 'deciding' | 'stdio' | 'approving' | 'running' | 'closed';
+type State = 'request' | 'stdio' | 'approving' | 'running' | 'closed';
 
 export class Connection {
   private state: State = 'request';
