@@ -83,10 +83,10 @@ echo
   },
   {
     name: 'arguments byte for byte, globs',
-    script: `/usr/bin/printf '[%s]\\n' '' 'a b' $'tab\\there' $'new\\nline' '*' '$HOME' 'back\\slash' 'ünïcødé'
+    script: `/usr/bin/printf '[%s]\\n' '' 'a b' $'tab\\there' $'new\\nline' '*' '$HOME' 'back\\slash' 'ünïcødé' $'\\xff\\xfe'
 ls *.txt`,
     files: { 'a.txt': '', 'b.txt': '' },
-    run: [x('/usr/bin/printf', '[%s]\\n', '', 'a b', 'tab\there', 'new\nline', '*', '$HOME', 'back\\slash', 'ünïcødé'), x('ls', 'a.txt', 'b.txt')],
+    run: [x('/usr/bin/printf', '[%s]\\n', '', 'a b', 'tab\there', 'new\nline', '*', '$HOME', 'back\\slash', 'ünïcødé', Buffer.from([0xff, 0xfe])), x('ls', 'a.txt', 'b.txt')],
   },
   {
     name: 'exit statuses of commands, && and ||',
@@ -546,6 +546,13 @@ mkdir dd; stat -c %a dd`,
     knownDifferences: [{ mode: 'escalate', what: 'stdout', reason: 'resource limits are not passed: escalated commands get the broker\'s' }],
   },
   {
+    name: 'an argument list too long',
+    script: `/bin/echo $(head -c 300000 /dev/zero | tr '\\0' a) | wc -c; echo "st \${PIPESTATUS[*]}"
+/bin/echo $(seq 1 400000) | wc -c; echo "st \${PIPESTATUS[*]}"`,
+    run: [x('head', '-c', '300000', '/dev/zero'), x('tr', '\\0', 'a'), x('wc', '-c'), x('seq', '1', '400000'), x('wc', '-c')],
+    note: 'bash reports E2BIG itself before the wrapper would be exec\'d (the patch predicts it), so /bin/echo never reaches the broker',
+  },
+  {
     name: 'large outputs: 100 MB through pipes, 20 MB to stdout',
     script: `head -c 100000000 /dev/zero | wc -c
 yes | head -c 100000000 | wc -c
@@ -630,6 +637,43 @@ basename "$(/bin/pwd -L)"; basename "$(/bin/pwd -P)"; basename "$PWD"`,
     ],
   },
   {
+    name: 'SIGINT to the shell\'s process group (what Ctrl-C sends)',
+    script: `(sleep 0.5; kill -INT 0) & sleep 5; echo "not reached $?"`,
+    run: [x('sleep', '0.5'), x('sleep', '5')],
+    timeoutMs: 20_000,
+  },
+  {
+    name: 'exported functions in a nested bash',
+    script: `f() { /bin/echo "in f $1"; }; export -f f; bash -c 'f x'; echo "st $?"`,
+    run: [x('bash', '-c', 'f x')],
+    note: 'with --sandbox none, `bash` is the host\'s unpatched bash, so /bin/echo inside it is not intercepted',
+    knownDifferences: [
+      {
+        mode: 'escalate',
+        what: 'stdout',
+        reason: 'functions are exported through the environment (BASH_FUNC_f%%), which never crosses to the host (README, Security model): the host bash does not know f',
+        expected: 'st 127\n',
+      },
+      { mode: 'escalate', what: 'stderr', reason: 'the host bash does not know f (BASH_FUNC_* never crosses)', expected: 'bash: line 1: f: command not found\n' },
+    ],
+  },
+  {
+    name: 'the session socket at fd 87',
+    script: `exec 87>&-; /bin/echo after-closing-87; echo "st $?"`,
+    run: [],
+    knownDifferences: [
+      {
+        mode: 'run',
+        what: 'stdout',
+        reason: 'the shell inherits its session socket at fd 87: a script that closes or reuses fd 87 cuts itself off from the broker, and every later exec fails closed (126)',
+        expected: 'st 126\n',
+      },
+      { mode: 'run', what: 'stderr', reason: 'the wrapper says why it cannot reach the broker', expected: 'execgate: EXECGATE_SOCKET=87: Bad file descriptor\n' },
+      { mode: 'escalate', what: 'stdout', reason: 'as under Run: without fd 87 nothing reaches the broker', expected: 'st 126\n' },
+      { mode: 'escalate', what: 'stderr', reason: 'the wrapper says why it cannot reach the broker', expected: 'execgate: EXECGATE_SOCKET=87: Bad file descriptor\n' },
+    ],
+  },
+  {
     name: 'background jobs that outlive the shell',
     script: `(sleep 1; /bin/echo late; /bin/echo late-file > late.txt) & /bin/echo now`,
     after: 'sleep 2.5; cat late.txt',
@@ -652,6 +696,22 @@ basename "$(/bin/pwd -L)"; basename "$(/bin/pwd -P)"; basename "$PWD"`,
       },
       { mode: 'escalate', what: 'stderr', reason: 'the ended sleep\'s wrapper loses its broker, then the later programs cannot reach it', expected: /^execgate: (lost connection to the broker|cannot reach the broker[^\n]*)\n(execgate: cannot reach the broker[^\n]*\n){2}$/ },
       { mode: 'escalate', what: 'after', reason: 'late.txt is created by the redirection, but the /bin/echo that would fill it fails closed, as under Run', expected: '' },
+    ],
+  },
+  {
+    name: 'a working directory that is not UTF-8',
+    script: `mkdir $'\\xff' && cd $'\\xff' && /bin/echo in-non-utf8-dir; echo "st $?"`,
+    run: [x('mkdir', Buffer.from([0xff])), x('/bin/echo', 'in-non-utf8-dir')],
+    escalate: [x('mkdir', Buffer.from([0xff])), { ...x('/bin/echo', 'in-non-utf8-dir'), decision: 'deny' }],
+    knownDifferences: [
+      {
+        mode: 'escalate',
+        what: 'stderr',
+        reason: 'the working directory of an escalated command must be valid UTF-8 (README, Security model), so the broker denies',
+        expected: 'execgate: denied: /bin/echo: working directory {project}/\\\\xff cannot be mapped to the host\n',
+      },
+      { mode: 'escalate', what: 'stdout', reason: 'denied: $? is 126', expected: 'st 126\n' },
+      { mode: 'escalate', what: 'record', reason: 'the broker denies /bin/echo (see stderr)' },
     ],
   },
   {

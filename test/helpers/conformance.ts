@@ -138,15 +138,46 @@ export function normaliseStderr(s: string, project?: string): string {
 
 /**
  * argv as the audit log displays it (README "Audit log", src/protocol/bytes.ts
- * doc): backslashes doubled; tab, newline, CR and ESC as \t \n \r \e; other
- * control characters as \xNN. Written here from the documented rule, not
- * imported, so the expectation does not come from the code under test.
+ * doc): valid UTF-8 kept, backslashes doubled; tab, newline, CR and ESC as
+ * \t \n \r \e; other control characters, and bytes that are not UTF-8, as
+ * \xNN; line separators and bidi overrides as \u{NNNN}. Written here from the documented rule, not imported, so that the
+ * expectation does not come from the code under test.
  */
-export function auditDisplay(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+export function auditDisplay(arg: string | Buffer): string {
+  if (typeof arg === 'string') return displayText(arg);
+  let out = '';
+  let i = 0;
+  while (i < arg.length) {
+    const n = utf8Length(arg, i);
+    if (n === 0) {
+      out += `\\x${arg[i]!.toString(16).padStart(2, '0')}`;
+      i++;
+    } else {
+      out += displayText(arg.subarray(i, i + n).toString('utf8'));
+      i += n;
+    }
+  }
+  return out;
+}
+
+function displayText(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
     const named: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r', '\u001b': '\\e' };
-    return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+    const code = c.charCodeAt(0);
+    return named[c] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`);
   });
+}
+
+/** Length of the well-formed UTF-8 sequence at I (RFC 3629), or 0. */
+function utf8Length(b: Buffer, i: number): number {
+  const c = b[i]!;
+  if (c < 0x80) return 1;
+  const n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (n === 0 || i + n > b.length) return 0;
+  for (let k = 1; k < n; k++) if ((b[i + k]! & 0xc0) !== 0x80) return 0;
+  const c1 = b[i + 1]!;
+  if ((c === 0xe0 && c1 < 0xa0) || (c === 0xed && c1 > 0x9f) || (c === 0xf0 && c1 < 0x90) || (c === 0xf4 && c1 > 0x8f)) return 0;
+  return n;
 }
 
 /** Runs SPEC in MODE; never throws for what the script does. */
@@ -250,18 +281,19 @@ function hostSnippet(snippet: string, cwd: string, env: Record<string, string>):
  * exactly) and the argv bash passed, real bytes (not the log's display). */
 export interface ExpectedExec {
   program: string;
-  argv: string[];
+  /** Strings, or Buffers for arguments that are not UTF-8. */
+  argv: (string | Buffer)[];
   /** Defaults to the mode's own decision (run, or escalate). */
   decision?: string;
 }
 
 /** `x('ls', '-d', '/')`: argv[0] is the name as typed, and the program. */
-export function x(argv0: string, ...args: string[]): ExpectedExec {
+export function x(argv0: string, ...args: (string | Buffer)[]): ExpectedExec {
   return { program: argv0, argv: [argv0, ...args] };
 }
 
 /** An exec whose program differs from argv[0] (`exec -a`, hashed paths). */
-export function xp(program: string, argv: string[]): ExpectedExec {
+export function xp(program: string, argv: (string | Buffer)[]): ExpectedExec {
   return { program, argv };
 }
 
@@ -281,7 +313,7 @@ export function compareRecord(
   project = '{project}',
 ): { actual: string[]; expected: string[] } | null {
   // {project} in an expected argument stands for the project directory.
-  const expected = expectedIn.map((e) => ({ ...e, argv: e.argv.map((a) => a.replaceAll('{project}', project)) }));
+  const expected = expectedIn.map((e) => ({ ...e, argv: e.argv.map((a) => (typeof a === 'string' ? a.replaceAll('{project}', project) : a)) }));
   const remaining = [...actual];
   const unmatched: ExpectedExec[] = [];
   for (const e of expected) {
