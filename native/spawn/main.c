@@ -10,8 +10,10 @@
  * signals), changes directory and execs. Any failure is one line on stderr
  * and status 126 (127 if the program does not exist), like a shell.
  *
- * With a tty size, the caller's stdin is a terminal: the command gets a
- * pseudo-terminal of its own (pty.c), on exactly those of fds 0-2 that are
+ * The command runs as our child in a process group of its own (supervise.c),
+ * so that its stops are seen and reported, not only its end. With a tty
+ * size, the caller's stdin is a terminal: the command then gets a
+ * pseudo-terminal of its own, on exactly those of fds 0-2 that are
  * terminals, so redirected output stays byte-exact. */
 #include <errno.h>
 #include <signal.h>
@@ -20,8 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include "spawn.h"
 
@@ -116,21 +116,8 @@ int main(void)
     if (p != end)
         die(126, "spawn spec has trailing bytes", NULL);
 
-    if (*tty) {
-        unsigned rows = 0, cols = 0;
-        if (sscanf(tty, "%u %u", &rows, &cols) != 2 || rows > 0xffff || cols > 0xffff)
-            die(126, "spawn spec has a bad terminal size", tty);
-        return run_on_pty(file, argv, envp, cwd, (unsigned short)rows, (unsigned short)cols, SPEC_FD);
-    }
-    /* No terminal: become the command (fd 3 is close-on-exec: its end of
-     * file tells the broker the exec happened). */
-    fcntl(SPEC_FD, F_SETFD, FD_CLOEXEC);
-    reset_signals();
-
-    if (chdir(cwd) < 0)
-        die(126, cwd, strerror(errno));
-    execve(file, argv, envp);
-    int err = errno;
-    dprintf(2, "execgate: %s: %s\n", file, strerror(err));
-    _exit(err == ENOENT ? 127 : 126);
+    unsigned rows = 0, cols = 0;
+    if (*tty && (sscanf(tty, "%u %u", &rows, &cols) != 2 || rows == 0 || cols == 0 || rows > 0xffff || cols > 0xffff))
+        die(126, "spawn spec has a bad terminal size", tty);
+    return supervise(file, argv, envp, cwd, (unsigned short)rows, (unsigned short)cols, SPEC_FD);
 }

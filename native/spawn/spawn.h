@@ -5,9 +5,10 @@
 void reset_signals(void);
 /* One line on stderr, then _exit(status). */
 void die(int status, const char *what, const char *detail) __attribute__((noreturn));
-/* Runs the command on a new pseudo-terminal and relays it to the caller's
- * terminal fds; returns (exits) with the command's status. */
-int run_on_pty(const char *file, char **argv, char **envp, const char *cwd,
-               unsigned short rows, unsigned short cols, int ctl);
+/* Runs the command as our child, in a process group of its own, and exits
+ * with its status. rows and cols > 0: on a new pseudo-terminal, relayed to
+ * the caller's terminal fds. ctl: the broker's control socket. */
+int supervise(const char *file, char **argv, char **envp, const char *cwd,
+              unsigned short rows, unsigned short cols, int ctl);
 
 #endif

@@ -1,9 +1,9 @@
 // Runs an escalated command on the host: execa starts execgate-spawn in a new
-// session (so the command and its children form one process group we can
-// signal and end), with the wrapper's own stdio fds as its 0, 1 and 2. When
-// the caller's stdin is a terminal, execgate-spawn puts the command on a pty
-// of its own and relays; it then tells us the command's pid on fd 3 and takes
-// window sizes there.
+// session with the wrapper's own stdio fds as its 0, 1 and 2; the helper runs
+// the command as its child in a process group of its own (which we signal
+// and end as one) and tells us on fd 3 its pid and when it stops. When the
+// caller's stdin is a terminal, the command gets a pty of its own, relayed
+// by the helper, which takes window sizes on fd 3.
 import { constants } from 'node:os';
 import { execa } from 'execa';
 import { spawnHelperPath } from '../native/paths.js';
@@ -29,14 +29,15 @@ export class HostProcess {
     await Promise.all([...HostProcess.live].map((p) => p.exited));
   }
 
-  /** The helper's pid; without a terminal, also the command's. */
+  /** The helper's pid (the command's is learnt from the helper). */
   readonly pid: number;
   readonly exited: Promise<ExitStatus>;
   private done = false;
   private killTimer: NodeJS.Timeout | null = null;
-  /** The command's process group: the helper's pid, or (with a terminal)
-   * the pid the helper reports once the command is forked. */
+  /** The command's process group: the pid the helper reports once it has
+   * forked the command (signals wait until then). */
   private pgid: number | null;
+  private readonly tty: boolean;
   private readonly control: NodeJS.WritableStream & NodeJS.ReadableStream;
   private readonly pendingSignals: number[] = [];
 
@@ -55,11 +56,12 @@ export class HostProcess {
     });
     if (child.pid === undefined) throw new Error('could not start execgate-spawn');
     this.pid = child.pid;
-    this.pgid = cmd.tty ? null : child.pid;
+    this.pgid = null;
+    this.tty = cmd.tty !== null;
     this.control = child.stdio[3] as unknown as NodeJS.WritableStream & NodeJS.ReadableStream;
     // The helper may die before reading (killed); that is its exit status's story.
     this.control.on('error', () => {});
-    if (cmd.tty) {
+    {
       // Kept open: closing it tells the helper we are gone.
       this.control.write(encodeSpawnSpec(cmd));
       let text = '';
@@ -79,8 +81,6 @@ export class HostProcess {
           }
         }
       });
-    } else {
-      this.control.end(encodeSpawnSpec(cmd));
     }
     HostProcess.live.add(this);
     this.exited = child.then((result) => {
@@ -121,7 +121,7 @@ export class HostProcess {
     if (signo === SIGTSTP || signo === SIGTTIN || signo === SIGTTOU) {
       this.stopRequested = true;
       // The caller's shell takes the terminal back now: stop relaying it.
-      if (this.pgid !== this.pid) this.control.write('I 0\n');
+      if (this.tty) this.control.write('I 0\n');
       this.signal(SIGSTOP);
     } else {
       this.signal(signo);
@@ -130,24 +130,22 @@ export class HostProcess {
 
   /** The caller's terminal changed size: so does the command's pty. */
   resize(rows: number, cols: number): void {
-    if (!this.done && this.pgid !== this.pid) this.control.write(`W ${rows} ${cols}\n`);
+    if (!this.done && this.tty) this.control.write(`W ${rows} ${cols}\n`);
   }
 
-  /** SIGTERM now, SIGKILL after the grace period if it is still there; the
-   * helper (with a terminal) goes too. */
+  /** SIGTERM to the command's group now, SIGKILL after the grace period if
+   * it is still there. The helper exits by itself when its command does (it
+   * is what tells us so): only the final SIGKILL is for it too. */
   terminate(graceMs = KILL_GRACE_MS): void {
     if (this.done || this.killTimer) return;
-    const all = (sig: number) => {
-      this.signal(sig);
-      if (this.pgid !== this.pid) {
-        try {
-          process.kill(-this.pid, sig);
-        } catch {
-          // gone already
-        }
+    this.signal(constants.signals.SIGTERM);
+    this.killTimer = setTimeout(() => {
+      this.signal(constants.signals.SIGKILL);
+      try {
+        process.kill(-this.pid, constants.signals.SIGKILL);
+      } catch {
+        // gone already
       }
-    };
-    all(constants.signals.SIGTERM);
-    this.killTimer = setTimeout(() => all(constants.signals.SIGKILL), graceMs);
+    }, graceMs);
   }
 }

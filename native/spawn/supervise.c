@@ -1,13 +1,16 @@
-/* The escalated command on a pseudo-terminal of its own.
+/* The escalated command, supervised.
  *
- * The caller's stdin is a terminal (the agent's, in raw mode while the
- * command runs): the command gets a new pty as its controlling terminal, on
- * exactly those of fds 0-2 that were terminals, and we relay bytes between
- * the caller's terminal and the pty's master. The control fd (the spec
- * socket, still open) carries "W ROWS COLS" lines from the broker when the
- * caller's window changes; we tell the broker the command's pid ("P PID") so
- * that signals reach its process group, and when it stops ("S SIG"). We
- * exit the way the command did. */
+ * It runs as our child in a process group of its own: we tell the broker
+ * its pid ("P PID", so that signals reach its group) and when it stops
+ * ("S SIG", so the wrapper stops too), on the control fd (the spec socket,
+ * kept open: its end of file means the broker is gone, and the command's
+ * group is then hung up). We exit the way the command did.
+ *
+ * When the caller's stdin is a terminal (the agent's, raw while the command
+ * runs), the command gets a new pty as its controlling terminal, on exactly
+ * those of fds 0-2 that were terminals, and we relay bytes between the
+ * caller's terminal and the pty's master; "W ROWS COLS" lines from the
+ * broker follow the caller's window size. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -86,21 +89,26 @@ static void control_lines(char *buf, size_t *len, int master, int *paused)
         *len = 0;
 }
 
-int run_on_pty(const char *file, char **argv, char **envp, const char *cwd,
-               unsigned short rows, unsigned short cols, int ctl)
+int supervise(const char *file, char **argv, char **envp, const char *cwd,
+              unsigned short rows, unsigned short cols, int ctl)
 {
-    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
-        die(126, "cannot open a pseudo-terminal", strerror(errno));
-    const char *slave_name = ptsname(master);
-    if (!slave_name)
-        die(126, "cannot name the pseudo-terminal", strerror(errno));
-    struct winsize ws = { .ws_row = rows, .ws_col = cols };
-    ioctl(master, TIOCSWINSZ, &ws);
+    int tty = rows > 0 && cols > 0;
+    int master = -1;
+    const char *slave_name = NULL;
+    if (tty) {
+        master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
+            die(126, "cannot open a pseudo-terminal", strerror(errno));
+        slave_name = ptsname(master);
+        if (!slave_name)
+            die(126, "cannot name the pseudo-terminal", strerror(errno));
+        struct winsize ws = { .ws_row = rows, .ws_col = cols };
+        ioctl(master, TIOCSWINSZ, &ws);
+    }
 
     int is_tty[3];
     for (int i = 0; i < 3; i++)
-        is_tty[i] = isatty(i);
+        is_tty[i] = tty && isatty(i);
     /* Where the pty's output goes: the caller's terminal. */
     int out = is_tty[1] ? 1 : is_tty[2] ? 2 : 0;
 
@@ -108,16 +116,23 @@ int run_on_pty(const char *file, char **argv, char **envp, const char *cwd,
     if (pid < 0)
         die(126, "fork", strerror(errno));
     if (pid == 0) {
-        setsid();
-        int slave = open(slave_name, O_RDWR);
-        if (slave < 0)
-            die(126, "cannot open the pseudo-terminal", strerror(errno));
-        ioctl(slave, TIOCSCTTY, 0);
-        for (int i = 0; i < 3; i++)
-            if (is_tty[i])
-                dup2(slave, i);
-        if (slave > 2)
-            close(slave);
+        if (tty) {
+            /* A session of its own, with the pty as controlling terminal. */
+            setsid();
+            int slave = open(slave_name, O_RDWR);
+            if (slave < 0)
+                die(126, "cannot open the pseudo-terminal", strerror(errno));
+            ioctl(slave, TIOCSCTTY, 0);
+            for (int i = 0; i < 3; i++)
+                if (is_tty[i])
+                    dup2(slave, i);
+            if (slave > 2)
+                close(slave);
+        } else {
+            /* A group of its own in our session: signalled as one, and (its
+             * parent being in the session) not orphaned, so stops work. */
+            setpgid(0, 0);
+        }
         close(ctl);
         reset_signals();
         if (chdir(cwd) < 0)
@@ -140,7 +155,7 @@ int run_on_pty(const char *file, char **argv, char **envp, const char *cwd,
     char buf[16384];
     char line[64];
     size_t line_len = 0;
-    int in_open = is_tty[0], ctl_open = 1, master_open = 1, exited = 0, status = 0, paused = 0;
+    int in_open = is_tty[0], ctl_open = 1, master_open = tty, exited = 0, status = 0, paused = 0;
     for (;;) {
         struct pollfd pfd[4];
         int n = 0, mi = -1, ii = -1, ci = -1;
@@ -174,7 +189,8 @@ int run_on_pty(const char *file, char **argv, char **envp, const char *cwd,
                 line_len += (size_t)got;
                 control_lines(line, &line_len, master, &paused);
             } else if (got == 0 || errno != EINTR) {
-                /* The broker is gone: so is the command's terminal. */
+                /* The broker is gone: hang up on the command, as a closed
+                 * terminal would. */
                 ctl_open = 0;
                 kill(-pid, SIGHUP);
             }
@@ -200,7 +216,7 @@ int run_on_pty(const char *file, char **argv, char **envp, const char *cwd,
         }
         if (exited && (ready == 0 || !master_open))
             break;
-        if (!exited && !master_open) {
+        if (!exited && !master_open && tty) {
             while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
             exited = 1;
