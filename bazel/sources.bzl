@@ -1,0 +1,59 @@
+# Generated from native/sources.json and native/flags.txt by
+# `node scripts/check-build-drift.mjs --write`: edit those, then run it.
+# `node scripts/check-build-drift.mjs` (CI) fails when this file is stale.
+
+# native/flags.txt: every target, every build.
+WARNINGS = [
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-Wshadow",
+    "-Wformat=2",
+    "-Wundef",
+    "-Wconversion",
+    "-Wsign-conversion",
+    "-Wpointer-arith",
+    "-Wvla",
+    "-Wmissing-declarations",
+    "-Wno-unused-parameter",
+]
+
+# fdpass
+FDPASS_SRCS = [
+    "native/common/fdpass.c",
+]
+FDPASS_DEFINES = [
+    "_GNU_SOURCE",
+]
+
+# addon (uses fdpass: deps in BUILD.bazel)
+ADDON_SRCS = [
+    "native/addon/module.cc",
+    "native/addon/syscalls.cc",
+    "native/addon/util.cc",
+    "native/addon/watcher.cc",
+]
+ADDON_DEFINES = [
+    "NAPI_VERSION=8",
+    "NAPI_DISABLE_CPP_EXCEPTIONS",
+    "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
+]
+
+# wrapper (uses fdpass: deps in BUILD.bazel)
+WRAPPER_SRCS = [
+    "native/wrapper/main.c",
+    "native/wrapper/codec.c",
+    "native/wrapper/say.c",
+]
+WRAPPER_DEFINES = [
+    "_GNU_SOURCE",
+]
+
+# spawn
+SPAWN_SRCS = [
+    "native/spawn/main.c",
+    "native/spawn/supervise.c",
+]
+SPAWN_DEFINES = [
+    "_GNU_SOURCE",
+]
