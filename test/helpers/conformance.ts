@@ -41,6 +41,13 @@ export interface RunSpec {
    * result's `after`. stdout and stderr are read after it, so output of
    * background jobs that outlive the shell is in them. */
   after?: string;
+  /** Run under a terminal: script(1) gives the shell a new pty as its
+   * stdin, stdout and stderr (so escalated commands take the broker's pty
+   * path); the result's stdout is everything written to that terminal,
+   * stderr included, with the same normalisations as stderr. script's own
+   * stdin is a pipe held open until the end, so the terminal never sees an
+   * end of file (script would type one into it). */
+  tty?: boolean;
 }
 
 /** One exec the broker decided on, as the audit log shows it. */
@@ -119,7 +126,7 @@ function writeFiles(project: string, files: Record<string, FileSpec>): void {
 }
 
 /** The banner `execgate shell --sandbox none` prints on its own stderr. */
-const NO_SANDBOX_BANNER = /^execgate: no sandbox \(--sandbox none\): .*\n/m;
+const NO_SANDBOX_BANNER = /^execgate: no sandbox \(--sandbox none\): [^\n]*\n/m;
 
 /**
  * The only normalisations applied to stderr before comparing:
@@ -216,12 +223,18 @@ async function runIn(runDir: string, mode: Mode, spec: RunSpec): Promise<ModeRes
     args.push('-c', spec.script, SHELL_NAME);
   }
 
+  if (spec.tty) {
+    args = ['-qefc', [file, ...args].map(shellQuote).join(' '), '/dev/null'];
+    file = 'script';
+    env.SHELL = '/bin/sh'; // script -c runs the command with $SHELL -c
+  }
   const fds = [openSync(spec.stdin === undefined ? '/dev/null' : stdinPath, 'r'), openSync(outPath, 'w'), openSync(errPath, 'w')];
   const started = Date.now();
   let timedOut = false;
   const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     // Its own process group, so a time-out can end the shell and its children.
-    const child = spawn(file, args, { cwd: project, env, stdio: fds, detached: true });
+    const stdio: ('pipe' | number)[] = spec.tty ? ['pipe', fds[1]!, fds[2]!] : fds;
+    const child = spawn(file, args, { cwd: project, env, stdio, detached: true });
     const timer = setTimeout(() => {
       timedOut = true;
       try {
@@ -249,9 +262,10 @@ async function runIn(runDir: string, mode: Mode, spec: RunSpec): Promise<ModeRes
   const decided = events
     .filter((e) => e.event === 'decision')
     .map((e) => ({ program: String(e.program), argv: e.argv as string[], decision: String(e.decision), cwd: String(e.cwd) }));
+  const stdout = readFileSync(outPath);
   return {
     mode,
-    stdout: readFileSync(outPath),
+    stdout: spec.tty ? Buffer.from(normaliseStderr(stdout.toString('latin1'), project), 'latin1') : stdout,
     stderrRaw,
     stderr: normaliseStderr(stderrRaw, project),
     status: code ?? 128 + (SIGNALS[signal ?? ''] ?? 0),
@@ -263,6 +277,10 @@ async function runIn(runDir: string, mode: Mode, spec: RunSpec): Promise<ModeRes
     ms,
     timedOut,
   };
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Runs SNIPPET with the unpatched bash on the host, stdout as text. */
