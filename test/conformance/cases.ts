@@ -223,7 +223,7 @@ echo never`,
     script: `(exec -c /bin/echo "empty environment"); echo "st $?"
 (exec -c ls -d /); echo "st $?"`,
     run: [x('/bin/echo', 'empty environment'), x('ls', '-d', '/')],
-    note: 'BUG: the wrapper finds the session socket only through $EXECGATE_SOCKET, which `exec -c` removes (patches/README.md: a wrapper must not depend on environment variables alone)',
+    note: '`exec -c` removes $EXECGATE_SOCKET too: the wrapper then finds the session at fd 87 (patches/README.md: a wrapper must not depend on environment variables alone). Failed with "EXECGATE_SOCKET: not set" before 275eb5c',
   },
   {
     name: 'command, command -p, command -v',
