@@ -123,6 +123,12 @@ int supervise(const char *file, char **argv, char **envp, const char *cwd,
             if (slave < 0)
                 die(126, "cannot open the pseudo-terminal", strerror(errno));
             ioctl(slave, TIOCSCTTY, 0);
+            /* \n -> \r\n happens once, on the caller's own terminal. */
+            struct termios t;
+            if (tcgetattr(slave, &t) == 0) {
+                t.c_oflag &= (tcflag_t)~ONLCR;
+                tcsetattr(slave, TCSANOW, &t);
+            }
             for (int i = 0; i < 3; i++)
                 if (is_tty[i])
                     dup2(slave, i);

@@ -76,8 +76,18 @@ static noreturn void protocol_error(const char *what)
     fail("protocol error", what);
 }
 
+/* A terminating signal we passed on to the host command (SIGHUP, SIGTERM,
+ * SIGINT, SIGQUIT), or 0. If the broker then goes away before an Exit comes
+ * (the session ended: the shell exited and the kernel hung up on us), we die
+ * of that signal, quietly, as an unwrapped command would have. */
+static volatile int fatal_forwarded;
+
+static noreturn void die_of(int sig);
+
 static noreturn void lost(void)
 {
+    if (fatal_forwarded)
+        die_of(fatal_forwarded);
     fail("lost connection to the broker", NULL);
 }
 
@@ -308,9 +318,9 @@ static int window_size(struct eg_winsize *ws)
     return 0;
 }
 
-/* While a command runs on a host pty, our terminal is raw: every byte,
- * Ctrl-C and Ctrl-Z included, goes to the host's pty, whose line discipline
- * then acts as ours would have. The modes we found are put back however we
+/* While a command runs on a host pty, our terminal's input is raw: every
+ * byte, Ctrl-C included, goes to the host's pty, whose line discipline then
+ * acts as ours would have. The modes we found are put back however we
  * end: exit (atexit), a signal death or a stop (explicitly). */
 static struct termios saved_tio;
 static int tio_saved, tio_raw;
@@ -333,6 +343,11 @@ static void term_raw(void)
     }
     struct termios raw = saved_tio;
     cfmakeraw(&raw);
+    /* Output keeps its processing (\n -> \r\n...): the host's pty has it
+     * turned off, so every byte is translated once, here, as it would be
+     * without escalation; and other writers to this terminal (background
+     * jobs) are not affected at all. */
+    raw.c_oflag = saved_tio.c_oflag;
     /* Except Ctrl-Z: the host command leads its own session, and the kernel
      * discards a terminal's stop signals to such an (orphaned) group. So the
      * suspend key stays ours: it stops us, the broker stops the host group
@@ -422,7 +437,13 @@ static noreturn void finish(const struct eg_to_wrapper *m)
         exit((int)((uint32_t)m->code & 255));
     if (m->signal >= NSIG)
         protocol_error("Exit.signal is not a signal number");
-    int sig = (int)m->signal;
+    die_of((int)m->signal);
+}
+
+/* Dies of `sig` with its default action (no core file of ours); exits
+ * 128+sig if that leaves us alive. */
+static noreturn void die_of(int sig)
+{
     term_restore();
     sigset_t one;
     /* Stop signals would stop us rather than end us; sigaddset refuses the
@@ -514,6 +535,8 @@ static noreturn void wait_exit(int tty)
             for (ssize_t i = 0; n > 0 && i < n / (ssize_t)sizeof(si[0]); i++) {
                 int sig = (int)si[i].ssi_signo;
                 forward(sig);
+                if (sig == SIGHUP || sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
+                    fatal_forwarded = sig;
                 /* Ctrl-Z (or kill -TSTP) reached us rather than the host's
                  * pty: the host group was told, now we stop as asked. */
                 if (sig == SIGTSTP)
