@@ -30,6 +30,12 @@ export interface Plan {
 
 type Resolved = { ok: true; path: string } | { ok: false; why: string };
 
+/** Bytes for a deny reason: the wrapper escapes what it prints, so reasons
+ * are plain text (invalid UTF-8 shown as U+FFFD), never pre-escaped. */
+function text(b: Buffer): string {
+  return b.toString('utf8');
+}
+
 /** The host file a request names, through the session's path map: `path` as
  * named (rules compare names), `real` its canonical path (what will run). */
 export function resolveHostProgram(req: Request, pathMap: PathMap): { ok: true; path: string; real: string } | { ok: false; why: string } {
@@ -39,7 +45,7 @@ export function resolveHostProgram(req: Request, pathMap: PathMap): { ok: true; 
   if (!file.includes('/')) {
     // Only `execgate run NAME` sends a bare name: it means the host's NAME.
     hostPath = req.kind === Kind.RUN ? findOnPath(file) : null;
-    if (hostPath === null) return { ok: false, why: `${displayBytes(req.file)}: not found on the host PATH` };
+    if (hostPath === null) return { ok: false, why: `${text(req.file)}: not found on the host PATH` };
   } else {
     const cwd = utf8OrNull(req.cwd);
     let abs = file;
@@ -48,7 +54,7 @@ export function resolveHostProgram(req: Request, pathMap: PathMap): { ok: true; 
       abs = posix.join(cwd, file);
     }
     hostPath = pathMap.toHost(abs);
-    if (hostPath === null) return { ok: false, why: `${displayBytes(req.file)} is outside every path shared with the host` };
+    if (hostPath === null) return { ok: false, why: `${text(req.file)} is outside every path shared with the host` };
   }
   const real = realpathOrNull(hostPath);
   if (real === null || !isExecutableFile(real)) {
@@ -60,7 +66,9 @@ export function resolveHostProgram(req: Request, pathMap: PathMap): { ok: true; 
 /** The host directory for the request's cwd, or why there is none. */
 export function resolveHostCwd(req: Request, pathMap: PathMap): Resolved {
   const cwd = utf8OrNull(req.cwd);
-  if (cwd === null || !isAbsolute(cwd)) return { ok: false, why: `working directory ${displayBytes(req.cwd)} cannot be mapped to the host` };
+  if (req.cwd.length === 0) return { ok: false, why: 'the working directory is unknown (was it deleted?)' };
+  if (cwd === null) return { ok: false, why: `working directory ${text(req.cwd)} is not valid UTF-8, so it cannot be named on the host` };
+  if (!isAbsolute(cwd)) return { ok: false, why: `working directory ${cwd} is not an absolute path` };
   const host = pathMap.toHost(cwd);
   if (host === null) return { ok: false, why: `working directory ${cwd} is outside every path shared with the host` };
   try {
