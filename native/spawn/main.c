@@ -4,8 +4,8 @@
  * from the sandbox may carry any bytes. So the broker starts this helper
  * (through execa, with the wrapper's stdio already on fds 0-2) and sends it the
  * exact bytes on fd 3: a 4-byte big-endian length, then NUL-terminated
- * strings: "EGS1", file, cwd, tty ("" or "ROWS COLS"), argc, argv...,
- * envc, env...
+ * strings: "EGS1", file, cwd, tty ("" or "ROWS COLS"), closed (which of
+ * fds 0-2 the command gets closed, as digits), argc, argv..., envc, env...
  * It resets what a Node parent leaves behind (ignored SIGPIPE, blocked
  * signals), changes directory and execs. Any failure is one line on stderr
  * and status 126 (127 if the program does not exist), like a shell.
@@ -109,7 +109,8 @@ int main(void)
     char *file = take(&p, end);
     char *cwd = take(&p, end);
     char *tty = take(&p, end);
-    if (!file || !cwd || !tty || !*file)
+    char *closed = take(&p, end);
+    if (!file || !cwd || !tty || !closed || !*file)
         die(126, "spawn spec truncated", NULL);
     char **argv = take_vector(&p, end, "argv");
     char **envp = take_vector(&p, end, "env");
@@ -119,5 +120,11 @@ int main(void)
     unsigned rows = 0, cols = 0;
     if (*tty && (sscanf(tty, "%u %u", &rows, &cols) != 2 || rows == 0 || cols == 0 || rows > 0xffff || cols > 0xffff))
         die(126, "spawn spec has a bad terminal size", tty);
-    return supervise(file, argv, envp, cwd, (unsigned short)rows, (unsigned short)cols, SPEC_FD);
+    int closed_mask = 0;
+    for (const char *c = closed; *c; c++) {
+        if (*c < '0' || *c > '2')
+            die(126, "spawn spec has a bad closed-fd list", closed);
+        closed_mask |= 1 << (*c - '0');
+    }
+    return supervise(file, argv, envp, cwd, (unsigned short)rows, (unsigned short)cols, closed_mask, SPEC_FD);
 }

@@ -90,7 +90,7 @@ static void control_lines(char *buf, size_t *len, int master, int *paused)
 }
 
 int supervise(const char *file, char **argv, char **envp, const char *cwd,
-              unsigned short rows, unsigned short cols, int ctl)
+              unsigned short rows, unsigned short cols, int closed_mask, int ctl)
 {
     int tty = rows > 0 && cols > 0;
     int master = -1;
@@ -140,6 +140,11 @@ int supervise(const char *file, char **argv, char **envp, const char *cwd,
             setpgid(0, 0);
         }
         close(ctl);
+        /* As the caller had them: writing to a closed stdout is EBADF,
+         * not a silent success into /dev/null. */
+        for (int i = 0; i < 3; i++)
+            if (closed_mask & (1 << i))
+                close(i);
         reset_signals();
         if (chdir(cwd) < 0)
             die(126, cwd, strerror(errno));

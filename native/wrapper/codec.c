@@ -6,7 +6,7 @@
 enum {
     TB_REQUEST = 1, TB_STDIO = 2, TB_SIGNAL = 3, TB_RESIZE = 4,
     RQ_KIND = 1, RQ_FILE = 2, RQ_ARGV = 3, RQ_CWD = 4, RQ_PID = 5,
-    ST_ENV = 1, ST_TTY = 2, ST_WINSIZE = 3,
+    ST_ENV = 1, ST_TTY = 2, ST_WINSIZE = 3, ST_CLOSED = 4,
     WS_ROWS = 1, WS_COLS = 2,
     SG_SIGNO = 1,
     RS_WINSIZE = 1,
@@ -218,6 +218,7 @@ static size_t stdio_body_size(const struct eg_stdio *st)
     n += varint_field_size(ST_TTY, st->tty != 0);
     if (st->winsize)
         n += eg_len_field_size(ST_WINSIZE, winsize_body_size(st->winsize));
+    n += varint_field_size(ST_CLOSED, st->closed);
     return n;
 }
 
@@ -234,6 +235,7 @@ size_t eg_encode_stdio(uint8_t *out, const struct eg_stdio *st)
     p = put_varint_field(p, ST_TTY, st->tty != 0);
     if (st->winsize)
         p = put_winsize(p, ST_WINSIZE, st->winsize);
+    p = put_varint_field(p, ST_CLOSED, st->closed);
     return (size_t)(p - out);
 }
 

@@ -79,6 +79,7 @@ struct eg_stdio {
     size_t nenv;
     int tty;
     const struct eg_winsize *winsize; /* NULL: field absent */
+    uint32_t closed; /* bit i: our fd i was closed (/dev/null sent instead) */
 };
 
 /* Each pair: the exact size of the ToBroker message, and an encoder that

@@ -383,6 +383,9 @@ static void send_stdio(eg_bytes allow)
 
     struct eg_winsize ws;
     struct eg_stdio st = { .env = env, .nenv = k, .tty = isatty(0) };
+    for (int i = 0; i < 3; i++)
+        if (fcntl(i, F_GETFD) < 0)
+            st.closed |= 1u << i;
     if (st.tty && window_size(&ws) == 0)
         st.winsize = &ws;
     size_t size = eg_stdio_size(&st);
@@ -394,9 +397,8 @@ static void send_stdio(eg_bytes allow)
     eg_encode_stdio(frame + 4, &st);
 
     /* A closed standard fd is passed as /dev/null opened the same way, so
-     * that the message still carries exactly three fds and the host command
-     * gets a harmless stream in its place. (A later issue may refine this,
-     * e.g. by telling the broker to leave it closed.) */
+     * that the message still carries exactly three fds; Stdio.closed tells
+     * the broker, which closes it again for the host command. */
     int fds[3], closed[3];
     for (int i = 0; i < 3; i++)
         closed[i] = fcntl(i, F_GETFD) < 0;

@@ -1,6 +1,7 @@
 // The bytes execgate-spawn reads on fd 3 (native/spawn/main.c documents it):
 // a 4-byte big-endian length, then NUL-terminated "EGS1", file, cwd, tty
-// ("" or "ROWS COLS"), argc, argv..., envc, env...
+// ("" or "ROWS COLS"), closed (digits of fds 0-2, e.g. "1"), argc, argv...,
+// envc, env...
 export interface HostCommand {
   /** Absolute host path of the program. */
   file: string;
@@ -11,6 +12,8 @@ export interface HostCommand {
   env: Buffer[];
   /** Set when the caller's stdin is a terminal: the pty's first size. */
   tty: { rows: number; cols: number } | null;
+  /** Of fds 0-2, those the command must get closed (the caller's were). */
+  closed: number[];
 }
 
 const NUL = Buffer.from([0]);
@@ -25,6 +28,7 @@ export function encodeSpawnSpec(cmd: HostCommand): Buffer {
   add(Buffer.from(cmd.file, 'utf8'));
   add(Buffer.from(cmd.cwd, 'utf8'));
   add(Buffer.from(cmd.tty ? `${cmd.tty.rows} ${cmd.tty.cols}` : ''));
+  add(Buffer.from(cmd.closed.join('')));
   add(Buffer.from(String(cmd.argv.length)));
   cmd.argv.forEach(add);
   add(Buffer.from(String(cmd.env.length)));

@@ -27,6 +27,8 @@ export interface Stdio {
   env: Buffer[];
   tty: boolean;
   winsize: Winsize | null;
+  /** The caller's fds (0-2) that were closed; /dev/null came in their place. */
+  closed: number[];
 }
 
 export type ToBroker =
@@ -106,6 +108,7 @@ export function decodeToBroker(payload: Uint8Array): ToBroker {
         env: env.map((e, i) => asBytes(e, `stdio.env[${i}]`)),
         tty: s.tty === true,
         winsize: decodeWinsize(s.winsize),
+        closed: [0, 1, 2].filter((i) => (asUint(s.closed, 'stdio.closed', 7) >> i) & 1),
       },
     };
   }
@@ -147,7 +150,14 @@ export function encodeToBroker(m: ToBroker): Uint8Array {
       body = { request: m.request };
       break;
     case 'stdio':
-      body = { stdio: m.stdio.winsize ? m.stdio : { env: m.stdio.env, tty: m.stdio.tty } };
+      body = {
+        stdio: {
+          env: m.stdio.env,
+          tty: m.stdio.tty,
+          ...(m.stdio.winsize ? { winsize: m.stdio.winsize } : {}),
+          closed: m.stdio.closed.reduce((bits, fd) => bits | (1 << fd), 0),
+        },
+      };
       break;
     case 'signal':
       body = { signal: { signo: m.signo } };

@@ -166,6 +166,7 @@ export class Connection {
           cwd: plan.host!.cwd,
           env: hostEnv(crossing),
           tty: stdio.tty ? { rows: stdio.winsize?.rows || 24, cols: stdio.winsize?.cols || 80 } : null,
+          closed: stdio.closed,
         },
         fds,
       );
