@@ -9,11 +9,14 @@ export interface AuditRecord {
 }
 
 export interface Audit {
+  /** False when nothing is logged: callers skip building records. */
+  readonly enabled: boolean;
   write(record: AuditRecord): void;
   close(): Promise<void>;
 }
 
 export class AuditLog implements Audit {
+  readonly enabled = true;
   private readonly stream: WriteStream;
 
   private constructor(fd: number) {
@@ -45,6 +48,7 @@ export class AuditLog implements Audit {
 
 /** Used when no --audit file was given. */
 export const noAudit: Audit = {
+  enabled: false,
   write() {},
   close: () => Promise.resolve(),
 };

@@ -105,6 +105,7 @@ export class Broker {
         this.opts.onNotify?.(session, event);
       },
       auditDecision: (plan) =>
+        audit.enabled &&
         audit.write({
           event: 'decision',
           ...common(plan),

@@ -24,13 +24,17 @@ const FORWARDABLE = new Set(
 
 type State = 'request' | 'stdio' | 'approving' | 'running' | 'closed';
 
+/** Decision{RUN}, framed once: it is the reply to nearly every exec. */
+const RUN_FRAME = encodeFrame(encodeToWrapper({ type: 'decision', action: Action.RUN, reason: '' }));
+
 export class Connection {
   private state: State = 'request';
   private readonly reader = new FrameReader(MAX_FRAME_TO_BROKER);
   private watcher: Watcher | null = null;
   private plan: Plan | null = null;
   private proc: HostProcess | null = null;
-  private readonly abort = new AbortController();
+  /** Made only when a human may be asked (the Run path never needs one). */
+  private abort: AbortController | null = null;
   private deadline: NodeJS.Timeout | null = null;
   private startedAt = 0;
 
@@ -44,7 +48,7 @@ export class Connection {
   /** The wrapper usually wrote its Request before we got the fd: try to
    * read it now, and only watch the fd if it is not all there yet. */
   start(): void {
-    this.addon.setNonBlocking(this.fd, true);
+    // No O_NONBLOCK needed: the addon's recv and send never block.
     this.pump();
     if (this.state === 'closed') return;
     this.watcher = new this.addon.Watcher(this.fd, (ev) => {
@@ -60,7 +64,7 @@ export class Connection {
   close(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.abort.abort();
+    this.abort?.abort();
     if (this.deadline) clearTimeout(this.deadline);
     this.watcher?.close();
     this.watcher = null;
@@ -136,7 +140,7 @@ export class Connection {
     const plan = this.ctx.plan(req);
     this.plan = plan;
     this.ctx.auditDecision(plan);
-    if (plan.decision === 'run') return this.finish({ type: 'decision', action: Action.RUN, reason: '' });
+    if (plan.decision === 'run') return this.finishWith(RUN_FRAME);
     if (plan.decision === 'deny') return this.finish({ type: 'decision', action: Action.DENY, reason: plan.reason });
     this.state = 'stdio';
     this.send({ type: 'sendStdio', envAllow: [...DEFAULT_ENV_ALLOW, ...this.ctx.envAllow()] });
@@ -147,6 +151,7 @@ export class Connection {
     const allow = [...DEFAULT_ENV_ALLOW, ...this.ctx.envAllow()];
     const crossing = crossingEnv(stdio.env, allow);
     this.state = 'approving';
+    this.abort = new AbortController();
     const verdict = await this.ctx.authorize(plan, crossing, this.abort.signal);
     if (this.state !== 'approving') {
       fds.forEach((fd) => this.closeFd(fd));
@@ -198,6 +203,16 @@ export class Connection {
 
   private finish(m: ToWrapper): void {
     this.send(m);
+    this.close();
+  }
+
+  /** The Run path: a reply that is always the same bytes. */
+  private finishWith(frame: Buffer): void {
+    try {
+      if (this.addon.send(this.fd, frame) !== frame.length) this.lost('short write to the wrapper');
+    } catch (err) {
+      this.lost(`write failed: ${(err as Error).message}`);
+    }
     this.close();
   }
 

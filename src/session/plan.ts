@@ -14,10 +14,11 @@ export interface Plan {
   id: string;
   request: Request;
   explicit: boolean;
-  /** For display and audit: escaped text. */
-  file: string;
-  argv: string[];
-  cwd: string;
+  /** For display and audit: escaped text, computed on first use (the Run
+   * path of an unaudited session never needs it). */
+  readonly file: string;
+  readonly argv: string[];
+  readonly cwd: string;
   decision: Decision;
   reason: string;
   rule: Rule | null;
@@ -26,6 +27,41 @@ export interface Plan {
   /** Set when the decision is escalate or prompt: `program` is what runs
    * (canonical), `named` the host path as the request named it. */
   host: { program: string; named: string; cwd: string } | null;
+}
+
+/** A plan whose escaped forms of the request's bytes are made once, and
+ * only when asked (the Run path of an unaudited session never asks). */
+class LazyPlan implements Plan {
+  #file?: string;
+  #argv?: string[];
+  #cwd?: string;
+  decision!: Decision;
+  reason!: string;
+  rule!: Rule | null;
+  matched!: Rule[];
+  decidedBy!: string;
+  host!: Plan['host'];
+
+  constructor(
+    readonly id: string,
+    readonly request: Request,
+    readonly explicit: boolean,
+    fields: Omit<Plan, 'id' | 'request' | 'explicit' | 'file' | 'argv' | 'cwd'>,
+  ) {
+    Object.assign(this, fields);
+  }
+
+  get file(): string {
+    return (this.#file ??= displayBytes(this.request.file));
+  }
+
+  get argv(): string[] {
+    return (this.#argv ??= this.request.argv.map(displayBytes));
+  }
+
+  get cwd(): string {
+    return (this.#cwd ??= displayBytes(this.request.cwd));
+  }
 }
 
 type Resolved = { ok: true; path: string } | { ok: false; why: string };
@@ -87,32 +123,24 @@ export function makePlan(id: string, req: Request, policy: Policy, pathMap: Path
   const explicit = req.kind === Kind.RUN;
   const slash = req.file.lastIndexOf(0x2f);
   const name = req.file.subarray(slash + 1).toString('latin1');
-  const base = {
-    id,
-    request: req,
-    explicit,
-    file: displayBytes(req.file),
-    argv: req.argv.map(displayBytes),
-    cwd: displayBytes(req.cwd),
-  };
+  const plan = (fields: ConstructorParameters<typeof LazyPlan>[3]): Plan => new LazyPlan(id, req, explicit, fields);
 
   // The Run path: nothing names this program and the default keeps it in the
-  // sandbox. No disk access, no host resolution.
+  // sandbox. No disk access, no host resolution, no escaping.
   if (!explicit && policy.default === 'run' && !mentionsProgram(policy, name)) {
-    return { ...base, decision: 'run', reason: 'default', rule: null, matched: [], decidedBy: 'default', host: null };
+    return plan({ decision: 'run', reason: 'default', rule: null, matched: [], decidedBy: 'default', host: null });
   }
 
   const program = resolveHostProgram(req, pathMap);
   const args = req.argv.slice(1).map((a) => a.toString('latin1'));
   const ev = evaluate(policy, { hostProgram: program.ok ? program.path : null, args, explicit });
-  const plan: Plan = { ...base, decision: ev.decision, reason: ev.reason, rule: ev.rule, matched: ev.matched, decidedBy: decidedBy(ev), host: null };
-  if (ev.decision !== 'escalate' && ev.decision !== 'prompt') return plan;
+  const evaluated = { decision: ev.decision, reason: ev.reason, rule: ev.rule, matched: ev.matched, decidedBy: decidedBy(ev), host: null };
+  if (ev.decision !== 'escalate' && ev.decision !== 'prompt') return plan(evaluated);
 
   const cwd = resolveHostCwd(req, pathMap);
   const refusal = !program.ok ? program.why : !cwd.ok ? cwd.why : null;
-  if (refusal !== null) return { ...plan, decision: 'deny', reason: refusal, decidedBy: 'error' };
-  if (req.argv.length === 0) return { ...plan, decision: 'deny', reason: 'empty argv', decidedBy: 'error' };
+  if (refusal !== null) return plan({ ...evaluated, decision: 'deny', reason: refusal, decidedBy: 'error' });
+  if (req.argv.length === 0) return plan({ ...evaluated, decision: 'deny', reason: 'empty argv', decidedBy: 'error' });
   const resolved = program as { path: string; real: string };
-  plan.host = { program: resolved.real, named: resolved.path, cwd: (cwd as { path: string }).path };
-  return plan;
+  return plan({ ...evaluated, host: { program: resolved.real, named: resolved.path, cwd: (cwd as { path: string }).path } });
 }

@@ -13,7 +13,7 @@ import type { Session } from '../../src/session/session.js';
 
 const addon = loadAddon();
 const records: AuditRecord[] = [];
-const audit: Audit = { write: (r) => void records.push(r), close: async () => {} };
+const audit: Audit = { enabled: true, write: (r) => void records.push(r), close: async () => {} };
 let broker: Broker;
 let session: Session;
 let shellEnd: number;
