@@ -4,10 +4,12 @@
 // ($EPOCHREALTIME), so shell and broker start-up are not counted.
 //   baseline     unpatched bash (same source, same build flags)
 //   patched      patched bash, EXEC_WRAPPER unset: the cost of the patch alone
+//   passthru     patched bash with a static pass-through wrapper and no broker:
+//                the floor, one more exec per command
 //   execgate     `execgate shell` (built-in policy: everything runs): wrapper +
 //                broker round trip for every exec
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +22,15 @@ for (const f of [bash, unpatched, join(root, 'dist/cli/main.js')]) {
     console.error(`bench: ${f} is missing: run \`npm install\` and \`npm run build:bash\` first`);
     process.exit(1);
   }
+}
+
+// The floor: a static pass-through wrapper (musl when available, as the real one).
+const passthru = join(root, 'build', 'bench', 'passthrough-wrapper');
+if (!existsSync(passthru)) {
+  mkdirSync(dirname(passthru), { recursive: true });
+  const cc = spawnSync('sh', ['-c', 'command -v musl-gcc || echo cc'], { encoding: 'utf8' }).stdout.trim();
+  const built = spawnSync(cc, ['-O2', '-static', '-o', passthru, join(root, 'test/fixtures/wrappers/passthrough-wrapper.c')], { stdio: 'inherit' });
+  if (built.status !== 0) process.exit(1);
 }
 
 const N = Number(process.env.BENCH_N ?? 1000);
@@ -40,6 +51,7 @@ function seconds(cmd, args, env) {
 const configs = {
   baseline: (loop) => seconds(unpatched, ['-c', timed(loop)], {}),
   patched: (loop) => seconds(bash, ['-c', timed(loop)], { EXEC_WRAPPER: '' }),
+  passthru: (loop) => seconds(bash, ['-c', timed(loop)], { EXEC_WRAPPER: passthru }),
   execgate: (loop) => seconds(process.execPath, [cli, 'shell', '-c', timed(loop)], {}),
 };
 
