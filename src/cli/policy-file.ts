@@ -11,8 +11,15 @@ export function userPolicyPath(): string {
   return join(base, 'execgate', 'policy.toml');
 }
 
-export function loadPolicy(flag: string | undefined): Policy {
-  if (flag) return loadPolicyFile(flag);
+/** The policy file in force: the flag's, else the user's if it exists, else
+ * none (the built-in policy). */
+export function policyFileFor(flag: string | undefined): string | null {
+  if (flag) return flag;
   const user = userPolicyPath();
-  return existsSync(user) ? loadPolicyFile(user) : builtinPolicy();
+  return existsSync(user) ? user : null;
+}
+
+export function loadPolicy(flag: string | undefined): Policy {
+  const file = policyFileFor(flag);
+  return file ? loadPolicyFile(file) : builtinPolicy();
 }

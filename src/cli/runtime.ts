@@ -13,8 +13,7 @@ import { loadAddon } from '../native/addon.js';
 import { PolicyStore } from '../policy/store.js';
 import { Broker } from '../session/broker.js';
 import { cliPath } from './self.js';
-import { userPolicyPath } from './policy-file.js';
-import { existsSync } from 'node:fs';
+import { policyFileFor, userPolicyPath } from './policy-file.js';
 import { basename, dirname, join } from 'node:path';
 import { startWeb, type WebChannel } from '../web/server.js';
 import { findOnPath, sameProgram } from '../policy/resolve.js';
@@ -51,9 +50,7 @@ export interface Runtime {
 }
 
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
-  const userFile = userPolicyPath();
-  const policyPath = opts.policyFile ?? (existsSync(userFile) ? userFile : null);
-  const store = new PolicyStore(policyPath, opts.policyFile ?? userFile, (e) =>
+  const store = new PolicyStore(policyFileFor(opts.policyFile), opts.policyFile ?? userPolicyPath(), (e) =>
     opts.log(e.ok ? `execgate: policy reloaded from ${e.policy.source} (${e.policy.rules.length} rules)` : `execgate: policy not reloaded, keeping the last good one: ${e.error}`),
   );
   store.watch();
@@ -76,7 +73,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     },
   });
   const approver: Approver = opts.approveAll ? approveAll : queue;
-  const tmux = tmuxTarget() ? new TmuxClient(tmuxTarget()!) : null;
+  const target = tmuxTarget();
+  const tmux = target ? new TmuxClient(target) : null;
   const marker = tmux ? new WindowMarker(tmux) : null;
   broker = new Broker({
     addon: loadAddon(),

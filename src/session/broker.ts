@@ -120,6 +120,8 @@ export class Broker {
           reason: plan.reason,
         }),
       auditCompletion: (plan, info: CompletionInfo) => {
+        const exitCode = info.status && !info.status.signal ? info.status.code : null;
+        const signal = info.status?.signal ? signalNames[info.status.signal] ?? info.status.signal : null;
         const event: CompletionEvent = {
           id: plan.id,
           sessionId: session.id,
@@ -129,8 +131,8 @@ export class Broker {
           decidedBy: info.decidedBy,
           outcome: info.outcome,
           reason: info.reason,
-          exitCode: info.status && !info.status.signal ? info.status.code : null,
-          signal: info.status?.signal ? String(signalNames[info.status.signal] ?? info.status.signal) : null,
+          exitCode,
+          signal: signal === null ? null : String(signal),
           durationMs: info.durationMs,
           time: Date.now(),
         };
@@ -143,8 +145,8 @@ export class Broker {
           outcome: info.outcome,
           reason: info.reason,
           host_pid: info.pid,
-          exit_code: info.status && !info.status.signal ? info.status.code : null,
-          signal: info.status?.signal ? signalNames[info.status.signal] ?? info.status.signal : null,
+          exit_code: exitCode,
+          signal,
           duration_ms: info.durationMs,
         });
       },

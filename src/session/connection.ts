@@ -56,7 +56,7 @@ export class Connection {
     });
     this.watcher.start(true, false);
     if (this.state === 'request') {
-      this.deadline = setTimeout(() => this.fail('no request within the deadline'), REQUEST_DEADLINE_MS);
+      this.deadline = setTimeout(() => this.end('no request within the deadline'), REQUEST_DEADLINE_MS);
     }
   }
 
@@ -86,16 +86,16 @@ export class Connection {
       try {
         r = this.addon.recv(this.fd, Math.min(Math.max(this.reader.wanted(), READ_CHUNK), MAX_FRAME_TO_BROKER + 4), MAX_FDS_PER_MESSAGE);
       } catch (err) {
-        return this.lost(`read failed: ${(err as Error).message}`);
+        return this.end(`read failed: ${(err as Error).message}`);
       }
       if (r === null) return;
       if (r.excess > 0) {
         for (const fd of r.fds) this.closeFd(fd);
-        return this.fail(`too many fds in one message (${r.fds.length + r.excess})`);
+        return this.end(`too many fds in one message (${r.fds.length + r.excess})`);
       }
       if (r.data.length === 0) {
         for (const fd of r.fds) this.closeFd(fd);
-        return this.lost(this.reader.hasPartial() ? 'connection closed mid-frame' : null);
+        return this.end(this.reader.hasPartial() ? 'connection closed mid-frame' : null);
       }
       try {
         this.reader.push(r.data, r.fds);
@@ -103,7 +103,7 @@ export class Connection {
           this.onFrame(f.payload, f.fds);
         }
       } catch (err) {
-        if (err instanceof FrameError || err instanceof ProtocolError) return this.fail(err.message);
+        if (err instanceof FrameError || err instanceof ProtocolError) return this.end(err.message);
         throw err;
       }
     }
@@ -191,40 +191,31 @@ export class Connection {
   }
 
   private send(m: ToWrapper): void {
+    this.sendFrame(encodeFrame(encodeToWrapper(m)));
+  }
+
+  private sendFrame(frame: Buffer): void {
     try {
-      const frame = encodeFrame(encodeToWrapper(m));
       // Replies are a few bytes on an otherwise idle stream: one send fits.
-      const sent = this.addon.send(this.fd, frame);
-      if (sent !== frame.length) this.lost('short write to the wrapper');
+      if (this.addon.send(this.fd, frame) !== frame.length) this.end('short write to the wrapper');
     } catch (err) {
-      this.lost(`write failed: ${(err as Error).message}`);
+      this.end(`write failed: ${(err as Error).message}`);
     }
   }
 
   private finish(m: ToWrapper): void {
-    this.send(m);
-    this.close();
+    this.finishWith(encodeFrame(encodeToWrapper(m)));
   }
 
-  /** The Run path: a reply that is always the same bytes. */
+  /** Sends the last reply (the Run path's is always the same bytes) and ends. */
   private finishWith(frame: Buffer): void {
-    try {
-      if (this.addon.send(this.fd, frame) !== frame.length) this.lost('short write to the wrapper');
-    } catch (err) {
-      this.lost(`write failed: ${(err as Error).message}`);
-    }
+    this.sendFrame(frame);
     this.close();
   }
 
-  /** A protocol violation: audited, then the connection ends. */
-  private fail(why: string): void {
-    if (this.state === 'closed') return;
-    this.ctx.auditProtocolError(why, this.plan);
-    this.close();
-  }
-
-  /** The wrapper went away (or the socket broke). */
-  private lost(why: string | null): void {
+  /** Ends the connection early: the wrapper went away (why null), or a
+   * protocol violation or broken socket (audited). */
+  private end(why: string | null): void {
     if (this.state === 'closed') return;
     if (why !== null) this.ctx.auditProtocolError(why, this.plan);
     this.close();

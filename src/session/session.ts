@@ -69,10 +69,6 @@ export class Session {
     return this.closed;
   }
 
-  get activeConnections(): number {
-    return this.connections.size;
-  }
-
   /** Ends the session: every connection, and every escalated command. */
   close(): void {
     if (this.closed) return;

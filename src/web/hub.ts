@@ -16,23 +16,10 @@ export interface WebRequest extends PendingRequest {
 
 /** One line of "recent decisions". argv is redacted (secret-looking values)
  * and folded: this is history, not what a human decides on. */
-export interface RecentEntry {
-  id: string;
-  sessionId: string;
-  label: string;
-  hostProgram: string | null;
-  argv: string[];
-  /** rule:ID, default, human:CHANNEL, session-grant, timeout, ... */
-  decidedBy: string;
+export interface RecentEntry extends Omit<CompletionEvent, 'outcome'> {
   scope?: string;
   /** running: approved and not finished yet. */
   state: 'running' | 'exited' | 'denied';
-  reason?: string;
-  exitCode: number | null;
-  signal: string | null;
-  durationMs?: number;
-  /** Epoch ms of the decision. */
-  time: number;
 }
 
 export type HubEvent =
