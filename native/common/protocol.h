@@ -1,0 +1,24 @@
+/* The names both ends of the sandbox boundary agree on, for the C side:
+ * src/protocol/constants.ts holds the same values for the broker, and
+ * test/unit/protocol/constants.test.ts keeps the two equal. What each means
+ * on the wire: src/protocol/execgate.proto. */
+#ifndef EXECGATE_PROTOCOL_H
+#define EXECGATE_PROTOCOL_H
+
+/* The fd the shell inherits its session socket at. */
+#define EG_SESSION_FD 87
+
+#define EG_ENV_EXEC_WRAPPER "EXEC_WRAPPER"
+#define EG_ENV_SESSION_FD "EXECGATE_SOCKET"
+#define EG_ENV_SESSION_DIR "EXECGATE_SESSION"
+
+#define EG_SANDBOX_SESSION_DIR "/.execgate/session"
+#define EG_SESSION_SOCKET_NAME "sock"
+#define EG_RUN_TABLE_NAME "table"
+
+/* Session socket datagrams: 4 bytes each. */
+#define EG_HELLO_CONNECTION "EXG1"
+#define EG_HELLO_RECORD "EXR1"
+#define EG_HELLO_SECCOMP "EXN1"
+
+#endif

@@ -1,0 +1,28 @@
+// The names both ends of the sandbox boundary agree on: the fd the shell
+// inherits, the variables that name the session, the session directory's
+// files and the session socket's hellos. native/common/protocol.h holds the
+// same values for the C side; test/unit/protocol/constants.test.ts keeps the
+// two equal. execgate.proto says what each one means on the wire.
+
+/** The fd the shell inherits its session socket at. High, so that scripts'
+ * own `exec 3>file` and friends never land on it. */
+export const SESSION_FD = 87;
+
+/** The patched bash execs this program (the wrapper) for every exec. */
+export const ENV_EXEC_WRAPPER = 'EXEC_WRAPPER';
+/** The session socket's fd number, in decimal (always SESSION_FD). */
+export const ENV_SESSION_FD = 'EXECGATE_SOCKET';
+/** The per-session directory: `sock` and `table`. */
+export const ENV_SESSION_DIR = 'EXECGATE_SESSION';
+
+/** Inside bwrap, the session directory is bound read-only here. */
+export const SANDBOX_SESSION_DIR = '/.execgate/session';
+/** In the session directory: the listening SOCK_SEQPACKET socket. */
+export const SESSION_SOCKET_NAME = 'sock';
+/** In the session directory: the run table (execgate.proto, "Run table"). */
+export const RUN_TABLE_NAME = 'table';
+
+/** Session socket datagrams (execgate.proto, "Transport"). */
+export const HELLO_CONNECTION = Buffer.from('EXG1', 'latin1');
+export const HELLO_RECORD = Buffer.from('EXR1', 'latin1');
+export const HELLO_SECCOMP = Buffer.from('EXN1', 'latin1');

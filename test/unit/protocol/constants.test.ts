@@ -1,0 +1,36 @@
+// The C side's constants (native/common/protocol.h) are the TypeScript ones:
+// a wrapper built from one and a broker from the other must agree.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as c from '../../../src/protocol/constants.js';
+import { packageRoot } from '../../../src/native/paths.js';
+
+const header = readFileSync(join(packageRoot, 'native/common/protocol.h'), 'utf8');
+const defines = new Map([...header.matchAll(/^#define (EG_\w+) (.+)$/gm)].map((m) => [m[1]!, m[2]!.trim()]));
+
+const pairs: [string, string | number | Buffer][] = [
+  ['EG_SESSION_FD', c.SESSION_FD],
+  ['EG_ENV_EXEC_WRAPPER', c.ENV_EXEC_WRAPPER],
+  ['EG_ENV_SESSION_FD', c.ENV_SESSION_FD],
+  ['EG_ENV_SESSION_DIR', c.ENV_SESSION_DIR],
+  ['EG_SANDBOX_SESSION_DIR', c.SANDBOX_SESSION_DIR],
+  ['EG_SESSION_SOCKET_NAME', c.SESSION_SOCKET_NAME],
+  ['EG_RUN_TABLE_NAME', c.RUN_TABLE_NAME],
+  ['EG_HELLO_CONNECTION', c.HELLO_CONNECTION],
+  ['EG_HELLO_RECORD', c.HELLO_RECORD],
+  ['EG_HELLO_SECCOMP', c.HELLO_SECCOMP],
+];
+
+describe('protocol constants', () => {
+  it.each(pairs)('%s is the same in C and TypeScript', (name, value) => {
+    const text = defines.get(name);
+    expect(text, `${name} missing from protocol.h`).toBeDefined();
+    const expected = typeof value === 'number' ? String(value) : JSON.stringify(Buffer.isBuffer(value) ? value.toString('latin1') : value);
+    expect(text).toBe(expected);
+  });
+
+  it('every define in protocol.h is checked here', () => {
+    expect([...defines.keys()].filter((k) => k !== 'EXECGATE_PROTOCOL_H').sort()).toEqual(pairs.map(([n]) => n).sort());
+  });
+});
