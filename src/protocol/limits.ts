@@ -19,3 +19,16 @@ export const READ_CHUNK = 256 * 1024;
 export const MAX_CONNECTIONS_PER_SESSION = 1024;
 /** A connection must deliver its Request within this time. */
 export const REQUEST_DEADLINE_MS = 30_000;
+/** argv (Request) and the environment (Stdio), each counted as execve counts
+ * them: every string costs its bytes, a NUL and an 8-byte pointer, within a
+ * quarter of the default 8 MiB stack. Anything a shell could exec under
+ * default limits fits; beyond it a request is refused before any of it is
+ * made into strings (2 million empty arguments once cost seconds and a
+ * gigabyte). */
+export const MAX_EXEC_STRINGS_BYTES = 2 * 1024 * 1024;
+/** Deny reasons quote paths from the sandbox: capped so a reply always fits
+ * MAX_FRAME_TO_WRAPPER, whatever the request named. */
+export const MAX_REASON_CHARS = 2048;
+/** A Launch (from the host's own launcher) names binds, variables and the
+ * launcher's environment: a few hundred entries at most in real use. */
+export const MAX_LAUNCH_ENTRIES = 16 * 1024;
