@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -287,6 +288,131 @@ Napi::Value SocketType(const Napi::CallbackInfo &info)
     }
 }
 
+
+// The socket type argument of listen/connect: 'stream' | 'seqpacket'.
+bool GetSocketType(Napi::Value arg, int *type)
+{
+    Napi::Env env = arg.Env();
+    if (!arg.IsString()) {
+        ThrowArgType(env, "type", "of type string", arg);
+        return false;
+    }
+    std::string kind = arg.As<Napi::String>().Utf8Value();
+    if (kind == "seqpacket")
+        *type = SOCK_SEQPACKET;
+    else if (kind == "stream")
+        *type = SOCK_STREAM;
+    else {
+        ThrowArgValue(env, "type", "must be 'seqpacket' or 'stream'", arg);
+        return false;
+    }
+    return true;
+}
+
+// A unix socket address for path; false (ENAMETOOLONG pending) when the
+// path does not fit sun_path: never truncated into another name.
+bool UnixAddress(Napi::Env env, Napi::Value arg, const char *syscall, struct sockaddr_un *addr)
+{
+    if (!arg.IsString()) {
+        ThrowArgType(env, "path", "of type string", arg);
+        return false;
+    }
+    std::string path = arg.As<Napi::String>().Utf8Value();
+    memset(addr, 0, sizeof(*addr));
+    addr->sun_family = AF_UNIX;
+    if (path.empty() || path.size() >= sizeof(addr->sun_path) || path.find('\0') != std::string::npos) {
+        ThrowSystemError(env, path.empty() ? -ENOENT : -ENAMETOOLONG, syscall);
+        return false;
+    }
+    memcpy(addr->sun_path, path.data(), path.size());
+    return true;
+}
+
+// listen(path, type, backlog) -> fd: a unix socket bound at path and
+// listening; close-on-exec and non-blocking (accept never waits).
+Napi::Value Listen(const Napi::CallbackInfo &info)
+{
+    Napi::Env env = info.Env();
+    int type;
+    int64_t backlog;
+    struct sockaddr_un addr;
+    if (!GetSocketType(info[1], &type) || !GetInt(info[2], "backlog", 1, 4096, &backlog) ||
+        !UnixAddress(env, info[0], "bind", &addr))
+        return Napi::Value();
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        ThrowSystemError(env, -errno, "socket");
+        return Napi::Value();
+    }
+    if (bind(fd, reinterpret_cast<struct sockaddr *>(&addr), sizeof(addr)) < 0) {
+        int e = errno;
+        close(fd);
+        ThrowSystemError(env, -e, "bind");
+        return Napi::Value();
+    }
+    if (listen(fd, static_cast<int>(backlog)) < 0) {
+        int e = errno;
+        close(fd);
+        ThrowSystemError(env, -e, "listen");
+        return Napi::Value();
+    }
+    return Napi::Number::New(env, fd);
+}
+
+// accept(fd) -> fd | null: one accept4, the new socket close-on-exec (and
+// blocking: every send and recv here passes MSG_DONTWAIT anyway); null when
+// nothing is waiting.
+Napi::Value Accept(const Napi::CallbackInfo &info)
+{
+    Napi::Env env = info.Env();
+    int fd;
+    if (!GetFd(info[0], "fd", &fd))
+        return Napi::Value();
+    int conn;
+    do
+        conn = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+    while (conn < 0 && errno == EINTR);
+    if (conn < 0) {
+        // ECONNABORTED: the peer gave up before we got to it; nothing to hand out.
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED)
+            return env.Null();
+        ThrowSystemError(env, -errno, "accept4");
+        return Napi::Value();
+    }
+    return Napi::Number::New(env, conn);
+}
+
+// connect(path, type) -> fd: a connected unix socket, close-on-exec. Never
+// waits: a listener whose backlog is full is EAGAIN.
+Napi::Value Connect(const Napi::CallbackInfo &info)
+{
+    Napi::Env env = info.Env();
+    int type;
+    struct sockaddr_un addr;
+    if (!GetSocketType(info[1], &type) || !UnixAddress(env, info[0], "connect", &addr))
+        return Napi::Value();
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        ThrowSystemError(env, -errno, "socket");
+        return Napi::Value();
+    }
+    int rc;
+    do
+        rc = connect(fd, reinterpret_cast<struct sockaddr *>(&addr), sizeof(addr));
+    while (rc < 0 && errno == EINTR);
+    if (rc < 0) {
+        int e = errno;
+        close(fd);
+        ThrowSystemError(env, -e, "connect");
+        return Napi::Value();
+    }
+    // Blocking again, as every other socket the addon hands out.
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    return Napi::Number::New(env, fd);
+}
+
 }  // namespace
 
 void InitSyscalls(Napi::Env env, Napi::Object exports)
@@ -298,6 +424,9 @@ void InitSyscalls(Napi::Env env, Napi::Object exports)
     exports.Set("send", Napi::Function::New(env, Send, "send"));
     exports.Set("recv", Napi::Function::New(env, Recv, "recv"));
     exports.Set("socketType", Napi::Function::New(env, SocketType, "socketType"));
+    exports.Set("listen", Napi::Function::New(env, Listen, "listen"));
+    exports.Set("accept", Napi::Function::New(env, Accept, "accept"));
+    exports.Set("connect", Napi::Function::New(env, Connect, "connect"));
     exports.Set("MAX_FDS", Napi::Number::New(env, EG_MAX_FDS));
     exports.Set("MAX_RECV_BYTES", Napi::Number::New(env, static_cast<double>(kMaxRecvBytes)));
 }

@@ -125,12 +125,22 @@ export interface Addon {
   recv(fd: number, maxBytes: number, maxFds: number): RecvResult | null;
   /** What the fd is (fstat + SO_TYPE); throws EBADF for a closed fd. */
   socketType(fd: number): SocketType;
+  /** An AF_UNIX socket bound at path and listening (close-on-exec,
+   * non-blocking). A path too long for sun_path is ENAMETOOLONG, never
+   * truncated; EADDRINUSE if something is there. 1 <= backlog <= 4096. */
+  listen(path: string, type: SocketPairType, backlog: number): number;
+  /** One accept4 (close-on-exec, blocking: send and recv never wait anyway);
+   * null when nobody is waiting (or the peer already gave up). */
+  accept(fd: number): number | null;
+  /** A connected AF_UNIX socket (close-on-exec, blocking). Never waits: a
+   * listener with a full backlog is EAGAIN, none is ECONNREFUSED/ENOENT. */
+  connect(path: string, type: SocketPairType): number;
   Watcher: WatcherConstructor;
   readonly MAX_FDS: number;
   readonly MAX_RECV_BYTES: number;
 }
 
-const FUNCTIONS = ['socketpair', 'setNonBlocking', 'setCloexec', 'close', 'send', 'recv', 'socketType', 'Watcher'];
+const FUNCTIONS = ['socketpair', 'setNonBlocking', 'setCloexec', 'close', 'send', 'recv', 'socketType', 'listen', 'accept', 'connect', 'Watcher'];
 
 let loaded: { path: string; addon: Addon } | undefined;
 

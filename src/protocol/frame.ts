@@ -14,21 +14,23 @@ export function encodeFrame(payload: Uint8Array): Buffer {
   return frame;
 }
 
-export interface Frame {
+/** A frame's payload and the fds that rode on it: numbers here, owned fds
+ * (native/fd.ts) where a FramedSocket hands them out. */
+export interface Frame<F = number> {
   payload: Buffer;
-  fds: number[];
+  fds: F[];
 }
 
-interface PendingFds {
+interface PendingFds<F> {
   offset: number;
-  fds: number[];
+  fds: F[];
 }
 
-export class FrameReader {
+export class FrameReader<F = number> {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private consumed = 0; // stream offset of the first buffered byte
-  private pendingFds: PendingFds[] = [];
+  private pendingFds: PendingFds<F>[] = [];
 
   constructor(private readonly maxFrame: number) {}
 
@@ -41,7 +43,7 @@ export class FrameReader {
 
   /** Adds one read's bytes and fds. Throws FrameError (the caller closes the
    * connection and every fd still held, via closeFds) on an oversize frame. */
-  push(data: Buffer, fds: number[]): void {
+  push(data: Buffer, fds: F[]): void {
     if (fds.length > 0) this.pendingFds.push({ offset: this.consumed + this.buffered, fds });
     if (data.length > 0) {
       this.chunks.push(data);
@@ -56,7 +58,7 @@ export class FrameReader {
   }
 
   /** The next complete frame, or null. */
-  next(): Frame | null {
+  next(): Frame<F> | null {
     if (this.buffered < 4) return null;
     const length = this.peekLength();
     if (this.buffered < 4 + length) return null;
@@ -68,7 +70,7 @@ export class FrameReader {
     this.chunks = rest.length > 0 ? [rest] : [];
     this.buffered = rest.length;
     this.consumed = end;
-    const fds: number[] = [];
+    const fds: F[] = [];
     this.pendingFds = this.pendingFds.filter((p) => {
       if (p.offset >= start && p.offset < end) {
         fds.push(...p.fds);
@@ -84,8 +86,13 @@ export class FrameReader {
     return this.buffered > 0;
   }
 
+  /** Bytes held: what frames not yet handed out take. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
   /** Fds received but not yet handed out with a frame: the caller closes them. */
-  takeFds(): number[] {
+  takeFds(): F[] {
     const fds = this.pendingFds.flatMap((p) => p.fds);
     this.pendingFds = [];
     return fds;

@@ -56,7 +56,7 @@ export type ToBrokerFields = Exclude<ToBroker, { type: 'request' }> | { type: 'r
 
 export type ToWrapper =
   | { type: 'decision'; action: Action; reason: string }
-  | { type: 'sendStdio'; envAllow: string[] }
+  | { type: 'sendStdio'; envAllow: readonly string[] }
   | { type: 'exit'; code: number; signal: number }
   | { type: 'stop'; signal: number };
 

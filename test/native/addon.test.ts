@@ -403,6 +403,44 @@ describe('socketType', () => {
   });
 });
 
+describe('listen, accept, connect', () => {
+  it('a seqpacket listener takes connections that carry hellos and fds, as a session path does', () => {
+    const path = join(dir, 'session.sock');
+    const listener = addon.listen(path, 'seqpacket', 16);
+    try {
+      expect(fdFlags(listener) & O_NONBLOCK).toBe(O_NONBLOCK);
+      expect(fdFlags(listener) & O_CLOEXEC).toBe(O_CLOEXEC);
+      expect(addon.accept(listener)).toBeNull();
+      const client = addon.connect(path, 'seqpacket');
+      const conn = addon.accept(listener)!;
+      expect(conn).toBeGreaterThan(2);
+      expect(fdFlags(conn) & O_CLOEXEC).toBe(O_CLOEXEC);
+      expect(fdFlags(client) & O_NONBLOCK).toBe(0);
+      expect(addon.socketType(conn)).toBe('seqpacket');
+      const [mine, theirs] = addon.socketpair('stream');
+      addon.send(client, Buffer.from('EXG1'), [theirs]);
+      const hello = recvOrThrow(conn, 5, 1);
+      expect(hello.data.toString()).toBe('EXG1');
+      expect(hello.fds).toHaveLength(1);
+      closeAll(...hello.fds, mine, theirs, client, conn);
+    } finally {
+      addon.close(listener);
+    }
+  });
+
+  it('errors are Node-shaped: a taken path, nobody listening, a path too long for sun_path', () => {
+    const path = join(dir, 'taken.sock');
+    const listener = addon.listen(path, 'stream', 4);
+    expectSystemError(() => addon.listen(path, 'stream', 4), 'EADDRINUSE', -98, 'bind', 'address already in use');
+    addon.close(listener);
+    expectSystemError(() => addon.connect(path, 'stream'), 'ECONNREFUSED', -111, 'connect', 'connection refused');
+    expectSystemError(() => addon.connect(join(dir, 'nothing.sock'), 'stream'), 'ENOENT', -2, 'connect', 'no such file or directory');
+    expectSystemError(() => addon.connect(`/${'x'.repeat(200)}`, 'stream'), 'ENAMETOOLONG', -36, 'connect', 'name too long');
+    expectArgError(() => addon.listen(path, 'dgram' as never, 4), 'ERR_INVALID_ARG_VALUE');
+    expectArgError(() => addon.listen(path, 'stream', 0), 'ERR_INVALID_ARG_VALUE');
+  });
+});
+
 describe('leaks', () => {
   it('1000 round trips (a fresh connection passed over a session socket, as the wrapper does) leave no fd behind', () => {
     const [session, peer] = addon.socketpair('seqpacket');
