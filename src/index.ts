@@ -8,5 +8,5 @@ export type { Policy, Rule, Decision, Evaluation } from './policy/types.js';
 export { ApprovalQueue, type Channel, type Resolution } from './approval/queue.js';
 export type { Approver, Answer, PendingRequest, Scope } from './approval/types.js';
 export { AuditLog, noAudit, type Audit, type AuditRecord } from './audit/audit-log.js';
-export { startRuntime, type Runtime, type RuntimeOptions } from './cli/runtime.js';
+export { startRuntime, type Runtime, type RuntimeOptions } from './runtime/runtime.js';
 export { loadAddon } from './native/addon.js';

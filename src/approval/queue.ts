@@ -2,7 +2,7 @@
 // sessions. Channels (tmux, terminal, web) register and are shown every
 // request; the first answer from any channel wins and every channel is told.
 // Time-outs, session grants and "always" rules are decided here, once.
-import type { Approver, Answer, PendingRequest, Scope } from './types.js';
+import type { Approver, Answer, PendingRequest, RuleTarget, Scope } from './types.js';
 
 export type Outcome = 'approved' | 'denied' | 'timed-out' | 'cancelled';
 
@@ -27,11 +27,12 @@ export interface QueueOptions {
   /** What a time-out decides (the policy's timeout_decision). */
   timeoutDecision: () => 'deny' | 'escalate';
   /** Writes an "always" rule; returns its text. Throws if it cannot. */
-  writeAlways: (req: PendingRequest) => string;
+  writeAlways: (req: PendingRequest, target: RuleTarget) => string;
 }
 
 interface Entry {
   req: PendingRequest;
+  target: RuleTarget;
   finish: (answer: Answer) => void;
   timer: NodeJS.Timeout | null;
 }
@@ -64,13 +65,13 @@ export class ApprovalQueue implements Approver {
     this.grants.delete(sessionId);
   }
 
-  ask(req: PendingRequest, signal: AbortSignal): Promise<Answer> {
+  ask(req: PendingRequest, signal: AbortSignal, target: RuleTarget): Promise<Answer> {
     if (this.grants.get(req.sessionId)?.has(grantKey(req))) {
       return Promise.resolve({ approve: true, scope: 'session', by: 'session-grant' });
     }
     if (signal.aborted) return Promise.resolve({ approve: false, reason: 'the requester went away', by: 'cancelled' });
     return new Promise<Answer>((resolve) => {
-      const entry: Entry = { req, finish: resolve, timer: null };
+      const entry: Entry = { req, target, finish: resolve, timer: null };
       if (req.deadline !== null) {
         entry.timer = setTimeout(() => this.timeOut(req.id), Math.max(0, req.deadline - Date.now()));
       }
@@ -93,7 +94,7 @@ export class ApprovalQueue implements Approver {
     let ruleText: string | undefined;
     if (answer.scope === 'always') {
       try {
-        ruleText = this.opts.writeAlways(entry.req);
+        ruleText = this.opts.writeAlways(entry.req, entry.target);
       } catch (err) {
         return { ok: false, error: `could not write the rule: ${(err as Error).message}` };
       }

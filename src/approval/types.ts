@@ -27,10 +27,21 @@ export type Answer =
   | { approve: true; scope: Scope; by: string }
   | { approve: false; reason?: string; by: string };
 
+/** What an "always" answer writes a rule for: the program the human was
+ * shown (canonical), the host path as the request named it, and the
+ * arguments as text (null when they are not valid UTF-8: no rule can name
+ * them). Carried with the question, so answering needs nothing back from
+ * the broker. */
+export interface RuleTarget {
+  program: string;
+  named: string;
+  args: string[] | null;
+}
+
 export interface Approver {
   /** Resolves with the answer; rejects never. `signal` aborts when the
    * requester went away (the wrapper died, the session closed). */
-  ask(request: PendingRequest, signal: AbortSignal): Promise<Answer>;
+  ask(request: PendingRequest, signal: AbortSignal, target: RuleTarget): Promise<Answer>;
 }
 
 /** --dangerously-approve-all: every prompt is approved, and audited as such. */

@@ -4,13 +4,15 @@
 import { closeSync, createWriteStream, fchmodSync, openSync, type WriteStream } from 'node:fs';
 
 export interface AuditRecord {
-  event: 'session-start' | 'session-end' | 'decision' | 'completion' | 'protocol-error' | 'notify';
+  event: 'session-start' | 'session-end' | 'decision' | 'completion' | 'protocol-error' | 'notify' | 'records-dropped';
   [field: string]: unknown;
 }
 
 export interface Audit {
   /** False when nothing is logged: callers skip building records. */
   readonly enabled: boolean;
+  /** Bytes written but not yet on disk. */
+  readonly backlogBytes: number;
   write(record: AuditRecord): void;
   close(): Promise<void>;
 }
@@ -35,6 +37,10 @@ export class AuditLog implements Audit {
     return new AuditLog(fd);
   }
 
+  get backlogBytes(): number {
+    return this.stream.writableLength;
+  }
+
   write(record: AuditRecord): void {
     this.stream.write(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
   }
@@ -49,6 +55,7 @@ export class AuditLog implements Audit {
 /** Used when no --audit file was given. */
 export const noAudit: Audit = {
   enabled: false,
+  backlogBytes: 0,
   write() {},
   close: () => Promise.resolve(),
 };

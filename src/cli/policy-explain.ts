@@ -7,7 +7,7 @@ import { findOnPath, realpathOrNull } from '../policy/resolve.js';
 import { shellJoin } from '../policy/shell-quote.js';
 import { tmuxTarget } from '../approval/tmux.js';
 import { parseArgs, UsageError } from './args.js';
-import { loadPolicy } from './policy-file.js';
+import { loadPolicy } from '../policy/policy-file.js';
 
 export function policyExplain(argv: string[], out: (line: string) => void): number {
   const { flags, rest } = parseArgs(argv, { '--policy': 'string', '--explicit': 'boolean' });

@@ -9,12 +9,12 @@ import { isAbsolute } from 'node:path';
 import type { Resolution } from '../approval/queue.js';
 import { runTerminalUi, type ApprovalSource } from '../approval/terminal-ui.js';
 import type { PendingRequest } from '../approval/types.js';
-import type { ControlClient } from '../control/server.js';
-import { loadAddon } from '../native/addon.js';
+import type { ControlClient, ControlMessage } from '../control/server.js';
+import type { Fd } from '../native/fd.js';
 import { PathMap, type PathMapping } from '../sandbox/path-map.js';
 import type { Session } from '../session/session.js';
 import { parseArgs, UsageError } from './args.js';
-import { startRuntime, type Runtime } from './runtime.js';
+import { startRuntime, type Runtime } from '../runtime/runtime.js';
 import { portFlag } from './shell.js';
 
 function parsePathMap(v: unknown): PathMapping[] | null {
@@ -31,9 +31,10 @@ function parsePathMap(v: unknown): PathMapping[] | null {
 /** Control op `open-session {label, pathMap}` -> `session {id}` + 1 fd. */
 function sessionOps(getRuntime: () => Runtime, log: (l: string) => void) {
   const byClient = new WeakMap<ControlClient, Set<Session>>();
-  return (client: ControlClient, msg: Record<string, unknown>, fds: number[]): boolean => {
-    if (msg.op !== 'open-session') return false;
-    fds.forEach((fd) => loadAddon().close(fd));
+  return (client: ControlClient, message: ControlMessage, fds: Fd[]): boolean => {
+    if (message.kind !== 'json' || message.op.op !== 'open-session') return false;
+    const msg = message.op;
+    fds.forEach((fd) => fd.close());
     const label = typeof msg.label === 'string' && msg.label.length <= 64 ? msg.label : 'shell';
     const pathMap = parsePathMap(msg.pathMap);
     if (!pathMap) {
@@ -54,7 +55,7 @@ function sessionOps(getRuntime: () => Runtime, log: (l: string) => void) {
     try {
       client.send({ type: 'session', id: session.id, label }, [fd]);
     } finally {
-      loadAddon().close(fd);
+      fd.close();
     }
     log(`execgate: session ${session.id} ("${label}") attached`);
     session.onClose(() => log(`execgate: session ${session.id} ("${label}") ended`));

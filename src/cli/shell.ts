@@ -10,14 +10,14 @@ import { homedir } from 'node:os';
 import { constants } from 'node:os';
 import { ControlConnection } from '../control/client.js';
 import { controlRoot } from '../control/paths.js';
-import { loadAddon } from '../native/addon.js';
 import { patchedBashPath, sandboxBinDir, spawnHelperPath, wrapperPath } from '../native/paths.js';
 import { findOnPath } from '../policy/resolve.js';
 import { bwrapLaunch, parseBind, type Bind } from '../sandbox/bwrap.js';
 import { PathMap, type PathMapping } from '../sandbox/path-map.js';
 import { parseArgs, UsageError } from './args.js';
 import { CliError } from './errors.js';
-import { startRuntime, type Runtime } from './runtime.js';
+import { startRuntime, type Runtime } from '../runtime/runtime.js';
+import type { Fd } from '../native/fd.js';
 
 /** The fd number the shell inherits its session socket at. High, so that
  * scripts' own `exec 3>file` and friends never land on it. */
@@ -112,7 +112,7 @@ function launchFor(flags: Record<string, unknown>, bashArgs: string[], log: (l: 
 }
 
 /** A session from this process's own broker, or from `execgate serve`. */
-async function openSession(flags: Record<string, unknown>, label: string, pathMap: PathMapping[], log: (l: string) => void): Promise<{ fd: number; done: () => Promise<void> }> {
+async function openSession(flags: Record<string, unknown>, label: string, pathMap: PathMapping[], log: (l: string) => void): Promise<{ fd: Fd; done: () => Promise<void> }> {
   const socket = flags['--broker'] as string | undefined;
   if (socket !== undefined) {
     for (const f of ['--policy', '--audit', '--dangerously-approve-all', '--web', '--web-port']) {
@@ -126,7 +126,7 @@ async function openSession(flags: Record<string, unknown>, label: string, pathMa
     }
     const { message, fds } = await conn.request({ op: 'open-session', label, pathMap }, 'session');
     if (fds.length !== 1) {
-      fds.forEach((fd) => loadAddon().close(fd));
+      fds.forEach((fd) => fd.close());
       conn.close();
       throw new CliError('the broker did not hand over a session socket');
     }
@@ -162,11 +162,11 @@ export async function shellCommand(argv: string[]): Promise<number> {
 
   const stdio: ('inherit' | 'ignore' | number)[] = ['inherit', 'inherit', 'inherit'];
   while (stdio.length < SESSION_FD) stdio.push('ignore');
-  stdio.push(session.fd);
+  stdio.push(session.fd.fd);
   const child = spawn(launch.file, launch.args, { stdio, env: launch.env });
   // The shell has its copy now: ours must go, so that its exit is the
   // session's end of file.
-  loadAddon().close(session.fd);
+  session.fd.close();
 
   // The shell owns the terminal: Ctrl-C and Ctrl-\ are for it and its
   // commands, not for the broker they depend on. Hang-ups and terminations

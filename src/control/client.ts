@@ -1,51 +1,54 @@
-// Connecting to a broker's control socket from another process.
-import { connect } from 'node:net';
-import type { Frame } from '../protocol/frame.js';
+// Connecting to a broker's control socket from another process (`execgate
+// approve`, tests): JSON ops out, JSON replies and events in.
+import { loadAddon } from '../native/addon.js';
+import { Fd } from '../native/fd.js';
+import { FramedSocket } from '../native/framed-socket.js';
+import { MAX_CONTROL_FRAME } from '../protocol/limits.js';
 import { candidateSockets } from './paths.js';
-import { RawSocket, parseJson } from './raw-socket.js';
+import { parseFrame } from './server.js';
+
+type Listener = (m: Record<string, unknown>, fds: Fd[]) => void;
 
 export class ControlConnection {
-  private readonly waiters: ((m: Record<string, unknown>, fds: number[]) => boolean)[] = [];
-  private listeners: ((m: Record<string, unknown>, fds: number[]) => void)[] = [];
+  private readonly waiters: ((m: Record<string, unknown>, fds: Fd[]) => boolean)[] = [];
+  private readonly listeners: Listener[] = [];
   private closeListeners: ((why: string | null) => void)[] = [];
-  private raw!: RawSocket;
+  private ended = false;
 
-  static open(path: string): Promise<ControlConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ path });
-      // Paused before connecting: libuv must never read this socket itself.
-      socket.pause();
-      socket.once('error', reject);
-      socket.once('connect', () => {
-        socket.off('error', reject);
-        const c = new ControlConnection();
-        c.raw = new RawSocket(socket, (f) => c.dispatch(f), (why) => c.closeListeners.forEach((l) => l(why)));
-        resolve(c);
-      });
-    });
+  private constructor(private readonly sock: FramedSocket) {
+    void this.readLoop();
   }
 
-  send(message: unknown, fds?: number[]): void {
-    this.raw.send(message, fds);
+  static async open(path: string): Promise<ControlConnection> {
+    return new ControlConnection(new FramedSocket(new Fd(loadAddon().connect(path, 'stream')), { maxFrame: MAX_CONTROL_FRAME }));
   }
 
-  /** Sends a message and resolves with the first reply of the given type. */
-  request(message: unknown, replyType: string): Promise<{ message: Record<string, unknown>; fds: number[] }> {
+  send(message: unknown, fds?: readonly Fd[]): void {
+    this.sock.send(Buffer.from(JSON.stringify(message)), fds);
+  }
+
+  /** Sends a message and resolves with the first reply of the given type
+   * (its fds are the caller's to close). */
+  request(message: unknown, replyType: string): Promise<{ message: Record<string, unknown>; fds: Fd[] }> {
     return new Promise((resolve, reject) => {
+      if (this.ended) return reject(new Error('the broker closed the control connection'));
       const onClose = () => reject(new Error('the broker closed the control connection'));
       this.closeListeners.push(onClose);
       this.waiters.push((m, fds) => {
         if (m.type !== replyType && m.type !== 'error') return false;
         this.closeListeners = this.closeListeners.filter((l) => l !== onClose);
-        if (m.type === 'error') reject(new Error(String(m.error)));
-        else resolve({ message: m, fds });
+        if (m.type === 'error') {
+          fds.forEach((f) => f.close());
+          reject(new Error(String(m.error)));
+        } else resolve({ message: m, fds });
         return true;
       });
       this.send(message);
     });
   }
 
-  on(listener: (m: Record<string, unknown>, fds: number[]) => void): void {
+  /** Every message no request waits for (their fds are closed after). */
+  on(listener: Listener): void {
     this.listeners.push(listener);
   }
 
@@ -54,18 +57,35 @@ export class ControlConnection {
   }
 
   close(): void {
-    this.raw.close();
+    this.sock.close();
   }
 
-  private dispatch(frame: Frame): void {
-    const m = parseJson(frame);
-    if (m === null) return;
-    const i = this.waiters.findIndex((w) => w(m, frame.fds));
-    if (i >= 0) {
-      this.waiters.splice(i, 1);
-      return;
+  private async readLoop(): Promise<void> {
+    let why: string | null = null;
+    try {
+      for (;;) {
+        const frame = await this.sock.next();
+        if (frame === null) break;
+        const parsed = parseFrame(frame.payload);
+        if (parsed?.kind !== 'json') {
+          frame.fds.forEach((f) => f.close());
+          continue;
+        }
+        const i = this.waiters.findIndex((w) => w(parsed.op, frame.fds));
+        if (i >= 0) {
+          this.waiters.splice(i, 1);
+          continue;
+        }
+        this.listeners.forEach((l) => l(parsed.op, frame.fds));
+        frame.fds.forEach((f) => f.close());
+      }
+    } catch (err) {
+      why = (err as Error).message;
+    } finally {
+      this.ended = true;
+      this.sock.close();
+      this.closeListeners.forEach((l) => l(why));
     }
-    this.listeners.forEach((l) => l(m, frame.fds));
   }
 }
 

@@ -1,81 +1,106 @@
 // The broker's control socket: how humans (execgate approve, the tmux popup)
-// and launchers (execgate shell --broker) talk to a running broker. Messages
-// are length-prefixed JSON frames; see README "Control socket".
+// and launchers (the native launcher behind `execgate shell --broker`) talk
+// to a running broker. Frames are length-prefixed: a JSON op when the
+// payload begins with '{', else a Launch (execgate.proto); see docs/protocol.md.
+// It lives in the broker's private directory, never bound into a sandbox.
 import { rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { loadAddon } from '../native/addon.js';
-import type { Frame } from '../protocol/frame.js';
+import { Fd } from '../native/fd.js';
+import { FramedSocket, type OwnedFrame } from '../native/framed-socket.js';
+import { FdWatcher } from '../native/watcher.js';
+import { MAX_CONTROL_FRAME } from '../protocol/limits.js';
 import { makeBrokerDir } from './paths.js';
-import { RawSocket, parseJson } from './raw-socket.js';
 
 export interface ControlClient {
-  send(message: unknown, fds?: number[]): void;
+  /** Sends a JSON message, or raw bytes (a Launched), with fds that stay the caller's. */
+  send(message: unknown, fds?: readonly Fd[]): void;
   close(): void;
   onClose(cb: () => void): void;
 }
 
-export type ControlHandler = (client: ControlClient, message: Record<string, unknown>, fds: number[]) => void;
+/** One frame from a client: a JSON op, or raw bytes that are not JSON. The
+ * fds are the handler's to close. */
+export type ControlMessage = { kind: 'json'; op: Record<string, unknown> } | { kind: 'binary'; payload: Buffer };
+
+export type ControlHandler = (client: ControlClient, message: ControlMessage, fds: Fd[]) => void;
 
 export class ControlServer {
-  private readonly clients = new Set<RawSocket>();
+  private readonly clients = new Set<FramedSocket>();
 
   private constructor(
+    /** The control socket's path. */
     readonly path: string,
-    private readonly dir: string,
-    private readonly server: Server,
-  ) {}
+    /** The broker's private directory (0700), which holds it. */
+    readonly dir: string,
+    private readonly listener: Fd,
+    private readonly handler: ControlHandler,
+  ) {
+    const watcher = new FdWatcher(listener, () => this.acceptAll());
+    watcher.start(true, false);
+  }
 
-  static listen(handler: ControlHandler): Promise<ControlServer> {
+  static listen(handler: ControlHandler): ControlServer {
     const dir = makeBrokerDir();
     const path = join(dir, 'control.sock');
-    const server = createServer({ pauseOnConnect: true });
-    const control = new ControlServer(path, dir, server);
-    server.on('connection', (socket: Socket) => control.accept(socket, handler));
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(path, () => resolve(control));
-    });
+    return new ControlServer(path, dir, new Fd(loadAddon().listen(path, 'stream', 64)), handler);
   }
 
   async close(): Promise<void> {
+    this.listener.close();
     for (const c of [...this.clients]) c.close();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private accept(socket: Socket, handler: ControlHandler): void {
+  private acceptAll(): void {
+    for (;;) {
+      const n = loadAddon().accept(this.listener.fd);
+      if (n === null) return;
+      void this.serve(new FramedSocket(new Fd(n), { maxFrame: MAX_CONTROL_FRAME }));
+    }
+  }
+
+  private async serve(sock: FramedSocket): Promise<void> {
     const closeCallbacks: (() => void)[] = [];
-    let raw: RawSocket;
     const client: ControlClient = {
-      send: (m, fds) => raw.send(m, fds),
-      close: () => raw.close(),
+      send: (m, fds) => sock.send(Buffer.isBuffer(m) ? m : Buffer.from(JSON.stringify(m)), fds),
+      close: () => sock.close(),
       onClose: (cb) => closeCallbacks.push(cb),
     };
-    raw = new RawSocket(
-      socket,
-      (frame: Frame) => {
-        const msg = parseJson(frame);
-        if (msg === null) {
-          frame.fds.forEach((fd) => closeQuietly(fd));
-          client.send({ type: 'error', error: 'malformed message' });
-          return;
+    this.clients.add(sock);
+    try {
+      for (;;) {
+        let frame: OwnedFrame | null;
+        try {
+          frame = await sock.next();
+        } catch {
+          return; // a broken client: dropped, as if it hung up
         }
-        handler(client, msg, frame.fds);
-      },
-      () => {
-        this.clients.delete(raw);
-        closeCallbacks.forEach((cb) => cb());
-      },
-    );
-    this.clients.add(raw);
+        if (frame === null) return;
+        const message = parseFrame(frame.payload);
+        if (message === null) {
+          frame.fds.forEach((f) => f.close());
+          client.send({ type: 'error', error: 'malformed message' });
+          continue;
+        }
+        this.handler(client, message, frame.fds);
+      }
+    } finally {
+      sock.close();
+      this.clients.delete(sock);
+      closeCallbacks.forEach((cb) => cb());
+    }
   }
 }
 
-function closeQuietly(fd: number): void {
+/** A JSON object when the payload begins with '{', raw bytes otherwise;
+ * null for JSON that is not an object. */
+export function parseFrame(payload: Buffer): ControlMessage | null {
+  if (payload[0] !== 0x7b) return { kind: 'binary', payload };
   try {
-    loadAddon().close(fd);
+    const v = JSON.parse(payload.toString('utf8')) as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? { kind: 'json', op: v as Record<string, unknown> } : null;
   } catch {
-    // already gone
+    return null;
   }
 }

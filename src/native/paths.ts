@@ -35,3 +35,6 @@ export const spawnHelperPath = join(nativeDir, 'execgate-spawn');
 /** Holds only `execgate` (the wrapper, as the in-sandbox client): first on
  * the sandboxed shell's PATH. */
 export const sandboxBinDir = join(nativeDir, 'sandbox-bin');
+
+/** This very CLI (node + bin/execgate.js), for what runs it again (the tmux popup). */
+export const cliPath = join(packageRoot, 'bin', 'execgate.js');

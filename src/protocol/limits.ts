@@ -19,6 +19,29 @@ export const READ_CHUNK = 256 * 1024;
 export const MAX_CONNECTIONS_PER_SESSION = 1024;
 /** A connection must deliver its Request within this time. */
 export const REQUEST_DEADLINE_MS = 30_000;
+/** After SendStdio, the Stdio frame must come within this time (a wrapper
+ * sends it at once; a connection idling here held its request's memory). */
+export const STDIO_DEADLINE_MS = 30_000;
+/** A frame begun must be finished within this time, in any state: a slow
+ * sender cannot park a partial frame in the broker. */
+export const FRAME_DEADLINE_MS = 30_000;
+/** Bytes one session's connections may hold at once (unfinished frames and
+ * requests being decided): a few maximal requests. Over it, the connection
+ * that asked for more is ended; other sessions never see it. */
+export const MAX_SESSION_BUFFERED_BYTES = 24 * 1024 * 1024;
+/** Clients connected at once on a session's path socket (each is one exec
+ * handing over its connection, then hanging up). */
+export const MAX_ENDPOINTS_PER_SESSION = 256;
+/** Requests of one session waiting for a human at once: each is a prompt on
+ * every channel (a tmux popup, a web page entry). More are denied. */
+export const MAX_PENDING_PROMPTS_PER_SESSION = 16;
+/** A fast-path run record ("EXR1" + Request) is at most this big; a wrapper
+ * with a bigger request takes the round trip instead. */
+export const MAX_RUN_RECORD = 32 * 1024;
+/** Audit lines not yet written to disk, beyond which fast-path records are
+ * dropped (and counted, and the count audited): a flood of records from a
+ * hostile client cannot grow the broker's memory. */
+export const MAX_AUDIT_BACKLOG_BYTES = 8 * 1024 * 1024;
 /** argv (Request) and the environment (Stdio), each counted as execve counts
  * them: every string costs its bytes, a NUL and an 8-byte pointer, within a
  * quarter of the default 8 MiB stack. Anything a shell could exec under
@@ -32,3 +55,6 @@ export const MAX_REASON_CHARS = 2048;
 /** A Launch (from the host's own launcher) names binds, variables and the
  * launcher's environment: a few hundred entries at most in real use. */
 export const MAX_LAUNCH_ENTRIES = 16 * 1024;
+/** Control socket frames: JSON ops and replies (a pending list of many
+ * requests included) and Launch/Launched. */
+export const MAX_CONTROL_FRAME = 8 * 1024 * 1024;

@@ -1,51 +1,45 @@
-// The broker: the policy, the audit log and the approval channels, shared by
-// every session it serves. Sessions and connections ask it; it decides.
-import { constants } from 'node:os';
-import { HostProcess } from '../exec/host-process.js';
-import type { Addon } from '../native/addon.js';
-import type { Approver, PendingRequest } from '../approval/types.js';
+// The broker: the policy, the audit log, the approval channels and the
+// host-side spawning, shared by every session it serves. Sessions and their
+// execs ask it; it decides.
+import { decisionRecord, completionEvent, completionRecord, protocolErrorRecord, type CompletionEvent, type CompletionInfo } from '../audit/records.js';
 import type { Audit } from '../audit/audit-log.js';
-import { redactArgv } from '../audit/redact.js';
+import type { Approver, PendingRequest, RuleTarget } from '../approval/types.js';
+import { HostProcess } from '../exec/host-process.js';
+import { hostEnv } from '../exec/host-env.js';
 import { displayBytes, utf8OrNull } from '../protocol/bytes.js';
+import { MAX_AUDIT_BACKLOG_BYTES, MAX_PENDING_PROMPTS_PER_SESSION, REQUEST_DEADLINE_MS, STDIO_DEADLINE_MS } from '../protocol/limits.js';
+import type { Request } from '../protocol/messages.js';
+import { mentionsProgram } from '../policy/evaluate.js';
 import type { Policy } from '../policy/types.js';
-import { makePlan, type Plan } from './plan.js';
-import { Session, type SessionOptions } from './session.js';
-import type { CompletionInfo, SessionContext, Verdict } from './session-context.js';
+import { makePlan, programName, type Plan } from './plan.js';
+import { Session, type SessionHost, type SessionOptions } from './session.js';
+import type { HostCommand, SessionContext, Verdict } from './session-context.js';
 
-/** What happened to one host request, for displays of recent decisions. */
-export interface CompletionEvent {
-  id: string;
-  sessionId: string;
-  label: string;
-  hostProgram: string | null;
-  argv: string[];
-  decidedBy: string;
-  outcome: 'denied' | 'exited';
-  reason?: string;
-  exitCode: number | null;
-  signal: string | null;
-  durationMs?: number;
-  time: number;
-}
+export type { CompletionEvent } from '../audit/records.js';
 
 export interface BrokerOptions {
-  addon: Addon;
   /** The policy in force now (it may be reloaded between requests). */
   policy: () => Policy;
   audit: Audit;
   approver: Approver;
+  /** The broker's private directory (0700): session directories go here. */
+  dir: string;
   /** `execgate notify EVENT` from a sandbox. */
   onNotify?: (session: Session, event: string) => void;
+  /** Where messages for the human go (the broker's stderr). */
+  log?: (line: string) => void;
 }
 
-const signalNames = Object.fromEntries(Object.entries(constants.signals).map(([name, n]) => [n, name]));
-
-export class Broker {
+export class Broker implements SessionHost {
   private readonly sessions = new Set<Session>();
-  /** For requests waiting for a human: the program as named on the host and
-   * the arguments as text when they are valid UTF-8 (else null), which is
-   * what an "always" answer writes into a rule. */
-  private readonly waiting = new Map<string, { named: string; args: string[] | null }>();
+  /** Sessions that ended but whose host commands may still be ending. */
+  private readonly draining = new Set<Promise<void>>();
+  private readonly completionListeners = new Set<(e: CompletionEvent) => void>();
+  private readonly closeListeners = new Set<(s: Session) => void>();
+  /** Prompts waiting for a human, per session. */
+  private readonly prompts = new Map<Session, number>();
+  /** Fast-path records dropped since the last line saying so. */
+  private droppedRecords = 0;
 
   constructor(private readonly opts: BrokerOptions) {}
 
@@ -53,121 +47,134 @@ export class Broker {
     return this.opts.policy();
   }
 
-  /** What an "always" rule for a pending request must name. */
-  alwaysTarget(requestId: string): { named: string; args: string[] | null } | null {
-    return this.waiting.get(requestId) ?? null;
-  }
-
-  /** Called when a session ends (the approval core forgets its grants). */
-  onSessionClosed: (session: Session) => void = () => {};
-
-  private readonly completionListeners = new Set<(e: CompletionEvent) => void>();
-
   /** Every escalation or prompt that ended (denied, or exited on the host). */
   onCompletion(listener: (e: CompletionEvent) => void): () => void {
     this.completionListeners.add(listener);
     return () => this.completionListeners.delete(listener);
   }
 
+  /** Called when a session ends (the approval core forgets its grants). */
+  onSessionClosed(listener: (s: Session) => void): void {
+    this.closeListeners.add(listener);
+  }
+
   openSession(opts: SessionOptions): Session {
-    const session = new Session(this.opts.addon, (s) => this.contextFor(s), opts, (s, why) => this.auditProtocolError(s, why, null));
+    const session = new Session(this, opts, this.opts.dir);
     this.sessions.add(session);
     this.opts.audit.write({ event: 'session-start', session: session.id, label: session.label });
     session.onClose(() => {
       this.sessions.delete(session);
-      this.onSessionClosed(session);
+      const settled = session.settled().finally(() => this.draining.delete(settled));
+      this.draining.add(settled);
+      this.prompts.delete(session);
+      this.closeListeners.forEach((l) => l(session));
+      this.flushDropped();
       this.opts.audit.write({ event: 'session-end', session: session.id, label: session.label });
     });
     return session;
   }
 
-  /** Ends every session and waits for their host commands to be gone. */
+  /** Ends every session and waits for their host commands to be gone (a
+   * broker that exits first would take the pending SIGKILL with it). */
   async close(): Promise<void> {
     for (const s of [...this.sessions]) s.close();
-    await HostProcess.settle();
+    await Promise.all(this.draining);
     await this.opts.audit.close();
   }
 
-  private contextFor(session: Session): SessionContext {
+  // ---- SessionHost -------------------------------------------------------
+
+  context(session: Session): SessionContext {
     const audit = this.opts.audit;
-    const common = (plan: Plan) => ({
-      session: session.id,
-      label: session.label,
-      request: plan.id,
-      pid: plan.request.pid,
-    });
     return {
+      deadlines: { requestMs: REQUEST_DEADLINE_MS, stdioMs: STDIO_DEADLINE_MS },
       plan: (req) => makePlan(session.nextRequestId(), req, this.policy, session.pathMap),
       envAllow: () => this.policy.envAllow,
       authorize: (plan, crossing, signal) => this.authorize(session, plan, crossing, signal),
+      spawn: (plan, crossing, stdio, fds) => {
+        const proc: HostCommand = new HostProcess(
+          {
+            file: plan.host!.program,
+            argv: plan.request.argv,
+            cwd: plan.host!.cwd,
+            env: hostEnv(crossing),
+            tty: stdio.tty ? { rows: stdio.winsize?.rows || 24, cols: stdio.winsize?.cols || 80 } : null,
+            closed: stdio.closed,
+          },
+          [fds[0]!.fd, fds[1]!.fd, fds[2]!.fd],
+        );
+        session.own(proc);
+        return proc;
+      },
       notify: (event) => {
         audit.write({ event: 'notify', session: session.id, label: session.label, what: event });
         this.opts.onNotify?.(session, event);
       },
-      auditDecision: (plan) =>
-        audit.enabled &&
-        audit.write({
-          event: 'decision',
-          ...common(plan),
-          explicit: plan.explicit,
-          program: plan.file,
-          host_program: plan.host?.program ?? null,
-          argv: redactArgv(plan.argv),
-          cwd: plan.cwd,
-          host_cwd: plan.host?.cwd ?? null,
-          decision: plan.decision,
-          decided_by: plan.decidedBy,
-          reason: plan.reason,
-        }),
-      auditCompletion: (plan, info: CompletionInfo) => {
-        const exitCode = info.status && !info.status.signal ? info.status.code : null;
-        const signal = info.status?.signal ? signalNames[info.status.signal] ?? info.status.signal : null;
-        const event: CompletionEvent = {
-          id: plan.id,
-          sessionId: session.id,
-          label: session.label,
-          hostProgram: plan.host?.program ?? null,
-          argv: redactArgv(plan.argv),
-          decidedBy: info.decidedBy,
-          outcome: info.outcome,
-          reason: info.reason,
-          exitCode,
-          signal: signal === null ? null : String(signal),
-          durationMs: info.durationMs,
-          time: Date.now(),
-        };
-        for (const l of this.completionListeners) l(event);
-        audit.write({
-          event: 'completion',
-          ...common(plan),
-          host_program: plan.host?.program ?? null,
-          decided_by: info.decidedBy,
-          outcome: info.outcome,
-          reason: info.reason,
-          host_pid: info.pid,
-          exit_code: exitCode,
-          signal,
-          duration_ms: info.durationMs,
-        });
+      auditDecision: (plan) => {
+        if (audit.enabled) audit.write(decisionRecord(session, plan));
       },
-      auditProtocolError: (why, plan) => this.auditProtocolError(session, why, plan),
+      auditCompletion: (plan, info) => this.completed(session, plan, info),
+      auditProtocolError: (why, plan) => audit.write(protocolErrorRecord(session, why, plan)),
     };
   }
 
-  private auditProtocolError(session: Session, why: string, plan: Plan | null): void {
-    this.opts.audit.write({ event: 'protocol-error', session: session.id, label: session.label, request: plan?.id ?? null, what: why });
+  /** A run the wrapper did by itself, as the run table allowed: audited as
+   * decided by the fast path. A record for a program the policy names is a
+   * forgery (the table names every such program), and audited as one. */
+  record(session: Session, req: Request): void {
+    const audit = this.opts.audit;
+    if (!audit.enabled) return;
+    if (mentionsProgram(this.policy, programName(req))) {
+      return audit.write(protocolErrorRecord(session, `fast-path record for ${displayBytes(req.file)}, which the policy names`, null));
+    }
+    if (audit.backlogBytes > MAX_AUDIT_BACKLOG_BYTES) {
+      this.droppedRecords += 1;
+      return;
+    }
+    this.flushDropped();
+    const plan = makePlan(session.nextRequestId(), req, this.policy, session.pathMap);
+    audit.write(decisionRecord(session, Object.assign(plan, { decidedBy: 'fast-path' })));
+  }
+
+  protocolError(session: Session, why: string): void {
+    this.opts.audit.write(protocolErrorRecord(session, why, null));
+  }
+
+  internalError(session: Session, err: unknown): void {
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    this.opts.log?.(`execgate: internal error in session ${session.id}: ${text}`);
+    this.opts.audit.write(protocolErrorRecord(session, `internal error: ${err instanceof Error ? err.message : String(err)}`, null));
+  }
+
+  // ---- internals -----------------------------------------------------------
+
+  private flushDropped(): void {
+    if (this.droppedRecords === 0) return;
+    this.opts.audit.write({ event: 'records-dropped', count: this.droppedRecords, why: 'the audit log was behind' });
+    this.droppedRecords = 0;
+  }
+
+  private completed(session: Session, plan: Plan, info: CompletionInfo): void {
+    const event = completionEvent(session, plan, info);
+    for (const l of this.completionListeners) l(event);
+    this.opts.audit.write(completionRecord(session, plan, info, event));
   }
 
   private async authorize(session: Session, plan: Plan, crossing: Map<string, Buffer>, signal: AbortSignal): Promise<Verdict> {
     if (plan.decision === 'escalate') return { approve: true, by: plan.decidedBy };
+    const waiting = this.prompts.get(session) ?? 0;
+    if (waiting >= MAX_PENDING_PROMPTS_PER_SESSION) {
+      return { approve: false, reason: `${waiting} requests of this session are already waiting for a human`, by: 'limit' };
+    }
+    const host = plan.host!;
     const pending: PendingRequest = {
       id: plan.id,
       sessionId: session.id,
       label: session.label,
-      hostProgram: plan.host!.program,
+      hostProgram: host.program,
       argv: plan.argv,
       cwd: plan.cwd,
-      hostCwd: plan.host!.cwd,
+      hostCwd: host.cwd,
       env: Object.fromEntries([...crossing].map(([k, v]) => [k, displayBytes(v)])),
       ruleId: plan.rule?.id ?? null,
       reason: plan.reason,
@@ -175,13 +182,15 @@ export class Broker {
       deadline: this.policy.approvalTimeoutMs === null ? null : Date.now() + this.policy.approvalTimeoutMs,
     };
     const args = plan.request.argv.slice(1).map(utf8OrNull);
-    this.waiting.set(plan.id, { named: plan.host!.named, args: args.every((a) => a !== null) ? (args as string[]) : null });
-    let answer;
+    const target: RuleTarget = { program: host.program, named: host.named, args: args.every((a) => a !== null) ? (args as string[]) : null };
+    this.prompts.set(session, waiting + 1);
     try {
-      answer = await this.opts.approver.ask(pending, signal);
+      const answer = await this.opts.approver.ask(pending, signal, target);
+      return answer.approve ? { approve: true, by: answer.by } : { approve: false, reason: answer.reason ?? 'denied', by: answer.by };
     } finally {
-      this.waiting.delete(plan.id);
+      const now = (this.prompts.get(session) ?? 1) - 1;
+      if (now > 0) this.prompts.set(session, now);
+      else this.prompts.delete(session);
     }
-    return answer.approve ? { approve: true, by: answer.by } : { approve: false, reason: answer.reason ?? 'denied', by: answer.by };
   }
 }

@@ -119,10 +119,15 @@ function decidedBy(ev: Evaluation): string {
   return ev.rule ? `rule:${ev.rule.id}` : 'default';
 }
 
+/** The file name of the program a request names (latin1: one char per
+ * byte), as rules and the run table compare names. */
+export function programName(req: Request): string {
+  return req.file.subarray(req.file.lastIndexOf(0x2f) + 1).toString('latin1');
+}
+
 export function makePlan(id: string, req: Request, policy: Policy, pathMap: PathMap): Plan {
   const explicit = req.kind === Kind.RUN;
-  const slash = req.file.lastIndexOf(0x2f);
-  const name = req.file.subarray(slash + 1).toString('latin1');
+  const name = programName(req);
   const plan = (fields: ConstructorParameters<typeof LazyPlan>[3]): Plan => new LazyPlan(id, req, explicit, fields);
 
   // The Run path: nothing names this program and the default keeps it in the

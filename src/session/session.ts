@@ -1,64 +1,131 @@
-// A session: one sandboxed shell's socket. The shell holds one end (as fd
-// $EXECGATE_SOCKET); every exec sends us, on it, the hello and one fd: its
-// end of a fresh connection. Anything else that arrives is dropped (fds
-// closed) and audited; the session carries on.
+// A session: one sandboxed shell and everything it may use to reach the
+// broker. The shell holds one end of a seqpacket socketpair (fd 87); the
+// session directory holds `sock`, a listening socket for clients that lost
+// fd 87 (execgate.proto, "Transport"). Both carry the same datagrams:
+// "EXG1" + a connection fd (one exec), "EXR1" + a record of a run the
+// wrapper did by itself. The session is known by which socket was reached.
+//
+// The session owns its sockets, its connections and the host commands they
+// started; when the shell's socket hangs up (every copy of fd 87 closed:
+// the sandbox is gone) it ends them all.
+import { mkdirSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import type { Addon, Watcher } from '../native/addon.js';
-import { MAX_CONNECTIONS_PER_SESSION, MAX_FDS_PER_MESSAGE, SESSION_HELLO } from '../protocol/limits.js';
+import { join } from 'node:path';
+import { loadAddon, type Addon } from '../native/addon.js';
+import { Fd } from '../native/fd.js';
+import { ByteBudget, FramedSocket } from '../native/framed-socket.js';
+import { FdWatcher } from '../native/watcher.js';
+import { HELLO_CONNECTION, HELLO_RECORD, SESSION_SOCKET_NAME } from '../protocol/constants.js';
+import {
+  FRAME_DEADLINE_MS,
+  MAX_CONNECTIONS_PER_SESSION,
+  MAX_ENDPOINTS_PER_SESSION,
+  MAX_FDS_PER_MESSAGE,
+  MAX_FRAME_TO_BROKER,
+  MAX_RUN_RECORD,
+  MAX_SESSION_BUFFERED_BYTES,
+} from '../protocol/limits.js';
+import { ProtocolError, decodeToBroker, type Request } from '../protocol/messages.js';
 import type { PathMap } from '../sandbox/path-map.js';
-import { Connection } from './connection.js';
-import type { SessionContext } from './session-context.js';
+import { handleExec } from './exec-handler.js';
+import type { HostCommand, SessionContext } from './session-context.js';
 
 export interface SessionOptions {
   label: string;
   pathMap: PathMap;
+  /** Host directories the sandbox can write (empty: nothing is contained,
+   * as with --sandbox none, where every check against them is moot). */
+  writableRoots?: readonly string[];
 }
+
+/** What a session needs from its broker, beyond one exec's context. */
+export interface SessionHost {
+  context(session: Session): SessionContext;
+  /** A run the wrapper did by itself (the run table allowed it). */
+  record(session: Session, req: Request): void;
+  protocolError(session: Session, why: string): void;
+  /** An error that is a bug, not the peer's doing: logged, never fatal. */
+  internalError(session: Session, err: unknown): void;
+}
+
+/** One datagram socket of the session: the shell's (fd 87) or one
+ * accepted on the session path. */
+interface Endpoint {
+  fd: Fd;
+  watcher: FdWatcher;
+  /** The shell's own: its hang-up ends the session. */
+  primary: boolean;
+}
+
+/** Datagrams are a 4-byte hello and at most a run record. */
+const MAX_DATAGRAM = 4 + MAX_RUN_RECORD;
 
 export class Session {
   readonly id = randomBytes(4).toString('hex');
   readonly label: string;
   readonly pathMap: PathMap;
-  private brokerFd: number;
-  private shellFd: number;
-  private readonly watcher: Watcher;
-  private readonly connections = new Set<Connection>();
+  readonly writableRoots: readonly string[];
+  /** Host path of the session directory (sock, table). */
+  readonly dir: string;
+  /** Bytes held by this session's connections together. */
+  readonly budget = new ByteBudget(MAX_SESSION_BUFFERED_BYTES, 'this session');
+  private readonly addon: Addon = loadAddon();
+  private readonly ctx: SessionContext;
+  private readonly endpoints = new Set<Endpoint>();
+  private readonly listener: { fd: Fd; watcher: FdWatcher };
+  private readonly connections = new Set<FramedSocket>();
+  private readonly commands = new Set<HostCommand>();
+  private shellEnd: Fd | null;
   private requestCount = 0;
   private closed = false;
   private readonly closedCallbacks: (() => void)[] = [];
-  private readonly ctx: SessionContext;
 
+  /** `parentDir`: the broker's private directory; the session's own is made in it. */
   constructor(
-    private readonly addon: Addon,
-    makeContext: (session: Session) => SessionContext,
+    private readonly host: SessionHost,
     opts: SessionOptions,
-    private readonly onProtocolError: (session: Session, why: string) => void,
+    parentDir: string,
   ) {
     this.label = opts.label;
     this.pathMap = opts.pathMap;
-    this.ctx = makeContext(this);
-    [this.brokerFd, this.shellFd] = addon.socketpair('seqpacket');
-    addon.setNonBlocking(this.brokerFd, true);
-    this.watcher = new addon.Watcher(this.brokerFd, (ev) => {
-      this.onEvent(ev.hangup);
-      // A pending socket error stops the watcher; reading cleared it, so
-      // keep listening unless the session ended.
-      if (!this.closed && !this.watcher.active) this.watcher.start(true, false);
-    });
-    this.watcher.start(true, false);
+    this.writableRoots = opts.writableRoots ?? [];
+    this.ctx = host.context(this);
+    this.dir = join(parentDir, `session-${this.id}`);
+    mkdirSync(this.dir, { mode: 0o700 });
+    const [mine, shells] = this.addon.socketpair('seqpacket');
+    this.shellEnd = new Fd(shells);
+    this.addEndpoint(new Fd(mine), true);
+    const listenFd = new Fd(this.addon.listen(join(this.dir, SESSION_SOCKET_NAME), 'seqpacket', 64));
+    this.listener = { fd: listenFd, watcher: new FdWatcher(listenFd, () => this.acceptAll()) };
+    this.listener.watcher.start(true, false);
   }
 
   /** Hands the shell's end to the caller, who now owns it (passes it to the
    * shell, then closes it, so that the shell's exit is our end of file). */
-  takeShellEnd(): number {
-    if (this.shellFd < 0) throw new Error('the shell end was already taken');
-    const fd = this.shellFd;
-    this.shellFd = -1;
+  takeShellEnd(): Fd {
+    if (!this.shellEnd) throw new Error('the shell end was already taken');
+    const fd = this.shellEnd;
+    this.shellEnd = null;
     return fd;
   }
 
   nextRequestId(): string {
     this.requestCount += 1;
     return `${this.id}.${this.requestCount}`;
+  }
+
+  /** A host command started for this session: ended with it. */
+  own(cmd: HostCommand): void {
+    this.commands.add(cmd);
+    cmd.exited.then(
+      () => this.commands.delete(cmd),
+      () => this.commands.delete(cmd),
+    );
+  }
+
+  /** Resolves when every host command of this session has ended. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.commands].map((c) => c.exited.catch(() => undefined)));
   }
 
   onClose(cb: () => void): void {
@@ -69,51 +136,119 @@ export class Session {
     return this.closed;
   }
 
-  /** Ends the session: every connection, and every escalated command. */
+  /** Ends the session: its sockets, every connection, every host command. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.watcher.close();
-    for (const c of [...this.connections]) c.close();
-    this.addon.close(this.brokerFd);
-    this.brokerFd = -1;
-    if (this.shellFd >= 0) this.addon.close(this.shellFd);
-    this.shellFd = -1;
+    this.listener.fd.close();
+    for (const e of this.endpoints) e.fd.close();
+    this.endpoints.clear();
+    for (const c of this.connections) c.close();
+    for (const cmd of this.commands) cmd.terminate();
+    this.shellEnd?.close();
+    this.shellEnd = null;
+    rmSync(this.dir, { recursive: true, force: true });
     for (const cb of this.closedCallbacks) cb();
   }
 
-  private onEvent(hangup: boolean): void {
-    // Drain: several execs may have queued their connections.
-    while (!this.closed) {
-      let r;
+  private addEndpoint(fd: Fd, primary: boolean): void {
+    const endpoint: Endpoint = {
+      fd,
+      primary,
+      watcher: new FdWatcher(fd, (ev) => {
+        this.drain(endpoint, ev.hangup);
+        // A pending socket error stops the watcher; reading cleared it.
+        if (!endpoint.fd.closed && !endpoint.watcher.active && !ev.hangup) endpoint.watcher.start(true, false);
+      }),
+    };
+    this.endpoints.add(endpoint);
+    endpoint.watcher.start(true, false);
+  }
+
+  private acceptAll(): void {
+    for (;;) {
+      let n: number | null;
       try {
-        r = this.addon.recv(this.brokerFd, SESSION_HELLO.length + 1, MAX_FDS_PER_MESSAGE);
+        n = this.addon.accept(this.listener.fd.fd);
       } catch (err) {
-        this.onProtocolError(this, `session socket: ${(err as Error).message}`);
-        return this.close();
-      }
-      if (r === null) return;
-      if (r.data.length === 0 && r.fds.length === 0) {
-        // Every copy of the shell's end is closed: the sandbox is gone.
-        if (hangup || this.shellFd < 0) return this.close();
+        this.host.protocolError(this, `session path: ${(err as Error).message}`);
         return;
       }
-      const [fd, ...extra] = r.fds;
-      const why =
-        r.excess > 0 || extra.length > 0 ? `hello with ${r.fds.length + r.excess} fds`
-        : fd === undefined ? 'hello without a connection fd'
-        : r.truncated || !r.data.equals(SESSION_HELLO) ? 'malformed hello'
-        : this.addon.socketType(fd) !== 'stream' ? 'connection fd is not a stream socket'
-        : this.connections.size >= MAX_CONNECTIONS_PER_SESSION ? 'too many connections at once'
-        : null;
-      if (why !== null) {
-        for (const f of r.fds) this.addon.close(f);
-        this.onProtocolError(this, why);
+      if (n === null) return;
+      const fd = new Fd(n);
+      if (this.endpoints.size >= MAX_ENDPOINTS_PER_SESSION) {
+        fd.close();
+        this.host.protocolError(this, 'too many clients on the session path at once');
         continue;
       }
-      const conn = new Connection(fd!, this.addon, this.ctx, (c) => this.connections.delete(c));
-      this.connections.add(conn);
-      conn.start();
+      this.addEndpoint(fd, false);
     }
+  }
+
+  /** Reads every datagram queued on one endpoint. */
+  private drain(endpoint: Endpoint, hangup: boolean): void {
+    while (!this.closed && !endpoint.fd.closed) {
+      let r;
+      try {
+        r = this.addon.recv(endpoint.fd.fd, MAX_DATAGRAM, MAX_FDS_PER_MESSAGE);
+      } catch (err) {
+        this.host.protocolError(this, `session socket: ${(err as Error).message}`);
+        return this.endEndpoint(endpoint);
+      }
+      if (r === null) return;
+      const fds = r.fds.map((n) => new Fd(n));
+      if (r.data.length === 0 && fds.length === 0) {
+        // The end of file and an empty datagram read the same: only a
+        // hang-up is an end. An empty datagram is dropped (and the next
+        // event, level-triggered, tells us if the peer is gone).
+        if (hangup) return this.endEndpoint(endpoint);
+        this.host.protocolError(this, 'empty message on the session socket');
+        return;
+      }
+      try {
+        this.onDatagram(r.data, fds, r.excess, r.truncated);
+      } catch (err) {
+        fds.forEach((f) => f.close());
+        if (err instanceof ProtocolError) this.host.protocolError(this, err.message);
+        else this.host.internalError(this, err);
+      }
+    }
+  }
+
+  private endEndpoint(endpoint: Endpoint): void {
+    endpoint.fd.close();
+    this.endpoints.delete(endpoint);
+    if (endpoint.primary) this.close();
+  }
+
+  /** One datagram. Throws ProtocolError (its fds are then closed by the
+   * caller) for anything that is not exactly a hello or a record. */
+  private onDatagram(data: Buffer, fds: Fd[], excess: number, truncated: boolean): void {
+    if (excess > 0 || fds.length > 1) throw new ProtocolError(`hello with ${fds.length + excess} fds`);
+    if (truncated) throw new ProtocolError('malformed hello');
+    const hello = data.subarray(0, 4);
+    if (hello.equals(HELLO_CONNECTION)) {
+      const [fd] = fds;
+      if (fd === undefined) throw new ProtocolError('hello without a connection fd');
+      if (data.length !== 4) throw new ProtocolError('malformed hello');
+      if (this.addon.socketType(fd.fd) !== 'stream') throw new ProtocolError('connection fd is not a stream socket');
+      if (this.connections.size >= MAX_CONNECTIONS_PER_SESSION) throw new ProtocolError('too many connections at once');
+      return this.startExec(fd);
+    }
+    if (hello.equals(HELLO_RECORD)) {
+      if (fds.length > 0) throw new ProtocolError('run record with an fd');
+      const msg = decodeToBroker(data.subarray(4));
+      if (msg.type !== 'request') throw new ProtocolError(`run record holding a ${msg.type}`);
+      return this.host.record(this, msg.request);
+    }
+    throw new ProtocolError(fds.length === 0 ? 'hello without a connection fd' : 'malformed hello');
+  }
+
+  private startExec(fd: Fd): void {
+    const sock = new FramedSocket(fd, { maxFrame: MAX_FRAME_TO_BROKER, budget: this.budget, frameDeadlineMs: FRAME_DEADLINE_MS });
+    this.connections.add(sock);
+    handleExec(sock, this.ctx)
+      .catch((err: unknown) => this.host.internalError(this, err))
+      .finally(() => this.connections.delete(sock));
   }
 }

@@ -4,9 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRuntime, type Runtime } from '../../src/cli/runtime.js';
+import { startRuntime, type Runtime } from '../../src/runtime/runtime.js';
 import { SESSION_FD } from '../../src/cli/shell.js';
-import { loadAddon } from '../../src/native/addon.js';
 import { patchedBashPath, sandboxBinDir, wrapperPath } from '../../src/native/paths.js';
 import { PathMap } from '../../src/sandbox/path-map.js';
 import { cliPath, tempDir } from './execgate.js';
@@ -102,13 +101,13 @@ export function sessionShell(runtime: Runtime, label: string, script: string, cw
   const fd = session.takeShellEnd();
   const stdio: ('pipe' | 'ignore' | number)[] = ['ignore', 'pipe', 'pipe'];
   while (stdio.length < SESSION_FD) stdio.push('ignore');
-  stdio.push(fd);
+  stdio.push(fd.fd);
   const child = spawn(patchedBashPath, ['-c', script], {
     stdio,
     cwd,
     env: { ...process.env, EXEC_WRAPPER: wrapperPath, EXECGATE_SOCKET: String(SESSION_FD), PATH: `${sandboxBinDir}:${process.env.PATH ?? '/usr/bin:/bin'}` },
   });
-  loadAddon().close(fd);
+  fd.close();
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

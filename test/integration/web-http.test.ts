@@ -11,7 +11,7 @@ import { CliError } from '../../src/cli/errors.js';
 import type { Policy } from '../../src/policy/types.js';
 import { startWeb } from '../../src/web/server.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Runtime } from '../../src/cli/runtime.js';
+import type { Runtime } from '../../src/runtime/runtime.js';
 import { rule, startShell, tempDir } from '../helpers/execgate.js';
 import { sessionShell, tokenOf, waitUrlFile, webRuntime } from '../helpers/web.js';
 

@@ -4,23 +4,25 @@ import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { approveAll } from '../../src/approval/types.js';
 import type { Audit, AuditRecord } from '../../src/audit/audit-log.js';
-import { loadAddon } from '../../src/native/addon.js';
+import type { Fd } from '../../src/native/fd.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { wrapperPath } from '../../src/native/paths.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { PathMap } from '../../src/sandbox/path-map.js';
 import { Broker } from '../../src/session/broker.js';
 import type { Session } from '../../src/session/session.js';
 
-const addon = loadAddon();
 const records: AuditRecord[] = [];
-const audit: Audit = { enabled: true, write: (r) => void records.push(r), close: async () => {} };
+const audit: Audit = { enabled: true, backlogBytes: 0, write: (r) => void records.push(r), close: async () => {} };
 let broker: Broker;
 let session: Session;
-let shellEnd: number;
+let shellEnd: Fd;
 
 function setup(policyText: string) {
   const policy = parsePolicy(policyText, 'test.toml');
-  broker = new Broker({ addon, policy: () => policy, audit, approver: approveAll });
+  broker = new Broker({ policy: () => policy, audit, approver: approveAll, dir: mkdtempSync(join(tmpdir(), 'eg-broker-')) });
   session = broker.openSession({ label: 'unit', pathMap: PathMap.identity() });
   shellEnd = session.takeShellEnd();
 }
@@ -29,14 +31,14 @@ beforeEach(() => {
   records.length = 0;
 });
 afterEach(async () => {
-  addon.close(shellEnd);
+  shellEnd.close();
   await broker.close();
 });
 
 /** Runs the wrapper as the patched shell would for `argv`, session at fd 3. */
 function wrap(argv: string[], input = ''): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(wrapperPath, [argv[0]!, ...argv], { stdio: ['pipe', 'pipe', 'pipe', shellEnd], env: { EXECGATE_SOCKET: '3', PATH: process.env.PATH } });
+    const child = spawn(wrapperPath, [argv[0]!, ...argv], { stdio: ['pipe', 'pipe', 'pipe', shellEnd.fd], env: { EXECGATE_SOCKET: '3', PATH: process.env.PATH } });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ApprovalQueue } from '../../../src/approval/queue.js';
-import type { PendingRequest } from '../../../src/approval/types.js';
+import type { PendingRequest, RuleTarget } from '../../../src/approval/types.js';
 import type { Policy } from '../../../src/policy/types.js';
 import type { CompletionEvent } from '../../../src/session/broker.js';
 import { foldRecentArgv, RECENT_MAX, WebHub, type HubEvent } from '../../../src/web/hub.js';
+
+/** What an "always" answer would name. */
+const target: RuleTarget = { program: '/usr/bin/git', named: '/usr/bin/git', args: ['push'] };
 
 function req(id: string, over: Partial<PendingRequest> = {}): PendingRequest {
   return { id, sessionId: 's1', label: 'alpha', hostProgram: '/usr/bin/git', argv: ['git', 'push'], cwd: '/w', hostCwd: '/w', env: { TERM: 'xterm' }, ruleId: 'r', reason: 'why', explicit: false, deadline: null, ...over };
@@ -27,7 +30,7 @@ function setup(timeoutDecision: 'deny' | 'escalate' = 'deny') {
 describe('WebHub', () => {
   it('is a channel of the queue: sees requests already waiting and new ones, with what a time-out decides', () => {
     const { q, hub, events } = setup('escalate');
-    void q.ask(req('s1.1'), new AbortController().signal);
+    void q.ask(req('s1.1'), new AbortController().signal, target);
     expect(hub.pending()).toMatchObject([{ id: 's1.1', onTimeout: 'escalate' }]);
     expect(events[0]).toMatchObject({ type: 'request', request: { id: 's1.1', label: 'alpha', argv: ['git', 'push'] } });
     const late = new WebHub(q, { onCompletion: () => () => {}, policy: { timeoutDecision: 'deny' } as Policy });
@@ -39,8 +42,8 @@ describe('WebHub', () => {
 
   it('answers as the "web" channel; an answer elsewhere resolves it here too, saying who', async () => {
     const { q, hub, events } = setup();
-    const a = q.ask(req('s1.1'), new AbortController().signal);
-    const b = q.ask(req('s1.2', { argv: ['git', 'pull'] }), new AbortController().signal);
+    const a = q.ask(req('s1.1'), new AbortController().signal, target);
+    const b = q.ask(req('s1.2', { argv: ['git', 'pull'] }), new AbortController().signal, target);
     expect(hub.answer('s1.1', { approve: true, scope: 'once' })).toEqual({ ok: true });
     await expect(a).resolves.toEqual({ approve: true, scope: 'once', by: 'human:web' });
     q.answer('s1.2', { approve: false, reason: 'no' }, 'tmux');
@@ -56,7 +59,7 @@ describe('WebHub', () => {
 
   it('recent decisions: an approval runs, its completion says how it ended; newest first; capped', () => {
     const { q, hub, complete } = setup();
-    void q.ask(req('s1.1'), new AbortController().signal);
+    void q.ask(req('s1.1'), new AbortController().signal, target);
     hub.answer('s1.1', { approve: true, scope: 'session' });
     expect(hub.recent()).toMatchObject([{ id: 's1.1', state: 'running', scope: 'session', decidedBy: 'human:web' }]);
     complete({ id: 's1.1', exitCode: 3, durationMs: 40 });

@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { builtinPolicy, loadPolicyFile } from '../policy/load.js';
-import type { Policy } from '../policy/types.js';
+import { builtinPolicy, loadPolicyFile } from './load.js';
+import type { Policy } from './types.js';
 
 export function userPolicyPath(): string {
   const base = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');

@@ -1,22 +1,23 @@
-// One running broker with everything around it: the policy store (hot
-// reload), the approval queue and its channels (control socket for
-// `execgate approve`, tmux popup when the broker runs in tmux), and the
-// audit log. `execgate shell` and `execgate serve` both start one.
+// The composition root: one running broker with everything around it — the
+// policy store (hot reload), the audit log, the approval queue and its
+// channels (the control socket for `execgate approve`, the tmux popup when
+// the broker runs in tmux, the web page), and the broker itself. `execgate
+// shell` and `execgate serve` each start one; the CLI only parses and prints.
+import { basename, join } from 'node:path';
 import { ApprovalQueue } from '../approval/queue.js';
 import { alwaysRuleText, appendRule } from '../approval/always-rule.js';
 import { handleApprovalOp } from '../approval/control-channel.js';
 import { TmuxChannel, TmuxClient, WindowMarker, tmuxTarget } from '../approval/tmux.js';
-import { approveAll, type Approver } from '../approval/types.js';
+import { approveAll, type Approver, type RuleTarget } from '../approval/types.js';
 import { AuditLog, noAudit } from '../audit/audit-log.js';
-import { ControlServer, type ControlClient } from '../control/server.js';
-import { loadAddon } from '../native/addon.js';
+import { ControlServer, type ControlClient, type ControlMessage } from '../control/server.js';
+import type { Fd } from '../native/fd.js';
+import { cliPath } from '../native/paths.js';
+import { policyFileFor, userPolicyPath } from '../policy/policy-file.js';
+import { findOnPath, sameProgram } from '../policy/resolve.js';
 import { PolicyStore } from '../policy/store.js';
 import { Broker } from '../session/broker.js';
-import { cliPath } from './self.js';
-import { policyFileFor, userPolicyPath } from './policy-file.js';
-import { basename, dirname, join } from 'node:path';
-import { startWeb, type WebChannel } from '../web/server.js';
-import { findOnPath, sameProgram } from '../policy/resolve.js';
+import type { WebChannel } from '../web/server.js';
 
 /** A bare name when the host PATH finds the same program by it (the rule
  * then reads as people write them), else the absolute path as named. */
@@ -36,8 +37,9 @@ export interface RuntimeOptions {
    * printed only when printUrl is set: a sandboxed shell's terminal is read
    * by the agent, so `execgate shell` prints the file's path instead. */
   web?: { port?: number; printUrl: boolean };
-  /** Extra control-socket ops (serve adds session requests). */
-  extraOps?: (client: ControlClient, msg: Record<string, unknown>, fds: number[]) => boolean;
+  /** Control-socket messages beyond the approval ops (serve adds sessions).
+   * Returns false for what it does not handle; owns the fds when it does. */
+  extraOps?: (client: ControlClient, message: ControlMessage, fds: Fd[]) => boolean;
 }
 
 export interface Runtime {
@@ -56,14 +58,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   store.watch();
   const audit = opts.auditFile ? AuditLog.open(opts.auditFile) : noAudit;
 
-  // The queue writes "always" rules with the exact arguments, which only the
-  // broker keeps (displayed argv is escaped): the two refer to each other.
-  let broker: Broker;
   const queue = new ApprovalQueue({
     timeoutDecision: () => store.current.timeoutDecision,
-    writeAlways: (req) => {
-      const target = broker.alwaysTarget(req.id);
-      if (target === null) throw new Error('the request is no longer waiting');
+    writeAlways: (req, target: RuleTarget) => {
       if (target.args === null) throw new Error('its arguments are not valid UTF-8, so no rule can name them');
       const text = alwaysRuleText(programForRule(target.named), target.args, req);
       appendRule(store.writePath, text);
@@ -76,29 +73,30 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const target = tmuxTarget();
   const tmux = target ? new TmuxClient(target) : null;
   const marker = tmux ? new WindowMarker(tmux) : null;
-  broker = new Broker({
-    addon: loadAddon(),
+
+  const clientState = new WeakMap<ControlClient, { channel?: string }>();
+  const control = ControlServer.listen((client, message, fds) => {
+    if (message.kind === 'json') {
+      let state = clientState.get(client);
+      if (!state) clientState.set(client, (state = {}));
+      if (handleApprovalOp(queue, client, message.op, state)) return fds.forEach((f) => f.close());
+    }
+    if (opts.extraOps?.(client, message, fds)) return;
+    fds.forEach((f) => f.close());
+    client.send({ type: 'error', error: message.kind === 'json' ? `unknown op ${JSON.stringify(message.op.op)}` : 'this broker takes no launch requests' });
+  });
+
+  const broker = new Broker({
     policy: () => store.current,
     audit,
     approver,
+    dir: control.dir,
+    log: opts.log,
     onNotify: (_session, event) => {
       marker?.event(event).catch((err: Error) => opts.log(`execgate: tmux: ${err.message}`));
     },
   });
-  broker.onSessionClosed = (s) => queue.forgetSession(s.id);
-
-  const clientState = new WeakMap<ControlClient, { channel?: string }>();
-  const control = await ControlServer.listen((client, msg, fds) => {
-    let state = clientState.get(client);
-    if (!state) clientState.set(client, (state = {}));
-    if (handleApprovalOp(queue, client, msg, state)) {
-      fds.forEach((fd) => loadAddon().close(fd));
-      return;
-    }
-    if (opts.extraOps?.(client, msg, fds)) return;
-    fds.forEach((fd) => loadAddon().close(fd));
-    client.send({ type: 'error', error: `unknown op ${JSON.stringify(msg.op)}` });
-  });
+  broker.onSessionClosed((s) => queue.forgetSession(s.id));
 
   if (tmux && marker) {
     queue.register(new TmuxChannel(tmux, marker, [process.execPath, cliPath, 'approve', '--socket', control.path, '--channel', 'tmux'], (err) => opts.log(`execgate: tmux: ${err.message}`)));
@@ -118,7 +116,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   let web: WebChannel | null = null;
   if (opts.web) {
     try {
-      web = await startWeb(queue, broker, { port: opts.web.port, urlFile: join(dirname(control.path), 'web-url') });
+      // Loaded only when asked for: the web server is most of start-up otherwise.
+      const { startWeb } = await import('../web/server.js');
+      web = await startWeb(queue, broker, { port: opts.web.port, urlFile: join(control.dir, 'web-url') });
     } catch (err) {
       // Nothing half-started may keep the process alive: undo, then report.
       store.close();

@@ -1,0 +1,178 @@
+// One exec: one connection from a wrapper, handled by one function that
+// reads top to bottom (execgate.proto, "Sequence"):
+//
+//   Request -> plan -> audit -> Decision{RUN | DENY}                    done
+//   Request -> plan -> audit -> SendStdio -> Stdio (+3 fds)
+//           -> authorize (a human, for prompts) -> spawn on the host
+//           -> Decision{ESCALATE} -> forward Signal / Resize, report Stop
+//           -> Exit -> audit                                            done
+//
+// Anything out of order, malformed, oversize or late ends this connection
+// (with an audit line), never the session or the broker. The socket owns
+// every fd that arrives; fds taken from a frame are closed here on every
+// path; the `finally` is the one way out.
+import { constants } from 'node:os';
+import { crossingEnv, DEFAULT_ENV_ALLOW } from '../exec/host-env.js';
+import { DeadlineError, FrameError, type FramedSocket, type OwnedFrame } from '../native/framed-socket.js';
+import type { Fd } from '../native/fd.js';
+import { displayBytes } from '../protocol/bytes.js';
+import { STDIO_FD_COUNT } from '../protocol/limits.js';
+import { Action, Kind, ProtocolError, decodeToBroker, encodeToWrapper, type ToBroker, type ToWrapper } from '../protocol/messages.js';
+import type { Plan } from './plan.js';
+import type { HostCommand, SessionContext } from './session-context.js';
+
+/** Signals a wrapper may forward to its host command. */
+const FORWARDABLE = new Set(
+  ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGTSTP', 'SIGCONT', 'SIGWINCH', 'SIGUSR1', 'SIGUSR2'].map(
+    (n) => (constants.signals as Record<string, number>)[n]!,
+  ),
+);
+
+/** Decision{RUN}, encoded once: it is the reply to most execs. */
+const RUN = encodeToWrapper({ type: 'decision', action: Action.RUN, reason: '' });
+
+const deny = (reason: string) => encodeToWrapper({ type: 'decision', action: Action.DENY, reason });
+
+export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promise<void> {
+  let plan: Plan | null = null;
+  let proc: HostCommand | null = null;
+  const startedAt = Date.now();
+  try {
+    // The wrapper writes its request before handing us the connection:
+    // usually it is all here, and the Run path never waits or watches.
+    const request = expect(await read(sock, ctx.deadlines.requestMs, 'a request'), 'request');
+    if (request === null) return; // the wrapper went away before asking
+    const req = request.request;
+    if (req.kind === Kind.NOTIFY) {
+      ctx.notify(req.argc > 1 ? displayBytes(req.argv[1]!) : '');
+      return sock.send(RUN);
+    }
+
+    plan = ctx.plan(req);
+    ctx.auditDecision(plan);
+    if (plan.decision === 'run') return sock.send(RUN);
+    if (plan.decision === 'deny') return sock.send(deny(plan.reason));
+
+    // Escalate or prompt: the stdio and the environment come first, so that
+    // a human is shown exactly what would cross, and what runs is what was shown.
+    const allow = [...DEFAULT_ENV_ALLOW, ...ctx.envAllow()];
+    send(sock, { type: 'sendStdio', envAllow: allow });
+    const stdioFrame = await read(sock, ctx.deadlines.stdioMs, 'the stdio');
+    if (stdioFrame === null) return; // gone before sending its stdio
+    const { stdio, fds } = takeStdio(stdioFrame);
+    let next: Promise<OwnedFrame | null>;
+    try {
+      const crossing = crossingEnv(stdio.env, allow);
+
+      // While a human thinks, nothing may arrive: a frame, or the end of the
+      // stream (the wrapper was killed), cancels the question.
+      const gone = new AbortController();
+      next = sock.next();
+      next.then(() => gone.abort(), () => gone.abort());
+      const verdict = await ctx.authorize(plan, crossing, gone.signal);
+      if (gone.signal.aborted) {
+        const early = await next;
+        early?.fds.forEach((f) => f.close());
+        if (early) throw new ProtocolError(`${decodeToBroker(early.payload).type} while waiting for approval`);
+        return ctx.auditCompletion(plan, { decidedBy: 'cancelled', outcome: 'denied', reason: 'the wrapper went away' });
+      }
+      if (!verdict.approve) {
+        ctx.auditCompletion(plan, { decidedBy: verdict.by, outcome: 'denied', reason: verdict.reason });
+        return sock.send(deny(verdict.reason));
+      }
+
+      try {
+        proc = ctx.spawn(plan, crossing, stdio, fds);
+      } catch (err) {
+        const reason = `could not start on the host: ${(err as Error).message}`;
+        ctx.auditCompletion(plan, { decidedBy: verdict.by, outcome: 'denied', reason });
+        return sock.send(deny(reason));
+      }
+      // Whatever happens to the connection from here, the command is audited.
+      proc.exited.then(
+        (status) => ctx.auditCompletion(plan!, { decidedBy: verdict.by, outcome: 'exited', status, durationMs: Date.now() - startedAt, pid: proc!.pid }),
+        () => {},
+      );
+    } finally {
+      // The command has its own copies now (or never started): ours go.
+      fds.forEach((f) => f.close());
+    }
+
+    proc.onStop = (signal) => send(sock, { type: 'stop', signal });
+    send(sock, { type: 'decision', action: Action.ESCALATE, reason: '' });
+
+    // Forward what the wrapper receives until the command ends; if the
+    // wrapper goes first, so does the command (the finally).
+    for (;;) {
+      const event = await Promise.race([next.then((frame) => ({ frame })), proc.exited.then((status) => ({ status }))]);
+      if ('status' in event) {
+        send(sock, { type: 'exit', code: event.status.code & 0xff, signal: event.status.signal });
+        return;
+      }
+      if (event.frame === null) return;
+      const msg = expect(event.frame, 'signal', 'resize');
+      if (msg?.type === 'signal' && FORWARDABLE.has(msg.signo)) proc.forward(msg.signo);
+      if (msg?.type === 'resize') proc.resize(msg.winsize.rows, msg.winsize.cols);
+      next = sock.next();
+    }
+  } catch (err) {
+    if (!(err instanceof ProtocolError || err instanceof FrameError || err instanceof DeadlineError)) throw err;
+    ctx.auditProtocolError(err.message, plan);
+  } finally {
+    proc?.terminate();
+    sock.close();
+  }
+}
+
+/** The next frame, waiting at most `ms` for it: a frame already here costs
+ * no timer and no watcher. */
+async function read(sock: FramedSocket, ms: number, what: string): Promise<OwnedFrame | null> {
+  const now = sock.take();
+  if (now === 'eof') return null;
+  if (now) return now;
+  try {
+    return await sock.next(ms);
+  } catch (err) {
+    if (err instanceof DeadlineError) throw new DeadlineError(`no ${what.replace(/^(a|the) /, '')} within ${ms} ms`);
+    throw err;
+  }
+}
+
+/** Decodes a frame that must be one of `types` and carry no fds. */
+function expect<T extends ToBroker['type']>(frame: OwnedFrame | null, ...types: T[]): Extract<ToBroker, { type: T }> | null {
+  if (frame === null) return null;
+  try {
+    if (frame.fds.length > 0) throw new ProtocolError(`${peek(frame)} carried ${frame.fds.length} fds, expected 0`);
+    const msg = decodeToBroker(frame.payload);
+    if (!(types as string[]).includes(msg.type)) throw new ProtocolError(`unexpected ${msg.type}, expected ${types.join(' or ')}`);
+    return msg as Extract<ToBroker, { type: T }>;
+  } finally {
+    frame.fds.forEach((f) => f.close());
+  }
+}
+
+/** The Stdio frame and its exactly three fds (closed here if it is not one). */
+function takeStdio(frame: OwnedFrame): { stdio: Extract<ToBroker, { type: 'stdio' }>['stdio']; fds: Fd[] } {
+  try {
+    const msg = decodeToBroker(frame.payload);
+    if (msg.type !== 'stdio') throw new ProtocolError(`unexpected ${msg.type}, expected stdio`);
+    if (frame.fds.length !== STDIO_FD_COUNT) throw new ProtocolError(`stdio carried ${frame.fds.length} fds, expected ${STDIO_FD_COUNT}`);
+    return { stdio: msg.stdio, fds: frame.fds };
+  } catch (err) {
+    frame.fds.forEach((f) => f.close());
+    throw err;
+  }
+}
+
+/** A message's name for an error, if it decodes at all. */
+function peek(frame: OwnedFrame): string {
+  try {
+    return decodeToBroker(frame.payload).type;
+  } catch {
+    return 'an undecodable message';
+  }
+}
+
+function send(sock: FramedSocket, m: ToWrapper): void {
+  sock.send(encodeToWrapper(m));
+}
