@@ -1,0 +1,156 @@
+// Session over real sockets with a scripted host: both ways in (fd 87's
+// socketpair and the session path), the datagrams, the end of a session.
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadAddon } from '../../../src/native/addon.js';
+import { HELLO_CONNECTION, HELLO_RECORD, SESSION_SOCKET_NAME } from '../../../src/protocol/constants.js';
+import { encodeFrame, FrameReader } from '../../../src/protocol/frame.js';
+import { decodeToWrapper, encodeToBroker, Kind, type Request } from '../../../src/protocol/messages.js';
+import { PathMap } from '../../../src/sandbox/path-map.js';
+import type { Plan } from '../../../src/session/plan.js';
+import { Session, type SessionHost } from '../../../src/session/session.js';
+import type { HostCommand } from '../../../src/session/session-context.js';
+
+const addon = loadAddon();
+const openFds = () => new Set(readdirSync('/proc/self/fd').map(Number));
+const tick = () => new Promise((res) => setImmediate(res));
+const waitFor = async (cond: () => boolean) => {
+  while (!cond()) await tick();
+};
+
+function host() {
+  const seen = { plans: 0, records: [] as Request[], errors: [] as string[], internal: [] as unknown[] };
+  const h: SessionHost = {
+    context: () => ({
+      deadlines: { requestMs: 5000, stdioMs: 5000 },
+      plan: (req) => (seen.plans++, { id: 'x', request: req, decision: 'run' } as unknown as Plan),
+      envAllow: () => [],
+      authorize: async () => ({ approve: false, reason: 'no', by: 'test' }),
+      spawn: () => {
+        throw new Error('not in this test');
+      },
+      notify: () => {},
+      auditDecision: () => {},
+      auditCompletion: () => {},
+      auditProtocolError: (why) => seen.errors.push(why),
+    }),
+    record: (_s, req) => void seen.records.push(req),
+    protocolError: (_s, why) => void seen.errors.push(why),
+    internalError: (_s, err) => void seen.internal.push(err),
+  };
+  return { h, seen };
+}
+
+const requestFrame = encodeFrame(encodeToBroker({ type: 'request', request: { kind: Kind.EXEC, file: Buffer.from('/bin/true'), argv: [Buffer.from('true')], cwd: Buffer.from('/'), pid: 7 } }));
+
+/** What a wrapper does on a session socket: hello + a fresh connection
+ * with its request in it; returns the reply. */
+async function exec(sessionSock: number): Promise<ReturnType<typeof decodeToWrapper> | null> {
+  const [mine, theirs] = addon.socketpair('stream');
+  addon.send(mine, requestFrame);
+  addon.send(sessionSock, HELLO_CONNECTION, [theirs]);
+  addon.close(theirs);
+  const reader = new FrameReader(65536);
+  try {
+    for (;;) {
+      const f = reader.next();
+      if (f) return decodeToWrapper(f.payload);
+      const r = addon.recv(mine, 65536, 0);
+      if (r === null) {
+        await tick();
+        continue;
+      }
+      if (r.data.length === 0) return null;
+      reader.push(r.data, []);
+    }
+  } finally {
+    addon.close(mine);
+  }
+}
+
+let session: Session | null = null;
+afterEach(() => session?.close());
+
+function open() {
+  const { h, seen } = host();
+  const dir = mkdtempSync(join(tmpdir(), 'eg-sess-'));
+  session = new Session(h, { label: 't', pathMap: PathMap.identity() }, dir);
+  return { session, seen, shell: session.takeShellEnd() };
+}
+
+describe('Session', () => {
+  it('takes execs on the shell\'s socket (fd 87)', async () => {
+    const { shell, seen } = open();
+    expect(await exec(shell.fd)).toMatchObject({ type: 'decision', action: 1 });
+    expect(seen.plans).toBe(1);
+    shell.close();
+  });
+
+  it('takes execs on the session path from a client that lost fd 87, and stays open when that client hangs up', async () => {
+    const { session: s, shell, seen } = open();
+    const path = join(s.dir, SESSION_SOCKET_NAME);
+    for (let i = 0; i < 3; i++) {
+      const client = addon.connect(path, 'seqpacket');
+      expect(await exec(client)).toMatchObject({ type: 'decision', action: 1 });
+      addon.close(client);
+    }
+    expect(seen.plans).toBe(3);
+    await tick();
+    expect(s.isClosed).toBe(false);
+    shell.close();
+  });
+
+  it('passes run records to the broker, and refuses what is not a record', async () => {
+    const { shell, seen } = open();
+    const record = encodeToBroker({ type: 'request', request: { kind: Kind.EXEC, file: Buffer.from('/bin/ls'), argv: [Buffer.from('ls'), Buffer.from('-l')], cwd: Buffer.from('/tmp'), pid: 9 } });
+    addon.send(shell.fd, Buffer.concat([HELLO_RECORD, record]));
+    addon.send(shell.fd, Buffer.concat([HELLO_RECORD, encodeToBroker({ type: 'signal', signo: 2 })]));
+    addon.send(shell.fd, Buffer.concat([HELLO_RECORD, Buffer.from([0xff, 0xff])]));
+    await waitFor(() => seen.records.length + seen.errors.length >= 3);
+    expect(seen.records.map((r) => [r.file.toString(), r.argv.map(String)])).toEqual([['/bin/ls', ['ls', '-l']]]);
+    expect(seen.errors).toEqual(['run record holding a signal', expect.stringMatching(/^undecodable message/)]);
+    shell.close();
+  });
+
+  it('an empty datagram is dropped and audited, not taken for the end of the session', async () => {
+    const { session: s, shell, seen } = open();
+    addon.send(shell.fd, Buffer.alloc(0));
+    await waitFor(() => seen.errors.length > 0);
+    expect(seen.errors).toEqual(['empty message on the session socket']);
+    expect(s.isClosed).toBe(false);
+    expect(await exec(shell.fd)).toMatchObject({ type: 'decision', action: 1 });
+    shell.close();
+  });
+
+  it('hellos with the wrong fds are refused, every fd closed, and the session carries on', async () => {
+    const before = openFds();
+    const { shell, seen } = open();
+    const [a, b] = addon.socketpair('seqpacket');
+    addon.send(shell.fd, HELLO_CONNECTION, [a]); // a seqpacket, not a stream
+    addon.send(shell.fd, HELLO_CONNECTION); // no fd
+    addon.send(shell.fd, HELLO_CONNECTION, [a, b]); // two
+    addon.send(shell.fd, Buffer.from('EXG1 and more'), [a]);
+    addon.close(a);
+    addon.close(b);
+    await waitFor(() => seen.errors.length >= 4);
+    expect(seen.errors).toEqual(['connection fd is not a stream socket', 'hello without a connection fd', 'hello with 2 fds', 'malformed hello']);
+    expect(await exec(shell.fd)).toMatchObject({ action: 1 });
+    shell.close();
+    await waitFor(() => session!.isClosed);
+    expect(openFds()).toEqual(before);
+  });
+
+  it('ends when the shell\'s socket hangs up: its directory goes, its commands are ended', async () => {
+    const { session: s, shell } = open();
+    let terminated = 0;
+    const cmd: HostCommand = { pid: 1, exited: new Promise(() => {}), forward() {}, resize() {}, terminate: () => void terminated++, onStop() {} };
+    s.own(cmd);
+    expect(existsSync(join(s.dir, SESSION_SOCKET_NAME))).toBe(true);
+    shell.close();
+    await waitFor(() => s.isClosed);
+    expect(existsSync(s.dir)).toBe(false);
+    expect(terminated).toBe(1);
+  });
+});
