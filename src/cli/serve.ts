@@ -53,7 +53,7 @@ function sessionOps(getRuntime: () => Runtime, log: (l: string) => void) {
     session.onClose(() => owned!.delete(session));
     const fd = session.takeShellEnd();
     try {
-      client.send({ type: 'session', id: session.id, label }, [fd]);
+      client.send({ type: 'session', id: session.id, label, dir: session.dir }, [fd]);
     } finally {
       fd.close();
     }

@@ -18,6 +18,7 @@ import { parseArgs, UsageError } from './args.js';
 import { CliError } from './errors.js';
 import { startRuntime, type Runtime } from '../runtime/runtime.js';
 import type { Fd } from '../native/fd.js';
+import { ENV_SESSION_DIR } from '../protocol/constants.js';
 
 /** The fd number the shell inherits its session socket at. High, so that
  * scripts' own `exec 3>file` and friends never land on it. */
@@ -112,7 +113,7 @@ function launchFor(flags: Record<string, unknown>, bashArgs: string[], log: (l: 
 }
 
 /** A session from this process's own broker, or from `execgate serve`. */
-async function openSession(flags: Record<string, unknown>, label: string, pathMap: PathMapping[], log: (l: string) => void): Promise<{ fd: Fd; done: () => Promise<void> }> {
+async function openSession(flags: Record<string, unknown>, label: string, pathMap: PathMapping[], log: (l: string) => void): Promise<{ fd: Fd; dir: string; done: () => Promise<void> }> {
   const socket = flags['--broker'] as string | undefined;
   if (socket !== undefined) {
     for (const f of ['--policy', '--audit', '--dangerously-approve-all', '--web', '--web-port']) {
@@ -131,7 +132,7 @@ async function openSession(flags: Record<string, unknown>, label: string, pathMa
       throw new CliError('the broker did not hand over a session socket');
     }
     log(`execgate: attached to the broker at ${socket} as session ${String(message.id)} ("${label}")`);
-    return { fd: fds[0]!, done: async () => conn.close() };
+    return { fd: fds[0]!, dir: String(message.dir), done: async () => conn.close() };
   }
   const runtime: Runtime = await startRuntime({
     policyFile: flags['--policy'] as string | undefined,
@@ -143,6 +144,7 @@ async function openSession(flags: Record<string, unknown>, label: string, pathMa
   const session = runtime.broker.openSession({ label, pathMap: new PathMap(pathMap) });
   return {
     fd: session.takeShellEnd(),
+    dir: session.dir,
     done: async () => {
       session.close();
       await runtime.close();
@@ -163,7 +165,10 @@ export async function shellCommand(argv: string[]): Promise<number> {
   const stdio: ('inherit' | 'ignore' | number)[] = ['inherit', 'inherit', 'inherit'];
   while (stdio.length < SESSION_FD) stdio.push('ignore');
   stdio.push(session.fd.fd);
-  const child = spawn(launch.file, launch.args, { stdio, env: launch.env });
+  // Unsandboxed, the shell reaches its session directory at its host path
+  // (execgate.proto, "Transport"); bwrap binds it at a fixed path instead.
+  const env = launch.file === patchedBashPath ? { ...launch.env, [ENV_SESSION_DIR]: session.dir } : launch.env;
+  const child = spawn(launch.file, launch.args, { stdio, env });
   // The shell has its copy now: ours must go, so that its exit is the
   // session's end of file.
   session.fd.close();

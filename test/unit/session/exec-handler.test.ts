@@ -199,7 +199,7 @@ describe('handleExec', () => {
     const done = c.run();
     const ask = await c.wrapper.reply();
     expect(ask).toMatchObject({ type: 'sendStdio' });
-    expect((ask as { envAllow: string[] }).envAllow).toEqual(expect.arrayContaining(['TERM', 'LC_*', 'EXTRA_*']));
+    expect((ask as unknown as { envAllow: string[] }).envAllow).toEqual(expect.arrayContaining(['TERM', 'LC_*', 'EXTRA_*']));
     const fds = stdioFds();
     c.wrapper.send(stdio(), fds);
     fds.forEach((f) => addon.close(f));
