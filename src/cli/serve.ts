@@ -23,7 +23,8 @@ function parsePathMap(v: unknown): PathMapping[] | null {
   for (const e of v) {
     const m = e as Record<string, unknown>;
     if (typeof m?.sandbox !== 'string' || typeof m.host !== 'string' || !isAbsolute(m.sandbox) || !isAbsolute(m.host)) return null;
-    out.push({ sandbox: m.sandbox, host: m.host });
+    // A launcher that does not say is taken to let the sandbox write there.
+    out.push({ sandbox: m.sandbox, host: m.host, writable: m.writable !== false });
   }
   return out;
 }

@@ -5,23 +5,24 @@
 // said plainly) or inside bubblewrap (--sandbox bwrap). Exits with the
 // shell's status.
 import { spawn } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { constants } from 'node:os';
 import { ControlConnection } from '../control/client.js';
 import { controlRoot } from '../control/paths.js';
 import { loadAddon } from '../native/addon.js';
 import { patchedBashPath, sandboxBinDir, spawnHelperPath, wrapperPath } from '../native/paths.js';
-import { findOnPath } from '../policy/resolve.js';
-import { bwrapLaunch, parseBind, type Bind } from '../sandbox/bwrap.js';
+import { ENV_EXEC_WRAPPER, ENV_SESSION_DIR, ENV_SESSION_FD, SESSION_FD } from '../protocol/constants.js';
+import { bwrapLaunch, parseBind, type Bind, type BwrapInput } from '../sandbox/bwrap.js';
+import { checkBwrap } from '../sandbox/bwrap-check.js';
+import { parseSandboxUid } from '../sandbox/identity.js';
+import { passEnv } from '../sandbox/pass-env.js';
 import { PathMap, type PathMapping } from '../sandbox/path-map.js';
 import { parseArgs, UsageError } from './args.js';
 import { CliError } from './errors.js';
 import { startRuntime, type Runtime } from './runtime.js';
 
-/** The fd number the shell inherits its session socket at. High, so that
- * scripts' own `exec 3>file` and friends never land on it. */
-export const SESSION_FD = 87;
+export { SESSION_FD };
 
 export class SetupError extends Error {
   override name = 'SetupError';
@@ -46,6 +47,10 @@ interface Launch {
   args: string[];
   env: NodeJS.ProcessEnv;
   pathMap: PathMapping[];
+  /** Host paths the shell can write (--sandbox none: all of them). */
+  writableRoots: string[];
+  /** Pipes to open at these fds in the child, with what to write into them. */
+  inputs: BwrapInput[];
 }
 
 const SHELL_FLAGS = {
@@ -60,27 +65,63 @@ const SHELL_FLAGS = {
   '--no-network': 'boolean',
   '--bind': 'strings',
   '--ro-bind': 'strings',
+  '--sandbox-uid': 'string',
+  '--writable-git': 'boolean',
+  '--pass-env': 'strings',
   '--broker': 'string',
   '-c': 'string',
 } as const;
 
-function launchFor(flags: Record<string, unknown>, bashArgs: string[], log: (l: string) => void): Launch {
+/** --pass-env NAME...: the values to set inside. A refused name is a usage
+ * error; a name the environment lacks is a warning. */
+function passEnvFlag(flags: Record<string, unknown>, log: (l: string) => void): Record<string, string> {
+  let pass;
+  try {
+    pass = passEnv((flags['--pass-env'] as string[] | undefined) ?? [], process.env);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  for (const name of pass.unset) log(`execgate: --pass-env ${name}: not set in this environment, so not passed`);
+  return pass.values;
+}
+
+/** `sessionDir`: the session's directory on the host, once the broker makes
+ * one (null until then). */
+function launchFor(flags: Record<string, unknown>, bashArgs: string[], log: (l: string) => void, sessionDir: string | null = null): Launch {
   const sandbox = (flags['--sandbox'] as string | undefined) ?? 'none';
+  // Checked in both modes, so a recipe's refused name fails the same way.
+  const pass = passEnvFlag(flags, log);
   if (sandbox === 'none') {
-    for (const f of ['--project', '--no-network', '--bind', '--ro-bind']) {
+    for (const f of ['--project', '--no-network', '--bind', '--ro-bind', '--sandbox-uid', '--writable-git']) {
       if (flags[f] !== undefined) throw new UsageError(`${f} needs --sandbox bwrap`);
     }
     log('execgate: no sandbox (--sandbox none): the shell and everything it runs act as you, unconfined; only the policy stands between them and the host. Use --sandbox bwrap to contain them.');
+    // --pass-env changes nothing here: the shell inherits the whole environment.
     return {
       file: patchedBashPath,
       args: bashArgs,
-      env: { ...process.env, EXEC_WRAPPER: wrapperPath, EXECGATE_SOCKET: String(SESSION_FD), PATH: `${sandboxBinDir}:${process.env.PATH ?? '/usr/bin:/bin'}` },
+      env: {
+        ...process.env,
+        [ENV_EXEC_WRAPPER]: wrapperPath,
+        [ENV_SESSION_FD]: String(SESSION_FD),
+        ...(sessionDir === null ? {} : { [ENV_SESSION_DIR]: sessionDir }),
+        PATH: `${sandboxBinDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      },
       pathMap: PathMap.identity().roots(),
+      writableRoots: PathMap.identity().writableRoots(),
+      inputs: [],
     };
   }
   if (sandbox !== 'bwrap') throw new UsageError(`--sandbox must be none or bwrap, not ${sandbox}`);
-  if (findOnPath('bwrap') === null) {
-    throw new SetupError('--sandbox bwrap needs bubblewrap, which is not installed: `sudo apt-get install bubblewrap` (Debian/Ubuntu) or `sudo dnf install bubblewrap`');
+  const bwrap = checkBwrap();
+  if (!bwrap.ok) throw new SetupError(bwrap.problem);
+  let sandboxUid: number | null = null;
+  if (flags['--sandbox-uid'] !== undefined) {
+    try {
+      sandboxUid = parseSandboxUid(flags['--sandbox-uid'] as string);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
   }
   const project = realpathSync((flags['--project'] as string | undefined) ?? process.cwd());
   if (project === '/' || project === realpathSync(homedir())) {
@@ -94,21 +135,35 @@ function launchFor(flags: Record<string, unknown>, bashArgs: string[], log: (l: 
       throw new UsageError((err as Error).message);
     }
   });
-  const b = bwrapLaunch({
-    project,
-    binds: binds(flags['--bind']),
-    roBinds: binds(flags['--ro-bind']),
-    network: !flags['--no-network'],
-    patchedBash: patchedBashPath,
-    wrapper: wrapperPath,
-    sandboxBin: sandboxBinDir,
-    sessionFd: SESSION_FD,
-    bashArgs,
-    cwd: cwd === project || cwd.startsWith(`${project}/`) ? cwd : project,
-    env: process.env,
-    hide: [controlRoot()],
-  });
-  return { file: b.file, args: b.args, env: {}, pathMap: b.pathMap };
+  // The broker's private directory must exist now to be hidden: made after
+  // the sandbox starts, it would show wherever its parent is bound.
+  const hide = controlRoot();
+  mkdirSync(hide, { recursive: true, mode: 0o700 });
+  let b;
+  try {
+    b = bwrapLaunch({
+      project,
+      binds: binds(flags['--bind']),
+      roBinds: binds(flags['--ro-bind']),
+      network: !flags['--no-network'],
+      patchedBash: patchedBashPath,
+      wrapper: wrapperPath,
+      sandboxBin: sandboxBinDir,
+      sessionFd: SESSION_FD,
+      sessionDir,
+      bashArgs,
+      cwd: cwd === project || cwd.startsWith(`${project}/`) ? cwd : project,
+      env: process.env,
+      passEnv: pass,
+      hide: [hide],
+      sandboxUid,
+      writableGit: Boolean(flags['--writable-git']),
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (flags['--writable-git']) log('execgate: --writable-git: the sandbox can write the git metadata, and git commands escalated to the host run what it writes there (hooks, core.fsmonitor, ...)');
+  return { file: bwrap.path, args: b.args, env: {}, pathMap: b.pathMap, writableRoots: b.writableRoots, inputs: b.inputs };
 }
 
 /** A session from this process's own broker, or from `execgate serve`. */
@@ -160,10 +215,20 @@ export async function shellCommand(argv: string[]): Promise<number> {
   const label = (flags['--label'] as string | undefined) ?? 'shell';
   const session = await openSession(flags, label, launch.pathMap, log);
 
-  const stdio: ('inherit' | 'ignore' | number)[] = ['inherit', 'inherit', 'inherit'];
+  const stdio: ('inherit' | 'ignore' | 'pipe' | number)[] = ['inherit', 'inherit', 'inherit'];
   while (stdio.length < SESSION_FD) stdio.push('ignore');
   stdio.push(session.fd);
+  for (const { fd } of launch.inputs) {
+    while (stdio.length < fd) stdio.push('ignore');
+    stdio[fd] = 'pipe';
+  }
   const child = spawn(launch.file, launch.args, { stdio, env: launch.env });
+  for (const { fd, data } of launch.inputs) {
+    const pipe = child.stdio[fd] as NodeJS.WritableStream & { on(e: 'error', f: () => void): void };
+    // A bwrap that fails early closes it unread: its own exit says why.
+    pipe.on('error', () => {});
+    pipe.end(data);
+  }
   // The shell has its copy now: ours must go, so that its exit is the
   // session's end of file.
   loadAddon().close(session.fd);
