@@ -13,7 +13,7 @@ import { controlRoot } from '../control/paths.js';
 import { loadAddon } from '../native/addon.js';
 import { patchedBashPath, sandboxBinDir, spawnHelperPath, wrapperPath } from '../native/paths.js';
 import { ENV_EXEC_WRAPPER, ENV_SESSION_DIR, ENV_SESSION_FD, SESSION_FD } from '../protocol/constants.js';
-import { bwrapLaunch, parseBind, type Bind, type BwrapInput } from '../sandbox/bwrap.js';
+import { bwrapLaunch, parseBind, SandboxConfigError, type Bind, type BwrapInput } from '../sandbox/bwrap.js';
 import { checkBwrap } from '../sandbox/bwrap-check.js';
 import { parseSandboxUid } from '../sandbox/identity.js';
 import { passEnv } from '../sandbox/pass-env.js';
@@ -160,7 +160,8 @@ function launchFor(flags: Record<string, unknown>, bashArgs: string[], log: (l: 
       writableGit: Boolean(flags['--writable-git']),
     });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    if (err instanceof SandboxConfigError) throw new UsageError(err.message);
+    throw err;
   }
   if (flags['--writable-git']) log('execgate: --writable-git: the sandbox can write the git metadata, and git commands escalated to the host run what it writes there (hooks, core.fsmonitor, ...)');
   return { file: bwrap.path, args: b.args, env: {}, pathMap: b.pathMap, writableRoots: b.writableRoots, inputs: b.inputs };

@@ -69,6 +69,11 @@ export interface BwrapLaunch {
   user: string;
 }
 
+/** A sandbox asked for that must not be made (the launcher says why). */
+export class SandboxConfigError extends Error {
+  override name = 'SandboxConfigError';
+}
+
 /** Inside the sandbox, execgate's own parts live here (a tmpfs root entry). */
 export const SANDBOX_EXECGATE_DIR = '/.execgate';
 
@@ -143,7 +148,7 @@ export function bwrapLaunch(c: BwrapConfig): BwrapLaunch {
 
   for (const h of c.hide) {
     for (const b of [...c.binds, ...c.roBinds]) {
-      if (under(b.src, h)) throw new Error(`refusing to bind ${b.src}: it lies in ${h}, the broker's private directory`);
+      if (under(b.src, h)) throw new SandboxConfigError(`refusing to bind ${b.src}: it lies in ${h}, the broker's private directory`);
     }
   }
 
