@@ -4,6 +4,7 @@ import { PolicyError } from '../policy/load.js';
 import { UsageError } from './args.js';
 import { CliError } from './errors.js';
 import { APPROVE_USAGE, approveCommand } from './approve.js';
+import { DOCTOR_USAGE, doctorCommand } from './doctor.js';
 import { policyCheck } from './policy-check.js';
 import { policyExplain } from './policy-explain.js';
 import { serveCommand } from './serve.js';
@@ -11,12 +12,14 @@ import { SetupError, shellCommand } from './shell.js';
 
 const USAGE = `usage:
   execgate shell [--sandbox none|bwrap] [--project DIR] [--no-network] [--bind SRC[:DEST]]... [--ro-bind SRC[:DEST]]...
+                 [--sandbox-uid N] [--writable-git (unsafe)] [--pass-env NAME]...
                  [--policy FILE] [--audit FILE] [--web [--web-port N]] [--dangerously-approve-all]
                  [--broker SOCKET] [--label NAME] [-c SCRIPT | FILE ARGS...]
   execgate serve [--policy FILE] [--audit FILE] [--web [--web-port N]] [--write-socket-path-to FILE] [--no-prompt]
   execgate policy explain [--policy FILE] [--explicit] -- CMD [ARGS...]
   execgate policy check FILE
 ${APPROVE_USAGE}
+${DOCTOR_USAGE}
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -27,6 +30,8 @@ export async function main(argv: string[]): Promise<number> {
         return await shellCommand(rest);
       case 'serve':
         return await serveCommand(rest);
+      case 'doctor':
+        return doctorCommand(rest, (l) => process.stdout.write(`${l}\n`));
       case 'approve':
         return await approveCommand(rest, (s) => process.stdout.write(s));
       case 'policy':

@@ -1,64 +1,80 @@
 // `execgate serve`: a long-lived broker for many sandboxes. Shells attach
-// with `execgate shell --broker SOCKET`: they ask over the control socket
-// for a session and get its socket as an fd. A session ends when its shell
-// ends or its launcher's control connection drops (escalated commands still
-// running for it are ended). Prompts go to every channel: the tmux popup,
-// `execgate approve`, the web page, and this terminal when it is one.
+// with `execgate shell --broker SOCKET` (the native launcher) or through the
+// shell shim: each sends one Launch over the control socket, and gets back
+// the session's socket as an fd and how to start the shell. A session ends
+// when its shell ends (every copy of its socket closed); escalated commands
+// still running for it are ended. Prompts go to every channel: the tmux
+// popup, `execgate approve`, the web page, and this terminal when it is one.
 import { writeFileSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
 import type { Resolution } from '../approval/queue.js';
 import { runTerminalUi, type ApprovalSource } from '../approval/terminal-ui.js';
 import type { PendingRequest } from '../approval/types.js';
 import type { ControlClient, ControlMessage } from '../control/server.js';
 import type { Fd } from '../native/fd.js';
-import { PathMap, type PathMapping } from '../sandbox/path-map.js';
-import type { Session } from '../session/session.js';
-import { parseArgs, UsageError } from './args.js';
+import { decodeLaunch, encodeLaunched, type Launch, type Launched } from '../protocol/messages.js';
+import { launchShell, type LaunchRequest } from '../runtime/launch.js';
 import { startRuntime, type Runtime } from '../runtime/runtime.js';
-import { portFlag } from './shell.js';
+import { parseArgs, portFlag, UsageError } from './args.js';
+import { launchRequest } from './shell.js';
 
-function parsePathMap(v: unknown): PathMapping[] | null {
-  if (!Array.isArray(v) || v.length === 0 || v.length > 256) return null;
-  const out: PathMapping[] = [];
-  for (const e of v) {
-    const m = e as Record<string, unknown>;
-    if (typeof m?.sandbox !== 'string' || typeof m.host !== 'string' || !isAbsolute(m.sandbox) || !isAbsolute(m.host)) return null;
-    out.push({ sandbox: m.sandbox, host: m.host });
-  }
-  return out;
+/** A label shown in every prompt: short, printable. */
+function label(text: string): string {
+  return /^[\x20-\x7e]{1,64}$/.test(text) ? text : 'shell';
 }
 
-/** Control op `open-session {label, pathMap}` -> `session {id}` + 1 fd. */
-function sessionOps(getRuntime: () => Runtime, log: (l: string) => void) {
-  const byClient = new WeakMap<ControlClient, Set<Session>>();
+/** What a Launch asks for; an empty `sandbox` (the shell shim) takes every
+ * sandbox setting from serve's own flags. */
+function fromLaunch(m: Launch, defaults: LaunchRequest): LaunchRequest {
+  const env: NodeJS.ProcessEnv = {};
+  for (const kv of m.env) {
+    const s = kv.toString();
+    const eq = s.indexOf('=');
+    if (eq > 0) env[s.slice(0, eq)] = s.slice(eq + 1);
+  }
+  const base = { label: label(m.label || 'shim'), cwd: m.cwd.toString() || '/', env };
+  if (m.sandbox === '') return { ...defaults, ...base };
+  if (m.sandbox !== 'none' && m.sandbox !== 'bwrap') throw new UsageError(`--sandbox must be none or bwrap, not ${m.sandbox}`);
+  return {
+    ...base,
+    sandbox: m.sandbox,
+    project: m.project.length ? m.project.toString() : undefined,
+    binds: m.bind.map(String),
+    roBinds: m.roBind.map(String),
+    network: !m.noNetwork,
+    passEnv: m.passEnv.map(String),
+    writableGit: false,
+  };
+}
+
+/** Control frames that are not JSON: Launch -> Launched (+ the session fd). */
+function launchOps(getRuntime: () => Runtime, defaults: LaunchRequest, log: (l: string) => void) {
   return (client: ControlClient, message: ControlMessage, fds: Fd[]): boolean => {
-    if (message.kind !== 'json' || message.op.op !== 'open-session') return false;
-    const msg = message.op;
+    if (message.kind !== 'binary') return false;
     fds.forEach((fd) => fd.close());
-    const label = typeof msg.label === 'string' && msg.label.length <= 64 ? msg.label : 'shell';
-    const pathMap = parsePathMap(msg.pathMap);
-    if (!pathMap) {
-      client.send({ type: 'error', error: 'open-session needs a pathMap: a list of {sandbox, host} absolute paths' });
-      return true;
-    }
-    const session = getRuntime().broker.openSession({ label, pathMap: new PathMap(pathMap) });
-    let owned = byClient.get(client);
-    if (!owned) {
-      byClient.set(client, (owned = new Set()));
-      // The launcher holds the session's lifetime: when it goes, so does the
-      // session (a shell orphaned by a killed launcher fails closed).
-      client.onClose(() => owned!.forEach((s) => s.close()));
-    }
-    owned.add(session);
-    session.onClose(() => owned!.delete(session));
-    const fd = session.takeShellEnd();
+    let reply: Launched;
+    let fd: Fd | null = null;
     try {
-      client.send({ type: 'session', id: session.id, label, dir: session.dir }, [fd]);
-    } finally {
-      fd.close();
+      const launch = launchShell(getRuntime().broker, fromLaunch(decodeLaunch(message.payload), defaults), log);
+      const s = launch.session;
+      fd = s.takeShellEnd();
+      reply = {
+        error: '',
+        sessionId: s.id,
+        file: Buffer.from(launch.file),
+        argv: launch.argv.map((a) => Buffer.from(a)),
+        setEnv: Object.entries(launch.setEnv).map(([k, v]) => Buffer.from(`${k}=${v}`)),
+        unsetEnv: launch.unsetEnv.map((n) => Buffer.from(n)),
+      };
+      log(`execgate: session ${s.id} ("${s.label}") attached`);
+      s.onClose(() => log(`execgate: session ${s.id} ("${s.label}") ended`));
+    } catch (err) {
+      reply = { error: (err as Error).message, sessionId: '', file: Buffer.alloc(0), argv: [], setEnv: [], unsetEnv: [] };
     }
-    log(`execgate: session ${session.id} ("${label}") attached`);
-    session.onClose(() => log(`execgate: session ${session.id} ("${label}") ended`));
+    try {
+      client.send(encodeLaunched(reply), fd ? [fd] : []);
+    } finally {
+      fd?.close();
+    }
     return true;
   };
 }
@@ -89,8 +105,18 @@ export async function serveCommand(argv: string[]): Promise<number> {
     '--write-socket-path-to': 'string',
     '--dangerously-approve-all': 'boolean',
     '--no-prompt': 'boolean',
+    // The sandbox of shells that do not say (the shell shim).
+    '--sandbox': 'string',
+    '--project': 'string',
+    '--no-network': 'boolean',
+    '--bind': 'strings',
+    '--ro-bind': 'strings',
+    '--sandbox-uid': 'string',
+    '--writable-git': 'boolean',
+    '--pass-env': 'strings',
   });
   if (rest.length) throw new UsageError(`unexpected argument: ${rest[0]}`);
+  const defaults = launchRequest(flags);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   let runtime!: Runtime;
   runtime = await startRuntime({
@@ -99,7 +125,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     approveAll: Boolean(flags['--dangerously-approve-all']),
     web: flags['--web'] ? { port: portFlag(flags['--web-port']), printUrl: true } : undefined,
     log,
-    extraOps: sessionOps(() => runtime, log),
+    extraOps: launchOps(() => runtime, defaults, log),
   });
   const path = runtime.control.path;
   process.stdout.write(`${path}\n`);

@@ -1,28 +1,22 @@
 // `execgate shell`: one session and the patched bash, with the session
 // socket inherited at SESSION_FD. The broker is in this process, or a
-// running `execgate serve` (--broker SOCKET) hands us a session over its
-// control socket. The shell runs unconfined (--sandbox none, the default,
-// said plainly) or inside bubblewrap (--sandbox bwrap). Exits with the
-// shell's status.
+// running `execgate serve` (--broker SOCKET) makes the session and says how
+// to start the shell (the same Launch the native launcher sends: bin/execgate
+// hands `shell --broker` to it, so this path is for `node bin/execgate.js`).
+// The shell runs unconfined (--sandbox none, the default, said plainly) or
+// inside bubblewrap (--sandbox bwrap). Exits with the shell's status.
 import { spawn } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { ControlConnection } from '../control/client.js';
-import { controlRoot } from '../control/paths.js';
-import { patchedBashPath, sandboxBinDir, spawnHelperPath, wrapperPath } from '../native/paths.js';
-import { findOnPath } from '../policy/resolve.js';
-import { bwrapLaunch, parseBind, type Bind } from '../sandbox/bwrap.js';
-import { PathMap, type PathMapping } from '../sandbox/path-map.js';
-import { parseArgs, UsageError } from './args.js';
-import { CliError } from './errors.js';
-import { startRuntime, type Runtime } from '../runtime/runtime.js';
 import type { Fd } from '../native/fd.js';
-import { ENV_SESSION_DIR } from '../protocol/constants.js';
-
-/** The fd number the shell inherits its session socket at. High, so that
- * scripts' own `exec 3>file` and friends never land on it. */
-export const SESSION_FD = 87;
+import { patchedBashPath, spawnHelperPath, wrapperPath } from '../native/paths.js';
+import { SESSION_FD } from '../protocol/constants.js';
+import { decodeLaunched, encodeLaunch } from '../protocol/messages.js';
+import { LaunchError, launchShell, type LaunchRequest } from '../runtime/launch.js';
+import { startRuntime } from '../runtime/runtime.js';
+import { parseArgs, portFlag, UsageError } from './args.js';
+import { CliError } from './errors.js';
 
 export class SetupError extends Error {
   override name = 'SetupError';
@@ -33,20 +27,6 @@ export function requireBuilt(): void {
   if (!existsSync(wrapperPath) || !existsSync(spawnHelperPath)) missing.push(`the wrapper (${wrapperPath}): run \`npm install\` (or \`npm run build:native\`)`);
   if (!existsSync(patchedBashPath)) missing.push(`the patched bash (${patchedBashPath}): run \`npm run build:bash\``);
   if (missing.length) throw new SetupError(`execgate is not built yet; missing ${missing.join('; and ')}`);
-}
-
-export function portFlag(v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--web-port must be a port number, not ${String(v)}`);
-  return n;
-}
-
-interface Launch {
-  file: string;
-  args: string[];
-  env: NodeJS.ProcessEnv;
-  pathMap: PathMapping[];
 }
 
 const SHELL_FLAGS = {
@@ -61,117 +41,142 @@ const SHELL_FLAGS = {
   '--no-network': 'boolean',
   '--bind': 'strings',
   '--ro-bind': 'strings',
+  '--sandbox-uid': 'string',
+  '--writable-git': 'boolean',
+  '--pass-env': 'strings',
   '--broker': 'string',
   '-c': 'string',
 } as const;
 
-function launchFor(flags: Record<string, unknown>, bashArgs: string[], log: (l: string) => void): Launch {
+const BROKER_ONLY = ['--policy', '--audit', '--dangerously-approve-all', '--web', '--web-port'];
+
+/** The launch the flags ask for. */
+export function launchRequest(flags: Record<string, unknown>): LaunchRequest {
   const sandbox = (flags['--sandbox'] as string | undefined) ?? 'none';
-  if (sandbox === 'none') {
-    for (const f of ['--project', '--no-network', '--bind', '--ro-bind']) {
-      if (flags[f] !== undefined) throw new UsageError(`${f} needs --sandbox bwrap`);
-    }
-    log('execgate: no sandbox (--sandbox none): the shell and everything it runs act as you, unconfined; only the policy stands between them and the host. Use --sandbox bwrap to contain them.');
-    return {
-      file: patchedBashPath,
-      args: bashArgs,
-      env: { ...process.env, EXEC_WRAPPER: wrapperPath, EXECGATE_SOCKET: String(SESSION_FD), PATH: `${sandboxBinDir}:${process.env.PATH ?? '/usr/bin:/bin'}` },
-      pathMap: PathMap.identity().roots(),
-    };
-  }
-  if (sandbox !== 'bwrap') throw new UsageError(`--sandbox must be none or bwrap, not ${sandbox}`);
-  if (findOnPath('bwrap') === null) {
-    throw new SetupError('--sandbox bwrap needs bubblewrap, which is not installed: `sudo apt-get install bubblewrap` (Debian/Ubuntu) or `sudo dnf install bubblewrap`');
-  }
-  const project = realpathSync((flags['--project'] as string | undefined) ?? process.cwd());
-  if (project === '/' || project === realpathSync(homedir())) {
-    throw new UsageError(`--project ${project}: the project must not be / or your home directory (the sandbox's HOME is kept empty)`);
-  }
-  const cwd = realpathSync(process.cwd());
-  const binds = (list: unknown): Bind[] => ((list as string[] | undefined) ?? []).map((s) => {
-    try {
-      return parseBind(s);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  });
-  const b = bwrapLaunch({
-    project,
-    binds: binds(flags['--bind']),
-    roBinds: binds(flags['--ro-bind']),
+  if (sandbox !== 'none' && sandbox !== 'bwrap') throw new UsageError(`--sandbox must be none or bwrap, not ${sandbox}`);
+  return {
+    label: (flags['--label'] as string | undefined) ?? 'shell',
+    sandbox,
+    project: flags['--project'] as string | undefined,
+    binds: (flags['--bind'] as string[] | undefined) ?? [],
+    roBinds: (flags['--ro-bind'] as string[] | undefined) ?? [],
     network: !flags['--no-network'],
-    patchedBash: patchedBashPath,
-    wrapper: wrapperPath,
-    sandboxBin: sandboxBinDir,
-    sessionFd: SESSION_FD,
-    bashArgs,
-    cwd: cwd === project || cwd.startsWith(`${project}/`) ? cwd : project,
+    passEnv: (flags['--pass-env'] as string[] | undefined) ?? [],
+    sandboxUid: flags['--sandbox-uid'] as string | undefined,
+    writableGit: Boolean(flags['--writable-git']),
+    cwd: process.cwd(),
     env: process.env,
-    hide: [controlRoot()],
-  });
-  return { file: b.file, args: b.args, env: {}, pathMap: b.pathMap };
+  };
 }
 
-/** A session from this process's own broker, or from `execgate serve`. */
-async function openSession(flags: Record<string, unknown>, label: string, pathMap: PathMapping[], log: (l: string) => void): Promise<{ fd: Fd; dir: string; done: () => Promise<void> }> {
-  const socket = flags['--broker'] as string | undefined;
-  if (socket !== undefined) {
-    for (const f of ['--policy', '--audit', '--dangerously-approve-all', '--web', '--web-port']) {
-      if (flags[f] !== undefined) throw new UsageError(`${f} belongs to the broker: give it to \`execgate serve\`, not to a shell attached with --broker`);
-    }
-    let conn: ControlConnection;
-    try {
-      conn = await ControlConnection.open(socket);
-    } catch (err) {
-      throw new CliError(`cannot reach the broker at ${socket}: ${(err as Error).message}`);
-    }
-    const { message, fds } = await conn.request({ op: 'open-session', label, pathMap }, 'session');
-    if (fds.length !== 1) {
-      fds.forEach((fd) => fd.close());
-      conn.close();
-      throw new CliError('the broker did not hand over a session socket');
-    }
-    log(`execgate: attached to the broker at ${socket} as session ${String(message.id)} ("${label}")`);
-    return { fd: fds[0]!, dir: String(message.dir), done: async () => conn.close() };
-  }
-  const runtime: Runtime = await startRuntime({
+interface Started {
+  file: string;
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  /** The shell's end of the session socket (ours to close once passed on). */
+  fd: Fd;
+  done: () => Promise<void>;
+}
+
+/** A session from this process's own broker. */
+async function ownBroker(flags: Record<string, unknown>, req: LaunchRequest, log: (l: string) => void): Promise<Started> {
+  const runtime = await startRuntime({
     policyFile: flags['--policy'] as string | undefined,
     auditFile: flags['--audit'] as string | undefined,
     approveAll: Boolean(flags['--dangerously-approve-all']),
     web: flags['--web'] ? { port: portFlag(flags['--web-port']), printUrl: false } : undefined,
     log,
   });
-  const session = runtime.broker.openSession({ label, pathMap: new PathMap(pathMap) });
+  let launch;
+  try {
+    launch = launchShell(runtime.broker, req, log);
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
+  const env = { ...process.env, ...launch.setEnv };
+  for (const name of launch.unsetEnv) delete env[name];
   return {
-    fd: session.takeShellEnd(),
-    dir: session.dir,
+    file: launch.file,
+    argv: launch.argv,
+    env: launch.file === patchedBashPath ? env : {},
+    fd: launch.session.takeShellEnd(),
     done: async () => {
-      session.close();
+      launch.session.close();
       await runtime.close();
     },
   };
 }
 
-export async function shellCommand(argv: string[]): Promise<number> {
-  const { flags, rest } = parseArgs(argv, SHELL_FLAGS);
+/** A session from a running `execgate serve`: the Launch protocol. */
+async function attached(socket: string, req: LaunchRequest, log: (l: string) => void): Promise<Started> {
+  let conn: ControlConnection;
+  try {
+    conn = await ControlConnection.open(socket);
+  } catch (err) {
+    throw new CliError(`cannot reach the broker at ${socket}: ${(err as Error).message}`);
+  }
+  try {
+    const b = (s: string) => Buffer.from(s);
+    const { payload, fds } = await conn.launch(
+      encodeLaunch({
+        label: req.label,
+        sandbox: req.sandbox,
+        cwd: b(req.cwd),
+        project: b(req.project ?? ''),
+        bind: req.binds.map(b),
+        roBind: req.roBinds.map(b),
+        noNetwork: !req.network,
+        passEnv: req.passEnv.map(b),
+        env: Object.entries(req.env).map(([k, v]) => b(`${k}=${v ?? ''}`)),
+      }),
+    );
+    const reply = decodeLaunched(payload);
+    if (reply.error || fds.length !== 1) {
+      fds.forEach((f) => f.close());
+      throw new CliError(reply.error || 'the broker did not hand over a session socket');
+    }
+    log(`execgate: attached to the broker at ${socket} as session ${reply.sessionId} ("${req.label}")`);
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of reply.unsetEnv) delete env[name.toString()];
+    for (const kv of reply.setEnv) {
+      const s = kv.toString();
+      env[s.slice(0, s.indexOf('='))] = s.slice(s.indexOf('=') + 1);
+    }
+    const argv = reply.argv.map(String);
+    return { file: reply.file.toString(), argv, env, fd: fds[0]!, done: async () => {} };
+  } finally {
+    conn.close();
+  }
+}
+
+export async function shellCommand(args: string[]): Promise<number> {
+  const { flags, rest } = parseArgs(args, SHELL_FLAGS);
   requireBuilt();
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  const socket = flags['--broker'] as string | undefined;
+  for (const f of socket === undefined ? [] : BROKER_ONLY) {
+    if (flags[f] !== undefined) throw new UsageError(`${f} belongs to the broker: give it to \`execgate serve\`, not to a shell attached with --broker`);
+  }
   if (flags['--dangerously-approve-all']) log('execgate: --dangerously-approve-all: every prompt is approved without asking');
-  const bashArgs = flags['-c'] !== undefined ? ['-c', flags['-c'] as string, ...rest] : rest;
-  const launch = launchFor(flags, bashArgs, log);
-  const label = (flags['--label'] as string | undefined) ?? 'shell';
-  const session = await openSession(flags, label, launch.pathMap, log);
+  const shellArgs = flags['-c'] !== undefined ? ['-c', flags['-c'] as string, ...rest] : rest;
+  const req = launchRequest(flags);
+  let started: Started;
+  try {
+    started = socket === undefined ? await ownBroker(flags, req, log) : await attached(socket, req, log);
+  } catch (err) {
+    if (err instanceof LaunchError) throw err.kind === 'usage' ? new UsageError(err.message) : new SetupError(err.message);
+    throw err;
+  }
 
   const stdio: ('inherit' | 'ignore' | number)[] = ['inherit', 'inherit', 'inherit'];
   while (stdio.length < SESSION_FD) stdio.push('ignore');
-  stdio.push(session.fd.fd);
-  // Unsandboxed, the shell reaches its session directory at its host path
-  // (execgate.proto, "Transport"); bwrap binds it at a fixed path instead.
-  const env = launch.file === patchedBashPath ? { ...launch.env, [ENV_SESSION_DIR]: session.dir } : launch.env;
-  const child = spawn(launch.file, launch.args, { stdio, env });
+  stdio.push(started.fd.fd);
+  const [argv0, ...prefix] = started.argv;
+  const child = spawn(started.file, [...prefix, ...shellArgs], { stdio, env: started.env, argv0 });
   // The shell has its copy now: ours must go, so that its exit is the
   // session's end of file.
-  session.fd.close();
+  started.fd.close();
 
   // The shell owns the terminal: Ctrl-C and Ctrl-\ are for it and its
   // commands, not for the broker they depend on. Hang-ups and terminations
@@ -187,7 +192,7 @@ export async function shellCommand(argv: string[]): Promise<number> {
     child.once('error', reject);
     child.once('exit', (c, s) => resolve({ code: c, signal: s }));
   });
-  await session.done();
+  await started.done();
   process.off('SIGINT', ignore);
   process.off('SIGQUIT', ignore);
   process.off('SIGTERM', forward);

@@ -11,6 +11,8 @@ type Listener = (m: Record<string, unknown>, fds: Fd[]) => void;
 
 export class ControlConnection {
   private readonly waiters: ((m: Record<string, unknown>, fds: Fd[]) => boolean)[] = [];
+  /** Waiting for a binary reply (a Launched). */
+  private binaryWaiter: ((payload: Buffer, fds: Fd[]) => void) | null = null;
   private readonly listeners: Listener[] = [];
   private closeListeners: ((why: string | null) => void)[] = [];
   private ended = false;
@@ -47,6 +49,21 @@ export class ControlConnection {
     });
   }
 
+  /** Sends a Launch (raw protobuf bytes) and resolves with the Launched
+   * frame that answers it (its fds are the caller's to close). */
+  launch(payload: Buffer): Promise<{ payload: Buffer; fds: Fd[] }> {
+    return new Promise((resolve, reject) => {
+      if (this.ended) return reject(new Error('the broker closed the control connection'));
+      const onClose = () => reject(new Error('the broker closed the control connection'));
+      this.closeListeners.push(onClose);
+      this.binaryWaiter = (reply, fds) => {
+        this.closeListeners = this.closeListeners.filter((l) => l !== onClose);
+        resolve({ payload: reply, fds });
+      };
+      this.sock.send(payload);
+    });
+  }
+
   /** Every message no request waits for (their fds are closed after). */
   on(listener: Listener): void {
     this.listeners.push(listener);
@@ -67,6 +84,12 @@ export class ControlConnection {
         const frame = await this.sock.next();
         if (frame === null) break;
         const parsed = parseFrame(frame.payload);
+        if (parsed?.kind === 'binary' && this.binaryWaiter) {
+          const w = this.binaryWaiter;
+          this.binaryWaiter = null;
+          w(parsed.payload, frame.fds);
+          continue;
+        }
         if (parsed?.kind !== 'json') {
           frame.fds.forEach((f) => f.close());
           continue;

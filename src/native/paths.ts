@@ -38,3 +38,10 @@ export const sandboxBinDir = join(nativeDir, 'sandbox-bin');
 
 /** This very CLI (node + bin/execgate.js), for what runs it again (the tmux popup). */
 export const cliPath = join(packageRoot, 'bin', 'execgate.js');
+
+/** The native launcher (`execgate shell --broker`, the shell shim). */
+export const launcherPath = join(nativeDir, 'execgate-launch');
+/** Holds `bash` and `sh`, both the launcher as the shell shim: what agent
+ * harnesses are pointed at (SHELL, CLAUDE_CODE_SHELL) to run their shell
+ * tools in a session of a running `execgate serve`. */
+export const shimDir = join(nativeDir, 'shim');

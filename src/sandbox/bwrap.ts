@@ -1,12 +1,18 @@
 // The bubblewrap sandbox: the host's file system read-only, the project
-// writable at the same path, a fresh empty HOME, private /proc, /dev, /tmp
-// and /run, a cleared environment, and the patched bash over /bin/bash and
-// /bin/sh. Returns the bwrap argv and the path map that goes with it: every
-// path bound from the host maps to itself (or to its source), nothing else.
-import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
-import { homedir, userInfo } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+// writable at the same path (its git metadata read-only), a fresh empty HOME,
+// private /proc, /dev, /tmp and /run, a cleared environment, the patched bash
+// over /bin/bash and /bin/sh, and no privilege: a user namespace of its own,
+// no capabilities, no further user namespaces, whoever starts it. Returns
+// the bwrap argv and the path map that goes with it: every path bound from
+// the host maps to itself (or to its source), nothing else.
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, posix, resolve } from 'node:path';
 import { DEFAULT_ENV_ALLOW, nameAllowed } from '../exec/host-env.js';
+import { ENV_EXEC_WRAPPER, ENV_SESSION_DIR, ENV_SESSION_FD, SANDBOX_SESSION_DIR } from '../protocol/constants.js';
+import { gitMetadata } from './git-metadata.js';
+import { currentCaller, sandboxIdentity, type Caller } from './identity.js';
+import { NESTED_BWRAP_STUB } from './nested-sandbox.js';
 import type { PathMapping } from './path-map.js';
 
 export interface Bind {
@@ -16,25 +22,60 @@ export interface Bind {
 
 export interface BwrapConfig {
   project: string;
+  /** --bind: writable. */
   binds: Bind[];
+  /** --ro-bind: read-only. */
   roBinds: Bind[];
   network: boolean;
   patchedBash: string;
   wrapper: string;
   sandboxBin: string;
   sessionFd: number;
+  /** The session's directory on the host (its socket, its run table, and
+   * the files below), bound read-only at SANDBOX_SESSION_DIR. */
+  sessionDir: string;
   /** argv for bash inside (after the bash path). */
   bashArgs: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Variables the human passes in (--pass-env), already checked. */
+  passEnv: Record<string, string>;
   /** Directories to hide even if they lie in a bound tree (control sockets). */
   hide: string[];
+  /** --sandbox-uid: the uid inside, or null for the default (identity.ts). */
+  sandboxUid: number | null;
+  /** --writable-git: leave the git metadata of writable trees writable. */
+  writableGit: boolean;
+  /** Who starts the sandbox; the current process unless a test says. */
+  caller?: Caller;
+}
+
+/** A file the sandbox sees at `dest`, made by whoever opens the session:
+ * written into the session directory as `name` (mode `mode`) before bwrap
+ * starts, and bound read-only from there. So the launch needs no pipes and
+ * works the same from `execgate shell` and from the native launcher. */
+export interface SessionFile {
+  name: string;
+  data: string;
+  mode: number;
 }
 
 export interface BwrapLaunch {
   file: string;
   args: string[];
   pathMap: PathMapping[];
+  /** Host paths the sandbox can write (the project, --bind sources). */
+  writableRoots: string[];
+  /** To write into the session directory before bwrap starts. */
+  files: SessionFile[];
+  /** The uid and user name inside. */
+  uid: number;
+  user: string;
+}
+
+/** A sandbox asked for that must not be made (the launcher says why). */
+export class SandboxConfigError extends Error {
+  override name = 'SandboxConfigError';
 }
 
 /** Inside the sandbox, execgate's own parts live here (a tmpfs root entry). */
@@ -42,6 +83,14 @@ export const SANDBOX_EXECGATE_DIR = '/.execgate';
 
 /** Top-level entries never bound from the host: replaced or private. */
 const REPLACED = new Set(['proc', 'dev', 'tmp', 'home', 'root', 'run', 'lost+found']);
+
+/** What takes every privilege away, whoever starts bwrap: a user namespace
+ * with only the given ids mapped (both stand for the caller's own), no
+ * capability in it, no user namespace below it (bubblewrap 0.8.0), and
+ * namespaces of its own for pids, IPC, hostname and cgroups. */
+export function isolationArgs(uid: number, gid: number): string[] {
+  return ['--unshare-user', '--uid', String(uid), '--gid', String(gid), '--disable-userns', '--cap-drop', 'ALL', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try'];
+}
 
 /** Parses SRC[:DEST] (DEST defaults to SRC), both made absolute. */
 export function parseBind(spec: string): Bind {
@@ -63,16 +112,33 @@ export function terminalInjectionPossible(): boolean {
   }
 }
 
+const under = (path: string, root: string) => path === root || path.startsWith(root === '/' ? '/' : `${root}/`);
+const depth = (path: string) => path.split('/').filter(Boolean).length;
+
+/** Where host path `host` is seen inside through `m`, or null. */
+function placeIn(m: PathMapping, host: string): string | null {
+  return under(host, m.host) ? posix.join(m.sandbox, host.slice(m.host.length)) : null;
+}
+
 export function bwrapLaunch(c: BwrapConfig): BwrapLaunch {
+  const home = homedir();
+  const caller = c.caller ?? currentCaller();
+  const who = sandboxIdentity(caller, c.sandboxUid, home);
   const args: string[] = ['--tmpfs', '/'];
   const pathMap: PathMapping[] = [];
+  const files: SessionFile[] = [];
+  const file = (name: string, data: string, mode: number): string => {
+    files.push({ name, data, mode });
+    return join(c.sessionDir, name);
+  };
+
   for (const name of readdirSync('/')) {
     if (REPLACED.has(name)) continue;
     const path = `/${name}`;
     const st = lstatSync(path);
     if (st.isSymbolicLink()) args.push('--symlink', readlinkSync(path), path);
     else args.push('--ro-bind', path, path);
-    pathMap.push({ sandbox: path, host: path });
+    pathMap.push({ sandbox: path, host: path, writable: false });
   }
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--tmpfs', '/run', '--tmpfs', '/home', '--dir', '/root');
   // /etc/resolv.conf often points into /run: keep name resolution working.
@@ -82,65 +148,137 @@ export function bwrapLaunch(c: BwrapConfig): BwrapLaunch {
   } catch {
     // no resolv.conf: nothing to keep
   }
-  const home = homedir();
-  args.push('--tmpfs', home);
-  for (const dir of c.hide) if (existsSync(dir)) args.push('--tmpfs', dir);
 
-  args.push('--bind', c.project, c.project);
-  pathMap.push({ sandbox: c.project, host: c.project });
-  for (const b of c.roBinds) {
-    args.push('--ro-bind', b.src, b.dest);
-    pathMap.push({ sandbox: b.dest, host: b.src });
-  }
-  for (const b of c.binds) {
-    args.push('--bind', b.src, b.dest);
-    pathMap.push({ sandbox: b.dest, host: b.src });
+  for (const h of c.hide) {
+    for (const b of [...c.binds, ...c.roBinds]) {
+      if (under(b.src, h)) throw new SandboxConfigError(`refusing to bind ${b.src}: it lies in ${h}, the broker's private directory`);
+    }
   }
 
-  // execgate's own parts, and the patched shell wherever a shell is looked for.
+  // HOME, the project and the binds, parents before children, so that a
+  // bind under HOME lands on HOME's tmpfs and a read-only bind inside a
+  // writable one stays read-only (at one depth, read-only last: it wins).
+  type Layer = { kind: 'home' } | { kind: 'bind'; src: string; dest: string; writable: boolean };
+  const layers: Layer[] = [
+    { kind: 'home' },
+    { kind: 'bind', src: c.project, dest: c.project, writable: true },
+    ...c.binds.map((b) => ({ kind: 'bind' as const, ...b, writable: true })),
+    ...c.roBinds.map((b) => ({ kind: 'bind' as const, ...b, writable: false })),
+  ];
+  const dest = (l: Layer) => (l.kind === 'home' ? home : l.dest);
+  layers.sort((a, b) => depth(dest(a)) - depth(dest(b)));
+  for (const l of layers) {
+    if (l.kind === 'home') {
+      args.push('--tmpfs', home);
+      continue;
+    }
+    args.push(l.writable ? '--bind' : '--ro-bind', l.src, l.dest);
+    pathMap.push({ sandbox: l.dest, host: l.src, writable: l.writable });
+  }
+
+  // Git metadata in every writable tree, read-only wherever it shows.
+  const writable = pathMap.filter((m) => m.writable);
+  if (!c.writableGit) {
+    const protectedPaths = new Set(writable.flatMap((m) => gitMetadata(m.host)));
+    for (const host of protectedPaths) {
+      for (const m of writable) {
+        const place = placeIn(m, host);
+        if (place === null) continue;
+        args.push('--ro-bind', host, place);
+        pathMap.push({ sandbox: place, host, writable: false });
+      }
+    }
+  }
+
+  // The broker's private directories stay hidden wherever a bind shows them.
+  for (const h of c.hide) {
+    if (!existsSync(h)) continue;
+    for (const m of pathMap) {
+      const place = placeIn(m, h);
+      if (place !== null) args.push('--tmpfs', place);
+    }
+  }
+
+  // execgate's own parts, the session directory, and the patched shell
+  // wherever a shell is looked for. Sources are the host's paths, so the
+  // session directory binds even though its parent is hidden above.
   const wrapperInside = join(SANDBOX_EXECGATE_DIR, 'execgate-wrapper');
   args.push('--dir', SANDBOX_EXECGATE_DIR, '--ro-bind', c.wrapper, wrapperInside, '--ro-bind', c.sandboxBin, join(SANDBOX_EXECGATE_DIR, 'bin'));
+  args.push('--ro-bind', c.sessionDir, SANDBOX_SESSION_DIR);
   for (const shell of ['/usr/bin/bash', '/usr/bin/sh', '/bin/bash', '/bin/sh']) {
     if (existsSync(shell) && !(lstatSync('/bin').isSymbolicLink() && shell.startsWith('/bin/'))) args.push('--ro-bind', c.patchedBash, shell);
   }
+  const stubs = bwrapsOnPath(c.env.PATH, pathMap);
+  if (stubs.length > 0) {
+    const stub = file('nested-bwrap', NESTED_BWRAP_STUB, 0o555);
+    for (const bwrap of stubs) args.push('--ro-bind', stub, bwrap);
+  }
+  if (who.passwd !== null && existsSync('/etc/passwd')) args.push('--ro-bind', file('passwd', who.passwd, 0o444), '/etc/passwd');
+  if (who.group !== null && existsSync('/etc/group')) args.push('--ro-bind', file('group', who.group, 0o444), '/etc/group');
 
+  args.push(...isolationArgs(who.uid, who.gid));
   if (!c.network) args.push('--unshare-net');
-  args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent');
+  args.push('--die-with-parent');
   if (terminalInjectionPossible()) args.push('--new-session');
 
   args.push('--clearenv');
-  const env = sandboxEnv(c.env, home, wrapperInside, c.sessionFd);
+  const env = sandboxEnv({ host: c.env, home, user: who.name, wrapper: wrapperInside, sessionFd: c.sessionFd, sessionDir: SANDBOX_SESSION_DIR, pass: c.passEnv });
   for (const [k, v] of Object.entries(env)) args.push('--setenv', k, v);
   args.push('--chdir', c.cwd, '--', '/bin/bash', ...c.bashArgs);
-  return { file: 'bwrap', args, pathMap };
+  const writableRoots = [...new Set(writable.map((m) => m.host))];
+  return { file: 'bwrap', args, pathMap, writableRoots, files, uid: who.uid, user: who.name };
+}
+
+/** Canonical paths of the bwrap programs the sandbox's PATH (and /usr/bin)
+ * would find, where the sandbox sees them (bound from the host). */
+function bwrapsOnPath(pathVar: string | undefined, pathMap: PathMapping[]): string[] {
+  const found = new Set<string>();
+  for (const dir of [...(pathVar ?? '').split(':'), '/usr/bin']) {
+    if (!isAbsolute(dir)) continue;
+    try {
+      const real = realpathSync(join(dir, 'bwrap'));
+      if (statSync(real).isFile() && pathMap.some((m) => !m.writable && m.sandbox === m.host && under(real, m.host))) found.add(real);
+    } catch {
+      // no bwrap there
+    }
+  }
+  return [...found];
+}
+
+export interface SandboxEnvOptions {
+  host: NodeJS.ProcessEnv;
+  home: string;
+  /** USER and LOGNAME. */
+  user: string;
+  /** The wrapper's path inside. */
+  wrapper: string;
+  sessionFd: number;
+  /** The session directory's path inside, or null. */
+  sessionDir: string | null;
+  /** --pass-env values (checked by pass-env.ts). */
+  pass: Record<string, string>;
 }
 
 /** The sandbox's environment: nothing from the host but the harmless
- * allowlist (no tokens, no credentials), plus what execgate needs. */
-export function sandboxEnv(host: NodeJS.ProcessEnv, home: string, wrapper: string, sessionFd: number): Record<string, string> {
+ * allowlist (no tokens, no credentials) and what the human passed by name,
+ * plus what execgate needs. */
+export function sandboxEnv(o: SandboxEnvOptions): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(host)) if (v !== undefined && nameAllowed(k, DEFAULT_ENV_ALLOW)) env[k] = v;
-  const user = safeUser();
-  const hidden = ['/home', '/root', '/tmp', '/run', home];
-  const path = (host.PATH ?? '/usr/local/bin:/usr/bin:/bin')
+  for (const [k, v] of Object.entries(o.host)) if (v !== undefined && nameAllowed(k, DEFAULT_ENV_ALLOW)) env[k] = v;
+  const hidden = ['/home', '/root', '/tmp', '/run', o.home];
+  const path = (o.host.PATH ?? '/usr/local/bin:/usr/bin:/bin')
     .split(':')
     .filter((d) => isAbsolute(d) && !hidden.some((h) => d === h || d.startsWith(`${h}/`)));
   return {
     ...env,
-    HOME: home,
-    USER: user,
-    LOGNAME: user,
+    ...o.pass,
+    HOME: o.home,
+    USER: o.user,
+    LOGNAME: o.user,
     SHELL: '/bin/bash',
     PATH: [join(SANDBOX_EXECGATE_DIR, 'bin'), ...path].join(':'),
-    EXEC_WRAPPER: wrapper,
-    EXECGATE_SOCKET: String(sessionFd),
+    [ENV_EXEC_WRAPPER]: o.wrapper,
+    [ENV_SESSION_FD]: String(o.sessionFd),
+    ...(o.sessionDir === null ? {} : { [ENV_SESSION_DIR]: o.sessionDir }),
   };
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'user';
-  }
 }

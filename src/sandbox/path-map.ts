@@ -6,6 +6,9 @@ import { posix } from 'node:path';
 export interface PathMapping {
   sandbox: string;
   host: string;
+  /** The sandbox can write here (the project, --bind); read-only binds and
+   * the host's top-level entries cannot. */
+  writable: boolean;
 }
 
 export class PathMap {
@@ -14,12 +17,14 @@ export class PathMap {
   constructor(entries: PathMapping[]) {
     // Longest sandbox prefix first, so nested binds win over their parents.
     this.entries = entries
-      .map((e) => ({ sandbox: posix.normalize(e.sandbox), host: posix.normalize(e.host) }))
+      .map((e) => ({ sandbox: posix.normalize(e.sandbox), host: posix.normalize(e.host), writable: e.writable }))
       .sort((a, b) => b.sandbox.length - a.sandbox.length);
   }
 
+  /** Without a sandbox: every path is itself, and writable, because
+   * nothing is contained. */
   static identity(): PathMap {
-    return new PathMap([{ sandbox: '/', host: '/' }]);
+    return new PathMap([{ sandbox: '/', host: '/', writable: true }]);
   }
 
   /** The host path for an absolute sandbox path, or null if unmapped. */
@@ -36,5 +41,11 @@ export class PathMap {
 
   roots(): PathMapping[] {
     return [...this.entries];
+  }
+
+  /** Host paths under which the sandbox may write (some paths below them,
+   * such as a protected .git, may still be read-only). */
+  writableRoots(): string[] {
+    return [...new Set(this.entries.filter((e) => e.writable).map((e) => e.host))];
   }
 }

@@ -26,16 +26,15 @@ import {
   MAX_SESSION_BUFFERED_BYTES,
 } from '../protocol/limits.js';
 import { ProtocolError, decodeToBroker, type Request } from '../protocol/messages.js';
-import type { PathMap } from '../sandbox/path-map.js';
+import { PathMap } from '../sandbox/path-map.js';
 import { handleExec } from './exec-handler.js';
 import type { HostCommand, SessionContext } from './session-context.js';
 
 export interface SessionOptions {
   label: string;
-  pathMap: PathMap;
-  /** Host directories the sandbox can write (empty: nothing is contained,
-   * as with --sandbox none, where every check against them is moot). */
-  writableRoots?: readonly string[];
+  /** Sandbox paths to host paths; also given later by confine(). Until
+   * then nothing maps, so nothing can be escalated. */
+  pathMap?: PathMap;
 }
 
 /** What a session needs from its broker, beyond one exec's context. */
@@ -63,8 +62,7 @@ const MAX_DATAGRAM = 4 + MAX_RUN_RECORD;
 export class Session {
   readonly id = randomBytes(4).toString('hex');
   readonly label: string;
-  readonly pathMap: PathMap;
-  readonly writableRoots: readonly string[];
+  private map: PathMap;
   /** Host path of the session directory (sock, table). */
   readonly dir: string;
   /** Bytes held by this session's connections together. */
@@ -87,8 +85,7 @@ export class Session {
     parentDir: string,
   ) {
     this.label = opts.label;
-    this.pathMap = opts.pathMap;
-    this.writableRoots = opts.writableRoots ?? [];
+    this.map = opts.pathMap ?? new PathMap([]);
     this.ctx = host.context(this);
     this.dir = join(parentDir, `session-${this.id}`);
     mkdirSync(this.dir, { mode: 0o700 });
@@ -107,6 +104,22 @@ export class Session {
     const fd = this.shellEnd;
     this.shellEnd = null;
     return fd;
+  }
+
+  /** The sandbox this session's shell runs in: its path map (sandbox paths
+   * to host paths, and which of them the sandbox can write). Set once the
+   * launch is known, before the shell starts. */
+  confine(pathMap: PathMap): void {
+    this.map = pathMap;
+  }
+
+  get pathMap(): PathMap {
+    return this.map;
+  }
+
+  /** Host directories the sandbox can write. */
+  get writableRoots(): string[] {
+    return this.map.writableRoots();
   }
 
   nextRequestId(): string {

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRuntime, type Runtime } from '../../src/runtime/runtime.js';
-import { SESSION_FD } from '../../src/cli/shell.js';
+import { SESSION_FD } from '../../src/protocol/constants.js';
 import { patchedBashPath, sandboxBinDir, wrapperPath } from '../../src/native/paths.js';
 import { PathMap } from '../../src/sandbox/path-map.js';
 import { cliPath, tempDir } from './execgate.js';

@@ -1,15 +1,33 @@
 // --sandbox bwrap with real bubblewrap: what the agent can and cannot see,
 // and that every way a shell starts programs stays intercepted inside.
-import { mkdirSync, mkdtempSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync, existsSync, chmodSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startRuntime } from '../../src/runtime/runtime.js';
+import { launchShell } from '../../src/runtime/launch.js';
+import { patchedBashPath, sandboxBinDir, wrapperPath } from '../../src/native/paths.js';
+import { SESSION_FD } from '../../src/protocol/constants.js';
+import { buildProbe, removeUserDirs } from '../adversarial/sandbox-users.js';
 import { execgateShell, rule, tempDir } from '../helpers/execgate.js';
+
+/** Directories under /var/tmp (seen read-only inside, unlike /tmp), removed after the file. */
+const made: string[] = [];
+function varTmp(prefix: string): string {
+  mkdirSync('/var/tmp', { recursive: true });
+  const dir = mkdtempSync(join('/var/tmp', prefix));
+  made.push(dir);
+  return dir;
+}
+afterAll(() => {
+  made.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  removeUserDirs();
+});
 
 /** A host HOME with credentials in it, outside /tmp (which the sandbox replaces anyway). */
 function fakeHome(): string {
-  mkdirSync('/var/tmp', { recursive: true });
-  const home = mkdtempSync('/var/tmp/eg-home-');
+  const home = varTmp('eg-home-');
   mkdirSync(join(home, '.ssh'));
   writeFileSync(join(home, '.ssh', 'id_ed25519'), 'PRIVATE KEY\n');
   writeFileSync(join(home, '.gitconfig'), '[credential]\n\thelper = store\n[user]\n\tname = Host User\n');
@@ -104,7 +122,7 @@ describe('execgate shell --sandbox bwrap', () => {
 
   it('adds extra binds, read-only or writable', async () => {
     const project = tempDir();
-    const data = mkdtempSync('/var/tmp/eg-data-');
+    const data = varTmp('eg-data-');
     writeFileSync(join(data, 'in.txt'), 'data\n');
     const r = await execgateShell(`cat /data/in.txt; echo no > /data/new 2>/dev/null; echo "ro $?"; echo yes > /rw/new; echo "rw $?"`, {
       flags: bwrap(project, '--ro-bind', `${data}:/data`, '--bind', `${project}:/rw`),
@@ -170,5 +188,117 @@ describe('execgate run (explicit host requests) from inside the sandbox', () => 
     const r = await live.done;
     expect(r.stdout.toString()).toBe('status 126\n');
     expect(r.stderr).toContain('execgate: denied: sh: asked for the host');
+  });
+});
+
+describe('who the shell is inside the sandbox', () => {
+  it.skipIf(process.getuid!() !== 0)('root starts it as uid 1000 ("sandbox"), whose files are root\'s on the host; --sandbox-uid picks another', async () => {
+    const home = fakeHome();
+    const project = varTmp('eg-proj-');
+    writeFileSync(join(project, 'mine'), 'x\n');
+    const script = `id -u; id -un; echo "$HOME $USER $LOGNAME"; stat -c %u mine; echo made > made; stat -c %U made; echo more >> mine; echo "append $?"`;
+    const r = await execgateShell(script, { flags: bwrap(project), cwd: project, env: { HOME: home } });
+    expect(r.stdout.toString()).toBe(`1000\nsandbox\n${home} sandbox sandbox\n1000\nsandbox\nappend 0\n`);
+    expect(statSync(join(project, 'made')).uid).toBe(0);
+    const asked = await execgateShell('id -u; id -un; grep CapEff /proc/self/status', { flags: bwrap(project, '--sandbox-uid', '0'), cwd: project, env: { HOME: home } });
+    expect(asked.stdout.toString()).toBe('0\nroot\nCapEff:\t0000000000000000\n');
+    const bad = await execgateShell('true', { flags: bwrap(project, '--sandbox-uid', 'nobody'), cwd: project });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--sandbox-uid must be a uid');
+  });
+
+  it('says in one line how to turn the agent\'s own sandbox off when it starts bwrap', async () => {
+    const project = tempDir();
+    const r = await execgateShell('bwrap --ro-bind / / true; echo "bwrap $?"', { flags: bwrap(project), cwd: project });
+    expect(r.stdout.toString()).toBe('bwrap 1\n');
+    expect(r.stderr).toContain("execgate: bwrap cannot run inside execgate's sandbox (no user namespaces here): turn off the agent's own sandbox, execgate's contains it (Claude Code: sandbox.enabled false in settings.json; Codex: --sandbox danger-full-access)\n");
+  });
+});
+
+describe('--pass-env', () => {
+  it('passes the named variables in, and warns about one that is not set', async () => {
+    const project = tempDir();
+    const script = 'echo "key=${EG_TEST_KEY-unset} other=${EG_TEST_OTHER-unset} missing=${EG_TEST_MISSING-unset}"';
+    const env = { EG_TEST_KEY: 'sk-secret', EG_TEST_OTHER: 'not asked for', EG_TEST_MISSING: undefined };
+    const r = await execgateShell(script, { flags: bwrap(project, '--pass-env', 'EG_TEST_KEY', '--pass-env', 'EG_TEST_MISSING'), cwd: project, env });
+    expect(r.stdout.toString()).toBe('key=sk-secret other=unset missing=unset\n');
+    expect(r.stderr).toContain('execgate: --pass-env EG_TEST_MISSING: not set in this environment, so not passed\n');
+  });
+
+  it('refuses what must never be injected, with the reason, in both modes', async () => {
+    const project = tempDir();
+    for (const flags of [bwrap(project), []]) {
+      const r = await execgateShell('echo ran', { flags: [...flags, '--pass-env', 'LD_PRELOAD'], cwd: project, env: { LD_PRELOAD: '' } });
+      expect(r.code).toBe(2);
+      expect(r.stdout.toString()).toBe('');
+      expect(r.stderr).toContain('execgate: --pass-env LD_PRELOAD: refused: it changes what the dynamic loader puts into every program\n');
+    }
+  });
+
+  it('is accepted without a sandbox, where the shell has the whole environment anyway', async () => {
+    const r = await execgateShell('echo "key=$EG_TEST_KEY"', { flags: ['--pass-env', 'EG_TEST_KEY'], env: { EG_TEST_KEY: 'k' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toBe('key=k\n');
+  });
+});
+
+describe('binds under HOME (agent configuration)', () => {
+  for (const order of ['directory first', 'file first']) {
+    it(`bind a directory and a single file onto the fresh HOME (${order}); writes reach the host; the path map knows them`, async () => {
+      const home = fakeHome();
+      mkdirSync(join(home, '.claude'));
+      writeFileSync(join(home, '.claude', 'settings.json'), '{"a":1}\n');
+      writeFileSync(join(home, '.claude.json'), '{"b":1}\n');
+      const project = tempDir();
+      const dirBind = ['--bind', join(home, '.claude')];
+      const fileBind = ['--bind', join(home, '.claude.json')];
+      const flags = bwrap(project, ...(order === 'directory first' ? [...dirBind, ...fileBind] : [...fileBind, ...dirBind]));
+      const script = `cat ~/.claude/settings.json ~/.claude.json; echo new > ~/.claude/new; echo '{"b":2}' > ~/.claude.json; echo "file $?"; ls -A ~; cd ~/.claude && sh -c pwd`;
+      const r = await execgateShell(script, { flags, cwd: project, env: { HOME: home }, policy: rule('sh-host', 'sh', 'escalate') });
+      expect(r.stdout.toString()).toBe(`{"a":1}\n{"b":1}\nfile 0\n.claude\n.claude.json\n${home}/.claude\n`);
+      expect(readFileSync(join(home, '.claude', 'new'), 'utf8')).toBe('new\n');
+      expect(readFileSync(join(home, '.claude.json'), 'utf8')).toBe('{"b":2}\n');
+    });
+  }
+});
+
+describe('the session directory', () => {
+  it('is bound read-only at /.execgate/session from inside the hidden broker directory, and its socket connects', async () => {
+    const probe = buildProbe();
+    const project = varTmp('eg-proj-');
+    const policy = join(varTmp('eg-policy-'), 'policy.toml');
+    writeFileSync(policy, '');
+    const runtime = await startRuntime({ policyFile: policy, log: () => {} });
+    const brokerDir = runtime.control.dir;
+    const script = [
+      `echo "session=$EXECGATE_SESSION"`,
+      `${probe} connect /.execgate/session/sock hello-from-inside; echo "connect $?"`,
+      'ls -A /.execgate/session',
+      'touch /.execgate/session/planted 2>/dev/null; echo "write $?"',
+      `echo "hidden: ${brokerDir}/"*`,
+    ].join('\n');
+    const launch = launchShell(runtime.broker, { label: 'session-dir', sandbox: 'bwrap', binds: [], roBinds: [], network: true, passEnv: [], writableGit: false, cwd: project, env: process.env }, () => {});
+    const sessionDir = launch.session.dir;
+    const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'pipe', 'pipe'];
+    while (stdio.length < SESSION_FD) stdio.push('ignore');
+    const shellEnd = launch.session.takeShellEnd();
+    stdio.push(shellEnd.fd);
+    const child = spawn(launch.file, [...launch.argv.slice(1), '-c', script], { stdio, env: {} });
+    shellEnd.close();
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise((res) => child.once('close', res));
+    launch.session.close();
+    await runtime.close();
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    // The session's own files: the socket, and (root outside, uid 1000 in)
+    // the passwd and group entries for the inside user and the nested-bwrap stub.
+    const listed = out.split('\n').slice(2, -3);
+    expect(listed).toContain('sock');
+    expect(out).toMatch(new RegExp(`^session=/.execgate/session\nconnect 0\n(.*\n)*write 1\nhidden: ${brokerDir}/\\*\n$`));
+    expect(existsSync(join(sessionDir, 'planted'))).toBe(false);
   });
 });

@@ -4,8 +4,8 @@ import { PathMap } from '../../../src/sandbox/path-map.js';
 describe('PathMap', () => {
   it('maps through the longest matching root', () => {
     const m = new PathMap([
-      { sandbox: '/work', host: '/home/me/proj' },
-      { sandbox: '/work/cache', host: '/var/cache/x' },
+      { sandbox: '/work', host: '/home/me/proj', writable: true },
+      { sandbox: '/work/cache', host: '/var/cache/x', writable: false },
     ]);
     expect(m.toHost('/work')).toBe('/home/me/proj');
     expect(m.toHost('/work/src/a.c')).toBe('/home/me/proj/src/a.c');
@@ -15,11 +15,22 @@ describe('PathMap', () => {
     expect(m.toHost('relative')).toBeNull();
   });
   it('normalises .. so it cannot climb out of a root', () => {
-    const m = new PathMap([{ sandbox: '/work', host: '/home/me/proj' }]);
+    const m = new PathMap([{ sandbox: '/work', host: '/home/me/proj', writable: true }]);
     expect(m.toHost('/work/../etc/passwd')).toBeNull();
     expect(m.toHost('/work/a/../b')).toBe('/home/me/proj/b');
   });
-  it('identity maps everything', () => {
+  it('keeps which roots are writable', () => {
+    const m = new PathMap([
+      { sandbox: '/work', host: '/home/me/proj', writable: true },
+      { sandbox: '/work/.git', host: '/home/me/proj/.git', writable: false },
+      { sandbox: '/data', host: '/home/me/proj', writable: true },
+      { sandbox: '/usr', host: '/usr', writable: false },
+    ]);
+    expect(m.writableRoots()).toEqual(['/home/me/proj']);
+    expect(m.roots().find((r) => r.sandbox === '/work/.git')?.writable).toBe(false);
+  });
+  it('identity maps everything, all of it writable (nothing is contained)', () => {
     expect(PathMap.identity().toHost('/usr/bin/git')).toBe('/usr/bin/git');
+    expect(PathMap.identity().writableRoots()).toEqual(['/']);
   });
 });

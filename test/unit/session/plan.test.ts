@@ -19,8 +19,8 @@ chmodSync(tool, 0o755);
 symlinkSync(tool, join(host, 'bin', 'tool-link'));
 // The sandbox sees the project at /work; the host's /usr/bin as itself.
 const map = new PathMap([
-  { sandbox: '/work', host },
-  { sandbox: '/usr', host: '/usr' },
+  { sandbox: '/work', host, writable: true },
+  { sandbox: '/usr', host: '/usr', writable: false },
 ]);
 
 function req(file: string, argv: string[], cwd: string | Buffer = '/work/sub', kind: Kind = Kind.EXEC): Request {
