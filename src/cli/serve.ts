@@ -15,7 +15,7 @@ import { decodeLaunch, encodeLaunched, type Launch, type Launched } from '../pro
 import { launchShell, type LaunchRequest } from '../runtime/launch.js';
 import { startRuntime, type Runtime } from '../runtime/runtime.js';
 import { parseArgs, portFlag, UsageError } from './args.js';
-import { launchRequest } from './shell.js';
+import { launchRequest, SANDBOX_FLAGS } from './launch-flags.js';
 
 /** A label shown in every prompt: short, printable. */
 function label(text: string): string {
@@ -106,14 +106,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     '--dangerously-approve-all': 'boolean',
     '--no-prompt': 'boolean',
     // The sandbox of shells that do not say (the shell shim).
-    '--sandbox': 'string',
-    '--project': 'string',
-    '--no-network': 'boolean',
-    '--bind': 'strings',
-    '--ro-bind': 'strings',
-    '--sandbox-uid': 'string',
-    '--writable-git': 'boolean',
-    '--pass-env': 'strings',
+    ...SANDBOX_FLAGS,
   });
   if (rest.length) throw new UsageError(`unexpected argument: ${rest[0]}`);
   const defaults = launchRequest(flags);

@@ -14,6 +14,7 @@ import { patchedBashPath, spawnHelperPath, wrapperPath } from '../native/paths.j
 import { SESSION_FD } from '../protocol/constants.js';
 import { decodeLaunched, encodeLaunch } from '../protocol/messages.js';
 import { LaunchError, launchShell, type LaunchRequest } from '../runtime/launch.js';
+import { BROKER_ONLY, launchRequest, SHELL_FLAGS } from './launch-flags.js';
 import { startRuntime } from '../runtime/runtime.js';
 import { parseArgs, portFlag, UsageError } from './args.js';
 import { CliError } from './errors.js';
@@ -27,46 +28,6 @@ export function requireBuilt(): void {
   if (!existsSync(wrapperPath) || !existsSync(spawnHelperPath)) missing.push(`the wrapper (${wrapperPath}): run \`npm install\` (or \`npm run build:native\`)`);
   if (!existsSync(patchedBashPath)) missing.push(`the patched bash (${patchedBashPath}): run \`npm run build:bash\``);
   if (missing.length) throw new SetupError(`execgate is not built yet; missing ${missing.join('; and ')}`);
-}
-
-const SHELL_FLAGS = {
-  '--policy': 'string',
-  '--audit': 'string',
-  '--label': 'string',
-  '--dangerously-approve-all': 'boolean',
-  '--web': 'boolean',
-  '--web-port': 'string',
-  '--sandbox': 'string',
-  '--project': 'string',
-  '--no-network': 'boolean',
-  '--bind': 'strings',
-  '--ro-bind': 'strings',
-  '--sandbox-uid': 'string',
-  '--writable-git': 'boolean',
-  '--pass-env': 'strings',
-  '--broker': 'string',
-  '-c': 'string',
-} as const;
-
-const BROKER_ONLY = ['--policy', '--audit', '--dangerously-approve-all', '--web', '--web-port'];
-
-/** The launch the flags ask for. */
-export function launchRequest(flags: Record<string, unknown>): LaunchRequest {
-  const sandbox = (flags['--sandbox'] as string | undefined) ?? 'none';
-  if (sandbox !== 'none' && sandbox !== 'bwrap') throw new UsageError(`--sandbox must be none or bwrap, not ${sandbox}`);
-  return {
-    label: (flags['--label'] as string | undefined) ?? 'shell',
-    sandbox,
-    project: flags['--project'] as string | undefined,
-    binds: (flags['--bind'] as string[] | undefined) ?? [],
-    roBinds: (flags['--ro-bind'] as string[] | undefined) ?? [],
-    network: !flags['--no-network'],
-    passEnv: (flags['--pass-env'] as string[] | undefined) ?? [],
-    sandboxUid: flags['--sandbox-uid'] as string | undefined,
-    writableGit: Boolean(flags['--writable-git']),
-    cwd: process.cwd(),
-    env: process.env,
-  };
 }
 
 interface Started {

@@ -29,7 +29,7 @@ export function tempDir(prefix = 'eg-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-function collect(cmd: string, args: string[], opts: RunOptions): Promise<Omit<RunResult, 'audit'>> {
+function collect(cmd: string, args: string[], opts: RunOptions, onStderr?: (chunk: string) => void): Promise<Omit<RunResult, 'audit'>> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env, ...opts.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
@@ -37,7 +37,10 @@ function collect(cmd: string, args: string[], opts: RunOptions): Promise<Omit<Ru
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.stderr.on('data', (d: Buffer) => {
+      err.push(d);
+      onStderr?.(d.toString());
+    });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`timed out: ${args.join(' ')}\nstderr: ${Buffer.concat(err).toString()}`));
@@ -90,6 +93,8 @@ export interface LiveShell {
   approve(args: string[]): Promise<RunResult>;
   /** Waits until `n` requests are pending; returns them. */
   waitPending(n: number, timeoutMs?: number): Promise<PendingJson[]>;
+  /** What the broker has said on stderr so far. */
+  stderr(): string;
 }
 
 export interface PendingJson {
@@ -108,7 +113,8 @@ export function startShell(script: string, opts: RunOptions = {}): LiveShell {
   const policyFile = join(dir, 'policy.toml');
   writeFileSync(policyFile, opts.policy ?? '');
   const audit = join(dir, 'audit.jsonl');
-  const done = collect(process.execPath, [cliPath, 'shell', '--audit', audit, '--policy', policyFile, ...(opts.flags ?? []), '-c', script], { ...opts, env, timeoutMs: opts.timeoutMs ?? 60_000 }).then((r) => ({
+  let stderr = '';
+  const done = collect(process.execPath, [cliPath, 'shell', '--audit', audit, '--policy', policyFile, ...(opts.flags ?? []), '-c', script], { ...opts, env, timeoutMs: opts.timeoutMs ?? 60_000 }, (chunk) => (stderr += chunk)).then((r) => ({
     ...r,
     audit: existsSync(audit) ? readFileSync(audit, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [],
   }));
@@ -118,6 +124,7 @@ export function startShell(script: string, opts: RunOptions = {}): LiveShell {
     policyFile,
     done,
     approve,
+    stderr: () => stderr,
     async waitPending(n, timeoutMs = 20_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {

@@ -4,12 +4,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rule, startShell, tempDir } from '../helpers/execgate.js';
+import { waitFor } from '../helpers/wait.js';
 
 const prompt = (extra = '') => `approval_timeout = "30s"\n${rule('ask-sh', 'sh', 'prompt')}${extra}`;
-const waitFile = async (f: string) => {
-  for (let i = 0; i < 200 && !existsSync(f); i++) await new Promise((r) => setTimeout(r, 50));
-  expect(existsSync(f)).toBe(true);
-};
+const waitFile = (f: string) => waitFor(() => existsSync(f), { what: f });
 
 describe('execgate approve', () => {
   it('answers two waiting prompts in reverse order, each on its own', async () => {
@@ -60,9 +58,9 @@ describe('execgate approve', () => {
     const live = startShell(script, { policy: rule('no-sh', 'sh', 'deny') });
     await waitFile(join(dir, 'first'));
     writeFileSync(live.policyFile, 'this is not = = toml');
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => live.stderr().includes('policy not reloaded'), { what: 'the broken edit to be refused' });
     writeFileSync(live.policyFile, rule('sh-host', 'sh', 'escalate'));
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => live.stderr().includes('policy reloaded from'), { what: 'the good edit to be loaded' });
     writeFileSync(join(dir, 'go'), '');
     const r = await live.done;
     expect(r.stdout.toString()).toBe('one 126\ntwo\ntwo 0\n');

@@ -8,6 +8,9 @@ import { execgateShell, plainBash, rule } from '../helpers/execgate.js';
 
 const escalate = ['sh', 'sleep'].map((p) => rule(`${p}-host`, p, 'escalate')).join('');
 const unique = () => `${41}${Math.floor(Math.random() * 1e6)}`;
+/** A bash function: wait until a process matching $1 runs (pgrep -f), so a
+ * script signals its job only once the host command really started. */
+const waitproc = 'waitproc() { until pgrep -f "$1" >/dev/null; do read -t 0.02 </dev/zero || :; done; };';
 
 function running(pattern: string): string[] {
   try {
@@ -28,7 +31,7 @@ describe('lifetime of escalated commands', () => {
   it('a wrapper killed with SIGKILL takes the whole host process group with it', async () => {
     const n = unique();
     // The host command starts a child of its own in the same group.
-    const r = await execgateShell(`sh -c 'sleep ${n}1 & sleep ${n}2' & w=$!; sleep 0.5; kill -KILL $w; wait $w; echo "status $?"`, { policy: escalate });
+    const r = await execgateShell(`${waitproc} sh -c 'sleep ${n}1 & sleep ${n}2' & w=$!; waitproc '^sleep ${n}2$'; kill -KILL $w; wait $w; echo "status $?"`, { policy: escalate });
     expect(r.stdout.toString()).toBe('status 137\n');
     expect(await gone(`sleep ${n}`)).toBe(true);
   });
@@ -36,7 +39,7 @@ describe('lifetime of escalated commands', () => {
   it('a host command that ignores SIGTERM is killed after the grace period', async () => {
     const n = unique();
     const started = Date.now();
-    const r = await execgateShell(`sh -c 'trap "" TERM; sleep ${n}' & w=$!; sleep 0.5; kill -KILL $w; wait $w; echo done`, { policy: escalate });
+    const r = await execgateShell(`${waitproc} sh -c 'trap "" TERM; sleep ${n}' & w=$!; waitproc '^sleep ${n}$'; kill -KILL $w; wait $w; echo done`, { policy: escalate });
     expect(r.stdout.toString()).toBe('done\n');
     // The broker waited out the grace period and killed it before exiting.
     expect(running(`sleep ${n}`)).toEqual([]);
@@ -45,7 +48,7 @@ describe('lifetime of escalated commands', () => {
 
   it('ends escalated commands when the session closes (shell exits)', async () => {
     const n = unique();
-    await execgateShell(`sleep ${n} & sleep 0.5`, { policy: escalate });
+    await execgateShell(`${waitproc} sleep ${n} & waitproc '^sleep ${n}$'`, { policy: escalate });
     expect(await gone(`sleep ${n}`)).toBe(true);
   });
 
@@ -57,7 +60,7 @@ describe('lifetime of escalated commands', () => {
     ['QUIT', 131],
   ])('forwards SIG%s to the host group; the shell sees %i', async (sig, status) => {
     const n = unique();
-    const script = `set -m; sleep ${n} & w=$!; sleep 0.5; kill -${sig} $w; wait $w; echo "status $?"`;
+    const script = `${waitproc} set -m; sleep ${n} & w=$!; waitproc '^sleep ${n}$'; kill -${sig} $w; wait $w; echo "status $?"`;
     const [esc, plain] = await Promise.all([execgateShell(script, { policy: escalate }), plainBash(script)]);
     expect(esc.stdout.toString()).toBe(`status ${status}\n`);
     expect(esc.stdout.toString()).toBe(plain.stdout.toString());
@@ -65,8 +68,8 @@ describe('lifetime of escalated commands', () => {
   });
 
   it('leaves SIGINT ignored for a background job of a non-interactive shell, as bash does', async () => {
-    const script = `sleep 1.2 & w=$!; sleep 0.4; kill -INT $w; wait $w; echo "status $?"`;
-    const [esc, plain] = await Promise.all([execgateShell(script, { policy: escalate }), plainBash(script)]);
+    const script = (n: string) => `${waitproc} sleep 1.${n} & w=$!; waitproc '^sleep 1.${n}$'; kill -INT $w; wait $w; echo "status $?"`;
+    const [esc, plain] = await Promise.all([execgateShell(script(unique()), { policy: escalate }), plainBash(script(unique()))]);
     expect(esc.stdout.toString()).toBe(plain.stdout.toString());
     expect(esc.stdout.toString()).toBe('status 0\n');
   });

@@ -10,6 +10,7 @@ import { launchShell } from '../../src/runtime/launch.js';
 import { patchedBashPath, sandboxBinDir, wrapperPath } from '../../src/native/paths.js';
 import { SESSION_FD } from '../../src/protocol/constants.js';
 import { buildProbe, removeUserDirs } from '../adversarial/sandbox-users.js';
+import { pgrep, waitFor } from '../helpers/wait.js';
 import { execgateShell, rule, tempDir } from '../helpers/execgate.js';
 
 /** Directories under /var/tmp (seen read-only inside, unlike /tmp), removed after the file. */
@@ -147,17 +148,15 @@ describe('execgate shell --sandbox bwrap', () => {
   it('ends escalated commands still running when the shell exits', async () => {
     const project = tempDir();
     const marker = `31${Math.floor(Math.random() * 1e6)}`;
-    await execgateShell(`/usr/bin/sleep ${marker} & sleep 0.5`, { flags: bwrap(project), cwd: project, policy: rule('sleep-host', 'sleep', 'escalate') });
-    const { execFileSync } = await import('node:child_process');
-    const alive = () => {
-      try {
-        return execFileSync('pgrep', ['-f', `sleep ${marker}`], { encoding: 'utf8' }).trim() !== '';
-      } catch {
-        return false;
-      }
-    };
-    for (let i = 0; i < 40 && alive(); i++) await new Promise((res) => setTimeout(res, 100));
-    expect(alive()).toBe(false);
+    // The host command says it started in the shared project directory: the
+    // sandbox cannot see host processes; the shell exits once it is running.
+    const r = await execgateShell(`sh -c 'touch started; exec /usr/bin/sleep ${marker}' & until [ -e started ]; do read -t 0.02 </dev/zero || :; done`, {
+      flags: bwrap(project),
+      cwd: project,
+      policy: rule('sh-host', 'sh', 'escalate'),
+    });
+    expect(r.code).toBe(0);
+    await waitFor(() => pgrep(`^/usr/bin/sleep ${marker}$`).length === 0, { what: 'the host command to be ended' });
   });
 });
 

@@ -1,40 +1,16 @@
 // One `execgate serve` for many sandboxes: shells attach with --broker, get
 // their labels in audit lines, and fail closed (fast) when the broker dies.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliPath, execgateShell, rule, tempDir } from '../helpers/execgate.js';
+import { execgateShell, rule, tempDir } from '../helpers/execgate.js';
+import { serve } from '../helpers/serve.js';
+import { waitFor } from '../helpers/wait.js';
 
-interface Served {
-  socket: string;
-  audit: string;
-  proc: ChildProcess;
-  runtimeDir: string;
-  stderr: () => string;
-}
-
-async function serve(policy: string, runtimeDir = tempDir('eg-xdg-')): Promise<Served> {
-  const dir = tempDir('eg-serve-');
-  writeFileSync(join(dir, 'policy.toml'), policy);
-  const audit = join(dir, 'audit.jsonl');
-  const sockFile = join(dir, 'socket-path');
-  const proc = spawn(process.execPath, [cliPath, 'serve', '--policy', join(dir, 'policy.toml'), '--audit', audit, '--write-socket-path-to', sockFile], {
-    env: { ...process.env, XDG_RUNTIME_DIR: runtimeDir, EG_TEST_HOSTONLY: 'from-serve' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  for (let i = 0; i < 100 && !existsSync(sockFile); i++) await new Promise((r) => setTimeout(r, 50));
-  const socket = readFileSync(sockFile, 'utf8').trim();
-  return { socket, audit, proc, runtimeDir, stderr: () => err };
-}
-
-const auditOf = (s: Served) => readFileSync(s.audit, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('execgate serve', () => {
   it('serves two sandboxes with their own labels', async () => {
-    const s = await serve(rule('sh-host', 'sh', 'escalate'));
+    const s = await serve(rule('sh-host', 'sh', 'escalate'), { env: { EG_TEST_HOSTONLY: 'from-serve' } });
     const p1 = tempDir();
     const p2 = tempDir();
     const [a, b] = await Promise.all([
@@ -43,12 +19,10 @@ describe('execgate serve', () => {
     ]);
     expect(a.stdout.toString()).toBe('alpha sees from-serve\n');
     expect(b.stdout.toString()).toBe('beta sees from-serve\n');
-    await new Promise((r) => setTimeout(r, 200));
-    s.proc.kill('SIGTERM');
-    await new Promise((r) => s.proc.once('exit', r));
-    const completions = auditOf(s).filter((x) => x.event === 'completion');
+    await s.stop();
+    const completions = s.records().filter((x) => x.event === 'completion');
     expect(completions.map((c) => c.label).sort()).toEqual(['alpha', 'beta']);
-    expect(auditOf(s).filter((x) => x.event === 'session-end')).toHaveLength(2);
+    expect(s.records().filter((x) => x.event === 'session-end')).toHaveLength(2);
   });
 
   it('refuses broker options on an attached shell', async () => {
@@ -59,7 +33,7 @@ describe('execgate serve', () => {
 
   it('a killed broker makes the next command in each shell fail closed within a second; a new broker works', async () => {
     const runtimeDir = tempDir('eg-xdg-');
-    const s = await serve('', runtimeDir);
+    const s = await serve('', { runtimeDir });
     const dir = tempDir();
     const script = (n: string) => `touch ${dir}/ready-${n}; while [ ! -e ${dir}/go ]; do sleep 0.02; done;
       s=\${EPOCHREALTIME/./}; /usr/bin/true; st=$?; e=\${EPOCHREALTIME/./}; echo "status $st us $((e - s))"`;
@@ -67,7 +41,7 @@ describe('execgate serve', () => {
     const shells = ['one', 'two'].map((n) =>
       execgateShell(script(n).replace('sleep 0.02', 'read -t 0.02 < /dev/zero || :'), { flags: ['--broker', s.socket, '--label', n] }),
     );
-    for (const n of ['one', 'two']) for (let i = 0; i < 200 && !existsSync(join(dir, `ready-${n}`)); i++) await new Promise((r) => setTimeout(r, 25));
+    await waitFor(() => ['one', 'two'].every((n) => existsSync(join(dir, `ready-${n}`))), { what: 'both shells to be ready' });
     s.proc.kill('SIGKILL');
     await new Promise((r) => s.proc.once('exit', r));
     writeFileSync(join(dir, 'go'), '');
@@ -78,9 +52,9 @@ describe('execgate serve', () => {
       expect(Number(us)).toBeLessThan(1_000_000);
       expect(r.stderr).toMatch(/execgate: .*(broker|connection)/);
     }
-    const s2 = await serve('', runtimeDir);
+    const s2 = await serve('', { runtimeDir });
     const again = await execgateShell('/usr/bin/echo attached again', { flags: ['--broker', s2.socket] });
     expect(again.stdout.toString()).toBe('attached again\n');
-    s2.proc.kill('SIGTERM');
+    await s2.stop();
   });
 });

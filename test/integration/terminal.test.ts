@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cliPath, tempDir } from '../helpers/execgate.js';
 import { TmuxPane } from '../helpers/tmux.js';
+import { pgrep, waitUntil } from '../helpers/wait.js';
 
 const policy = ['bash', 'sleep', 'less', 'git']
   .map((p) => `[[rule]]\nid = "${p}-host"\nprogram = "${p}"\ndecision = "escalate"\n`)
@@ -43,17 +44,19 @@ function stateOf(pattern: string): string {
 describe('escalated commands on a terminal', () => {
   it('get a pty of their own, sized like the caller\'s, following resizes', () => {
     expect(run(`bash -c 'tty; stty size'`, /^\d+ \d+$/m)).toMatch(/^\/dev\/pts\/\d+\n40 120$/m);
-    pane.line(`bash -c 'sleep 1; stty size'`);
-    execFileSync('sleep', ['0.3']);
+    // The host command waits for a line: resized while it runs, it reads its
+    // pty's new size after.
+    pane.line(`bash -c 'echo waiting; read line; stty size'`);
+    pane.waitScreen(/^waiting$/m);
     pane.resize(90, 25);
+    pane.line('');
     expect(pane.waitScreen(/^25 90$/m)).toMatch(/^25 90$/m);
   });
 
   it('read a password from /dev/tty without echo, like sudo', () => {
-    pane.line(`bash -c 'read -s -p "Password: " p < /dev/tty; echo; echo "got \${#p} chars"'; echo "status $?"`);
+    // As sudo does: echo off on /dev/tty first, then the prompt.
+    pane.line(`bash -c 'stty -echo < /dev/tty; printf "Password: " > /dev/tty; read p < /dev/tty; stty echo < /dev/tty; echo; echo "got \${#p} chars"'; echo "status $?"`);
     pane.waitScreen(/Password: /);
-    // bash prints the prompt, then turns echo off: a human is never that fast.
-    execFileSync('sleep', ['0.3']);
     pane.line('hunter22');
     const screen = pane.waitScreen(/status 0/);
     expect(screen).toContain('got 8 chars');
@@ -62,7 +65,8 @@ describe('escalated commands on a terminal', () => {
 
   it('Ctrl-C ends the host command, the shell sees 130, nothing is left behind', () => {
     pane.line(`sleep 4242; echo "never"`);
-    execFileSync('sleep', ['0.8']);
+    // It must be running on the host before Ctrl-C, or the test proves nothing.
+    waitUntil(() => pgrep('^sleep 4242$').length === 1, 'the host command to start');
     pane.keys('C-c');
     backAtPrompt();
     const screen = run('echo "status $?"', /status \d+/);
@@ -73,13 +77,12 @@ describe('escalated commands on a terminal', () => {
 
   it('Ctrl-Z stops the job on both sides; fg resumes it', () => {
     pane.line('sleep 4343');
-    execFileSync('sleep', ['0.8']);
+    waitUntil(() => pgrep('^sleep 4343$').length === 1, 'the host command to start');
     pane.keys('C-z');
     pane.waitScreen(/Stopped\s+sleep 4343/);
-    expect(stateOf('sleep 4343')).toMatch(/^T/);
+    waitUntil(() => /^T/.test(stateOf('^sleep 4343$')), 'the host command to stop');
     pane.line('fg');
-    execFileSync('sleep', ['0.5']);
-    expect(stateOf('sleep 4343')).toMatch(/^S/);
+    waitUntil(() => /^S/.test(stateOf('^sleep 4343$')), 'the host command to run again');
     pane.keys('C-c');
     backAtPrompt();
     expect(run('echo "after fg: $?"', /after fg: \d+/)).toContain('after fg: 130');
