@@ -2,9 +2,9 @@
 // answer. Used by `execgate approve` in a second terminal and inside the tmux
 // popup. It reads raw keys, redraws every second (the countdown), rings the
 // bell when a request arrives, and tells when a request was answered elsewhere.
-import type { HumanAnswer, Resolution } from './queue.js';
+import type { Resolution } from './queue.js';
 import { KEYS_HELP, renderRequest } from './render.js';
-import type { PendingRequest } from './types.js';
+import type { HumanAnswer, PendingRequest } from './types.js';
 
 export interface ApprovalSource {
   onRequest(cb: (req: PendingRequest) => void): void;

@@ -3,10 +3,11 @@
 import { constants } from 'node:os';
 import { HostProcess } from '../exec/host-process.js';
 import type { Addon } from '../native/addon.js';
+import { grantKey } from '../approval/grant-key.js';
 import type { Approver, PendingRequest } from '../approval/types.js';
 import type { Audit } from '../audit/audit-log.js';
 import { redactArgv } from '../audit/redact.js';
-import { displayBytes, utf8OrNull } from '../protocol/bytes.js';
+import { displayBytes, displayText, utf8OrNull } from '../protocol/bytes.js';
 import type { Policy } from '../policy/types.js';
 import { makePlan, type Plan } from './plan.js';
 import { Session, type SessionOptions } from './session.js';
@@ -164,11 +165,12 @@ export class Broker {
       id: plan.id,
       sessionId: session.id,
       label: session.label,
-      hostProgram: plan.host!.program,
+      hostProgram: displayText(plan.host!.program),
       argv: plan.argv,
       cwd: plan.cwd,
-      hostCwd: plan.host!.cwd,
+      hostCwd: displayText(plan.host!.cwd),
       env: Object.fromEntries([...crossing].map(([k, v]) => [k, displayBytes(v)])),
+      grantKey: grantKey({ hostProgram: plan.host!.program, argv: plan.request.argv, hostCwd: plan.host!.cwd, env: crossing }),
       ruleId: plan.rule?.id ?? null,
       reason: plan.reason,
       explicit: plan.explicit,

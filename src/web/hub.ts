@@ -1,9 +1,9 @@
 // What the web page knows: the requests waiting now (as the approval queue's
 // "web" channel), and the recent decisions with how they ended (from the
 // broker's completion events). Every browser and API client is fed from here.
-import type { ApprovalQueue, HumanAnswer, Resolution } from '../approval/queue.js';
+import type { ApprovalQueue, Resolution } from '../approval/queue.js';
 import { foldArg } from '../approval/render.js';
-import type { PendingRequest } from '../approval/types.js';
+import type { HumanAnswer, PendingRequest } from '../approval/types.js';
 import type { Broker, CompletionEvent } from '../session/broker.js';
 
 /** A pending request as the page gets it: what the queue shows every

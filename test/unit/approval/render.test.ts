@@ -17,7 +17,7 @@ describe('render', () => {
     expect(countdown(1, 5)).toBe('times out in 0:00');
   });
   it('shows what crosses and quotes arguments', () => {
-    const lines = renderRequest({ id: '1', sessionId: 's', label: 'agent', hostProgram: '/usr/bin/git', argv: ['git', 'commit', '-m', 'two words'], cwd: '/w', hostCwd: '/home/me/w', env: { TERM: 'xterm' }, ruleId: 'git', reason: 'needs a human', explicit: false, deadline: null });
+    const lines = renderRequest({ id: '1', sessionId: 's', label: 'agent', hostProgram: '/usr/bin/git', argv: ['git', 'commit', '-m', 'two words'], cwd: '/w', hostCwd: '/home/me/w', env: { TERM: 'xterm' }, grantKey: 'k', ruleId: 'git', reason: 'needs a human', explicit: false, deadline: null });
     expect(lines.join('\n')).toContain("git commit -m 'two words'");
     expect(lines.join('\n')).toContain('(host: /home/me/w)');
     expect(lines.join('\n')).toContain('TERM=xterm');

@@ -6,7 +6,7 @@ import type { CompletionEvent } from '../../../src/session/broker.js';
 import { foldRecentArgv, RECENT_MAX, WebHub, type HubEvent } from '../../../src/web/hub.js';
 
 function req(id: string, over: Partial<PendingRequest> = {}): PendingRequest {
-  return { id, sessionId: 's1', label: 'alpha', hostProgram: '/usr/bin/git', argv: ['git', 'push'], cwd: '/w', hostCwd: '/w', env: { TERM: 'xterm' }, ruleId: 'r', reason: 'why', explicit: false, deadline: null, ...over };
+  return { id, sessionId: 's1', label: 'alpha', hostProgram: '/usr/bin/git', argv: ['git', 'push'], cwd: '/w', hostCwd: '/w', env: { TERM: 'xterm' }, grantKey: `key-${id}`, ruleId: 'r', reason: 'why', explicit: false, deadline: null, ...over };
 }
 
 function setup(timeoutDecision: 'deny' | 'escalate' = 'deny') {
