@@ -4,8 +4,6 @@
 // Time-outs, session grants and "always" rules are decided here, once.
 import type { Approver, Answer, HumanAnswer, PendingRequest, Scope } from './types.js';
 
-export type { HumanAnswer };
-
 export type Outcome = 'approved' | 'denied' | 'timed-out' | 'cancelled';
 
 export interface Resolution {

@@ -3,6 +3,7 @@
 // popup. It reads raw keys, redraws every second (the countdown), rings the
 // bell when a request arrives, and tells when a request was answered elsewhere.
 import type { Resolution } from './queue.js';
+import { MAX_DENY_REASON } from '../protocol/limits.js';
 import { KEYS_HELP, renderRequest } from './render.js';
 import type { HumanAnswer, PendingRequest } from './types.js';
 
@@ -74,7 +75,7 @@ export function runTerminalUi(source: ApprovalSource, opts: TerminalUiOptions): 
         void submit({ approve: false, reason: text || undefined });
       } else if (key === '\x1b') reason = null;
       else if (key === '\x7f' || key === '\b') reason = reason.slice(0, -1);
-      else if (/^[^\x00-\x1f\x7f]$/u.test(key)) reason = (reason + key).slice(0, 200);
+      else if (/^[^\x00-\x1f\x7f]$/u.test(key) && Array.from(reason).length < MAX_DENY_REASON) reason += key;
       return draw();
     }
     switch (key) {

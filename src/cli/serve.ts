@@ -6,6 +6,7 @@
 // `execgate approve`, the web page, and this terminal when it is one.
 import { writeFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
+import { parseAnswer } from '../approval/answer.js';
 import type { Resolution } from '../approval/queue.js';
 import { runTerminalUi, type ApprovalSource } from '../approval/terminal-ui.js';
 import type { PendingRequest } from '../approval/types.js';
@@ -75,7 +76,10 @@ function queueSource(runtime: Runtime): ApprovalSource {
     onRequest: (cb) => void requests.push(cb),
     onResolved: (cb) => void resolved.push(cb),
     onClose: () => {},
-    answer: async (id, answer) => runtime.queue.answer(id, answer, 'serve-terminal'),
+    answer: async (id, fields) => {
+      const parsed = parseAnswer(fields);
+      return parsed.ok ? runtime.queue.answer(id, parsed.answer, 'serve-terminal') : parsed;
+    },
   };
 }
 

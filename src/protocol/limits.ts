@@ -19,3 +19,7 @@ export const READ_CHUNK = 256 * 1024;
 export const MAX_CONNECTIONS_PER_SESSION = 1024;
 /** A connection must deliver its Request within this time. */
 export const REQUEST_DEADLINE_MS = 30_000;
+/** A human's deny reason, in code points: the wrapper prints it on one line
+ * after `execgate: denied: PROG: `, and every channel shows it: a sentence,
+ * not a document. Longer reasons are cut (answer.ts). */
+export const MAX_DENY_REASON = 500;

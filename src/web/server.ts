@@ -22,8 +22,9 @@ import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { renameSync, unlinkSync, writeFileSync, readFileSync, chmodSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ApprovalQueue, HumanAnswer } from '../approval/queue.js';
-import type { Scope } from '../approval/types.js';
+import { parseAnswer } from '../approval/answer.js';
+import type { ApprovalQueue } from '../approval/queue.js';
+import type { HumanAnswer } from '../approval/types.js';
 import type { Broker } from '../session/broker.js';
 import { CliError } from '../cli/errors.js';
 import { loadAssets, type Asset } from './assets.js';
@@ -62,7 +63,6 @@ export const MAX_BODY = 16 * 1024;
 export const MAX_STREAMS = 32;
 const KEEPALIVE_MS = 15_000;
 const RETRY_MS = 2_000;
-const SCOPES: Scope[] = ['once', 'session', 'always'];
 
 interface AppContext {
   hub: WebHub;
@@ -194,17 +194,8 @@ export function parseDecision(body: unknown): { id: string; answer: HumanAnswer 
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { error: 'send an object: {id, approve, scope?, reason?}' };
   const b = body as Record<string, unknown>;
   if (typeof b.id !== 'string' || b.id.length === 0 || b.id.length > 200) return { error: 'id must be the id of a pending request' };
-  if (b.approve === true) {
-    const scope = b.scope ?? 'once';
-    if (!SCOPES.includes(scope as Scope)) return { error: 'scope must be once, session or always' };
-    return { id: b.id, answer: { approve: true, scope: scope as Scope } };
-  }
-  if (b.approve === false) {
-    if (b.reason !== undefined && b.reason !== null && typeof b.reason !== 'string') return { error: 'reason must be a string' };
-    const reason = typeof b.reason === 'string' ? b.reason.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 500) : '';
-    return { id: b.id, answer: { approve: false, reason: reason || undefined } };
-  }
-  return { error: 'approve must be true or false' };
+  const parsed = parseAnswer(b);
+  return parsed.ok ? { id: b.id, answer: parsed.answer } : { error: parsed.error };
 }
 
 /** One event stream: a snapshot, then every change, in order. */
