@@ -45,3 +45,11 @@ export function parseArgs(argv: string[], spec: FlagSpec): Parsed {
   }
   return { flags, rest: argv.slice(i) };
 }
+
+/** `--web-port N` (shell and serve): a TCP port, 0 for any free one. */
+export function portFlag(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--web-port must be a port number, not ${String(v)}`);
+  return n;
+}

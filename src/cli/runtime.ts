@@ -15,7 +15,8 @@ import { Broker } from '../session/broker.js';
 import { cliPath } from './self.js';
 import { policyFileFor, userPolicyPath } from './policy-file.js';
 import { basename, dirname, join } from 'node:path';
-import { startWeb, type WebChannel } from '../web/server.js';
+import { startWeb, WebStartError, type WebChannel } from '../web/server.js';
+import { CliError } from './errors.js';
 import { findOnPath, sameProgram } from '../policy/resolve.js';
 
 /** A bare name when the host PATH finds the same program by it (the rule
@@ -124,7 +125,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       store.close();
       await broker.close();
       await control.close();
-      throw err;
+      throw err instanceof WebStartError ? new CliError(err.message) : err;
     }
     opts.log(opts.web.printUrl ? `execgate: approval page: ${web.url}` : `execgate: approval page: open the URL written in ${web.urlFile}`);
   }

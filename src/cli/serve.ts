@@ -14,9 +14,8 @@ import type { ControlClient } from '../control/server.js';
 import { loadAddon } from '../native/addon.js';
 import { PathMap, type PathMapping } from '../sandbox/path-map.js';
 import type { Session } from '../session/session.js';
-import { parseArgs, UsageError } from './args.js';
+import { parseArgs, portFlag, UsageError } from './args.js';
 import { startRuntime, type Runtime } from './runtime.js';
-import { portFlag } from './shell.js';
 
 function parsePathMap(v: unknown): PathMapping[] | null {
   if (!Array.isArray(v) || v.length === 0 || v.length > 256) return null;

@@ -15,7 +15,7 @@ import { patchedBashPath, sandboxBinDir, spawnHelperPath, wrapperPath } from '..
 import { findOnPath } from '../policy/resolve.js';
 import { bwrapLaunch, parseBind, type Bind } from '../sandbox/bwrap.js';
 import { PathMap, type PathMapping } from '../sandbox/path-map.js';
-import { parseArgs, UsageError } from './args.js';
+import { parseArgs, portFlag, UsageError } from './args.js';
 import { CliError } from './errors.js';
 import { startRuntime, type Runtime } from './runtime.js';
 
@@ -32,13 +32,6 @@ export function requireBuilt(): void {
   if (!existsSync(wrapperPath) || !existsSync(spawnHelperPath)) missing.push(`the wrapper (${wrapperPath}): run \`npm install\` (or \`npm run build:native\`)`);
   if (!existsSync(patchedBashPath)) missing.push(`the patched bash (${patchedBashPath}): run \`npm run build:bash\``);
   if (missing.length) throw new SetupError(`execgate is not built yet; missing ${missing.join('; and ')}`);
-}
-
-export function portFlag(v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--web-port must be a port number, not ${String(v)}`);
-  return n;
 }
 
 interface Launch {

@@ -26,7 +26,6 @@ import { parseAnswer } from '../approval/answer.js';
 import type { ApprovalQueue } from '../approval/queue.js';
 import type { HumanAnswer } from '../approval/types.js';
 import type { Broker } from '../session/broker.js';
-import { CliError } from '../cli/errors.js';
 import { loadAssets, type Asset } from './assets.js';
 import { WebHub, type BrokerEvents, type HubEvent } from './hub.js';
 import {
@@ -56,6 +55,12 @@ export interface WebChannel {
    * and get the whole state again. (The first step of close.) */
   disconnectClients?(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The page could not start (port taken, URL file not writable): a message
+ * for the human, which the CLI prints as one line. */
+export class WebStartError extends Error {
+  override name = 'WebStartError';
 }
 
 export const MAX_BODY = 16 * 1024;
@@ -244,7 +249,7 @@ function listen(server: ServerType, port: number | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       s.off('listening', onListening);
-      reject(new CliError(err.code === 'EADDRINUSE' ? `web page: port ${port} on 127.0.0.1 is already in use (choose another with --web-port, or 0 for any)` : `web page: cannot listen on 127.0.0.1:${port ?? 0}: ${err.message}`));
+      reject(new WebStartError(err.code === 'EADDRINUSE' ? `web page: port ${port} on 127.0.0.1 is already in use (choose another with --web-port, or 0 for any)` : `web page: cannot listen on 127.0.0.1:${port ?? 0}: ${err.message}`));
     };
     const onListening = () => {
       s.off('error', onError);
@@ -276,7 +281,7 @@ export async function startWeb(queue: ApprovalQueue, broker: Broker | BrokerEven
   } catch (err) {
     hub.close();
     (server as Server).close();
-    throw new CliError(`web page: cannot write ${opts.urlFile}: ${(err as Error).message}`);
+    throw new WebStartError(`web page: cannot write ${opts.urlFile}: ${(err as Error).message}`);
   }
 
   /** Ends every event stream once what is queued is written. */
