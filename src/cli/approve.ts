@@ -1,10 +1,12 @@
 // `execgate approve`: answer a running broker's pending requests from another
 // terminal, interactively (one key each; --watch stays for new ones), or from
-// a script (--list, --answer ID once|session|always|deny).
+// a script (--list, --answer ID once|session|always|deny). --list prints
+// every argument in full, one per line: nothing is folded for a script or a
+// person reading it, so an --answer from a script is an informed decision.
 import { findBroker, type ControlConnection } from '../control/client.js';
 import { parseAnswerWord } from '../approval/answer.js';
 import type { Resolution } from '../approval/queue.js';
-import { renderRequest } from '../approval/render.js';
+import { renderFull } from '../approval/render.js';
 import { runTerminalUi, type ApprovalSource } from '../approval/terminal-ui.js';
 import type { PendingRequest } from '../approval/types.js';
 import { parseArgs, UsageError } from './args.js';
@@ -76,7 +78,7 @@ export async function approveCommand(argv: string[], out: (s: string) => void): 
     if (flags['--list']) {
       if (flags['--json']) out(`${JSON.stringify(pending)}\n`);
       else if (pending.length === 0) out('no pending requests\n');
-      else for (const r of pending) out(`${r.id}\n${renderRequest(r).join('\n')}\n\n`);
+      else for (const r of pending) out(`${r.id}\n${renderFull(r).join('\n')}\n\n`);
       return 0;
     }
     if (!process.stdin.isTTY) throw new UsageError('interactive approval needs a terminal; use --list and --answer from scripts');

@@ -242,6 +242,8 @@ describe('web JSON API', () => {
       reason: 'shells on the host need a human',
       onTimeout: 'deny',
       explicit: false,
+      folded: false,
+      grantKey: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect((p as unknown as { deadline: number }).deadline).toBeGreaterThan(Date.now());
     const res = await s.decide({ id: p!.id, approve: true, scope: 'once' });
