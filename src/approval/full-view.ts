@@ -12,6 +12,7 @@ const INDENT = 11;
 
 export class FullView {
   private rows: Row[] = [];
+  private cols = 0;
   private height = 1;
   /** Index of the first row on screen. */
   private top = 0;
@@ -35,8 +36,11 @@ export class FullView {
     return this.rows.length;
   }
 
-  /** Re-wraps for a new screen size, keeping the top row and what was read. */
+  /** Re-wraps for a new screen size, keeping the top row and what was read
+   * (nothing to do when the size is the same). */
   resize(cols: number, height: number): void {
+    if (cols === this.cols && Math.max(1, height) === this.height && this.rows.length > 0) return;
+    this.cols = cols;
     const topAt = this.rows[this.top];
     const seenAt = this.seen >= 0 ? this.rows[this.seen] : undefined;
     this.rows = wrapLines(this.lines, cols, INDENT);

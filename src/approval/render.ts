@@ -18,8 +18,9 @@ function field(label: string, text: string): string {
   return `  ${label.padEnd(Math.max(9, label.length + 1))}${text}`;
 }
 
-function title(req: PendingRequest, now: number): string {
-  return `${req.explicit ? 'explicit host request' : 'host command'} from "${req.label}"   (${countdown(req.deadline, now)})`;
+/** `now` null: no countdown (a text made once and shown for a while). */
+function title(req: PendingRequest, now: number | null): string {
+  return `${req.explicit ? 'explicit host request' : 'host command'} from "${req.label}"${now === null ? '' : `   (${countdown(req.deadline, now)})`}`;
 }
 
 const cwdText = (req: PendingRequest) => `${req.cwd}${req.hostCwd !== req.cwd ? `   (host: ${req.hostCwd})` : ''}`;
@@ -52,7 +53,7 @@ export function renderSummary(req: PendingRequest, now = Date.now()): Summary {
 }
 
 /** Every field in full: one argument, one variable per line, nothing folded. */
-export function renderFull(req: PendingRequest, now = Date.now()): string[] {
+export function renderFull(req: PendingRequest, now: number | null = Date.now()): string[] {
   const env = Object.entries(req.env);
   return [
     title(req, now),

@@ -15,7 +15,7 @@ import { MAX_DENY_REASON } from '../protocol/limits.js';
 import { isFolded } from './fold.js';
 import { FullView } from './full-view.js';
 import type { Resolution } from './queue.js';
-import { renderFull, renderSummary } from './render.js';
+import { countdown, renderFull, renderSummary } from './render.js';
 import type { HumanAnswer, PendingRequest } from './types.js';
 import { wrapLine, wrapLines } from './wrap.js';
 
@@ -58,7 +58,9 @@ export function runTerminalUi(source: ApprovalSource, opts: TerminalUiOptions): 
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
 
-  const size = () => ({ cols: Math.max(20, output.columns || 80), rows: Math.max(5, output.rows || 24) });
+  // One column is left free: a character in the last column is where some
+  // terminals keep the cursor, and what an erase there would take with it.
+  const size = () => ({ cols: Math.max(20, output.columns || 80) - 1, rows: Math.max(5, output.rows || 24) });
 
   const needsFullView = (req: PendingRequest) => (isFolded(req) || foldedOnScreen.has(req.id)) && !readInFull.has(req.id);
 
@@ -99,11 +101,13 @@ export function runTerminalUi(source: ApprovalSource, opts: TerminalUiOptions): 
 
   const viewRows = (req: PendingRequest, cols: number, rows: number): string[] => {
     let view = views.get(req.id);
-    if (!view) views.set(req.id, (view = new FullView(renderFull(req), cols, rows - 2)));
+    // Made once per request (a request can be megabytes); the countdown is
+    // in the header, which is redrawn every second.
+    if (!view) views.set(req.id, (view = new FullView(renderFull(req, null), cols, rows - 2)));
     else view.resize(cols, rows - 2);
     if (view.readInFull) readInFull.add(req.id);
     const page = view.page();
-    const head = `execgate: whole request #${req.id}, rows ${page.first}-${page.last} of ${page.total}${view.readInFull ? ', read in full' : ''}`;
+    const head = `execgate: whole request #${req.id} (${countdown(req.deadline)}), rows ${page.first}-${page.last} of ${page.total}${view.readInFull ? ', read in full' : ''}`;
     const clip = (s: string) => plainRows(s, cols)[0] ?? '';
     return [clip(head), ...page.rows.map((r) => r.text), ...Array(Math.max(0, rows - 2 - page.rows.length)).fill('~'), clip(VIEW_KEYS)];
   };
@@ -119,9 +123,9 @@ export function runTerminalUi(source: ApprovalSource, opts: TerminalUiOptions): 
       if (note) lines.push('', ...plainRows(note, cols));
       lines = lines.slice(0, rows);
     }
-    // Every row drawn in place and the rest of it cleared; the terminal's
-    // own wrapping is off (we wrapped), so nothing scrolls the top away.
-    output.write(`\x1b[?7l\x1b[H${lines.map((l) => `${l}\x1b[K`).join('\r\n')}\x1b[J`);
+    // Every row cleared, then drawn in place; the terminal's own wrapping is
+    // off (we wrapped), so nothing scrolls the top away.
+    output.write(`\x1b[?7l\x1b[H${lines.map((l) => `\x1b[2K${l}`).join('\r\n')}\x1b[J`);
   };
 
   const finishIfIdle = () => {

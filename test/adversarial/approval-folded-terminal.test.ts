@@ -23,8 +23,29 @@ const PAGE = /whole request .*rows (\d+)-(\d+) of (\d+)/;
 
 interface Screen {
   screen(): string;
+  /** With trailing spaces, where the helper can. */
+  screenExact?(): string;
   keys(...k: string[]): void;
   waitScreen(re: RegExp): string;
+}
+
+/** The argument at `argv[i]` as the pages showed it, row by row: nothing
+ * may be missing between rows or at their ends. */
+function argumentAsShown(pages: string[], i: number): string {
+  const rows = new Map<number, string>();
+  for (const page of pages) {
+    const lines = page.split('\n');
+    const [, first, last] = PAGE.exec(lines[0]!)!.map(Number);
+    for (let r = first!; r <= last!; r++) rows.set(r, lines[1 + r - first!]!);
+  }
+  const ordered = [...rows.keys()].sort((a, b) => a - b).map((r) => rows.get(r)!);
+  const start = ordered.findIndex((l) => l.startsWith(`  argv[${i}]  `));
+  const parts = [ordered[start]!.slice(11)];
+  for (const l of ordered.slice(start + 1)) {
+    if (!l.startsWith(' '.repeat(11))) break;
+    parts.push(l.slice(11));
+  }
+  return parts.join('');
 }
 
 /** Pages through the full view with the space bar, as a human reads it, until
@@ -33,7 +54,7 @@ function readToTheEnd(s: Screen): string[] {
   const pages: string[] = [];
   let screen = s.waitScreen(PAGE);
   for (let i = 0; i < 200; i++) {
-    pages.push(screen);
+    pages.push(s.screenExact?.() ?? screen);
     if (/read in full/.test(screen)) return pages;
     const [, , last] = PAGE.exec(screen)!;
     s.keys('Space');
@@ -58,6 +79,7 @@ function refuseViewApprove(s: Screen, policyFile: string | null): void {
   const pages = readToTheEnd(s);
   expect(pages.length).toBeGreaterThan(1);
   expect(pages.join('\n')).toContain('HIDDEN-PAYLOAD');
+  if (s.screenExact) expect(argumentAsShown(pages, 2)).toBe(`'${hiding}'`);
   s.keys('q');
   s.waitScreen(/\[s\] this session/);
   s.keys('s');

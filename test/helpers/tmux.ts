@@ -103,6 +103,11 @@ export class TmuxPane {
     return this.tmux(['capture-pane', '-p', '-t', 'p']);
   }
 
+  /** The screen with trailing spaces kept (-N), to read text back exactly. */
+  screenExact(): string {
+    return this.tmux(['capture-pane', '-p', '-N', '-t', 'p']);
+  }
+
   resize(cols: number, rows: number): void {
     this.tmux(['resize-window', '-t', 'p', '-x', String(cols), '-y', String(rows)]);
   }
