@@ -48,7 +48,6 @@ export function renderSummary(req: PendingRequest, now = Date.now()): Summary {
     field('env', env.length ? env.join(' ') : NO_ENV),
     field('rule', ruleText(req)),
   ];
-  if (folded) lines.push(field('folded', 'part of this request is not shown: [v] shows all of it'));
   return { lines, folded, argvLine: 2 };
 }
 

@@ -71,16 +71,16 @@ export function runTerminalUi(source: ApprovalSource, opts: TerminalUiOptions): 
     const summary = renderSummary(req);
     const head = plainRows(`execgate: approval needed (${index + 1} of ${requests.length})`, cols).concat('');
     const read = readInFull.has(req.id);
-    const foldedLine = read ? '  folded   part of this request is not shown here; you read all of it ([v] shows it again)' : '  folded   part of this request is not shown: [v] shows all of it';
-    const lines = summary.lines.map((l) => (l.startsWith('  folded ') ? foldedLine : l));
-    const wrapped = lines.map((l) => wrapLines([l], cols, INDENT).map((r) => r.text));
-    let folded = summary.folded;
+    const wrapped = summary.lines.map((l) => wrapLines([l], cols, INDENT).map((r) => r.text));
+    // Said once, whatever folded it (the summary's rules, or the screen).
+    let folded = false;
     const fold = () => {
-      if (!folded) {
-        folded = true;
-        wrapped.push(wrapLine(foldedLine, 0, cols, INDENT).map((r) => r.text));
-      }
+      if (folded) return;
+      folded = true;
+      const line = read ? '  folded   part of this request is not shown here; you read all of it ([v] shows it again)' : '  folded   part of this request is not shown: [v] shows all of it';
+      wrapped.push(wrapLine(line, 0, cols, INDENT).map((r) => r.text));
     };
+    if (summary.folded) fold();
     const keysText = reason !== null ? `deny reason (Enter to send, Esc to go back): ${reason}` : null;
     const tail = () => ['', ...plainRows(keysText ?? (folded && !read ? KEYS_HELP_FOLDED : KEYS_HELP), cols), ...(note ? ['', ...plainRows(note, cols)] : [])];
     // A screen too small for the argv: cut it, and say it is folded.
