@@ -5,7 +5,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execgateShell, rule } from '../helpers/execgate.js';
-import { launchBrowser, type Browser } from '../helpers/browser.js';
+import { launchBrowser, screenshot, type Browser } from '../helpers/browser.js';
 import { serveWeb, tokenOf, originOf, type Served } from '../helpers/web.js';
 
 const policy = `approval_timeout = "2m"\n${rule('ask-sh', 'sh', 'prompt')}`;
@@ -52,6 +52,9 @@ describe('folded requests on the web page', () => {
     expect(await session.isDisabled()).toBe(true);
     expect(await always.isDisabled()).toBe(true);
     expect(await req.locator('button[data-action="once"]').isDisabled()).toBe(false);
+    expect(await req.locator('[data-role=fold-hint]').isVisible()).toBe(true);
+    await page.mouse.move(0, 0);
+    await screenshot(page, 'web-folded');
     // The keyboard does not get around it, and the page says why.
     await page.keyboard.press('s');
     await req.locator('[data-role=status]', { hasText: 'Expand every folded part' }).waitFor();
@@ -61,6 +64,7 @@ describe('folded requests on the web page', () => {
     await req.locator('.argv button.fold').click();
     expect(await req.locator('.argv').innerText()).toContain('HIDDEN-PAYLOAD');
     expect(await session.isDisabled()).toBe(false);
+    expect(await req.locator('[data-role=fold-hint]').isVisible()).toBe(false);
     await session.click();
     const r = await shell;
     expect(r.stdout.toString()).toBe('HIDDEN-PAYLOAD\nHIDDEN-PAYLOAD\nstatus 0\n');

@@ -224,6 +224,7 @@ function renderRequest(req) {
     btn('y', 'Run once', 'approve primary', 'once'),
     btn('s', 'This session', 'approve', 'session'),
     btn('a', 'Always', 'approve', 'always'),
+    h('span', { class: 'fold-hint muted small', 'data-role': 'fold-hint', hidden: true }, 'Expand every folded part to allow these two'),
     h('span', { class: 'grow' }),
     btn('n', 'Deny…', 'deny', 'deny'));
 
@@ -398,6 +399,7 @@ function tick() {
       button.title = grant && folded ? 'Expand every folded part of the request first' : button.dataset.help ?? '';
     }
     el.toggleAttribute('data-folded', folded);
+    /** @type {HTMLElement} */ (el.querySelector('[data-role=fold-hint]')).hidden = !folded;
     el.toggleAttribute('data-armed', armed(entry));
     if (req.deadline === null) continue;
     const left = req.deadline - now;
