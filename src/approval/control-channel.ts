@@ -2,10 +2,8 @@
 // which runs it) lists, watches and answers pending requests. A subscribed
 // client is a channel of its own, named by what it says it is.
 import type { ControlClient } from '../control/server.js';
-import type { ApprovalQueue, HumanAnswer } from './queue.js';
-import type { Scope } from './types.js';
-
-const SCOPES: Scope[] = ['once', 'session', 'always'];
+import { parseAnswer } from './answer.js';
+import type { ApprovalQueue } from './queue.js';
 
 function channelName(v: unknown): string {
   return typeof v === 'string' && /^[a-z][a-z0-9-]{0,30}$/.test(v) ? v : 'terminal';
@@ -32,14 +30,12 @@ export function handleApprovalOp(queue: ApprovalQueue, client: ControlClient, ms
     }
     case 'answer': {
       const id = typeof msg.id === 'string' ? msg.id : '';
-      let answer: HumanAnswer;
-      if (msg.approve === true && SCOPES.includes(msg.scope as Scope)) answer = { approve: true, scope: msg.scope as Scope };
-      else if (msg.approve === false) answer = { approve: false, reason: typeof msg.reason === 'string' ? msg.reason.slice(0, 500) : undefined };
-      else {
-        client.send({ type: 'error', error: 'answer needs approve: true with scope once|session|always, or approve: false' });
+      const parsed = parseAnswer(msg);
+      if (!parsed.ok) {
+        client.send({ type: 'answered', id, ok: false, error: parsed.error });
         return true;
       }
-      const result = queue.answer(id, answer, state.channel ?? channelName(msg.channel));
+      const result = queue.answer(id, parsed.answer, state.channel ?? channelName(msg.channel));
       client.send({ type: 'answered', id, ...result });
       return true;
     }

@@ -2,7 +2,7 @@
 // sessions. Channels (tmux, terminal, web) register and are shown every
 // request; the first answer from any channel wins and every channel is told.
 // Time-outs, session grants and "always" rules are decided here, once.
-import type { Approver, Answer, PendingRequest, RuleTarget, Scope } from './types.js';
+import type { Approver, Answer, HumanAnswer, PendingRequest, RuleTarget, Scope } from './types.js';
 
 export type Outcome = 'approved' | 'denied' | 'timed-out' | 'cancelled';
 
@@ -37,12 +37,11 @@ interface Entry {
   timer: NodeJS.Timeout | null;
 }
 
-export type HumanAnswer = { approve: true; scope: Scope } | { approve: false; reason?: string };
-
 export class ApprovalQueue implements Approver {
   private readonly channels = new Set<Channel>();
   private readonly pending = new Map<string, Entry>();
-  /** sessionId -> keys of (program, argv) approved for the session. */
+  /** sessionId -> grant keys (exact program, argv, cwd, environment)
+   * approved for the session. */
   private readonly grants = new Map<string, Set<string>>();
 
   constructor(private readonly opts: QueueOptions) {}
@@ -66,7 +65,7 @@ export class ApprovalQueue implements Approver {
   }
 
   ask(req: PendingRequest, signal: AbortSignal, target: RuleTarget): Promise<Answer> {
-    if (this.grants.get(req.sessionId)?.has(grantKey(req))) {
+    if (this.grants.get(req.sessionId)?.has(req.grantKey)) {
       return Promise.resolve({ approve: true, scope: 'session', by: 'session-grant' });
     }
     if (signal.aborted) return Promise.resolve({ approve: false, reason: 'the requester went away', by: 'cancelled' });
@@ -101,7 +100,7 @@ export class ApprovalQueue implements Approver {
     }
     if (answer.scope === 'session') {
       const set = this.grants.get(entry.req.sessionId) ?? new Set<string>();
-      set.add(grantKey(entry.req));
+      set.add(entry.req.grantKey);
       this.grants.set(entry.req.sessionId, set);
     }
     this.resolve(id, { approve: true, scope: answer.scope, by }, 'approved', ruleText);
@@ -128,11 +127,6 @@ export class ApprovalQueue implements Approver {
     };
     for (const c of this.channels) safe(() => c.onResolved(res));
   }
-}
-
-/** Same host program and argv (display form is exact: escapes are unique). */
-function grantKey(req: PendingRequest): string {
-  return JSON.stringify([req.hostProgram, req.argv]);
 }
 
 /** A channel that throws must not stop the others, nor the broker. */

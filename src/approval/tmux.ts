@@ -6,6 +6,7 @@
 // request is ever put in a shell string or a tmux format.
 import { execFile, spawn } from 'node:child_process';
 import { openSync, writeSync, closeSync } from 'node:fs';
+import { shellJoin } from '../policy/shell-quote.js';
 import type { Channel, Resolution } from './queue.js';
 import type { PendingRequest } from './types.js';
 
@@ -18,10 +19,6 @@ export interface TmuxTarget {
 
 export function tmuxTarget(env: NodeJS.ProcessEnv = process.env): TmuxTarget | null {
   return env.TMUX && env.TMUX_PANE ? { tmux: env.TMUX, pane: env.TMUX_PANE } : null;
-}
-
-function quoteForSh(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 export class TmuxClient {
@@ -142,7 +139,7 @@ export class TmuxChannel implements Channel {
     this.popupOpen = true;
     // display-popup takes a shell command: it is built only from our own
     // paths, each quoted; the request reaches the popup over the socket.
-    const command = this.approveArgv.map(quoteForSh).join(' ');
+    const command = shellJoin(this.approveArgv);
     const child = spawn('tmux', ['-S', this.tmux.target.tmux.split(',')[0]!, 'display-popup', '-E', '-t', this.tmux.target.pane, '-w', '90%', '-h', '60%', '-T', ' execgate: approval needed ', command], {
       stdio: 'ignore',
     });

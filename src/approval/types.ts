@@ -2,18 +2,24 @@
 // terminal) show a PendingRequest and return an Answer; the approval core
 // decides which answer counts.
 
+/** Every string here is for display, escaped (displayBytes/displayText):
+ * never the raw bytes, and never compared to decide anything. What counts is
+ * `grantKey`, made from the bytes. */
 export interface PendingRequest {
   id: string;
   sessionId: string;
   label: string;
-  /** Host program that would run (absolute, canonical). */
+  /** Host program that would run (absolute, canonical), escaped. */
   hostProgram: string;
-  /** argv for display: escaped, never raw bytes. */
+  /** argv, escaped. */
   argv: string[];
   cwd: string;
   hostCwd: string;
-  /** Variables that would cross from the sandbox, for display. */
+  /** Variables that would cross from the sandbox, values escaped. */
   env: Record<string, string>;
+  /** What a "this session" answer covers: grantKey() of the exact bytes
+   * (program, argv, host cwd, crossing environment). Opaque. */
+  grantKey: string;
   ruleId: string | null;
   reason: string;
   explicit: boolean;
@@ -22,6 +28,9 @@ export interface PendingRequest {
 }
 
 export type Scope = 'once' | 'session' | 'always';
+
+/** What a human said, from any channel (parsed by answer.ts). */
+export type HumanAnswer = { approve: true; scope: Scope } | { approve: false; reason?: string };
 
 export type Answer =
   | { approve: true; scope: Scope; by: string }

@@ -1,9 +1,12 @@
 // `execgate approve`: answer a running broker's pending requests from another
 // terminal, interactively (one key each; --watch stays for new ones), or from
-// a script (--list, --answer ID once|session|always|deny).
+// a script (--list, --answer ID once|session|always|deny). --list prints
+// every argument in full, one per line: nothing is folded for a script or a
+// person reading it, so an --answer from a script is an informed decision.
 import { findBroker, type ControlConnection } from '../control/client.js';
-import type { HumanAnswer, Resolution } from '../approval/queue.js';
-import { renderRequest } from '../approval/render.js';
+import { parseAnswerWord } from '../approval/answer.js';
+import type { Resolution } from '../approval/queue.js';
+import { renderFull } from '../approval/render.js';
 import { runTerminalUi, type ApprovalSource } from '../approval/terminal-ui.js';
 import type { PendingRequest } from '../approval/types.js';
 import { parseArgs, UsageError } from './args.js';
@@ -32,12 +35,6 @@ function sourceFor(conn: ControlConnection, channel: string): ApprovalSource {
   };
 }
 
-function parseAnswer(word: string | undefined, reason: string | undefined): HumanAnswer {
-  if (word === 'once' || word === 'session' || word === 'always') return { approve: true, scope: word };
-  if (word === 'deny') return { approve: false, reason };
-  throw new UsageError('--answer ID needs one of once, session, always, deny');
-}
-
 export async function approveCommand(argv: string[], out: (s: string) => void): Promise<number> {
   const spec = {
     '--socket': 'string',
@@ -64,8 +61,11 @@ export async function approveCommand(argv: string[], out: (s: string) => void): 
   }
   try {
     if (flags['--answer'] !== undefined) {
-      const answer = parseAnswer(rest[0], flags['--reason'] as string | undefined);
-      const { message } = await conn.request({ op: 'answer', id: flags['--answer'], channel: flags['--channel'] ?? 'terminal', ...answer }, 'answered');
+      // A script's (or a person's) explicit word: "session" and "always" are
+      // allowed here without a full view; --list shows everything in full.
+      const parsed = parseAnswerWord(rest[0], flags['--reason'] as string | undefined);
+      if (!parsed.ok) throw new UsageError(parsed.error);
+      const { message } = await conn.request({ op: 'answer', id: flags['--answer'], channel: flags['--channel'] ?? 'terminal', ...parsed.answer }, 'answered');
       if (!message.ok) {
         out(`execgate: ${String(message.error)}\n`);
         return 1;
@@ -78,7 +78,7 @@ export async function approveCommand(argv: string[], out: (s: string) => void): 
     if (flags['--list']) {
       if (flags['--json']) out(`${JSON.stringify(pending)}\n`);
       else if (pending.length === 0) out('no pending requests\n');
-      else for (const r of pending) out(`${r.id}\n${renderRequest(r).join('\n')}\n\n`);
+      else for (const r of pending) out(`${r.id}\n${renderFull(r).join('\n')}\n\n`);
       return 0;
     }
     if (!process.stdin.isTTY) throw new UsageError('interactive approval needs a terminal; use --list and --answer from scripts');

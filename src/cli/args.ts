@@ -46,7 +46,7 @@ export function parseArgs(argv: string[], spec: FlagSpec): Parsed {
   return { flags, rest: argv.slice(i) };
 }
 
-/** --web-port N: a TCP port number (0: any free one). */
+/** `--web-port N` (shell and serve): a TCP port, 0 for any free one. */
 export function portFlag(v: unknown): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);

@@ -3,6 +3,7 @@
 import { PolicyError } from '../policy/load.js';
 import { UsageError } from './args.js';
 import { CliError } from './errors.js';
+import { WebStartError } from '../web/errors.js';
 import { APPROVE_USAGE, approveCommand } from './approve.js';
 import { DOCTOR_USAGE, doctorCommand } from './doctor.js';
 import { policyCheck } from './policy-check.js';
@@ -51,9 +52,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`execgate: ${err.message}\n${USAGE}`);
       return 2;
     }
-    if (err instanceof CliError) {
+    if (err instanceof CliError || err instanceof WebStartError) {
       process.stderr.write(`execgate: ${err.message}\n`);
-      return err.exitCode;
+      return err instanceof CliError ? err.exitCode : 1;
     }
     if (err instanceof PolicyError || err instanceof SetupError) {
       process.stderr.write(`execgate: ${err.message}\n`);

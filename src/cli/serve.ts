@@ -16,6 +16,7 @@ import { launchShell, type LaunchRequest } from '../runtime/launch.js';
 import { startRuntime, type Runtime } from '../runtime/runtime.js';
 import { parseArgs, portFlag, UsageError } from './args.js';
 import { launchRequest, SANDBOX_FLAGS } from './launch-flags.js';
+import { parseAnswer } from '../approval/answer.js';
 
 /** A label shown in every prompt: short, printable. */
 function label(text: string): string {
@@ -92,7 +93,10 @@ function queueSource(runtime: Runtime): ApprovalSource {
     onRequest: (cb) => void requests.push(cb),
     onResolved: (cb) => void resolved.push(cb),
     onClose: () => {},
-    answer: async (id, answer) => runtime.queue.answer(id, answer, 'serve-terminal'),
+    answer: async (id, fields) => {
+      const parsed = parseAnswer(fields);
+      return parsed.ok ? runtime.queue.answer(id, parsed.answer, 'serve-terminal') : parsed;
+    },
   };
 }
 

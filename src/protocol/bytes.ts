@@ -1,6 +1,7 @@
 // Bytes from the sandbox, turned into text for humans and logs without ever
-// letting them act on a terminal: invalid UTF-8 and control characters are
-// shown as escapes, so a request cannot paint over a prompt.
+// letting them act on a terminal or pass for other bytes: invalid UTF-8,
+// control, invisible and bidi characters are shown as escapes, so a request
+// cannot paint over a prompt, and two byte strings never display alike.
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -14,17 +15,38 @@ export function utf8OrNull(b: Uint8Array): string | null {
   }
 }
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+/** Code points shown as escapes. Each class is one way for two different
+ * byte strings to look alike on a screen, or for text to act on it:
+ * - Cc: C0 and C1 controls and DEL act on terminals;
+ * - Cf: format characters are invisible or reorder text: zero-width
+ *   (U+200B-200D), bidi marks and controls (U+200E/200F, U+061C,
+ *   U+202A-202E, U+2066-2069), word joiner and invisible operators
+ *   (U+2060-2064), U+FEFF, the soft hyphen U+00AD, U+180E, tag characters;
+ * - Zl, Zp and every space but U+0020: they break lines or pass for a space;
+ * - Cs (lone surrogates, reachable only from JS strings), Co and Cn (private
+ *   use, unassigned): no agreed glyph, often none;
+ * - invisible characters Unicode files as letters or marks: U+034F, the
+ *   Hangul fillers U+115F, U+1160, U+3164, U+FFA0, U+17B4, U+17B5, the
+ *   Mongolian variation selectors U+180B-180F, U+2800 (blank braille),
+ *   variation selectors U+FE00-FE0F and U+E0100-E01EF, and the whole tag
+ *   block U+E0000-E007F. */
+const ESCAPED =
+  /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2800\u3164\ufe00-\ufe0f\uffa0\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}]/gu;
 
+const NAMED: Record<number, string> = { 9: '\\t', 10: '\\n', 13: '\\r', 27: '\\e' };
+
+/** `\xNN` is kept for what is one byte either way (ASCII controls, and
+ * invalid bytes, which are always >= 0x80); every escaped code point from
+ * U+0080 on is `\u{...}`, so U+0085 (bytes c2 85) never looks like the
+ * invalid byte 0x85. */
 function escapeChar(c: string): string {
   const code = c.codePointAt(0)!;
-  const named: Record<number, string> = { 9: '\\t', 10: '\\n', 13: '\\r', 27: '\\e' };
-  if (named[code]) return named[code]!;
-  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  return NAMED[code] ?? (code < 0x80 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`);
 }
 
-/** Text safe to print: valid UTF-8 kept, control characters and bidi
- * overrides escaped, invalid bytes as \xNN, backslashes doubled. */
+/** Text safe to print, and one display per byte string: valid UTF-8 kept
+ * but for the characters above (escaped), invalid bytes as \xNN,
+ * backslashes doubled. */
 export function displayBytes(b: Uint8Array): string {
   let out = '';
   let i = 0;
@@ -47,7 +69,7 @@ export function displayBytes(b: Uint8Array): string {
 }
 
 export function displayText(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(CONTROL, escapeChar);
+  return s.replace(/\\/g, '\\\\').replace(ESCAPED, escapeChar);
 }
 
 /** Length of the valid UTF-8 sequence at i, or 0 if none starts there. */

@@ -58,3 +58,7 @@ export const MAX_LAUNCH_ENTRIES = 16 * 1024;
 /** Control socket frames: JSON ops and replies (a pending list of many
  * requests included) and Launch/Launched. */
 export const MAX_CONTROL_FRAME = 8 * 1024 * 1024;
+/** A human's deny reason, in code points: the wrapper prints it on one line
+ * after `execgate: denied: PROG: `, and every channel shows it: a sentence,
+ * not a document. Longer reasons are cut (answer.ts). */
+export const MAX_DENY_REASON = 500;

@@ -3,10 +3,11 @@
 // execs ask it; it decides.
 import { decisionRecord, completionEvent, completionRecord, protocolErrorRecord, type CompletionEvent, type CompletionInfo } from '../audit/records.js';
 import type { Audit } from '../audit/audit-log.js';
+import { grantKey } from '../approval/grant-key.js';
 import type { Approver, PendingRequest, RuleTarget } from '../approval/types.js';
 import { HostProcess } from '../exec/host-process.js';
 import { hostEnv } from '../exec/host-env.js';
-import { displayBytes, utf8OrNull } from '../protocol/bytes.js';
+import { displayBytes, displayText, utf8OrNull } from '../protocol/bytes.js';
 import { MAX_AUDIT_BACKLOG_BYTES, MAX_PENDING_PROMPTS_PER_SESSION, REQUEST_DEADLINE_MS, STDIO_DEADLINE_MS } from '../protocol/limits.js';
 import type { Request } from '../protocol/messages.js';
 import { mentionsProgram } from '../policy/evaluate.js';
@@ -171,11 +172,12 @@ export class Broker implements SessionHost {
       id: plan.id,
       sessionId: session.id,
       label: session.label,
-      hostProgram: host.program,
+      hostProgram: displayText(host.program),
       argv: plan.argv,
       cwd: plan.cwd,
-      hostCwd: host.cwd,
+      hostCwd: displayText(host.cwd),
       env: Object.fromEntries([...crossing].map(([k, v]) => [k, displayBytes(v)])),
+      grantKey: grantKey({ hostProgram: plan.host!.program, argv: plan.request.argv, hostCwd: plan.host!.cwd, env: crossing }),
       ruleId: plan.rule?.id ?? null,
       reason: plan.reason,
       explicit: plan.explicit,

@@ -1,15 +1,18 @@
 // What the web page knows: the requests waiting now (as the approval queue's
 // "web" channel), and the recent decisions with how they ended (from the
 // broker's completion events). Every browser and API client is fed from here.
-import type { ApprovalQueue, HumanAnswer, Resolution } from '../approval/queue.js';
-import { foldArg } from '../approval/render.js';
-import type { PendingRequest } from '../approval/types.js';
+import type { ApprovalQueue, Resolution } from '../approval/queue.js';
+import { foldArg, isFolded } from '../approval/fold.js';
+import type { HumanAnswer, PendingRequest } from '../approval/types.js';
 import type { Broker, CompletionEvent } from '../session/broker.js';
 
 /** A pending request as the page gets it: what the queue shows every
  * channel, plus what a time-out would decide. */
 export interface WebRequest extends PendingRequest {
   onTimeout: 'deny' | 'escalate';
+  /** A summary folds part of it (fold.ts): the page enables "session" and
+   * "always" only once every folded part was unfolded. */
+  folded: boolean;
   /** Epoch ms at which the request started waiting. */
   since: number;
 }
@@ -95,7 +98,7 @@ export class WebHub {
   }
 
   private onRequest(req: PendingRequest): void {
-    const request: WebRequest = { ...req, onTimeout: this.broker.policy.timeoutDecision, since: Date.now() };
+    const request: WebRequest = { ...req, onTimeout: this.broker.policy.timeoutDecision, folded: isFolded(req), since: Date.now() };
     this.waiting.set(req.id, request);
     this.emit({ type: 'request', request });
   }

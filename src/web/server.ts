@@ -22,12 +22,13 @@ import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { renameSync, unlinkSync, writeFileSync, readFileSync, chmodSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ApprovalQueue, HumanAnswer } from '../approval/queue.js';
-import type { Scope } from '../approval/types.js';
+import { parseAnswer } from '../approval/answer.js';
+import type { ApprovalQueue } from '../approval/queue.js';
+import type { HumanAnswer } from '../approval/types.js';
 import type { Broker } from '../session/broker.js';
-import { CliError } from '../cli/errors.js';
 import { loadAssets, type Asset } from './assets.js';
 import { WebHub, type BrokerEvents, type HubEvent } from './hub.js';
+import { WebStartError } from './errors.js';
 import {
   CONTENT_SECURITY_POLICY,
   bearerToken,
@@ -57,12 +58,15 @@ export interface WebChannel {
   close(): Promise<void>;
 }
 
+/** The page could not start (port taken, URL file not writable): a message
+ * for the human, which the CLI prints as one line. */
+export { WebStartError };
+
 export const MAX_BODY = 16 * 1024;
 /** Live event streams at once (tabs, front ends); more are refused. */
 export const MAX_STREAMS = 32;
 const KEEPALIVE_MS = 15_000;
 const RETRY_MS = 2_000;
-const SCOPES: Scope[] = ['once', 'session', 'always'];
 
 interface AppContext {
   hub: WebHub;
@@ -194,17 +198,8 @@ export function parseDecision(body: unknown): { id: string; answer: HumanAnswer 
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { error: 'send an object: {id, approve, scope?, reason?}' };
   const b = body as Record<string, unknown>;
   if (typeof b.id !== 'string' || b.id.length === 0 || b.id.length > 200) return { error: 'id must be the id of a pending request' };
-  if (b.approve === true) {
-    const scope = b.scope ?? 'once';
-    if (!SCOPES.includes(scope as Scope)) return { error: 'scope must be once, session or always' };
-    return { id: b.id, answer: { approve: true, scope: scope as Scope } };
-  }
-  if (b.approve === false) {
-    if (b.reason !== undefined && b.reason !== null && typeof b.reason !== 'string') return { error: 'reason must be a string' };
-    const reason = typeof b.reason === 'string' ? b.reason.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 500) : '';
-    return { id: b.id, answer: { approve: false, reason: reason || undefined } };
-  }
-  return { error: 'approve must be true or false' };
+  const parsed = parseAnswer(b);
+  return parsed.ok ? { id: b.id, answer: parsed.answer } : { error: parsed.error };
 }
 
 /** One event stream: a snapshot, then every change, in order. */
@@ -253,7 +248,7 @@ function listen(server: ServerType, port: number | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       s.off('listening', onListening);
-      reject(new CliError(err.code === 'EADDRINUSE' ? `web page: port ${port} on 127.0.0.1 is already in use (choose another with --web-port, or 0 for any)` : `web page: cannot listen on 127.0.0.1:${port ?? 0}: ${err.message}`));
+      reject(new WebStartError(err.code === 'EADDRINUSE' ? `web page: port ${port} on 127.0.0.1 is already in use (choose another with --web-port, or 0 for any)` : `web page: cannot listen on 127.0.0.1:${port ?? 0}: ${err.message}`));
     };
     const onListening = () => {
       s.off('error', onError);
@@ -285,7 +280,7 @@ export async function startWeb(queue: ApprovalQueue, broker: Broker | BrokerEven
   } catch (err) {
     hub.close();
     (server as Server).close();
-    throw new CliError(`web page: cannot write ${opts.urlFile}: ${(err as Error).message}`);
+    throw new WebStartError(`web page: cannot write ${opts.urlFile}: ${(err as Error).message}`);
   }
 
   /** Ends every event stream once what is queued is written. */

@@ -5,6 +5,7 @@
 // `capture-pane` of the outer pane reads the screen as the human sees it.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { shellQuote } from '../../src/policy/shell-quote.js';
 import { tempDir } from './execgate.js';
 
 export class NestedTmux {
@@ -81,7 +82,7 @@ export class TmuxPane {
   readonly socket = join(this.dir, 'tmux');
 
   start(command: string, env: Record<string, string> = {}, size = { cols: 120, rows: 40 }): void {
-    const exports = Object.entries(env).map(([k, v]) => `${k}=${quoteSh(v)}`).join(' ');
+    const exports = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
     this.tmux(['-f', '/dev/null', 'new-session', '-d', '-s', 'p', '-x', String(size.cols), '-y', String(size.rows), `env ${exports} ${command}`]);
   }
 
@@ -100,6 +101,11 @@ export class TmuxPane {
 
   screen(): string {
     return this.tmux(['capture-pane', '-p', '-t', 'p']);
+  }
+
+  /** The screen with trailing spaces kept (-N), to read text back exactly. */
+  screenExact(): string {
+    return this.tmux(['capture-pane', '-p', '-N', '-t', 'p']);
   }
 
   resize(cols: number, rows: number): void {
@@ -127,8 +133,4 @@ export class TmuxPane {
   private tmux(args: string[]): string {
     return execFileSync('tmux', ['-S', this.socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMUX: '' } });
   }
-}
-
-function quoteSh(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }

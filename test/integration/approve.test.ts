@@ -68,14 +68,15 @@ describe('execgate approve', () => {
     expect(r.stderr).toContain('policy reloaded from');
   });
 
-  it('shows hostile arguments escaped and folded, never raw', async () => {
-    const live = startShell(`sh -c $'printf pwned\\e[2J\\e]0;title\\a\\nnext' "$(printf '%*s' 100000 '' | tr ' ' A)"`, { policy: prompt() });
+  it('--list shows hostile arguments escaped, never raw, and in full, one per line', async () => {
+    const live = startShell(`sh -c $'printf pwned\\e[2J\\e]0;title\\a\\nnext' "$(printf '%*s' 100000 '' | tr ' ' A)" $'\\u200b\\u202e'`, { policy: prompt() });
     const [p] = await live.waitPending(1);
     const listed = (await live.approve(['--list'])).stdout.toString();
-    expect(listed).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
-    expect(listed).toContain('\\e[2J\\e]0;title\\x07\\nnext');
-    expect(listed).toContain('more chars');
-    expect(listed.length).toBeLessThan(2000);
+    expect(listed).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f\u200b\u202e]/);
+    expect(listed).toContain("  argv[1]  -c\n  argv[2]  'printf pwned\\e[2J\\e]0;title\\x07\\nnext'\n");
+    expect(listed).toContain(`  argv[3]  ${'A'.repeat(100_000)}\n`);
+    expect(listed).toContain("  argv[4]  '\\u{200b}\\u{202e}'\n");
+    expect(listed).not.toContain('more chars');
     await live.approve(['--answer', p!.id, 'deny']);
     await live.done;
   });

@@ -7,9 +7,8 @@ import { networkInterfaces } from 'node:os';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { ApprovalQueue } from '../../src/approval/queue.js';
-import { CliError } from '../../src/cli/errors.js';
 import type { Policy } from '../../src/policy/types.js';
-import { startWeb } from '../../src/web/server.js';
+import { startWeb, WebStartError } from '../../src/web/server.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/runtime/runtime.js';
 import { rule, startShell, tempDir } from '../helpers/execgate.js';
@@ -221,7 +220,7 @@ describe('web page start', () => {
     const queue = new ApprovalQueue({ timeoutDecision: () => 'deny', writeAlways: () => '' });
     const events = { onCompletion: () => () => {}, policy: { timeoutDecision: 'deny' } as Policy };
     const urlFile = join(tempDir('eg-web-'), 'web-url');
-    await expect(startWeb(queue, events, { port, urlFile })).rejects.toThrow(new CliError(`web page: port ${port} on 127.0.0.1 is already in use (choose another with --web-port, or 0 for any)`));
+    await expect(startWeb(queue, events, { port, urlFile })).rejects.toThrow(new WebStartError(`web page: port ${port} on 127.0.0.1 is already in use (choose another with --web-port, or 0 for any)`));
     expect(queue.channelNames).toEqual([]);
     expect(existsSync(urlFile)).toBe(false);
     busy.close();
@@ -243,6 +242,8 @@ describe('web JSON API', () => {
       reason: 'shells on the host need a human',
       onTimeout: 'deny',
       explicit: false,
+      folded: false,
+      grantKey: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect((p as unknown as { deadline: number }).deadline).toBeGreaterThan(Date.now());
     const res = await s.decide({ id: p!.id, approve: true, scope: 'once' });

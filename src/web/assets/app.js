@@ -4,11 +4,18 @@
 // into the page as text (textContent, text nodes, attribute values), never as
 // HTML. The Content-Security-Policy backs this up: our own script only, and
 // Trusted Types with no policy, so no HTML sink accepts a string at all.
+//
+// What the human sees is what they approve: a long argument is folded and
+// unfolds on a click, and "This session" and "Always" (which approve the same
+// bytes again without asking) stay disabled until every folded part of the
+// request was unfolded. "Run once" and "Deny" do not wait.
+
+import { FOLD_AT, FOLD_KEEP, MAX_ARGS, MAX_DENY_REASON, shellQuote } from './text.js';
 
 /**
  * @typedef {{ id: string, sessionId: string, label: string, hostProgram: string, argv: string[],
  *   cwd: string, hostCwd: string, env: Record<string, string>, ruleId: string | null, reason: string,
- *   explicit: boolean, deadline: number | null, onTimeout?: 'deny' | 'escalate', since?: number }} Req
+ *   explicit: boolean, deadline: number | null, onTimeout?: 'deny' | 'escalate', since?: number, folded?: boolean }} Req
  * @typedef {{ id: string, outcome: 'approved' | 'denied' | 'timed-out' | 'cancelled', scope?: string,
  *   by: string, reason?: string, ruleText?: string }} Resolution
  * @typedef {{ id: string, sessionId: string, label: string, hostProgram: string | null, argv: string[],
@@ -16,9 +23,6 @@
  *   exitCode: number | null, signal: string | null, durationMs?: number, time: number }} Recent
  */
 
-const FOLD_AT = 160;
-const FOLD_KEEP = 70;
-const MAX_ARGS = 200;
 /** Buttons stay disabled this long after a request appears, so that a key
  * pressed for the previous request cannot answer a new one. */
 const ARM_MS = 700;
@@ -67,8 +71,15 @@ function h(tag, attrs = {}, ...children) {
 // ---------------------------------------------------------------- text
 
 /** Escapes the broker made visible (\e, \xNN, \n, \u{...}) are highlighted,
- * so a hidden control character stands out. `\\` is a literal backslash. */
+ * so a hidden character stands out. `\\` is a literal backslash. */
 const ESCAPES = /\\\\|\\[entr]|\\x[0-9a-f]{2}|\\u\{[0-9a-f]+\}/g;
+
+/** What an escape stands for, for its tooltip. @param {string} esc */
+function escapeTitle(esc) {
+  if (esc.startsWith('\\u')) return `U+${esc.slice(3, -1).toUpperCase().padStart(4, '0')}: an invisible, control, format or look-alike character, shown escaped`;
+  if (esc.startsWith('\\x') && parseInt(esc.slice(2), 16) >= 0x80) return `the byte 0x${esc.slice(2)}, which is not valid UTF-8, shown escaped`;
+  return 'a control character, shown escaped';
+}
 
 /** @param {string} text @returns {DocumentFragment} */
 function escapedText(text) {
@@ -77,7 +88,7 @@ function escapedText(text) {
   for (const m of text.matchAll(ESCAPES)) {
     const i = /** @type {number} */ (m.index);
     if (i > last) frag.append(text.slice(last, i));
-    frag.append(m[0] === '\\\\' ? '\\\\' : h('span', { class: 'esc', title: 'control character or invalid byte, shown escaped' }, m[0]));
+    frag.append(m[0] === '\\\\' ? '\\\\' : h('span', { class: 'esc', title: escapeTitle(m[0]) }, m[0]));
     last = i + m[0].length;
   }
   if (last < text.length) frag.append(text.slice(last));
@@ -99,6 +110,7 @@ function argNode(arg, cls = 'arg') {
     ev.stopPropagation();
     el.replaceChildren(escapedText(arg));
     el.classList.add('unfolded');
+    unfolded(el);
   });
   el.append(escapedText(arg.slice(0, FOLD_KEEP)), more, escapedText(arg.slice(-FOLD_KEEP)));
   return el;
@@ -122,20 +134,30 @@ function commandLine(argv) {
       ev.stopPropagation();
       more.remove();
       add(MAX_ARGS, argv.length);
+      unfolded(line);
     });
     line.append(' ', more);
   }
   return line;
 }
 
-/** Shell-like quoting, for one-line text (the arguments are already free
- * of control characters: the broker escaped them). @param {string} a */
-const quoteArg = (a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+/** A fold button was used: the request's card may now allow more answers.
+ * @param {Element} el */
+function unfolded(el) {
+  const id = el.closest('li.request')?.getAttribute('data-id');
+  const entry = pending.get(id ?? '');
+  if (entry && !stillFolded(entry) && entry.el.querySelector('[data-role=status]')?.textContent === READ_FIRST) setStatusLine(entry, '');
+  tick();
+}
+
+/** Whether part of a request is still folded on its card.
+ * @param {{ el: HTMLElement }} entry */
+const stillFolded = (entry) => entry.el.querySelector('button.fold') !== null;
 
 /** A one-line plain version (notifications, notes, history), folded hard.
  * @param {string[]} argv @param {number} max */
 function plainCommand(argv, max) {
-  const s = argv.map((a) => quoteArg(a.length > 60 ? `${a.slice(0, 28)}…${a.slice(-28)}` : a)).join(' ');
+  const s = argv.map((a) => shellQuote(a.length > 60 ? `${a.slice(0, 28)}…${a.slice(-28)}` : a)).join(' ');
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
@@ -196,16 +218,17 @@ function renderRequest(req) {
     h('dd', {}, req.ruleId ? h('code', { class: 'rule' }, escapedText(req.ruleId)) : h('span', { class: 'muted' }, 'no rule (default)'), req.reason && req.reason !== `rule ${req.ruleId}` ? h('span', { class: 'reason' }, ' — ', escapedText(req.reason)) : null));
 
   const btn = (/** @type {string} */ key, /** @type {string} */ text, /** @type {string} */ cls, /** @type {string} */ action) =>
-    h('button', { type: 'button', class: `act ${cls}`, 'data-action': action, disabled: true, title: `${text} (${key})` }, h('kbd', {}, key), text);
+    h('button', { type: 'button', class: `act ${cls}`, 'data-action': action, 'data-help': `${text} (${key})`, disabled: true, title: `${text} (${key})` }, h('kbd', {}, key), text);
 
   const actions = h('div', { class: 'actions' },
     btn('y', 'Run once', 'approve primary', 'once'),
     btn('s', 'This session', 'approve', 'session'),
     btn('a', 'Always', 'approve', 'always'),
+    h('span', { class: 'fold-hint muted small', 'data-role': 'fold-hint', hidden: true }, 'Expand every folded part to allow these two'),
     h('span', { class: 'grow' }),
     btn('n', 'Deny…', 'deny', 'deny'));
 
-  const reasonInput = /** @type {HTMLInputElement} */ (h('input', { type: 'text', class: 'reason-input', maxlength: '200', placeholder: 'Reason (optional) — the agent sees it', 'aria-label': 'deny reason', autocomplete: 'off', spellcheck: 'false' }));
+  const reasonInput = /** @type {HTMLInputElement} */ (h('input', { type: 'text', class: 'reason-input', maxlength: String(MAX_DENY_REASON), placeholder: 'Reason (optional) — the agent sees it', 'aria-label': 'deny reason', autocomplete: 'off', spellcheck: 'false' }));
   const denyForm = h('form', { class: 'deny-form', hidden: true },
     reasonInput,
     h('button', { type: 'submit', class: 'act deny solid', 'data-action': 'deny-send' }, h('kbd', {}, 'Enter'), 'Deny'),
@@ -321,10 +344,16 @@ function closeDeny() {
 /** @param {{ armedAt: number }} entry */
 const armed = (entry) => live && Date.now() >= entry.armedAt;
 
+const READ_FIRST = 'Expand every folded part of this request first: “This session” and “Always” approve exactly these bytes again without asking. (“Run once” does not wait.)';
+
 /** @param {string} id @param {{ approve: true, scope: string } | { approve: false, reason?: string }} answer */
 async function decide(id, answer) {
   const entry = pending.get(id);
   if (!entry || !armed(entry) || entry.el.classList.contains('sending')) return;
+  if (answer.approve && answer.scope !== 'once' && stillFolded(entry)) {
+    setStatusLine(entry, READ_FIRST, true);
+    return;
+  }
   entry.el.classList.add('sending');
   setStatusLine(entry, 'Sending…');
   answeredHere.add(id);
@@ -362,7 +391,15 @@ function tick() {
   const now = Date.now() + clockSkew;
   for (const entry of pending.values()) {
     const { req, el } = entry;
-    for (const b of el.querySelectorAll('.actions button')) /** @type {HTMLButtonElement} */ (b).disabled = !armed(entry);
+    const folded = stillFolded(entry);
+    for (const b of el.querySelectorAll('.actions button')) {
+      const button = /** @type {HTMLButtonElement} */ (b);
+      const grant = button.dataset.action === 'session' || button.dataset.action === 'always';
+      button.disabled = !armed(entry) || (grant && folded);
+      button.title = grant && folded ? 'Expand every folded part of the request first' : button.dataset.help ?? '';
+    }
+    el.toggleAttribute('data-folded', folded);
+    /** @type {HTMLElement} */ (el.querySelector('[data-role=fold-hint]')).hidden = !folded;
     el.toggleAttribute('data-armed', armed(entry));
     if (req.deadline === null) continue;
     const left = req.deadline - now;

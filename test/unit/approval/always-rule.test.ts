@@ -8,7 +8,7 @@ import { toLatin1 } from '../../../src/policy/glob.js';
 import { parsePolicy } from '../../../src/policy/load.js';
 import type { PendingRequest } from '../../../src/approval/types.js';
 
-const req: PendingRequest = { id: 'ab.3', sessionId: 's', label: 'l', hostProgram: '/bin/sh', argv: [], cwd: '/', hostCwd: '/', env: {}, ruleId: null, reason: '', explicit: false, deadline: null };
+const req: PendingRequest = { id: 'ab.3', sessionId: 's', label: 'l', hostProgram: '/bin/sh', argv: [], cwd: '/', hostCwd: '/', env: {}, grantKey: 'k', ruleId: null, reason: '', explicit: false, deadline: null };
 
 describe('always rules', () => {
   it('match exactly the approved arguments, glob characters and all', () => {

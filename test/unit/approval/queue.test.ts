@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ApprovalQueue, type Resolution } from '../../../src/approval/queue.js';
+import { grantKey } from '../../../src/approval/grant-key.js';
 import type { PendingRequest, RuleTarget } from '../../../src/approval/types.js';
 
 /** What an "always" answer would name. */
 const target: RuleTarget = { program: '/usr/bin/git', named: '/usr/bin/git', args: ['push'] };
 
+/** A request whose grant key is made from its argv as UTF-8 bytes (unless
+ * the test gives one). */
 function req(id: string, over: Partial<PendingRequest> = {}): PendingRequest {
-  return { id, sessionId: 's1', label: 'l', hostProgram: '/usr/bin/git', argv: ['git', 'push'], cwd: '/w', hostCwd: '/w', env: {}, ruleId: 'r', reason: 'why', explicit: false, deadline: null, ...over };
+  const base = { id, sessionId: 's1', label: 'l', hostProgram: '/usr/bin/git', argv: ['git', 'push'], cwd: '/w', hostCwd: '/w', env: {}, ruleId: 'r', reason: 'why', explicit: false, deadline: null, ...over };
+  return { grantKey: grantKey({ hostProgram: base.hostProgram, argv: base.argv.map((a) => Buffer.from(a)), hostCwd: base.hostCwd, env: new Map() }), ...base };
 }
 
 function queue(timeoutDecision: 'deny' | 'escalate' = 'deny') {
@@ -74,6 +78,20 @@ describe('ApprovalQueue', () => {
     expect(q.list().map((r) => r.id)).toContain('5');
     for (const id of ['3', '4', '5']) q.answer(id, { approve: false }, 't');
     await Promise.all([other, otherSession, again]);
+  });
+
+  it('a session grant is keyed on the grant key, never on what is displayed', async () => {
+    const { q } = queue();
+    // Two requests that display alike but are different bytes.
+    const shown = ['sh', '\\x85'];
+    const p = q.ask(req('1', { argv: shown, grantKey: 'bytes-c2-85' }), new AbortController().signal, target);
+    q.answer('1', { approve: true, scope: 'session' }, 'terminal');
+    await p;
+    const other = q.ask(req('2', { argv: shown, grantKey: 'bytes-85' }), new AbortController().signal, target);
+    expect(q.list().map((r) => r.id)).toEqual(['2']);
+    q.answer('2', { approve: false }, 't');
+    await expect(other).resolves.toMatchObject({ approve: false });
+    await expect(q.ask(req('3', { argv: ['different', 'display'], grantKey: 'bytes-c2-85' }), new AbortController().signal, target)).resolves.toMatchObject({ by: 'session-grant' });
   });
 
   it('writes a rule for "always" and reports its text; a failing write leaves the request pending', async () => {

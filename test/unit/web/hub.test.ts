@@ -9,7 +9,7 @@ import { foldRecentArgv, RECENT_MAX, WebHub, type HubEvent } from '../../../src/
 const target: RuleTarget = { program: '/usr/bin/git', named: '/usr/bin/git', args: ['push'] };
 
 function req(id: string, over: Partial<PendingRequest> = {}): PendingRequest {
-  return { id, sessionId: 's1', label: 'alpha', hostProgram: '/usr/bin/git', argv: ['git', 'push'], cwd: '/w', hostCwd: '/w', env: { TERM: 'xterm' }, ruleId: 'r', reason: 'why', explicit: false, deadline: null, ...over };
+  return { id, sessionId: 's1', label: 'alpha', hostProgram: '/usr/bin/git', argv: ['git', 'push'], cwd: '/w', hostCwd: '/w', env: { TERM: 'xterm' }, grantKey: `key-${id}`, ruleId: 'r', reason: 'why', explicit: false, deadline: null, ...over };
 }
 
 function setup(timeoutDecision: 'deny' | 'escalate' = 'deny') {
@@ -31,7 +31,10 @@ describe('WebHub', () => {
   it('is a channel of the queue: sees requests already waiting and new ones, with what a time-out decides', () => {
     const { q, hub, events } = setup('escalate');
     void q.ask(req('s1.1'), new AbortController().signal, target);
-    expect(hub.pending()).toMatchObject([{ id: 's1.1', onTimeout: 'escalate' }]);
+    expect(hub.pending()).toMatchObject([{ id: 's1.1', onTimeout: 'escalate', folded: false }]);
+    void q.ask(req('s1.2', { argv: ['sh', '-c', 'x'.repeat(161)] }), new AbortController().signal, target);
+    expect(hub.pending()[1]).toMatchObject({ id: 's1.2', folded: true });
+    q.answer('s1.2', { approve: false }, 't');
     expect(events[0]).toMatchObject({ type: 'request', request: { id: 's1.1', label: 'alpha', argv: ['git', 'push'] } });
     const late = new WebHub(q, { onCompletion: () => () => {}, policy: { timeoutDecision: 'deny' } as Policy });
     expect(late.pending().map((r) => r.id)).toEqual(['s1.1']);
