@@ -43,7 +43,7 @@
         {
           'action_name': 'execgate_wrapper',
           'inputs': [
-            'native/build-wrapper.mjs',
+            'native/build-static.mjs',
             'native/sources.mjs',
             'native/sources.json',
             'native/flags.txt',
@@ -51,7 +51,7 @@
             '<!@(node native/sources.mjs wrapper headers)',
           ],
           'outputs': ['<(PRODUCT_DIR)/execgate-wrapper'],
-          'action': ['node', 'native/build-wrapper.mjs', '<@(_outputs)'],
+          'action': ['node', 'native/build-static.mjs', 'wrapper', '<@(_outputs)'],
         },
       ],
     },

@@ -20,15 +20,16 @@ fixtures=$root/test/fixtures/protocol
 read -r -a warn <<<"$(tr '\n' ' ' <"$root/native/flags.txt")"
 strict=(-Wconversion -Wsign-conversion)
 san=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1)
-base=(-std=c11 -D_GNU_SOURCE "${warn[@]}" "${san[@]}" -I"$common" -I"$wrap")
+base=(-std=c11 -D_GNU_SOURCE "${warn[@]}" "${san[@]}" -I"$common")
 
 echo "building into $out"
 "$cc" "${base[@]}" -c "$common/fdpass.c" -o "$out/fdpass.o"
-"$cc" "${base[@]}" "${strict[@]}" "$wrap"/*.c "$out/fdpass.o" -o "$out/execgate-wrapper"
+"$cc" "${base[@]}" "${strict[@]}" "$wrap"/*.c "$common/codec.c" "$common/say.c" "$out/fdpass.o" \
+  -o "$out/execgate-wrapper"
 "$cc" "${base[@]}" "${strict[@]}" -DEG_FIXTURES_DIR="\"$fixtures\"" \
-  "$tests/codec_test.c" "$wrap/codec.c" "$wrap/say.c" -o "$out/eg_codec_test"
+  "$tests/codec_test.c" "$common/codec.c" "$common/say.c" -o "$out/eg_codec_test"
 "$cc" "${base[@]}" "${strict[@]}" "$tests/fdpass_test.c" "$out/fdpass.o" -o "$out/eg_fdpass_test"
-"$cc" "${base[@]}" "${strict[@]}" "$tests/wrapper_test.c" "$wrap/codec.c" "$out/fdpass.o" \
+"$cc" "${base[@]}" "${strict[@]}" "$tests/wrapper_test.c" "$common/codec.c" "$out/fdpass.o" \
   -o "$out/eg_wrapper_test" -lutil
 # The probe reports fds and signal state: built plain, so the sanitizer
 # runtime adds nothing to what it sees.

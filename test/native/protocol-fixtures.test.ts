@@ -159,8 +159,8 @@ describe('the C encoder, read by protobufjs', () => {
       cc,
       [
         '-std=c11', '-O2', '-D_GNU_SOURCE',
-        `-I${join(packageRoot, 'native', 'common')}`, `-I${join(packageRoot, 'native', 'wrapper')}`,
-        join(packageRoot, 'native', 'test', 'encode_cases.c'), join(packageRoot, 'native', 'wrapper', 'codec.c'),
+        `-I${join(packageRoot, 'native', 'common')}`,
+        join(packageRoot, 'native', 'test', 'encode_cases.c'), join(packageRoot, 'native', 'common', 'codec.c'),
         '-o', exe,
       ],
       { stdio: 'pipe' },

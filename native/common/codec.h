@@ -1,6 +1,8 @@
-/* The wrapper's own protobuf codec for src/protocol/execgate.proto: it encodes
- * ToBroker and decodes ToWrapper, nothing else. No allocation: decoded bytes
- * are views into the caller's buffer, valid as long as it is.
+/* The protobuf codec for src/protocol/execgate.proto on the C side: the wire
+ * primitives (shared by the wrapper and the launcher, whose own messages are
+ * in native/launch/messages.h) and the session messages: it encodes ToBroker
+ * and decodes ToWrapper, nothing else. No allocation: decoded bytes are views
+ * into the caller's buffer, valid as long as it is.
  *
  * Decoding follows proto3 where the broker's protobufjs does, and is stricter
  * where being lenient would only hide a broken peer:
