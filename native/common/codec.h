@@ -61,7 +61,7 @@ size_t eg_len_field_size(uint32_t num, size_t n);
 
 /* ---- ToBroker ----------------------------------------------------------- */
 
-enum { EG_KIND_EXEC = 0, EG_KIND_RUN = 1, EG_KIND_NOTIFY = 2 };
+enum { EG_KIND_EXEC = 0, EG_KIND_RUN = 1, EG_KIND_NOTIFY = 2, EG_KIND_SHIM = 3 };
 
 struct eg_request {
     uint32_t kind;
@@ -90,6 +90,9 @@ struct eg_stdio {
  * memory, so the callers' cap check is the only limit. */
 size_t eg_request_size(const struct eg_request *rq);
 size_t eg_encode_request(uint8_t *out, const struct eg_request *rq);
+/* The Request alone, not inside a ToBroker: what follows "EXR1" in a record. */
+size_t eg_request_body_size(const struct eg_request *rq);
+size_t eg_encode_request_body(uint8_t *out, const struct eg_request *rq);
 size_t eg_stdio_size(const struct eg_stdio *st);
 size_t eg_encode_stdio(uint8_t *out, const struct eg_stdio *st);
 /* Signal and Resize are small: EG_SMALL_MAX bytes always suffice. */

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -143,6 +144,55 @@ static int accept_conn(int session, int timeout_ms)
     setsockopt(fds[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     setsockopt(fds[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     return fds[0];
+}
+
+/* ---- fake broker: the session's directory -------------------------------- */
+
+/* A session directory as the broker makes one: `sock` listening, and the
+ * run table when a test writes one. */
+struct session_dir {
+    char dir[PATH_MAX + 64];
+    char env[PATH_MAX + 128]; /* "EXECGATE_SESSION=dir" */
+    int listener;
+};
+
+static void session_dir_open(struct session_dir *d, const char *name)
+{
+    snprintf(d->dir, sizeof(d->dir), "%s/%s", tmpdir, name);
+    snprintf(d->env, sizeof(d->env), "EXECGATE_SESSION=%s", d->dir);
+    CHECK(mkdir(d->dir, 0700) == 0);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    char path[sizeof(d->dir) + 8];
+    snprintf(path, sizeof(path), "%s/sock", d->dir);
+    CHECK(strlen(path) < sizeof(sa.sun_path));
+    memcpy(sa.sun_path, path, strlen(path) + 1 < sizeof(sa.sun_path) ? strlen(path) + 1 : sizeof(sa.sun_path) - 1);
+    d->listener = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    CHECK(bind(d->listener, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    CHECK(listen(d->listener, 16) == 0);
+}
+
+static void session_dir_close(struct session_dir *d)
+{
+    char path[sizeof(d->dir) + 8];
+    close(d->listener);
+    snprintf(path, sizeof(path), "%s/sock", d->dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/table", d->dir);
+    unlink(path);
+    CHECK(rmdir(d->dir) == 0);
+}
+
+/* A connection the wrapper made to the session's path, -1 if none came
+ * within the time. */
+static int accept_path(struct session_dir *d, int timeout_ms)
+{
+    struct pollfd p = { .fd = d->listener, .events = POLLIN };
+    if (poll(&p, 1, timeout_ms) != 1)
+        return -1;
+    int s = accept4(d->listener, NULL, NULL, SOCK_CLOEXEC);
+    struct timeval tv = { .tv_sec = 20 };
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return s;
 }
 
 /* Reads one frame (malloc'd body) and the fds that came with its first byte. */
@@ -446,7 +496,9 @@ static void test_no_socket(void)
     struct opts o = { .socket = "-", .stdin_fd = -1 };
     struct child ch = run_alone(argv, &o);
     CHECK_EQ(exit_code(&ch), 126);
-    CHECK_HAS(ch.errs, "execgate: EXECGATE_SOCKET: not set");
+    CHECK(strcmp(ch.errs, "execgate: cannot reach the session: fd 87 is not open and EXECGATE_SESSION "
+                          "is not set (run inside an execgate session)\n") == 0);
+    CHECK_HAS(ch.errs, "fd 87 is not open and EXECGATE_SESSION is not set");
     release(&ch);
 }
 
@@ -467,7 +519,7 @@ static void test_bad_socket(void)
     struct opts o = { .socket = "500", .stdin_fd = -1 };
     struct child ch = run_alone(argv, &o);
     CHECK_EQ(exit_code(&ch), 126);
-    CHECK_HAS(ch.errs, "EXECGATE_SOCKET=500: ");
+    CHECK_HAS(ch.errs, "execgate: cannot reach the session: fd 500 is not open and EXECGATE_SESSION is not set\n");
     release(&ch);
     /* a pipe: not a socket */
     int p[2];
@@ -475,7 +527,7 @@ static void test_bad_socket(void)
     o = (struct opts){ .stdin_fd = -1, .extra_fd = p[0] };
     ch = run_alone(argv, &o);
     CHECK_EQ(exit_code(&ch), 126);
-    CHECK_HAS(ch.errs, "EXECGATE_SOCKET=10: ");
+    CHECK_HAS(ch.errs, "cannot reach the session: fd 10 is not a socket and ");
     close(p[0]);
     close(p[1]);
     release(&ch);
@@ -1349,6 +1401,149 @@ static void test_client(void)
     }
 }
 
+/* The session's second way in: when the inherited fd is gone (agent
+ * harnesses close inherited fds) or is not a SOCK_SEQPACKET socket, the
+ * wrapper connects to $EXECGATE_SESSION/sock and uses that connection as it
+ * would the fd; when both fail it says why, both ways. */
+static void test_session_path(void)
+{
+    struct session_dir d;
+    session_dir_open(&d, "session");
+    char *env[] = { d.env, NULL };
+    char *argv[] = { W(), (char *)probe, "probe", NULL };
+    int p[2], st[2];
+    CHECK(pipe2(p, O_CLOEXEC) == 0);
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st) == 0);
+    /* the fd closed; open but a pipe; a stream socket; EXECGATE_SOCKET unset
+     * and fd 87 closed */
+    struct opts ways[] = {
+        { .env = env, .stdin_fd = -1, .no_session = 1 },
+        { .env = env, .stdin_fd = -1, .extra_fd = p[0] },
+        { .env = env, .stdin_fd = -1, .extra_fd = st[0] },
+        { .env = env, .stdin_fd = -1, .socket = "-" },
+    };
+    for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]); i++) {
+        struct child ch = start(argv, &ways[i]);
+        int peer = accept_path(&d, 10000);
+        CHECK(peer >= 0);
+        int c = accept_conn(peer, 10000);
+        CHECK(c >= 0);
+        struct tb t;
+        uint8_t *keep;
+        CHECK_EQ(recv_tb(c, &t, &keep, NULL, NULL), 0);
+        CHECK_EQ(t.which, 1);
+        CHECK_EQ(t.kind, EG_KIND_EXEC);
+        CHECK(bytes_is(t.file, probe));
+        CHECK_EQ(t.pid, ch.pid);
+        /* one hello per connection to the path: then the wrapper closes it */
+        char b;
+        CHECK_EQ(recv(peer, &b, 1, 0), 0);
+        reply_decision(c, EG_ACTION_RUN, NULL);
+        close(c);
+        close(peer);
+        free(t.list);
+        free(keep);
+        finish(&ch);
+        CHECK_EQ(exit_code(&ch), 0);
+        CHECK_EQ(ch.errs[0], '\0');
+        /* the program got neither our connection to the path nor the
+         * connection to the broker; an fd at 10 that was not the session
+         * is the program's as before */
+        CHECK_HAS(ch.outs, "fd 0\nfd 1\nfd 2\n");
+        CHECK_EQ(report_count(ch.outs, "fd "), ways[i].no_session ? 3 : 4);
+        release(&ch);
+    }
+    close(p[0]);
+    close(p[1]);
+    close(st[0]);
+    close(st[1]);
+
+    /* Both ways open: the fd, and nothing touches the path. */
+    struct opts both = { .env = env, .stdin_fd = -1 };
+    struct child ch = run_with(argv, &both, EG_ACTION_RUN, NULL);
+    CHECK_EQ(exit_code(&ch), 0);
+    CHECK(accept_path(&d, 0) < 0);
+    release(&ch);
+
+    /* Escalate through the path: the same connection, the same protocol. */
+    struct opts gone = { .env = env, .stdin_fd = -1, .no_session = 1 };
+    char *make[] = { W(), "/usr/bin/make", "make", NULL };
+    ch = start(make, &gone);
+    int peer = accept_path(&d, 10000);
+    int c = accept_conn(peer, 10000);
+    CHECK(c >= 0);
+    size_t len;
+    free(recv_frame(c, &len, NULL, NULL));
+    uint8_t buf[64];
+    send_frame(c, buf, tw_send_stdio(buf, NULL));
+    int fds[EG_MAX_FDS];
+    size_t nfds = 0;
+    free(recv_frame(c, &len, fds, &nfds));
+    CHECK_EQ(nfds, 3);
+    for (size_t i = 0; i < nfds; i++)
+        close(fds[i]);
+    reply_decision(c, EG_ACTION_ESCALATE, NULL);
+    reply_exit(c, 9, 0);
+    finish(&ch);
+    close(c);
+    close(peer);
+    CHECK_EQ(exit_code(&ch), 9);
+    release(&ch);
+
+    /* Neither way: one line naming both, 126, nothing run. */
+    char plain[PATH_MAX + 32], plain_env[PATH_MAX + 64], want[2 * PATH_MAX];
+    snprintf(plain, sizeof(plain), "%s/plain", tmpdir);
+    CHECK(mkdir(plain, 0700) == 0);
+    snprintf(plain_env, sizeof(plain_env), "%s/sock", plain);
+    int fd = open(plain_env, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    CHECK(fd >= 0);
+    close(fd);
+    snprintf(plain_env, sizeof(plain_env), "EXECGATE_SESSION=%s", plain);
+    char long_env[300] = "EXECGATE_SESSION=/";
+    memset(long_env + 18, 'x', 120);
+    long_env[138] = '\0';
+    static const char *const missing[] = { "EXECGATE_SESSION=/nonexistent/\x1b[2J", NULL };
+    struct {
+        char *env;
+        const char *socket;
+        const char *line;
+    } fails[] = {
+        /* a regular file where the socket should be */
+        { plain_env, NULL, NULL },
+        { (char *)missing[0], NULL,
+          "execgate: cannot reach the session: fd 10 is not open and /nonexistent/\\x1b[2J/sock: No such file or directory\n" },
+        { (char *)missing[0], "-",
+          "execgate: cannot reach the session: fd 87 is not open and /nonexistent/\\x1b[2J/sock: No such file or directory\n" },
+        /* longer than sun_path: an error, not a shorter path */
+        { long_env, NULL, NULL },
+        /* empty: as if unset */
+        { "EXECGATE_SESSION=", NULL, "execgate: cannot reach the session: fd 10 is not open and EXECGATE_SESSION is not set\n" },
+    };
+    snprintf(want, sizeof(want), "execgate: cannot reach the session: fd 10 is not open and %s/sock: Connection refused\n", plain);
+    fails[0].line = want;
+    for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++) {
+        char *e[] = { fails[i].env, NULL };
+        struct opts o = { .env = e, .stdin_fd = -1, .no_session = 1, .socket = fails[i].socket };
+        ch = run_alone(argv, &o);
+        CHECK_EQ(exit_code(&ch), 126);
+        CHECK_EQ(ch.outs[0], '\0');
+        if (fails[i].line) {
+            CHECK(strcmp(ch.errs, fails[i].line) == 0);
+            if (strcmp(ch.errs, fails[i].line) != 0)
+                fprintf(stderr, "got: %s", ch.errs);
+        } else {
+            CHECK_HAS(ch.errs, "execgate: cannot reach the session: fd 10 is not open and /xxxxxxxxxx");
+            CHECK_HAS(ch.errs, "/sock: ");
+            CHECK_HAS(ch.errs, "name too long\n"); /* glibc: "File name", musl: "Filename" */
+        }
+        release(&ch);
+    }
+    snprintf(plain_env, sizeof(plain_env), "%s/sock", plain);
+    unlink(plain_env);
+    rmdir(plain);
+    session_dir_close(&d);
+}
+
 /* The wrapper leaves no fd open in us (the fake broker) either. */
 static void test_no_leaks(int before)
 {
@@ -1401,6 +1596,7 @@ int main(int argc, char **argv)
     struct { const char *name; void (*fn)(void); } tests[] = {
         { "no socket", test_no_socket },
         { "bad socket", test_bad_socket },
+        { "session path", test_session_path },
         { "usage", test_usage },
         { "run", test_run },
         { "run status", test_run_status },

@@ -3,14 +3,19 @@
  *
  *     execve($EXEC_WRAPPER, [wrapper, path, argv0, argv1, ...], envp)
  *
- * for every exec, and this asks the broker, over the session socket inherited
- * as $EXECGATE_SOCKET, whether to run path here, have the broker run it on the
- * host with our stdio, or refuse. Installed as `execgate` inside the sandbox
- * it is also the client for `execgate run CMD...` and `execgate notify EVENT`.
+ * for every exec, and this asks the broker, over the session socket (inherited
+ * as $EXECGATE_SOCKET, or reached at $EXECGATE_SESSION/sock), whether to run
+ * path here, have the broker run it on the host with our stdio, or refuse;
+ * or, when the broker's run table says no rule can match path, runs it here
+ * without asking. Installed as `execgate` inside the sandbox it is also the
+ * client for `execgate run CMD...` and `execgate notify EVENT`.
  *
- * The agent controls our argv, environment and fds, and may stand in for the
- * broker: nothing we are given is trusted, nothing runs unless a Decision{RUN}
- * arrived intact, and every failure exits 126 with one line on stderr.
+ * The agent controls our argv, environment, fds and files, and may stand in
+ * for the broker: nothing we are given is trusted. Nothing runs on the host
+ * unless the broker said so; nothing runs here unless a Decision{RUN} arrived
+ * intact or a run table allowed it (which can only make things run here,
+ * where the agent could run them anyway); every failure exits 126 with one
+ * line on stderr.
  *
  * It is on the path of every `ls` the agent runs, so the Run path is a handful
  * of system calls: no stdio, no locale, no allocation for ordinary argv, and
@@ -27,11 +32,13 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "codec.h"
 #include "fdpass.h"
+#include "protocol.h"
 #include "say.h"
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
@@ -123,57 +130,155 @@ static void put_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-/* The session socket: the shell's fd, never a path the agent could point
- * elsewhere. It stays inheritable, so that a shell we exec on Run reaches the
- * broker too. */
-/* Where execgate shells inherit the session socket. `exec -c` hands us an
- * empty environment: then this fd is used, but only if it is the kind of
- * socket a session is (the broker checks everything else anyway). */
-#define DEFAULT_SESSION_FD 87
-
-static int session_fd(void)
+/* Our own fds (the sockets we make) stay off 0-2 when some of those were
+ * closed, so that nothing (our stderr messages, the stdio we pass on
+ * Escalate) mistakes them for a standard stream. */
+static int off_stdio(int fd)
 {
-    const char *v = getenv("EXECGATE_SOCKET");
-    if (!v) {
-        int type;
-        socklen_t len = sizeof(type);
-        if (getsockopt(DEFAULT_SESSION_FD, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_SEQPACKET)
-            return DEFAULT_SESSION_FD;
-        fail("EXECGATE_SOCKET", "not set (run inside an execgate session)");
-    }
+    if (fd > 2)
+        return fd;
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (moved < 0)
+        fail("fcntl", strerror(errno));
+    close(fd);
+    return moved;
+}
 
-    struct eg_say s;
-    eg_say_begin(&s, 2);
-    eg_say_str(&s, "EXECGATE_SOCKET=");
-    eg_say_cstr(&s, v);
-    eg_say_str(&s, ": ");
+/* ---- the session -----------------------------------------------------------
+ * Two ways in (execgate.proto, "Transport"): the inherited fd $EXECGATE_SOCKET
+ * (87), or, when an agent harness closed it, a connection to the session's
+ * own socket $EXECGATE_SESSION/sock. Either is whatever the agent left us,
+ * and the broker knows the session by which socket was reached, never by
+ * anything we say: a socket elsewhere only reaches some other broker. The fd
+ * stays inheritable, so that a shell we exec on Run reaches the broker too.
+ * `exec -c` hands us an empty environment: then fd 87 is used, if it is the
+ * kind of socket a session is. */
 
-    /* Canonical decimal only: no sign, space, leading zero or overflow. */
+enum { NOT_SEQPACKET = -1, NOT_A_NUMBER = -2 };
+
+static struct {
+    int looked;
+    int fd;      /* the session socket, or -1 */
+    int by_path; /* fd is our own connection to $EXECGATE_SESSION/sock */
+    /* why not, for the one line that says so */
+    const char *fd_var; /* $EXECGATE_SOCKET, NULL if unset */
+    int fd_tried;
+    int fd_err;         /* errno, NOT_SEQPACKET or NOT_A_NUMBER */
+    const char *dir;    /* $EXECGATE_SESSION, NULL if unset or empty */
+    int path_err;       /* errno */
+} session;
+
+/* $EXECGATE_SOCKET's fd: canonical decimal only (no sign, space, leading
+ * zero or overflow), or -1. */
+static int fd_number(const char *v)
+{
     long long fd = 0;
     const char *p = v;
     do {
         if (*p < '0' || *p > '9' || (p > v && v[0] == '0') || fd > INT_MAX)
-            goto bad;
+            return -1;
         fd = fd * 10 + (*p - '0');
     } while (*++p);
-    if (fd > INT_MAX)
-        goto bad;
+    return fd > INT_MAX ? -1 : (int)fd;
+}
 
+/* Connects to DIR/sock; -1 with session.path_err set. A path that does not
+ * fit sun_path is an error, never cut short to some other path. */
+static int connect_session_path(const char *dir)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    size_t n = strlen(dir);
+    if (n + 1 + sizeof(EG_SESSION_SOCKET_NAME) > sizeof(sa.sun_path)) {
+        session.path_err = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(sa.sun_path, dir, n);
+    sa.sun_path[n] = '/';
+    memcpy(sa.sun_path + n + 1, EG_SESSION_SOCKET_NAME, sizeof(EG_SESSION_SOCKET_NAME));
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        session.path_err = errno;
+        return -1;
+    }
+    if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        session.path_err = errno;
+        close(fd);
+        return -1;
+    }
+    return off_stdio(fd);
+}
+
+/* The session socket, or -1 (session says why). Looked for once; on the fd
+ * path that is one getsockopt. */
+static int reach_session(void)
+{
+    if (session.looked)
+        return session.fd;
+    session.looked = 1;
+    session.fd = -1;
+    session.fd_var = getenv(EG_ENV_SESSION_FD);
+    session.fd_tried = session.fd_var ? fd_number(session.fd_var) : EG_SESSION_FD;
+    if (session.fd_tried < 0) {
+        /* a broken value is an error, not a reason to look elsewhere */
+        session.fd_err = NOT_A_NUMBER;
+        return -1;
+    }
     int type;
     socklen_t len = sizeof(type);
-    if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
-        eg_say_str(&s, strerror(errno));
+    if (getsockopt(session.fd_tried, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+        session.fd_err = errno;
+    else if (type != SOCK_SEQPACKET)
+        session.fd_err = NOT_SEQPACKET;
+    else
+        return session.fd = session.fd_tried;
+
+    session.dir = getenv(EG_ENV_SESSION_DIR);
+    if (session.dir && !*session.dir)
+        session.dir = NULL;
+    if (session.dir) {
+        session.fd = connect_session_path(session.dir);
+        session.by_path = session.fd >= 0;
+    }
+    return session.fd;
+}
+
+/* The session socket, or exit 126 with one line naming both ways tried. */
+static int session_or_fail(void)
+{
+    int fd = reach_session();
+    if (fd >= 0)
+        return fd;
+    struct eg_say s;
+    eg_say_begin(&s, 2);
+    if (session.fd_err == NOT_A_NUMBER) {
+        eg_say_str(&s, EG_ENV_SESSION_FD "=");
+        eg_say_cstr(&s, session.fd_var);
+        eg_say_str(&s, ": not a file descriptor number");
         eg_say_end(&s);
         exit(126);
     }
-    if (type != SOCK_SEQPACKET) {
-        eg_say_str(&s, "not a SOCK_SEQPACKET socket");
-        eg_say_end(&s);
-        exit(126);
+    eg_say_str(&s, "cannot reach the session: fd ");
+    eg_say_num(&s, (uint64_t)session.fd_tried);
+    if (session.fd_err == EBADF)
+        eg_say_str(&s, " is not open");
+    else if (session.fd_err == ENOTSOCK)
+        eg_say_str(&s, " is not a socket");
+    else if (session.fd_err == NOT_SEQPACKET)
+        eg_say_str(&s, " is not a SOCK_SEQPACKET socket");
+    else {
+        eg_say_str(&s, ": ");
+        eg_say_str(&s, strerror(session.fd_err));
     }
-    return (int)fd;
-bad:
-    eg_say_str(&s, "not a file descriptor number");
+    eg_say_str(&s, " and ");
+    if (session.dir) {
+        eg_say_cstr(&s, session.dir);
+        eg_say_str(&s, "/" EG_SESSION_SOCKET_NAME ": ");
+        eg_say_str(&s, strerror(session.path_err));
+    } else {
+        eg_say_str(&s, EG_ENV_SESSION_DIR " is not set");
+        if (!session.fd_var)
+            eg_say_str(&s, " (run inside an execgate session)");
+    }
     eg_say_end(&s);
     exit(126);
 }
@@ -186,30 +291,23 @@ bad:
  * socket buffer takes it without blocking, so that the broker usually finds
  * all of it at once; a larger rest follows while the broker reads. Returns 0,
  * or -1 if the request could not be written (the broker hung up). */
-static int connect_broker(int session, const uint8_t *frame, size_t len)
+static int connect_broker(int session_fd, const uint8_t *frame, size_t len)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         fail("socketpair", strerror(errno));
-    /* Only when some of fds 0-2 were closed: move off them, so that nothing
-     * (our stderr messages, the stdio we pass on Escalate) mistakes the
-     * connection for a standard stream. */
-    if (sv[0] <= 2) {
-        int fd = fcntl(sv[0], F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-            fail("fcntl", strerror(errno));
-        close(sv[0]);
-        sv[0] = fd;
-    }
-    conn.fd = sv[0];
+    conn.fd = off_stdio(sv[0]);
 
     ssize_t early = send(conn.fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (early < 0)
         early = 0;
 
-    static const char hello[4] = { 'E', 'X', 'G', '1' };
-    int rc = eg_send_fds(session, hello, sizeof(hello), &sv[1], 1);
+    static const char hello[] = EG_HELLO_CONNECTION;
+    int rc = eg_send_fds(session_fd, hello, sizeof(hello) - 1, &sv[1], 1);
     close(sv[1]);
+    /* A connection we made to the session's path served this one hello. */
+    if (session.by_path)
+        close(session_fd);
     if (rc < 0)
         fail("cannot reach the broker", strerror(-rc));
 
@@ -602,7 +700,7 @@ int main(int argc, char **argv)
         rq.file.n = strlen(file);
     }
 
-    int session = session_fd();
+    int session_fd = session_or_fail();
 
     /* A cwd too long or deleted is sent empty; the broker decides. */
     static char cwd[PATH_MAX];
@@ -624,7 +722,7 @@ int main(int argc, char **argv)
     put_be32(frame, (uint32_t)size);
     /* The broker may refuse before reading everything and hang up: then its
      * Deny is still worth showing, but nothing else is believed. */
-    int sent = connect_broker(session, frame, 4 + size) == 0;
+    int sent = connect_broker(session_fd, frame, 4 + size) == 0;
 
     struct eg_to_wrapper m;
     read_frame(&m);

@@ -19,3 +19,22 @@ export const READ_CHUNK = 256 * 1024;
 export const MAX_CONNECTIONS_PER_SESSION = 1024;
 /** A connection must deliver its Request within this time. */
 export const REQUEST_DEADLINE_MS = 30_000;
+/** The run table (execgate.proto, "Run table"), whole. The wrapper reads it
+ * on every exec into a fixed buffer, with one read(2) and no stat, so it must
+ * stay small; 64 KiB holds thousands of names, more than any policy names.
+ * A bigger table is never written: encodeRunTable makes one that asks for
+ * everything instead, and the wrapper treats a bigger file as no table. */
+export const MAX_RUN_TABLE_BYTES = 64 * 1024;
+/** An "EXR1" record datagram, hello included. Records are sent without
+ * waiting (MSG_DONTWAIT) on the session socket, whose send buffer (about
+ * 208 KiB by default) they share with every other exec of the session: the
+ * cap keeps several queueable at once and lets the broker read each into a
+ * fixed buffer. An exec whose record would be bigger (long argv) asks the
+ * broker over a connection instead, which has no such limit. */
+export const MAX_RUN_RECORD = 32 * 1024;
+/** A Launched frame's payload (the broker's answer to the native launcher on
+ * the control socket). Its argv is the shell's command line up to the shell
+ * (bwrap's arguments included) and set_env a few variables: 1 MiB is far
+ * more than that, and the launcher refuses anything bigger rather than
+ * allocate what a confused peer asks for. */
+export const MAX_LAUNCHED_FRAME = 1024 * 1024;
