@@ -18,6 +18,8 @@
 //   dir "to_broker": `message` (request|stdio|signal|resize) and `input`; the C
 //     encoder given `input` must write exactly the .bin (protobufjs's
 //     canonical encoding: defaults left out, fields in number order).
+//     `message` "record": a Request alone (what follows "EXR1" in a run record),
+//     not inside a ToBroker.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +29,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const proto = protobuf.loadSync(join(root, 'src/protocol/execgate.proto'));
 const ToWrapper = proto.lookupType('execgate.v1.ToWrapper');
 const ToBroker = proto.lookupType('execgate.v1.ToBroker');
+const Request = proto.lookupType('execgate.v1.Request');
 
 const hex = (b) => Buffer.from(b).toString('hex');
 const bytes = (s) => Buffer.from(s, 'latin1');
@@ -171,14 +174,14 @@ malformed('garbage_after_valid', raw(len(1, vint(1, RUN)), [0xff]), 'a valid Dec
 function toBroker(name, message, input) {
   const obj = {};
   const b = (h) => Buffer.from(h, 'hex');
+  if (message === 'record') {
+    const bin = Request.encode(Request.fromObject(requestObject(input))).finish();
+    files.set(`${name}.bin`, Buffer.from(bin));
+    cases.push({ name, dir: 'to_broker', message, input });
+    return;
+  }
   if (message === 'request') {
-    const r = {};
-    if (input.kind) r.kind = input.kind;
-    if (input.file) r.file = b(input.file);
-    if (input.argv.length) r.argv = input.argv.map(b);
-    if (input.cwd) r.cwd = b(input.cwd);
-    if (input.pid) r.pid = input.pid;
-    obj.request = r;
+    obj.request = requestObject(input);
   } else if (message === 'stdio') {
     const s = {};
     if (input.env.length) s.env = input.env.map(b);
@@ -193,6 +196,16 @@ function toBroker(name, message, input) {
   const bin = ToBroker.encode(ToBroker.fromObject(obj)).finish();
   files.set(`${name}.bin`, Buffer.from(bin));
   cases.push({ name, dir: 'to_broker', message, input });
+}
+function requestObject(input) {
+  const b = (h) => Buffer.from(h, 'hex');
+  const r = {};
+  if (input.kind) r.kind = input.kind;
+  if (input.file) r.file = b(input.file);
+  if (input.argv.length) r.argv = input.argv.map(b);
+  if (input.cwd) r.cwd = b(input.cwd);
+  if (input.pid) r.pid = input.pid;
+  return r;
 }
 function winsize(ws) {
   const w = {};
@@ -223,6 +236,11 @@ toBroker('request_long_args', 'request', request({
   cwd: h('/'),
   pid: 2,
 }));
+toBroker('record_exec', 'record',
+  request({ file: h('/usr/bin/ls'), argv: ['ls', '-la'].map(h), cwd: h('/work/project'), pid: 4242 }));
+toBroker('record_not_utf8', 'record',
+  request({ file: h(bytes('/tmp/\xff')), argv: [h(bytes('\xff\x1b')), h('')], cwd: h(bytes('/\x80')), pid: 4294967295 }));
+toBroker('record_empty', 'record', request({}));
 toBroker('stdio_full', 'stdio', {
   env: [h('TERM=xterm-256color'), h('LANG=C.UTF-8'), h('LC_ALL='), h(bytes('X=\xff\n'))],
   tty: true,

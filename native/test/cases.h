@@ -49,7 +49,7 @@ static inline uint8_t *encode_case(const json *c, size_t *len)
     const json *in = json_get(c, "input");
     uint8_t *out = NULL;
     size_t size = 0, wrote = 0;
-    if (!strcmp(message, "request")) {
+    if (!strcmp(message, "request") || !strcmp(message, "record")) {
         uint8_t *file, *cwd;
         struct strings argv = strings_of(json_get(in, "argv"));
         struct eg_request rq = {
@@ -60,9 +60,10 @@ static inline uint8_t *encode_case(const json *c, size_t *len)
             .cwd = bytes_of(in, "cwd", &cwd),
             .pid = (uint32_t)json_num(in, "pid"),
         };
-        size = eg_request_size(&rq);
+        int alone = !strcmp(message, "record"); /* the Request, not in a ToBroker */
+        size = alone ? eg_request_body_size(&rq) : eg_request_size(&rq);
         out = malloc(size + 1);
-        wrote = eg_encode_request(out, &rq);
+        wrote = alone ? eg_encode_request_body(out, &rq) : eg_encode_request(out, &rq);
         free(file);
         free(cwd);
         free_strings(argv);

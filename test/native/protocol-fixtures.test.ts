@@ -15,6 +15,7 @@ const generator = join(packageRoot, 'scripts', 'gen-protocol-fixtures.mjs');
 const proto = protobuf.loadSync(protoPath);
 const ToWrapper = proto.lookupType('execgate.v1.ToWrapper');
 const ToBroker = proto.lookupType('execgate.v1.ToBroker');
+const Request = proto.lookupType('execgate.v1.Request');
 
 interface WrapperExpect {
   error: boolean;
@@ -46,7 +47,7 @@ interface Case {
   dir: 'to_wrapper' | 'to_broker';
   expect?: WrapperExpect;
   js?: boolean;
-  message?: 'request' | 'stdio' | 'signal' | 'resize';
+  message?: 'request' | 'record' | 'stdio' | 'signal' | 'resize';
   input?: BrokerInput;
 }
 
@@ -73,14 +74,12 @@ function winsizeView(w: any): Winsize | null {
   return w ? { rows: w.rows ?? 0, cols: w.cols ?? 0 } : null;
 }
 
+function requestInput(r: any): BrokerInput {
+  return { kind: r.kind ?? 0, file: hex(r.file), argv: (r.argv ?? []).map(hex), cwd: hex(r.cwd), pid: r.pid ?? 0 };
+}
+
 function brokerView(m: any): { message: string; input: BrokerInput } {
-  if (m.request) {
-    const r = m.request;
-    return {
-      message: 'request',
-      input: { kind: r.kind ?? 0, file: hex(r.file), argv: (r.argv ?? []).map(hex), cwd: hex(r.cwd), pid: r.pid ?? 0 },
-    };
-  }
+  if (m.request) return { message: 'request', input: requestInput(m.request) };
   if (m.stdio) {
     const s = m.stdio;
     return { message: 'stdio', input: { env: (s.env ?? []).map(hex), tty: !!s.tty, winsize: winsizeView(s.winsize) } };
@@ -88,6 +87,17 @@ function brokerView(m: any): { message: string; input: BrokerInput } {
   if (m.signal) return { message: 'signal', input: { signo: m.signal.signo ?? 0 } };
   if (m.resize) return { message: 'resize', input: { winsize: winsizeView(m.resize.winsize) } };
   return { message: 'none', input: {} };
+}
+
+/** A to_broker case's bytes as protobufjs reads them; a record is a Request
+ * alone, the rest are ToBroker messages. Also re-encoded, for canonical form. */
+function decodeToBroker(c: Case, bin: Buffer): { view: { message: string; input: BrokerInput }; again: Buffer } {
+  if (c.message === 'record') {
+    const m = Request.decode(bin);
+    return { view: { message: 'record', input: requestInput(m) }, again: Buffer.from(Request.encode(m).finish()) };
+  }
+  const m = ToBroker.decode(bin);
+  return { view: brokerView(m), again: Buffer.from(ToBroker.encode(m).finish()) };
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
@@ -112,7 +122,7 @@ describe('protocol fixtures', () => {
     const broker = cases.filter((c) => c.dir === 'to_broker');
     expect(wrapper.filter((c) => c.expect!.error).length).toBeGreaterThanOrEqual(15);
     expect(wrapper.filter((c) => !c.expect!.error).length).toBeGreaterThanOrEqual(25);
-    expect(broker.map((c) => c.message)).toEqual(expect.arrayContaining(['request', 'stdio', 'signal', 'resize']));
+    expect(broker.map((c) => c.message)).toEqual(expect.arrayContaining(['request', 'record', 'stdio', 'signal', 'resize']));
     expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
   });
 
@@ -140,9 +150,9 @@ describe('protocol fixtures', () => {
     for (const c of cases) {
       if (c.dir !== 'to_broker') continue;
       const bin = fixture(c.name);
-      const m = ToBroker.decode(bin);
-      expect(brokerView(m), c.name).toEqual({ message: c.message, input: c.input });
-      expect(Buffer.from(ToBroker.encode(m).finish()).equals(bin), c.name).toBe(true);
+      const { view, again } = decodeToBroker(c, bin);
+      expect(view, c.name).toEqual({ message: c.message, input: c.input });
+      expect(again.equals(bin), c.name).toBe(true);
     }
   });
 });
@@ -187,11 +197,11 @@ describe('the C encoder, read by protobufjs', () => {
     for (const c of broker) {
       const bin = encoded.get(c.name);
       expect(bin, c.name).toBeDefined();
-      const m = ToBroker.decode(bin!);
-      expect(brokerView(m), c.name).toEqual({ message: c.message, input: c.input });
+      const { view, again } = decodeToBroker(c, bin!);
+      expect(view, c.name).toEqual({ message: c.message, input: c.input });
       // protobufjs writes back exactly the same bytes: defaults left out,
       // fields in order (and it is the fixture protobufjs wrote).
-      expect(Buffer.from(ToBroker.encode(m).finish()).equals(bin!), c.name).toBe(true);
+      expect(again.equals(bin!), c.name).toBe(true);
       expect(bin!.equals(fixture(c.name)), c.name).toBe(true);
     }
   });

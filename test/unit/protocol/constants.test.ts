@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as c from '../../../src/protocol/constants.js';
+import * as limits from '../../../src/protocol/limits.js';
+import * as table from '../../../src/protocol/run-table.js';
 import { packageRoot } from '../../../src/native/paths.js';
 
 const header = readFileSync(join(packageRoot, 'native/common/protocol.h'), 'utf8');
@@ -20,6 +22,12 @@ const pairs: [string, string | number | Buffer][] = [
   ['EG_HELLO_CONNECTION', c.HELLO_CONNECTION],
   ['EG_HELLO_RECORD', c.HELLO_RECORD],
   ['EG_HELLO_SECCOMP', c.HELLO_SECCOMP],
+  ['EG_RUN_TABLE_MAGIC', table.RUN_TABLE_MAGIC],
+  ['EG_RUN_TABLE_LOCAL_RUN', table.RUN_TABLE_LOCAL_RUN],
+  ['EG_RUN_TABLE_RECORD', table.RUN_TABLE_RECORD],
+  ['EG_MAX_RUN_TABLE_BYTES', limits.MAX_RUN_TABLE_BYTES],
+  ['EG_MAX_RUN_RECORD', limits.MAX_RUN_RECORD],
+  ['EG_MAX_LAUNCHED_FRAME', limits.MAX_LAUNCHED_FRAME],
 ];
 
 describe('protocol constants', () => {
