@@ -16,6 +16,8 @@ const proto = protobuf.loadSync(protoPath);
 const ToWrapper = proto.lookupType('execgate.v1.ToWrapper');
 const ToBroker = proto.lookupType('execgate.v1.ToBroker');
 const Request = proto.lookupType('execgate.v1.Request');
+const Launch = proto.lookupType('execgate.v1.Launch');
+const Launched = proto.lookupType('execgate.v1.Launched');
 
 interface WrapperExpect {
   error: boolean;
@@ -42,13 +44,34 @@ interface BrokerInput {
   winsize?: Winsize | null;
   signo?: number;
 }
+interface LaunchInput {
+  label: string;
+  sandbox: string;
+  cwd: string;
+  project: string;
+  bind: string[];
+  ro_bind: string[];
+  no_network: boolean;
+  pass_env: string[];
+  env: string[];
+}
+interface LaunchedExpect {
+  error: boolean;
+  why?: string;
+  refusal?: string;
+  session_id?: string;
+  file?: string;
+  argv?: string[];
+  set_env?: string[];
+  unset_env?: string[];
+}
 interface Case {
   name: string;
-  dir: 'to_wrapper' | 'to_broker';
-  expect?: WrapperExpect;
+  dir: 'to_wrapper' | 'to_broker' | 'launch' | 'launched';
+  expect?: WrapperExpect & LaunchedExpect;
   js?: boolean;
   message?: 'request' | 'record' | 'stdio' | 'signal' | 'resize';
-  input?: BrokerInput;
+  input?: BrokerInput & LaunchInput;
 }
 
 const cases: Case[] = JSON.parse(readFileSync(join(fixturesDir, 'cases.json'), 'utf8')).cases;
@@ -99,6 +122,34 @@ function decodeToBroker(c: Case, bin: Buffer): { view: { message: string; input:
   const m = ToBroker.decode(bin);
   return { view: brokerView(m), again: Buffer.from(ToBroker.encode(m).finish()) };
 }
+
+const utf8Hex = (s: string | undefined): string => hex(Buffer.from(s ?? '', 'utf8'));
+
+function launchView(m: any): LaunchInput {
+  return {
+    label: utf8Hex(m.label),
+    sandbox: utf8Hex(m.sandbox),
+    cwd: hex(m.cwd),
+    project: hex(m.project),
+    bind: (m.bind ?? []).map(hex),
+    ro_bind: (m.roBind ?? []).map(hex),
+    no_network: !!m.noNetwork,
+    pass_env: (m.passEnv ?? []).map(hex),
+    env: (m.env ?? []).map(hex),
+  };
+}
+
+function launchedView(m: any): LaunchedExpect {
+  return {
+    error: false,
+    refusal: utf8Hex(m.error),
+    session_id: utf8Hex(m.sessionId),
+    file: hex(m.file),
+    argv: (m.argv ?? []).map(hex),
+    set_env: (m.setEnv ?? []).map(hex),
+    unset_env: (m.unsetEnv ?? []).map(hex),
+  };
+}
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 describe('protocol fixtures', () => {
@@ -137,6 +188,28 @@ describe('protocol fixtures', () => {
     expect(checked).toBeGreaterThan(20);
   });
 
+  it('Launch: each fixture is protobufjs canonical encoding of its input, never starting with "{"', () => {
+    const launches = cases.filter((c) => c.dir === 'launch');
+    expect(launches.length).toBeGreaterThanOrEqual(5);
+    for (const c of launches) {
+      const bin = fixture(c.name);
+      const m = Launch.decode(bin);
+      expect(launchView(m), c.name).toEqual(c.input);
+      expect(Buffer.from(Launch.encode(m).finish()).equals(bin), c.name).toBe(true);
+      expect(bin[0], c.name).not.toBe(0x7b);
+    }
+  });
+
+  it('Launched: protobufjs reads each well-formed one as cases.json says', () => {
+    let checked = 0;
+    for (const c of cases) {
+      if (c.dir !== 'launched' || c.expect!.error || c.js === false) continue;
+      expect(launchedView(Launched.decode(fixture(c.name))), c.name).toEqual(c.expect);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(5);
+  });
+
   it('ToWrapper: protobufjs rejects the cut-short ones too', () => {
     // Not every malformed case (protobufjs reads a wrong wire type as the
     // declared one, accepts groups and clamps a nested string to the buffer):
@@ -169,8 +242,9 @@ describe('the C encoder, read by protobufjs', () => {
       cc,
       [
         '-std=c11', '-O2', '-D_GNU_SOURCE',
-        `-I${join(packageRoot, 'native', 'common')}`,
+        `-I${join(packageRoot, 'native', 'common')}`, `-I${join(packageRoot, 'native', 'launch')}`,
         join(packageRoot, 'native', 'test', 'encode_cases.c'), join(packageRoot, 'native', 'common', 'codec.c'),
+        join(packageRoot, 'native', 'launch', 'messages.c'),
         '-o', exe,
       ],
       { stdio: 'pipe' },
@@ -202,6 +276,18 @@ describe('the C encoder, read by protobufjs', () => {
       // protobufjs writes back exactly the same bytes: defaults left out,
       // fields in order (and it is the fixture protobufjs wrote).
       expect(again.equals(bin!), c.name).toBe(true);
+      expect(bin!.equals(fixture(c.name)), c.name).toBe(true);
+    }
+  });
+
+  it('encodes every Launch to what protobufjs reads back as the input, canonically', () => {
+    const launches = cases.filter((c) => c.dir === 'launch');
+    for (const c of launches) {
+      const bin = encoded.get(c.name);
+      expect(bin, c.name).toBeDefined();
+      const m = Launch.decode(bin!);
+      expect(launchView(m), c.name).toEqual(c.input);
+      expect(Buffer.from(Launch.encode(m).finish()).equals(bin!), c.name).toBe(true);
       expect(bin!.equals(fixture(c.name)), c.name).toBe(true);
     }
   });
