@@ -63,6 +63,15 @@ WRAPPER_DEFINES = [
     "_GNU_SOURCE",
 ]
 
+# launch (uses fdpass, codec, say: deps in BUILD.bazel)
+LAUNCH_SRCS = [
+    "native/launch/main.c",
+    "native/launch/messages.c",
+]
+LAUNCH_DEFINES = [
+    "_GNU_SOURCE",
+]
+
 # spawn
 SPAWN_SRCS = [
     "native/spawn/main.c",

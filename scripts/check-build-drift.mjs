@@ -55,7 +55,7 @@ if (process.argv.includes('--write')) {
 
 // Each build uses each list (by name, so that a pasted copy shows up here).
 // The targets that are programs run in the sandbox or start often: static.
-const staticTargets = ['wrapper'];
+const staticTargets = ['wrapper', 'launch'];
 const uses = {
   'BUILD.bazel': ['WARNINGS', ...Object.keys(all).flatMap((n) => [constName(n, 'SRCS'), constName(n, 'DEFINES')])],
   'native/CMakeLists.txt': [

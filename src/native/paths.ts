@@ -35,3 +35,11 @@ export const spawnHelperPath = join(nativeDir, 'execgate-spawn');
 /** Holds only `execgate` (the wrapper, as the in-sandbox client): first on
  * the sandboxed shell's PATH. */
 export const sandboxBinDir = join(nativeDir, 'sandbox-bin');
+
+/** The native launcher: `execgate shell --broker SOCK` without Node
+ * (bin/execgate hands it that command), and the shell shim. */
+export const launcherPath = join(nativeDir, 'execgate-launch');
+
+/** Holds `bash` and `sh`, links to the launcher: a harness's $SHELL or
+ * $CLAUDE_CODE_SHELL points here to get shells attached to `execgate serve`. */
+export const shimDir = join(nativeDir, 'shim');
