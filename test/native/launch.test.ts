@@ -128,6 +128,8 @@ function run(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?
 let dir = '';
 let brokerPath = '';
 const baseEnv: NodeJS.ProcessEnv = { PATH: '/usr/bin:/bin', LANG: 'C', KEEP: 'kept', SECRET: 'hunter2', REPLACED: 'old' };
+// bin/execgate finds the build under test as src/native/paths.ts does
+for (const name of ['EXECGATE_NATIVE_DIR', 'EXECGATE_BUILD_DIR']) if (process.env[name]) baseEnv[name] = process.env[name];
 
 beforeAll(() => {
   dir = realpathSync(mkdtempSync(join(tmpdir(), 'eg-launch-')));
@@ -473,7 +475,7 @@ describe('bin/execgate', () => {
     // a stand-in launcher that only says where it is (a unit test of the dispatch)
     writeFileSync(join(native, 'execgate-launch'), '#!/bin/sh\necho "launcher in $(dirname "$0"): $*"\n');
     chmodSync(join(native, 'execgate-launch'), 0o755);
-    for (const env of [{ EXECGATE_NATIVE_DIR: native }, { EXECGATE_BUILD_DIR: join(dir, 'other-build') }]) {
+    for (const env of [{ EXECGATE_NATIVE_DIR: native }, { EXECGATE_NATIVE_DIR: undefined, EXECGATE_BUILD_DIR: join(dir, 'other-build') }]) {
       const r = await run(binExecgate, ['shell', '--broker', 'S', '-c', 'x'], { env: { ...baseEnv, ...env } });
       expect(r.stdout).toBe(`launcher in ${native}: shell --broker S -c x\n`);
     }
