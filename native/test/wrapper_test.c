@@ -313,6 +313,7 @@ struct opts {
     int extra_fd;          /* another fd to put at SESSION_FD instead */
     int broker_gone;       /* the broker's end of the session is closed */
     int fill_session;      /* the session socket full: a send without waiting fails */
+    int fd87;              /* an fd to put at 87 as well (0: none) */
 };
 
 struct child {
@@ -404,6 +405,8 @@ static struct child start(char *const argv[], const struct opts *o)
             else if (dup2(target, SESSION_FD) < 0)
                 _exit(92);
         }
+        if (o->fd87 && dup2(o->fd87, 87) < 0)
+            _exit(94);
         for (int i = 0; i < 3; i++)
             if (o->closed[i])
                 close(i);
@@ -1453,12 +1456,13 @@ static void test_session_path(void)
     CHECK(pipe2(p, O_CLOEXEC) == 0);
     CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st) == 0);
     /* the fd closed; open but a pipe; a stream socket; EXECGATE_SOCKET unset
-     * and fd 87 closed */
+     * and fd 87 closed; unset, and fd 87 a pipe */
     struct opts ways[] = {
         { .env = env, .stdin_fd = -1, .no_session = 1 },
         { .env = env, .stdin_fd = -1, .extra_fd = p[0] },
         { .env = env, .stdin_fd = -1, .extra_fd = st[0] },
         { .env = env, .stdin_fd = -1, .socket = "-" },
+        { .env = env, .stdin_fd = -1, .socket = "-", .no_session = 1, .fd87 = p[0] },
     };
     for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]); i++) {
         struct child ch = start(argv, &ways[i]);
@@ -1488,7 +1492,9 @@ static void test_session_path(void)
          * connection to the broker; an fd at 10 that was not the session
          * is the program's as before */
         CHECK_HAS(ch.outs, "fd 0\nfd 1\nfd 2\n");
-        CHECK_EQ(report_count(ch.outs, "fd "), ways[i].no_session ? 3 : 4);
+        CHECK_EQ(report_count(ch.outs, "fd "), ways[i].no_session && !ways[i].fd87 ? 3 : 4);
+        if (ways[i].fd87)
+            CHECK_HAS(ch.outs, "fd 87\n");
         release(&ch);
     }
     close(p[0]);
