@@ -11,6 +11,9 @@
 #define EG_ENV_EXEC_WRAPPER "EXEC_WRAPPER"
 #define EG_ENV_SESSION_FD "EXECGATE_SOCKET"
 #define EG_ENV_SESSION_DIR "EXECGATE_SESSION"
+/* The shell shim's: the broker's control socket, the label to ask for. */
+#define EG_ENV_BROKER "EXECGATE_BROKER"
+#define EG_ENV_LABEL "EXECGATE_LABEL"
 
 #define EG_SANDBOX_SESSION_DIR "/.execgate/session"
 #define EG_SESSION_SOCKET_NAME "sock"

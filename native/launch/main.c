@@ -268,12 +268,12 @@ static void from_command_line(int argc, char **argv, struct request *rq)
 static void from_environment(int argc, char **argv, struct request *rq)
 {
     failure_status = 126;
-    const char *broker = getenv("EXECGATE_BROKER");
+    const char *broker = getenv(EG_ENV_BROKER);
     if (!broker || !*broker)
-        fail("EXECGATE_BROKER is not set: start `execgate serve --write-socket-path-to FILE` and "
-             "export EXECGATE_BROKER=\"$(cat FILE)\" for this shell to attach to it",
+        fail(EG_ENV_BROKER " is not set: start `execgate serve --write-socket-path-to FILE` and "
+             "export " EG_ENV_BROKER "=\"$(cat FILE)\" for this shell to attach to it",
              NULL);
-    const char *label = getenv("EXECGATE_LABEL");
+    const char *label = getenv(EG_ENV_LABEL);
     rq->broker = broker;
     rq->launch.label = cstr(label && *label ? label : "shim");
     rq->shell_args = argv + 1;
