@@ -7,8 +7,8 @@
 #   npx node-gyp configure build --nodedir=/usr      # offline, with Node's headers in /usr/include/node
 #   EXECGATE_NATIVE_DIR=build/Release npx execgate shell
 #
-# puts execgate.node, execgate-wrapper, execgate-spawn and sandbox-bin/execgate
-# into build/Release. Not `node-gyp rebuild` or `node-gyp clean` in a working
+# puts execgate.node, execgate-wrapper, execgate-spawn, sandbox-bin/execgate,
+# execgate-launch and shim/{bash,sh} into build/Release. Not `node-gyp rebuild` or `node-gyp clean` in a working
 # tree: they delete all of build/, cmake-js's build/native and the patched
 # bash included.
 {
@@ -43,7 +43,7 @@
         {
           'action_name': 'execgate_wrapper',
           'inputs': [
-            'native/build-wrapper.mjs',
+            'native/build-static.mjs',
             'native/sources.mjs',
             'native/sources.json',
             'native/flags.txt',
@@ -51,7 +51,48 @@
             '<!@(node native/sources.mjs wrapper headers)',
           ],
           'outputs': ['<(PRODUCT_DIR)/execgate-wrapper'],
-          'action': ['node', 'native/build-wrapper.mjs', '<@(_outputs)'],
+          'action': ['node', 'native/build-static.mjs', 'wrapper', '<@(_outputs)'],
+        },
+      ],
+    },
+    {
+      # The launcher (`execgate shell --broker`, the shell shim), static like
+      # the wrapper: build/Release/execgate-launch.
+      'target_name': 'execgate-launch',
+      'type': 'none',
+      'actions': [
+        {
+          'action_name': 'execgate_launch',
+          'inputs': [
+            'native/build-static.mjs',
+            'native/sources.mjs',
+            'native/sources.json',
+            'native/flags.txt',
+            '<!@(node native/sources.mjs launch sources)',
+            '<!@(node native/sources.mjs launch headers)',
+          ],
+          'outputs': ['<(PRODUCT_DIR)/execgate-launch'],
+          'action': ['node', 'native/build-static.mjs', 'launch', '<@(_outputs)'],
+        },
+      ],
+    },
+    {
+      # The shell shim: build/Release/shim/{bash,sh} -> ../execgate-launch.
+      'target_name': 'shim',
+      'type': 'none',
+      'dependencies': ['execgate-launch'],
+      'actions': [
+        {
+          'action_name': 'shim_bash',
+          'inputs': ['<(PRODUCT_DIR)/execgate-launch'],
+          'outputs': ['<(PRODUCT_DIR)/shim/bash'],
+          'action': ['ln', '-sfn', '../execgate-launch', '<@(_outputs)'],
+        },
+        {
+          'action_name': 'shim_sh',
+          'inputs': ['<(PRODUCT_DIR)/execgate-launch'],
+          'outputs': ['<(PRODUCT_DIR)/shim/sh'],
+          'action': ['ln', '-sfn', '../execgate-launch', '<@(_outputs)'],
         },
       ],
     },

@@ -93,7 +93,7 @@ echo "== bazel build //..."
 bazel build "${opts[@]}" //...
 out=$PWD/build/bazel-bin
 ls -l "$out/execgate.node" "$out/execgate-wrapper" "$out/execgate-spawn" "$out/sandbox-bin/execgate" \
-  "$out/bash/bin/bash" "$out/bash-unpatched/bin/bash"
+  "$out/execgate-launch" "$out/shim/bash" "$out/shim/sh" "$out/bash/bin/bash" "$out/bash-unpatched/bin/bash"
 echo "bazel build: $((SECONDS - t0))s"
 
 echo "== bazel test //:native_tests"

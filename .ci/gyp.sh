@@ -27,7 +27,8 @@ nodedir=$(node -p "require('path').resolve(process.execPath, '../..')")
 echo "== node-gyp rebuild (nodedir $nodedir)"
 npx node-gyp rebuild --nodedir="$nodedir" --directory="$work" --jobs 2 --loglevel=warn
 out=$PWD/$work/build/Release
-ls -l "$out/execgate.node" "$out/execgate-wrapper" "$out/execgate-spawn" "$out/sandbox-bin/execgate"
+ls -l "$out/execgate.node" "$out/execgate-wrapper" "$out/execgate-spawn" "$out/sandbox-bin/execgate" \
+  "$out/execgate-launch" "$out/shim/bash" "$out/shim/sh"
 echo "node-gyp build: $((SECONDS - t0))s"
 
 echo "== C wrapper test against the node-gyp wrapper"

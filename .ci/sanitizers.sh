@@ -3,9 +3,10 @@
 #  1. native/test/run-sanitized.sh: the wrapper and the C tests (codec, fd
 #     passing, the wrapper against a fake broker), built with gcc
 #     -fsanitize=address,undefined into build/native-asan/.
-#  2. The spawn helper built the same way, and the wrapper integration tests
-#     (execgate shell end to end: run, escalate, deny, terminals, signals,
-#     process lifetime) against the sanitized wrapper and spawn helper, from a
+#  2. The spawn helper built the same way, and the launcher and wrapper
+#     integration tests (the launcher against a fake broker; execgate shell end
+#     to end: run, escalate, deny, terminals, signals, process lifetime; the
+#     run table) against the sanitized launcher, wrapper and spawn helper, from a
 #     native directory laid out as build/native is (EXECGATE_NATIVE_DIR; the
 #     addon is cmake-js's, unsanitized: ASan in a Node addon needs libasan
 #     preloaded into node).
@@ -30,15 +31,19 @@ gcc -std=c11 "${spawn_def[@]}" "${warn[@]}" \
   "${spawn_src[@]}" -o "$asan/execgate-spawn"
 
 rm -rf "$dir"
-mkdir -p "$dir/sandbox-bin"
-cp "$asan/execgate-wrapper" "$asan/execgate-spawn" "$dir/"
+mkdir -p "$dir/sandbox-bin" "$dir/shim"
+cp "$asan/execgate-wrapper" "$asan/execgate-spawn" "$asan/execgate-launch" "$dir/"
 cp build/native/execgate.node "$dir/"
 ln -s ../execgate-wrapper "$dir/sandbox-bin/execgate"
+ln -s ../execgate-launch "$dir/shim/bash"
+ln -s ../execgate-launch "$dir/shim/sh"
 
-echo "== wrapper integration tests against the sanitized wrapper and spawn helper"
+echo "== launcher and wrapper integration tests against the sanitized launcher, wrapper and spawn helper"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 EXECGATE_NATIVE_DIR=$PWD/$dir npx vitest run \
+  test/native/launch.test.ts \
+  test/native/run-table.test.ts \
   test/integration/shell.test.ts \
   test/integration/terminal.test.ts \
   test/integration/lifetime.test.ts

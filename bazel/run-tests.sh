@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # //:test: the project's tests (`vitest run`, as `npm test` runs them) against
-# what Bazel built: execgate.node, execgate-wrapper, execgate-spawn and
-# sandbox-bin/execgate from bazel-bin, bash and bash-unpatched from //:bash,
+# what Bazel built: execgate.node, execgate-wrapper, execgate-spawn,
+# sandbox-bin/execgate, execgate-launch and shim/ from bazel-bin, bash and bash-unpatched from //:bash,
 # copied into a build directory laid out as build/ is (EXECGATE_BUILD_DIR).
 # Runs in the source tree (node_modules from `npm install`). Arguments go to
 # vitest:  bazel test //:test --test_arg=test/native --test_arg=test/integration/shell.test.ts
@@ -16,11 +16,13 @@ src=$(dirname "$(readlink -f "$runfiles/package.json")")
 # Short, so that the tests' socket paths stay under the 108-byte limit.
 build=$(mktemp -d "${TMPDIR:-/tmp}/execgate-bazel.XXXXXX")
 trap 'rm -rf "$build"' EXIT
-mkdir -p "$build/native/sandbox-bin" "$build/bash/bin" "$build/bash-unpatched/bin"
-for f in execgate.node execgate-wrapper execgate-spawn; do
+mkdir -p "$build/native/sandbox-bin" "$build/native/shim" "$build/bash/bin" "$build/bash-unpatched/bin"
+for f in execgate.node execgate-wrapper execgate-spawn execgate-launch; do
   cp -L "$runfiles/$f" "$build/native/$f"
 done
 ln -s ../execgate-wrapper "$build/native/sandbox-bin/execgate"
+ln -s ../execgate-launch "$build/native/shim/bash"
+ln -s ../execgate-launch "$build/native/shim/sh"
 cp -L "$runfiles/bash/bin/bash" "$build/bash/bin/bash"
 cp -L "$runfiles/bash-unpatched/bin/bash" "$build/bash-unpatched/bin/bash"
 

@@ -26,6 +26,22 @@ FDPASS_DEFINES = [
     "_GNU_SOURCE",
 ]
 
+# codec
+CODEC_SRCS = [
+    "native/common/codec.c",
+]
+CODEC_DEFINES = [
+    "_GNU_SOURCE",
+]
+
+# say
+SAY_SRCS = [
+    "native/common/say.c",
+]
+SAY_DEFINES = [
+    "_GNU_SOURCE",
+]
+
 # addon (uses fdpass: deps in BUILD.bazel)
 ADDON_SRCS = [
     "native/addon/module.cc",
@@ -39,13 +55,20 @@ ADDON_DEFINES = [
     "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
 ]
 
-# wrapper (uses fdpass: deps in BUILD.bazel)
+# wrapper (uses fdpass, codec, say: deps in BUILD.bazel)
 WRAPPER_SRCS = [
     "native/wrapper/main.c",
-    "native/wrapper/codec.c",
-    "native/wrapper/say.c",
 ]
 WRAPPER_DEFINES = [
+    "_GNU_SOURCE",
+]
+
+# launch (uses fdpass, codec, say: deps in BUILD.bazel)
+LAUNCH_SRCS = [
+    "native/launch/main.c",
+    "native/launch/messages.c",
+]
+LAUNCH_DEFINES = [
     "_GNU_SOURCE",
 ]
 

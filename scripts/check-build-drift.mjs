@@ -54,6 +54,8 @@ if (process.argv.includes('--write')) {
 }
 
 // Each build uses each list (by name, so that a pasted copy shows up here).
+// The targets that are programs run in the sandbox or start often: static.
+const staticTargets = ['wrapper', 'launch'];
 const uses = {
   'BUILD.bazel': ['WARNINGS', ...Object.keys(all).flatMap((n) => [constName(n, 'SRCS'), constName(n, 'DEFINES')])],
   'native/CMakeLists.txt': [
@@ -63,13 +65,13 @@ const uses = {
       return [`eg_sources(EG_${N}_SOURCES ${n})`, `eg_list(EG_${N}_DEFINES ${n} defines)`];
     }),
   ],
-  // The wrapper (musl, static) is an action there: native/build-wrapper.mjs.
+  // The static programs (musl) are actions there: native/build-static.mjs TARGET.
   'binding.gyp': [
     'native/sources.mjs flags',
     ...['addon', 'spawn'].flatMap((n) => [`native/sources.mjs ${n} sources`, `native/sources.mjs ${n} defines`]),
-    'native/build-wrapper.mjs',
+    ...staticTargets.map((n) => `'native/build-static.mjs', '${n}'`),
   ],
-  'native/build-wrapper.mjs': ["compiledSources('wrapper')", "target('wrapper').defines", 'flags()'],
+  'native/build-static.mjs': ['compiledSources(name)', 'target(name).defines', 'flags()'],
 };
 for (const [file, needles] of Object.entries(uses)) {
   // Comments do not count.

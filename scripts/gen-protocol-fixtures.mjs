@@ -18,6 +18,14 @@
 //   dir "to_broker": `message` (request|stdio|signal|resize) and `input`; the C
 //     encoder given `input` must write exactly the .bin (protobufjs's
 //     canonical encoding: defaults left out, fields in number order).
+//     `message` "record": a Request alone (what follows "EXR1" in a run record),
+//     not inside a ToBroker.
+//   dir "launch": the launcher's Launch; the C encoder given `input` (label,
+//     sandbox, cwd, project, bind, ro_bind, no_network, pass_env, env) must
+//     write exactly the .bin.
+//   dir "launched": the broker's answer; the C decoder must produce `expect`:
+//     { error: false, refusal (Launched.error), session_id, file, argv,
+//       set_env, unset_env }  or  { error: true, why }; `js: false` as above.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +35,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const proto = protobuf.loadSync(join(root, 'src/protocol/execgate.proto'));
 const ToWrapper = proto.lookupType('execgate.v1.ToWrapper');
 const ToBroker = proto.lookupType('execgate.v1.ToBroker');
+const Request = proto.lookupType('execgate.v1.Request');
+const Launch = proto.lookupType('execgate.v1.Launch');
+const Launched = proto.lookupType('execgate.v1.Launched');
 
 const hex = (b) => Buffer.from(b).toString('hex');
 const bytes = (s) => Buffer.from(s, 'latin1');
@@ -171,14 +182,14 @@ malformed('garbage_after_valid', raw(len(1, vint(1, RUN)), [0xff]), 'a valid Dec
 function toBroker(name, message, input) {
   const obj = {};
   const b = (h) => Buffer.from(h, 'hex');
+  if (message === 'record') {
+    const bin = Request.encode(Request.fromObject(requestObject(input))).finish();
+    files.set(`${name}.bin`, Buffer.from(bin));
+    cases.push({ name, dir: 'to_broker', message, input });
+    return;
+  }
   if (message === 'request') {
-    const r = {};
-    if (input.kind) r.kind = input.kind;
-    if (input.file) r.file = b(input.file);
-    if (input.argv.length) r.argv = input.argv.map(b);
-    if (input.cwd) r.cwd = b(input.cwd);
-    if (input.pid) r.pid = input.pid;
-    obj.request = r;
+    obj.request = requestObject(input);
   } else if (message === 'stdio') {
     const s = {};
     if (input.env.length) s.env = input.env.map(b);
@@ -193,6 +204,16 @@ function toBroker(name, message, input) {
   const bin = ToBroker.encode(ToBroker.fromObject(obj)).finish();
   files.set(`${name}.bin`, Buffer.from(bin));
   cases.push({ name, dir: 'to_broker', message, input });
+}
+function requestObject(input) {
+  const b = (h) => Buffer.from(h, 'hex');
+  const r = {};
+  if (input.kind) r.kind = input.kind;
+  if (input.file) r.file = b(input.file);
+  if (input.argv.length) r.argv = input.argv.map(b);
+  if (input.cwd) r.cwd = b(input.cwd);
+  if (input.pid) r.pid = input.pid;
+  return r;
 }
 function winsize(ws) {
   const w = {};
@@ -223,6 +244,11 @@ toBroker('request_long_args', 'request', request({
   cwd: h('/'),
   pid: 2,
 }));
+toBroker('record_exec', 'record',
+  request({ file: h('/usr/bin/ls'), argv: ['ls', '-la'].map(h), cwd: h('/work/project'), pid: 4242 }));
+toBroker('record_not_utf8', 'record',
+  request({ file: h(bytes('/tmp/\xff')), argv: [h(bytes('\xff\x1b')), h('')], cwd: h(bytes('/\x80')), pid: 4294967295 }));
+toBroker('record_empty', 'record', request({}));
 toBroker('stdio_full', 'stdio', {
   env: [h('TERM=xterm-256color'), h('LANG=C.UTF-8'), h('LC_ALL='), h(bytes('X=\xff\n'))],
   tty: true,
@@ -238,6 +264,88 @@ toBroker('signal_big', 'signal', { signo: 4294967295 });
 toBroker('resize', 'resize', { winsize: { rows: 50, cols: 132 } });
 toBroker('resize_zero', 'resize', { winsize: { rows: 0, cols: 0 } });
 toBroker('resize_cols_only', 'resize', { winsize: { rows: 0, cols: 200 } });
+
+// ---- Control socket: Launch (the launcher encodes), Launched (it decodes) ----
+// The string fields (label, sandbox, error, session_id) are UTF-8 here, as
+// protobufjs writes them; the C side treats them as bytes.
+const launchInput = (l) => ({ label: '', sandbox: '', cwd: '', project: '', bind: [], ro_bind: [], no_network: false, pass_env: [], env: [], ...l });
+
+function launch(name, input) {
+  const b = (x) => Buffer.from(x, 'hex');
+  const s = (x) => b(x).toString('utf8');
+  const o = {};
+  if (input.label) o.label = s(input.label);
+  if (input.sandbox) o.sandbox = s(input.sandbox);
+  if (input.cwd) o.cwd = b(input.cwd);
+  if (input.project) o.project = b(input.project);
+  if (input.bind.length) o.bind = input.bind.map(b);
+  if (input.ro_bind.length) o.roBind = input.ro_bind.map(b);
+  if (input.no_network) o.noNetwork = true;
+  if (input.pass_env.length) o.passEnv = input.pass_env.map(b);
+  if (input.env.length) o.env = input.env.map(b);
+  const bin = Buffer.from(Launch.encode(Launch.fromObject(o)).finish());
+  // The broker tells a Launch from a JSON op by its first byte.
+  if (bin[0] === 0x7b) throw new Error(`${name}: a Launch must never begin with '{'`);
+  files.set(`${name}.bin`, bin);
+  cases.push({ name, dir: 'launch', input });
+}
+
+const launchedExpect = (e) => ({ error: false, refusal: '', session_id: '', file: '', argv: [], set_env: [], unset_env: [], ...e });
+
+function launched(name, msg, expect, extra = {}) {
+  const bin = msg instanceof Uint8Array ? msg : Launched.encode(Launched.fromObject(msg)).finish();
+  files.set(`${name}.bin`, Buffer.from(bin));
+  cases.push({ name, dir: 'launched', expect: launchedExpect(expect), ...extra });
+}
+
+function malformedLaunched(name, bin, why) {
+  files.set(`${name}.bin`, Buffer.from(bin));
+  cases.push({ name, dir: 'launched', expect: { error: true, why } });
+}
+
+launch('launch_full', launchInput({
+  label: h('claude'), sandbox: h('bwrap'), cwd: h('/work/project/sub'), project: h('/work/project'),
+  bind: ['/data:/mnt/data', '/cache'].map(h), ro_bind: ['/etc/ssl'].map(h), no_network: true,
+  pass_env: ['AWS_PROFILE', 'GH_TOKEN'].map(h),
+  env: [h('PATH=/usr/bin:/bin'), h('HOME=/root'), h(bytes('X=\xff\n\x1b')), h('EMPTY=')],
+}));
+launch('launch_shim', launchInput({ label: h('shim'), cwd: h('/home/u'), env: ['SHELL=/x/shim/bash', 'TERM=dumb'].map(h) }));
+launch('launch_empty', launchInput({}));
+launch('launch_empty_entries', launchInput({ bind: [h('')], ro_bind: ['', ''].map(h), pass_env: [h('')], env: ['', 'A='].map(h) }));
+launch('launch_not_utf8', launchInput({
+  label: h('caf\u00e9 \u{1f600}'), cwd: h(bytes('/tmp/\xff\xfe')), project: h(bytes('/\x80')),
+  bind: [h(bytes('\xc3\x28:/x'))], env: [h(bytes('\xff=\xfe'))],
+}));
+launch('launch_long_env', launchInput({ sandbox: h('none'), env: [h(`BIG=${'v'.repeat(100000)}`), h('B=2')] }));
+
+launched('launched_ok', {
+  sessionId: 's-17', file: Buffer.from('/usr/bin/bwrap'),
+  argv: ['bwrap', '--die-with-parent', '--', '/x/bash'].map((x) => Buffer.from(x)),
+  setEnv: ['EXECGATE_SOCKET=87', 'EXEC_WRAPPER=/x/wrapper', 'PATH=/x/bin:/usr/bin'].map((x) => Buffer.from(x)),
+  unsetEnv: ['LD_PRELOAD', 'BASH_ENV'].map((x) => Buffer.from(x)),
+}, {
+  session_id: h('s-17'), file: h('/usr/bin/bwrap'), argv: ['bwrap', '--die-with-parent', '--', '/x/bash'].map(h),
+  set_env: ['EXECGATE_SOCKET=87', 'EXEC_WRAPPER=/x/wrapper', 'PATH=/x/bin:/usr/bin'].map(h),
+  unset_env: ['LD_PRELOAD', 'BASH_ENV'].map(h),
+});
+launched('launched_error', { error: 'no such project: /nope \u001b[31m' }, { refusal: h('no such project: /nope \u001b[31m') });
+launched('launched_empty', new Uint8Array(0), {});
+launched('launched_empty_entries',
+  { argv: [Buffer.alloc(0), Buffer.from('x')], setEnv: [Buffer.alloc(0)], unsetEnv: [Buffer.alloc(0)] },
+  { argv: ['', h('x')], set_env: [''], unset_env: [''] });
+launched('launched_unknown_fields',
+  raw(unknowns, len(3, [...bytes('/bin/bash')]), unknowns, len(4, [...bytes('bash')]), unknowns, len(4, [...bytes('-l')])),
+  { file: h('/bin/bash'), argv: ['bash', '-l'].map(h) });
+launched('launched_file_twice', raw(len(3, [...bytes('/first')]), len(4, [...bytes('a')]), len(3, [...bytes('/second')])),
+  { file: h('/second'), argv: [h('a')] });
+launched('launched_error_not_utf8', raw(len(1, [0xff, 0x1b, 0x9b])), { refusal: 'ff1b9b' },
+  { js: false, why: 'protobufjs decodes strings to UTF-16 with replacement characters' });
+malformedLaunched('launched_file_as_varint', raw(vint(3, 5)), 'a bytes field sent as a varint');
+malformedLaunched('launched_argv_as_fixed32', raw([...tag(4, 5), 1, 2, 3, 4]), 'a repeated bytes field sent as fixed32');
+malformedLaunched('launched_error_as_varint', raw(vint(1, 1)), 'a string field sent as a varint');
+malformedLaunched('launched_truncated', raw([0x1a, 0x05, 0x2f]), 'a length beyond the message');
+malformedLaunched('launched_group', raw(tag(3, 3), tag(3, 4)), 'a group (wire type 3)');
+malformedLaunched('launched_truncated_tag', raw(len(3, [...bytes('/x')]), [0x80]), 'a valid file followed by a cut-short tag');
 
 // ---- write -----------------------------------------------------------------
 const out = resolve(process.argv[2] ?? join(root, 'test/fixtures/protocol'));

@@ -9,9 +9,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -413,6 +415,68 @@ Napi::Value Connect(const Napi::CallbackInfo &info)
     return Napi::Number::New(env, fd);
 }
 
+// hangup(fd) -> bool: has the peer closed (or shut down its writing side)?
+// One poll(2) with no wait. On a seqpacket socket an empty message and the
+// end of file both read as 0 bytes: this tells them apart.
+Napi::Value Hangup(const Napi::CallbackInfo &info)
+{
+    Napi::Env env = info.Env();
+    int fd;
+    if (!GetFd(info[0], "fd", &fd))
+        return Napi::Value();
+    struct pollfd pfd = { fd, POLLRDHUP, 0 };
+    int r;
+    do
+        r = poll(&pfd, 1, 0);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        ThrowSystemError(env, -errno, "poll");
+        return Napi::Value();
+    }
+    if (pfd.revents & POLLNVAL) {
+        ThrowSystemError(env, -EBADF, "poll");
+        return Napi::Value();
+    }
+    return Napi::Boolean::New(env, (pfd.revents & (POLLHUP | POLLRDHUP)) != 0);
+}
+
+// peerCredentials(fd) -> { pid, uid, gid }: who is on the other end of a
+// unix socket (SO_PEERCRED: as of its connect(), in our pid namespace).
+Napi::Value PeerCredentials(const Napi::CallbackInfo &info)
+{
+    Napi::Env env = info.Env();
+    int fd;
+    if (!GetFd(info[0], "fd", &fd))
+        return Napi::Value();
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+        ThrowSystemError(env, -errno, "getsockopt");
+        return Napi::Value();
+    }
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("pid", Napi::Number::New(env, cred.pid));
+    out.Set("uid", Napi::Number::New(env, cred.uid));
+    out.Set("gid", Napi::Number::New(env, cred.gid));
+    return out;
+}
+
+// pidfdOpen(pid) -> fd: a pidfd (close-on-exec), readable once the process
+// has exited. It names that very process: a pid reused later is another.
+Napi::Value PidfdOpen(const Napi::CallbackInfo &info)
+{
+    Napi::Env env = info.Env();
+    int64_t pid;
+    if (!GetInt(info[0], "pid", 1, 0x7fffffff, &pid))
+        return Napi::Value();
+    long fd = syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0);
+    if (fd < 0) {
+        ThrowSystemError(env, -errno, "pidfd_open");
+        return Napi::Value();
+    }
+    return Napi::Number::New(env, static_cast<double>(fd));
+}
+
 }  // namespace
 
 void InitSyscalls(Napi::Env env, Napi::Object exports)
@@ -427,6 +491,9 @@ void InitSyscalls(Napi::Env env, Napi::Object exports)
     exports.Set("listen", Napi::Function::New(env, Listen, "listen"));
     exports.Set("accept", Napi::Function::New(env, Accept, "accept"));
     exports.Set("connect", Napi::Function::New(env, Connect, "connect"));
+    exports.Set("hangup", Napi::Function::New(env, Hangup, "hangup"));
+    exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
+    exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
     exports.Set("MAX_FDS", Napi::Number::New(env, EG_MAX_FDS));
     exports.Set("MAX_RECV_BYTES", Napi::Number::New(env, static_cast<double>(kMaxRecvBytes)));
 }

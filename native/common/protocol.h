@@ -11,6 +11,9 @@
 #define EG_ENV_EXEC_WRAPPER "EXEC_WRAPPER"
 #define EG_ENV_SESSION_FD "EXECGATE_SOCKET"
 #define EG_ENV_SESSION_DIR "EXECGATE_SESSION"
+/* The shell shim's: the broker's control socket, the label to ask for. */
+#define EG_ENV_BROKER "EXECGATE_BROKER"
+#define EG_ENV_LABEL "EXECGATE_LABEL"
 
 #define EG_SANDBOX_SESSION_DIR "/.execgate/session"
 #define EG_SESSION_SOCKET_NAME "sock"
@@ -20,5 +23,17 @@
 #define EG_HELLO_CONNECTION "EXG1"
 #define EG_HELLO_RECORD "EXR1"
 #define EG_HELLO_SECCOMP "EXN1"
+
+/* The run table: its magic and flag bits (src/protocol/run-table.ts). */
+#define EG_RUN_TABLE_MAGIC "EGT1"
+#define EG_RUN_TABLE_LOCAL_RUN 1
+#define EG_RUN_TABLE_RECORD 2
+
+/* Caps, in bytes; src/protocol/limits.ts says why. The run table at most
+ * 64 KiB; an "EXR1" record (hello included) at most 32 KiB; a Launched
+ * frame's payload at most 1 MiB. */
+#define EG_MAX_RUN_TABLE_BYTES 65536
+#define EG_MAX_RUN_RECORD 32768
+#define EG_MAX_LAUNCHED_FRAME 1048576
 
 #endif

@@ -3,7 +3,12 @@
  * request first, as the real one does), versus N runs of PROGRAM alone.
  * Both spawned the same way (posix_spawn), one at a time.
  *
- *   eg_bench WRAPPER [N [PROGRAM [ARG...]]]     (default: 1000 /bin/true) */
+ *   eg_bench [--table run|record] WRAPPER [N [PROGRAM [ARG...]]]
+ *                                           (default: 1000 /bin/true)
+ *
+ * --table: a run table in $EXECGATE_SESSION lets PROGRAM run without asking
+ * (execgate.proto, "Run table"); with "record" the wrapper sends its "EXR1"
+ * record, which the broker here reads before the next exec. */
 #include <errno.h>
 #include <poll.h>
 #include <spawn.h>
@@ -12,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,13 +68,30 @@ static void reap(pid_t pid)
     }
 }
 
-/* One exec through the wrapper, answered Run. session[1] is the wrapper's. */
+enum { TABLE_NONE, TABLE_RUN, TABLE_RECORD };
+static int table_mode = TABLE_NONE;
+
+/* One exec through the wrapper, answered Run (or, with a table, let run and
+ * its record read). session[1] is the wrapper's. */
 static void broker_once(const int session[2], char *const argv[], char *const envp[])
 {
     static uint8_t *buf;
     if (!buf)
         buf = malloc((4u << 20) + 4);
     pid_t pid = spawn(argv, envp, session[1]);
+    if (table_mode == TABLE_RUN) {
+        reap(pid);
+        return;
+    }
+    if (table_mode == TABLE_RECORD) {
+        ssize_t n = recv(session[0], buf, 65536, 0);
+        if (n < 4 || memcmp(buf, "EXR1", 4) != 0) {
+            fprintf(stderr, "no record from the wrapper\n");
+            exit(2);
+        }
+        reap(pid);
+        return;
+    }
     char hello[8];
     int fd;
     size_t nfds, excess;
@@ -89,10 +112,45 @@ static void broker_once(const int session[2], char *const argv[], char *const en
     reap(pid);
 }
 
+/* A session directory holding a run table that lists only programs the
+ * bench does not run: "EGT1" | generation | flags | count | names. */
+static char table_dir[] = "/tmp/eg-bench-XXXXXX", table_path[64];
+
+static void remove_table_dir(void)
+{
+    unlink(table_path);
+    rmdir(table_dir);
+}
+
+static char *make_table_dir(int record)
+{
+    static char env[64];
+    if (!mkdtemp(table_dir))
+        return NULL;
+    atexit(remove_table_dir);
+    static const uint8_t table[] = { 'E', 'G', 'T', '1', 1, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0,
+                                     3, 'g', 'i', 't', 4, 'm', 'a', 'k', 'e' };
+    uint8_t copy[sizeof(table)];
+    memcpy(copy, table, sizeof(table));
+    if (record)
+        copy[8] |= 2;
+    snprintf(table_path, sizeof(table_path), "%s/table", table_dir);
+    FILE *f = fopen(table_path, "wb");
+    if (!f || fwrite(copy, 1, sizeof(copy), f) != sizeof(copy) || fclose(f) != 0)
+        return NULL;
+    snprintf(env, sizeof(env), "EXECGATE_SESSION=%s", table_dir);
+    return env;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2 || (argc > 2 && strtol(argv[2], NULL, 10) < 1)) {
-        fprintf(stderr, "usage: eg_bench WRAPPER [N [PROGRAM [ARG...]]]\n");
+    if (argc > 2 && strcmp(argv[1], "--table") == 0) {
+        table_mode = strcmp(argv[2], "run") == 0 ? TABLE_RUN : strcmp(argv[2], "record") == 0 ? TABLE_RECORD : -1;
+        argv += 2;
+        argc -= 2;
+    }
+    if (argc < 2 || table_mode < 0 || (argc > 2 && strtol(argv[2], NULL, 10) < 1)) {
+        fprintf(stderr, "usage: eg_bench [--table run|record] WRAPPER [N [PROGRAM [ARG...]]]\n");
         return 2;
     }
     const char *wrapper = argv[1];
@@ -117,11 +175,15 @@ int main(int argc, char **argv)
     size_t envc = 0;
     while (environ[envc])
         envc++;
-    char **envp = calloc(envc + 2, sizeof(char *));
+    char **envp = calloc(envc + 3, sizeof(char *));
     memcpy(envp, environ, envc * sizeof(char *));
     char sockvar[32];
     snprintf(sockvar, sizeof(sockvar), "EXECGATE_SOCKET=%d", SESSION_FD);
     envp[envc] = sockvar;
+    if (table_mode != TABLE_NONE && !(envp[envc + 1] = make_table_dir(table_mode == TABLE_RECORD))) {
+        perror("eg_bench: run table");
+        return 2;
+    }
 
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -150,9 +212,10 @@ int main(int argc, char **argv)
     qsort(tp, (size_t)n, sizeof(double), cmp);
     qsort(tw, (size_t)n, sizeof(double), cmp);
     double mp = tp[n / 2], mw = tw[n / 2];
-    printf("%ld x %s: plain %.0f us/exec (median %.0f), through the wrapper %.0f us/exec (median %.0f); "
+    static const char *const modes[] = { "", " (run table)", " (run table, records)" };
+    printf("%ld x %s%s: plain %.0f us/exec (median %.0f), through the wrapper %.0f us/exec (median %.0f); "
            "ratio %.2f (medians %.2f), %.0f us added\n",
-           n, prog[0], sum_p / (double)n * 1e6, mp * 1e6, sum_w / (double)n * 1e6, mw * 1e6, sum_w / sum_p,
+           n, prog[0], modes[table_mode], sum_p / (double)n * 1e6, mp * 1e6, sum_w / (double)n * 1e6, mw * 1e6, sum_w / sum_p,
            mw / mp, (mw - mp) * 1e6);
     free(tp);
     free(tw);

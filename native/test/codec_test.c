@@ -1,6 +1,7 @@
-/* The wrapper's codec against protobufjs's bytes (test/fixtures/protocol,
- * written by scripts/gen-protocol-fixtures.mjs), plus round trips, malformed
- * input, a small fuzz, env_allow matching and message escaping.
+/* The C codecs (the wrapper's session messages, the launcher's Launch and
+ * Launched) against protobufjs's bytes (test/fixtures/protocol, written by
+ * scripts/gen-protocol-fixtures.mjs), plus round trips, malformed input, a
+ * small fuzz, env_allow matching and message escaping.
  *
  *   codec_test [FIXTURES_DIR]   */
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include "codec.h"
 #include "cases.h"
 #include "json.h"
+#include "messages.h"
 #include "say.h"
 #include "util.h"
 
@@ -107,6 +109,76 @@ static void check_to_broker(const char *name, const json *c)
     free(enc);
 }
 
+/* Each item of a repeated Launched field against a list of hex strings. */
+static void check_launched_list(const struct eg_launched *m, uint32_t field, size_t count, const json *want)
+{
+    size_t pos = 0, i = 0;
+    eg_bytes item;
+    while (eg_launched_next(m, field, &pos, &item)) {
+        CHECK(want && i < want->n);
+        if (!want || i >= want->n)
+            break;
+        size_t wn;
+        uint8_t *w = json_unhex(want->items[i]->str, &wn);
+        CHECK_MEM(item.p, item.n, w, wn);
+        free(w);
+        i++;
+    }
+    CHECK_EQ(i, want ? want->n : 0);
+    CHECK_EQ(count, i);
+}
+
+static void check_bytes(eg_bytes got, const json *expect, const char *key)
+{
+    size_t n;
+    uint8_t *want = json_unhex(json_str(expect, key), &n);
+    CHECK_MEM(got.p, got.n, want, n);
+    free(want);
+}
+
+static void check_launched(const char *name, const json *expect)
+{
+    size_t n;
+    uint8_t *bin = fixture(name, &n);
+    CHECK(bin != NULL);
+    if (!bin)
+        return;
+    struct eg_launched m;
+    const char *err = NULL;
+    int rc = eg_decode_launched(n ? bin : NULL, n, &m, &err);
+    if (json_num(expect, "error")) {
+        if (rc != -1)
+            fprintf(stderr, "%s: accepted, should be rejected (%s)\n", name, json_str(expect, "why"));
+        CHECK_EQ(rc, -1);
+        CHECK(err != NULL && *err != '\0');
+        free(bin);
+        return;
+    }
+    if (rc != 0)
+        fprintf(stderr, "%s: rejected: %s\n", name, err);
+    CHECK_EQ(rc, 0);
+    check_bytes(m.error, expect, "refusal");
+    check_bytes(m.session_id, expect, "session_id");
+    check_bytes(m.file, expect, "file");
+    check_launched_list(&m, EG_LAUNCHED_ARGV, m.nargv, json_get(expect, "argv"));
+    check_launched_list(&m, EG_LAUNCHED_SET_ENV, m.nset_env, json_get(expect, "set_env"));
+    check_launched_list(&m, EG_LAUNCHED_UNSET_ENV, m.nunset_env, json_get(expect, "unset_env"));
+    free(bin);
+}
+
+static void check_launch(const char *name, const json *c)
+{
+    size_t n, len;
+    uint8_t *bin = fixture(name, &n);
+    CHECK(bin != NULL);
+    uint8_t *enc = encode_launch_case(c, &len);
+    if (bin && enc && (n != len || memcmp(bin, enc, n) != 0))
+        fprintf(stderr, "%s: the C encoding differs from protobufjs's\n", name);
+    CHECK_MEM(enc, len, bin, n);
+    free(bin);
+    free(enc);
+}
+
 /* Every fixture decodes as cases.json says; every to_broker input encodes to
  * the fixture's bytes. Also: no case is forgotten (each .bin is checked). */
 static void test_fixtures(void)
@@ -123,7 +195,7 @@ static void test_fixtures(void)
     json *root = json_parse(text);
     const json *cases = json_get(root, "cases");
     CHECK(cases && cases->type == J_ARR && cases->n > 40);
-    size_t wrapper = 0, broker = 0;
+    size_t wrapper = 0, broker = 0, launches = 0, answers = 0;
     for (size_t i = 0; cases && i < cases->n; i++) {
         const json *c = cases->items[i];
         const char *name = json_str(c, "name"), *dir = json_str(c, "dir");
@@ -136,14 +208,40 @@ static void test_fixtures(void)
         } else if (!strcmp(dir, "to_broker")) {
             check_to_broker(name, c);
             broker++;
+        } else if (!strcmp(dir, "launch")) {
+            check_launch(name, c);
+            launches++;
+        } else if (!strcmp(dir, "launched")) {
+            check_launched(name, json_get(c, "expect"));
+            answers++;
         } else {
             CHECK(!"unknown dir");
         }
     }
     CHECK(wrapper > 30);
     CHECK(broker > 10);
+    CHECK(launches >= 5);
+    CHECK(answers >= 10);
     json_free(root);
     free(text);
+}
+
+/* Walks every repeated field of a decoded Launched: each item inside the
+ * buffer, as many as counted. */
+static void walk_launched(const struct eg_launched *l, const uint8_t *buf, size_t len)
+{
+    static const uint32_t fields[] = { EG_LAUNCHED_ARGV, EG_LAUNCHED_SET_ENV, EG_LAUNCHED_UNSET_ENV };
+    const size_t counts[] = { l->nargv, l->nset_env, l->nunset_env };
+    for (size_t k = 0; k < 3; k++) {
+        size_t pos = 0, seen = 0;
+        eg_bytes item;
+        while (eg_launched_next(l, fields[k], &pos, &item)) {
+            if (item.n)
+                CHECK(item.p >= buf && item.p + item.n <= buf + len);
+            seen++;
+        }
+        CHECK_EQ(seen, counts[k]);
+    }
 }
 
 /* Every prefix and every single-bit flip of every fixture decodes or is
@@ -165,6 +263,7 @@ static void test_mutations(void)
             continue;
         }
         struct eg_to_wrapper m;
+        struct eg_launched l;
         const char *err;
         for (size_t cut = 0; cut <= len; cut++) {
             uint8_t *prefix = malloc(cut + 1);
@@ -174,6 +273,8 @@ static void test_mutations(void)
                 decoded++;
             else
                 rejected++;
+            if (eg_decode_launched(cut ? prefix : NULL, cut, &l, &err) == 0)
+                walk_launched(&l, cut ? prefix : NULL, cut);
             free(prefix);
         }
         for (size_t bit = 0; bit < len * 8; bit++) {
@@ -182,6 +283,8 @@ static void test_mutations(void)
                 decoded++;
             else
                 rejected++;
+            if (eg_decode_launched(bin, len, &l, &err) == 0)
+                walk_launched(&l, bin, len);
             bin[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         }
         free(bin);
@@ -215,7 +318,13 @@ static void test_fuzz(void)
             buf[i] = (r & 1) ? interesting[(r >> 8) % sizeof(interesting)] : (uint8_t)(r >> 16);
         }
         struct eg_to_wrapper m;
+        struct eg_launched l;
         const char *err = NULL;
+        if (eg_decode_launched(buf, len, &l, &err) == 0)
+            walk_launched(&l, buf, len);
+        else
+            CHECK(err != NULL);
+        err = NULL;
         if (eg_decode_to_wrapper(buf, len, &m, &err) == 0) {
             ok++;
             if (m.which == EG_MSG_SEND_STDIO) {
@@ -419,6 +528,44 @@ static void test_roundtrip_request(void)
     }
 }
 
+/* Whatever a Launch holds, its first byte is the tag of its first field
+ * present, never '{' (which the broker reads as the start of a JSON op). */
+static void test_launch_first_byte(void)
+{
+    static char a[] = "a", empty[] = "";
+    static char *one[] = { a }, *blank[] = { empty };
+    for (unsigned mask = 0; mask < (1u << 9); mask++) {
+        for (int with_empty = 0; with_empty <= 1; with_empty++) {
+            char **list = with_empty ? blank : one;
+            eg_bytes x = { (const uint8_t *)"x", 1 };
+            eg_bytes none = { NULL, 0 };
+            struct eg_launch l = {
+                .label = mask & 1 ? x : none,
+                .sandbox = mask & 2 ? x : none,
+                .cwd = mask & 4 ? x : none,
+                .project = mask & 8 ? x : none,
+                .bind = { list, mask & 16 ? 1u : 0u },
+                .ro_bind = { list, mask & 32 ? 1u : 0u },
+                .no_network = (mask & 64) != 0,
+                .pass_env = { list, mask & 128 ? 1u : 0u },
+                .env = { list, mask & 256 ? 1u : 0u },
+            };
+            uint8_t buf[64];
+            size_t n = eg_launch_size(&l);
+            CHECK(n < sizeof(buf));
+            CHECK_EQ(eg_encode_launch(buf, &l), n);
+            CHECK_EQ(n == 0, mask == 0);
+            if (n > 0) {
+                unsigned first = 0;
+                while (!(mask & (1u << first)))
+                    first++;
+                CHECK_EQ(buf[0] >> 3, first + 1);
+                CHECK(buf[0] != '{');
+            }
+        }
+    }
+}
+
 static void test_next_allow(void)
 {
     /* unknown fields between the patterns are skipped */
@@ -571,6 +718,7 @@ int main(int argc, char **argv)
     test_varints();
     test_roundtrip_to_wrapper();
     test_roundtrip_request();
+    test_launch_first_byte();
     test_next_allow();
     test_env_match();
     test_escape();

@@ -1,7 +1,7 @@
-/* Prints the wrapper codec's encoding of known ToBroker messages, one
- * "NAME HEX" line each, for test/native/protocol-fixtures.test.ts to decode
- * with protobufjs: every to_broker case of cases.json, plus two generated
- * here (the TS test builds the same inputs):
+/* Prints the C codecs' encoding of known messages, one "NAME HEX" line each,
+ * for test/native/protocol-fixtures.test.ts to decode with protobufjs: every
+ * to_broker and launch case of cases.json, plus two generated here (the TS
+ * test builds the same inputs):
  *   gen_seq     Request{file "/bin/echo", argv ["echo", "1" .. "100000"],
  *               cwd "/tmp", pid 123}: `echo $(seq 1 100000)`
  *   gen_bytes   Request{kind RUN, file "x", argv [each byte 1..255 alone,
@@ -51,10 +51,11 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < cases->n; i++) {
         const json *c = cases->items[i];
         const char *dirname = json_str(c, "dir");
-        if (!dirname || strcmp(dirname, "to_broker") != 0)
+        int launch = dirname && strcmp(dirname, "launch") == 0;
+        if (!dirname || (strcmp(dirname, "to_broker") != 0 && !launch))
             continue;
         size_t len;
-        uint8_t *enc = encode_case(c, &len);
+        uint8_t *enc = launch ? encode_launch_case(c, &len) : encode_case(c, &len);
         print(json_str(c, "name"), enc, len);
         free(enc);
     }

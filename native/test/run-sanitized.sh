@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the wrapper and the C tests with AddressSanitizer and
+# Builds the wrapper, the launcher and the C tests with AddressSanitizer and
 # UndefinedBehaviorSanitizer (gcc, glibc, dynamic: musl has no sanitizers)
 # into build/native-asan/ and runs them. Any sanitizer report fails the run:
 # UBSan aborts on the first error, and wrapper_test fails on any unexpected
@@ -20,15 +20,19 @@ fixtures=$root/test/fixtures/protocol
 read -r -a warn <<<"$(tr '\n' ' ' <"$root/native/flags.txt")"
 strict=(-Wconversion -Wsign-conversion)
 san=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1)
-base=(-std=c11 -D_GNU_SOURCE "${warn[@]}" "${san[@]}" -I"$common" -I"$wrap")
+launch=$root/native/launch
+base=(-std=c11 -D_GNU_SOURCE "${warn[@]}" "${san[@]}" -I"$common" -I"$launch")
 
 echo "building into $out"
 "$cc" "${base[@]}" -c "$common/fdpass.c" -o "$out/fdpass.o"
-"$cc" "${base[@]}" "${strict[@]}" "$wrap"/*.c "$out/fdpass.o" -o "$out/execgate-wrapper"
+"$cc" "${base[@]}" "${strict[@]}" "$wrap"/*.c "$common/codec.c" "$common/say.c" "$out/fdpass.o" \
+  -o "$out/execgate-wrapper"
+"$cc" "${base[@]}" "${strict[@]}" "$launch"/*.c "$common/codec.c" "$common/say.c" "$out/fdpass.o" \
+  -o "$out/execgate-launch"
 "$cc" "${base[@]}" "${strict[@]}" -DEG_FIXTURES_DIR="\"$fixtures\"" \
-  "$tests/codec_test.c" "$wrap/codec.c" "$wrap/say.c" -o "$out/eg_codec_test"
+  "$tests/codec_test.c" "$common/codec.c" "$common/say.c" "$launch/messages.c" -o "$out/eg_codec_test"
 "$cc" "${base[@]}" "${strict[@]}" "$tests/fdpass_test.c" "$out/fdpass.o" -o "$out/eg_fdpass_test"
-"$cc" "${base[@]}" "${strict[@]}" "$tests/wrapper_test.c" "$wrap/codec.c" "$out/fdpass.o" \
+"$cc" "${base[@]}" "${strict[@]}" "$tests/wrapper_test.c" "$common/codec.c" "$out/fdpass.o" \
   -o "$out/eg_wrapper_test" -lutil
 # The probe reports fds and signal state: built plain, so the sanitizer
 # runtime adds nothing to what it sees.

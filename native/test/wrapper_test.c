@@ -18,8 +18,10 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -28,6 +30,7 @@
 #include "check.h"
 #include "codec.h"
 #include "fdpass.h"
+#include "protocol.h"
 #include "util.h"
 
 #ifndef EG_WRAPPER
@@ -71,17 +74,13 @@ static int parse_winsize(eg_bytes b, struct tb *t)
     return rc;
 }
 
-static int parse_tb(const uint8_t *p, size_t n, struct tb *t)
+/* The body of one ToBroker member (which: its field number). */
+static int parse_body(uint32_t which, eg_bytes body, struct tb *t)
 {
-    memset(t, 0, sizeof(*t));
-    /* exactly one field, a message: what the wrapper's encoder writes */
-    eg_reader top = { p, p + n };
+    t->which = which;
+    eg_reader r = { body.p, body.p + body.n };
     eg_field f;
     const char *err;
-    if (eg_next_field(&top, &f, &err) != 1 || f.wt != EG_WT_LEN || top.p != top.end)
-        return -1;
-    t->which = f.num;
-    eg_reader r = { f.b.p, f.b.p + f.b.n };
     size_t cap = 0;
     int rc;
     while ((rc = eg_next_field(&r, &f, &err)) > 0) {
@@ -107,6 +106,18 @@ static int parse_tb(const uint8_t *p, size_t n, struct tb *t)
         }
     }
     return rc;
+}
+
+static int parse_tb(const uint8_t *p, size_t n, struct tb *t)
+{
+    memset(t, 0, sizeof(*t));
+    /* exactly one field, a message: what the wrapper's encoder writes */
+    eg_reader top = { p, p + n };
+    eg_field f;
+    const char *err;
+    if (eg_next_field(&top, &f, &err) != 1 || f.wt != EG_WT_LEN || top.p != top.end)
+        return -1;
+    return parse_body(f.num, f.b, t);
 }
 
 static int list_is(const struct tb *t, const char *const *want)
@@ -143,6 +154,55 @@ static int accept_conn(int session, int timeout_ms)
     setsockopt(fds[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     setsockopt(fds[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     return fds[0];
+}
+
+/* ---- fake broker: the session's directory -------------------------------- */
+
+/* A session directory as the broker makes one: `sock` listening, and the
+ * run table when a test writes one. */
+struct session_dir {
+    char dir[PATH_MAX + 64];
+    char env[PATH_MAX + 128]; /* "EXECGATE_SESSION=dir" */
+    int listener;
+};
+
+static void session_dir_open(struct session_dir *d, const char *name)
+{
+    snprintf(d->dir, sizeof(d->dir), "%s/%s", tmpdir, name);
+    snprintf(d->env, sizeof(d->env), "EXECGATE_SESSION=%s", d->dir);
+    CHECK(mkdir(d->dir, 0700) == 0);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    char path[sizeof(d->dir) + 8];
+    snprintf(path, sizeof(path), "%s/sock", d->dir);
+    CHECK(strlen(path) < sizeof(sa.sun_path));
+    memcpy(sa.sun_path, path, strlen(path) + 1 < sizeof(sa.sun_path) ? strlen(path) + 1 : sizeof(sa.sun_path) - 1);
+    d->listener = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    CHECK(bind(d->listener, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    CHECK(listen(d->listener, 16) == 0);
+}
+
+static void session_dir_close(struct session_dir *d)
+{
+    char path[sizeof(d->dir) + 8];
+    close(d->listener);
+    snprintf(path, sizeof(path), "%s/sock", d->dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/table", d->dir);
+    unlink(path);
+    CHECK(rmdir(d->dir) == 0);
+}
+
+/* A connection the wrapper made to the session's path, -1 if none came
+ * within the time. */
+static int accept_path(struct session_dir *d, int timeout_ms)
+{
+    struct pollfd p = { .fd = d->listener, .events = POLLIN };
+    if (poll(&p, 1, timeout_ms) != 1)
+        return -1;
+    int s = accept4(d->listener, NULL, NULL, SOCK_CLOEXEC);
+    struct timeval tv = { .tv_sec = 20 };
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return s;
 }
 
 /* Reads one frame (malloc'd body) and the fds that came with its first byte. */
@@ -252,6 +312,8 @@ struct opts {
     int no_session;        /* do not pass the session socket at all */
     int extra_fd;          /* another fd to put at SESSION_FD instead */
     int broker_gone;       /* the broker's end of the session is closed */
+    int fill_session;      /* the session socket full: a send without waiting fails */
+    int fd87;              /* an fd to put at 87 as well (0: none) */
 };
 
 struct child {
@@ -293,6 +355,13 @@ static struct child start(char *const argv[], const struct opts *o)
         exit(2);
     }
     ch.session = sv[0];
+    if (o->fill_session) {
+        /* datagrams nobody reads, until the wrapper's end has no room left */
+        static const char filler[256];
+        while (send(sv[1], filler, sizeof(filler), MSG_DONTWAIT) == (ssize_t)sizeof(filler))
+            ;
+        CHECK(errno == EAGAIN);
+    }
     if (o->broker_gone) {
         close(sv[0]);
         ch.session = -1;
@@ -336,6 +405,8 @@ static struct child start(char *const argv[], const struct opts *o)
             else if (dup2(target, SESSION_FD) < 0)
                 _exit(92);
         }
+        if (o->fd87 && dup2(o->fd87, 87) < 0)
+            _exit(94);
         for (int i = 0; i < 3; i++)
             if (o->closed[i])
                 close(i);
@@ -422,6 +493,26 @@ static int wait_blocked(pid_t pid, int sig)
     return -1;
 }
 
+/* Blocks until the process is blocked in system call nr (as
+ * /proc/PID/syscall shows); 0 on success. */
+static int wait_syscall(pid_t pid, long nr)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+    for (int tries = 0; tries < 5000; tries++) {
+        FILE *f = fopen(path, "r");
+        long got = -1;
+        if (f && fgets(line, sizeof(line), f) && line[0] >= '0' && line[0] <= '9')
+            got = strtol(line, NULL, 10);
+        if (f)
+            fclose(f);
+        if (got == nr)
+            return 0;
+        usleep(1000);
+    }
+    return -1;
+}
+
 /* ---- tests -------------------------------------------------------------- */
 
 static char *W(void) { return (char *)wrapper; }
@@ -446,7 +537,9 @@ static void test_no_socket(void)
     struct opts o = { .socket = "-", .stdin_fd = -1 };
     struct child ch = run_alone(argv, &o);
     CHECK_EQ(exit_code(&ch), 126);
-    CHECK_HAS(ch.errs, "execgate: EXECGATE_SOCKET: not set");
+    CHECK(strcmp(ch.errs, "execgate: cannot reach the session: fd 87 is not open and EXECGATE_SESSION "
+                          "is not set (run inside an execgate session)\n") == 0);
+    CHECK_HAS(ch.errs, "fd 87 is not open and EXECGATE_SESSION is not set");
     release(&ch);
 }
 
@@ -467,7 +560,7 @@ static void test_bad_socket(void)
     struct opts o = { .socket = "500", .stdin_fd = -1 };
     struct child ch = run_alone(argv, &o);
     CHECK_EQ(exit_code(&ch), 126);
-    CHECK_HAS(ch.errs, "EXECGATE_SOCKET=500: ");
+    CHECK_HAS(ch.errs, "execgate: cannot reach the session: fd 500 is not open and EXECGATE_SESSION is not set\n");
     release(&ch);
     /* a pipe: not a socket */
     int p[2];
@@ -475,7 +568,7 @@ static void test_bad_socket(void)
     o = (struct opts){ .stdin_fd = -1, .extra_fd = p[0] };
     ch = run_alone(argv, &o);
     CHECK_EQ(exit_code(&ch), 126);
-    CHECK_HAS(ch.errs, "EXECGATE_SOCKET=10: ");
+    CHECK_HAS(ch.errs, "cannot reach the session: fd 10 is not a socket and ");
     close(p[0]);
     close(p[1]);
     release(&ch);
@@ -1349,6 +1442,495 @@ static void test_client(void)
     }
 }
 
+/* The session's second way in: when the inherited fd is gone (agent
+ * harnesses close inherited fds) or is not a SOCK_SEQPACKET socket, the
+ * wrapper connects to $EXECGATE_SESSION/sock and uses that connection as it
+ * would the fd; when both fail it says why, both ways. */
+static void test_session_path(void)
+{
+    struct session_dir d;
+    session_dir_open(&d, "session");
+    char *env[] = { d.env, NULL };
+    char *argv[] = { W(), (char *)probe, "probe", NULL };
+    int p[2], st[2];
+    CHECK(pipe2(p, O_CLOEXEC) == 0);
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st) == 0);
+    /* the fd closed; open but a pipe; a stream socket; EXECGATE_SOCKET unset
+     * and fd 87 closed; unset, and fd 87 a pipe */
+    struct opts ways[] = {
+        { .env = env, .stdin_fd = -1, .no_session = 1 },
+        { .env = env, .stdin_fd = -1, .extra_fd = p[0] },
+        { .env = env, .stdin_fd = -1, .extra_fd = st[0] },
+        { .env = env, .stdin_fd = -1, .socket = "-" },
+        { .env = env, .stdin_fd = -1, .socket = "-", .no_session = 1, .fd87 = p[0] },
+    };
+    for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]); i++) {
+        struct child ch = start(argv, &ways[i]);
+        int peer = accept_path(&d, 10000);
+        CHECK(peer >= 0);
+        int c = accept_conn(peer, 10000);
+        CHECK(c >= 0);
+        struct tb t;
+        uint8_t *keep;
+        CHECK_EQ(recv_tb(c, &t, &keep, NULL, NULL), 0);
+        CHECK_EQ(t.which, 1);
+        CHECK_EQ(t.kind, EG_KIND_EXEC);
+        CHECK(bytes_is(t.file, probe));
+        CHECK_EQ(t.pid, ch.pid);
+        /* one hello per connection to the path: then the wrapper closes it */
+        char b;
+        CHECK_EQ(recv(peer, &b, 1, 0), 0);
+        reply_decision(c, EG_ACTION_RUN, NULL);
+        close(c);
+        close(peer);
+        free(t.list);
+        free(keep);
+        finish(&ch);
+        CHECK_EQ(exit_code(&ch), 0);
+        CHECK_EQ(ch.errs[0], '\0');
+        /* the program got neither our connection to the path nor the
+         * connection to the broker; an fd at 10 that was not the session
+         * is the program's as before */
+        CHECK_HAS(ch.outs, "fd 0\nfd 1\nfd 2\n");
+        CHECK_EQ(report_count(ch.outs, "fd "), ways[i].no_session && !ways[i].fd87 ? 3 : 4);
+        if (ways[i].fd87)
+            CHECK_HAS(ch.outs, "fd 87\n");
+        release(&ch);
+    }
+    close(p[0]);
+    close(p[1]);
+    close(st[0]);
+    close(st[1]);
+
+    /* Both ways open: the fd, and nothing touches the path. */
+    struct opts both = { .env = env, .stdin_fd = -1 };
+    struct child ch = run_with(argv, &both, EG_ACTION_RUN, NULL);
+    CHECK_EQ(exit_code(&ch), 0);
+    CHECK(accept_path(&d, 0) < 0);
+    release(&ch);
+
+    /* Escalate through the path: the same connection, the same protocol. */
+    struct opts gone = { .env = env, .stdin_fd = -1, .no_session = 1 };
+    char *make[] = { W(), "/usr/bin/make", "make", NULL };
+    ch = start(make, &gone);
+    int peer = accept_path(&d, 10000);
+    int c = accept_conn(peer, 10000);
+    CHECK(c >= 0);
+    size_t len;
+    free(recv_frame(c, &len, NULL, NULL));
+    uint8_t buf[64];
+    send_frame(c, buf, tw_send_stdio(buf, NULL));
+    int fds[EG_MAX_FDS];
+    size_t nfds = 0;
+    free(recv_frame(c, &len, fds, &nfds));
+    CHECK_EQ(nfds, 3);
+    for (size_t i = 0; i < nfds; i++)
+        close(fds[i]);
+    reply_decision(c, EG_ACTION_ESCALATE, NULL);
+    reply_exit(c, 9, 0);
+    finish(&ch);
+    close(c);
+    close(peer);
+    CHECK_EQ(exit_code(&ch), 9);
+    release(&ch);
+
+    /* Neither way: one line naming both, 126, nothing run. */
+    char plain[PATH_MAX + 32], plain_env[PATH_MAX + 64], want[2 * PATH_MAX];
+    snprintf(plain, sizeof(plain), "%s/plain", tmpdir);
+    CHECK(mkdir(plain, 0700) == 0);
+    snprintf(plain_env, sizeof(plain_env), "%s/sock", plain);
+    int fd = open(plain_env, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    CHECK(fd >= 0);
+    close(fd);
+    snprintf(plain_env, sizeof(plain_env), "EXECGATE_SESSION=%s", plain);
+    char long_env[300] = "EXECGATE_SESSION=/";
+    memset(long_env + 18, 'x', 120);
+    long_env[138] = '\0';
+    static const char *const missing[] = { "EXECGATE_SESSION=/nonexistent/\x1b[2J", NULL };
+    struct {
+        char *env;
+        const char *socket;
+        const char *line;
+    } fails[] = {
+        /* a regular file where the socket should be */
+        { plain_env, NULL, NULL },
+        { (char *)missing[0], NULL,
+          "execgate: cannot reach the session: fd 10 is not open and /nonexistent/\\x1b[2J/sock: No such file or directory\n" },
+        { (char *)missing[0], "-",
+          "execgate: cannot reach the session: fd 87 is not open and /nonexistent/\\x1b[2J/sock: No such file or directory\n" },
+        /* longer than sun_path: an error, not a shorter path */
+        { long_env, NULL, NULL },
+        /* empty: as if unset */
+        { "EXECGATE_SESSION=", NULL, "execgate: cannot reach the session: fd 10 is not open and EXECGATE_SESSION is not set\n" },
+    };
+    snprintf(want, sizeof(want), "execgate: cannot reach the session: fd 10 is not open and %s/sock: Connection refused\n", plain);
+    fails[0].line = want;
+    for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++) {
+        char *e[] = { fails[i].env, NULL };
+        struct opts o = { .env = e, .stdin_fd = -1, .no_session = 1, .socket = fails[i].socket };
+        ch = run_alone(argv, &o);
+        CHECK_EQ(exit_code(&ch), 126);
+        CHECK_EQ(ch.outs[0], '\0');
+        if (fails[i].line) {
+            CHECK(strcmp(ch.errs, fails[i].line) == 0);
+            if (strcmp(ch.errs, fails[i].line) != 0)
+                fprintf(stderr, "got: %s", ch.errs);
+        } else {
+            CHECK_HAS(ch.errs, "execgate: cannot reach the session: fd 10 is not open and /xxxxxxxxxx");
+            CHECK_HAS(ch.errs, "/sock: ");
+            CHECK_HAS(ch.errs, "name too long\n"); /* glibc: "File name", musl: "Filename" */
+        }
+        release(&ch);
+    }
+    snprintf(plain_env, sizeof(plain_env), "%s/sock", plain);
+    unlink(plain_env);
+    rmdir(plain);
+    session_dir_close(&d);
+}
+
+/* ---- the run table ------------------------------------------------------- */
+
+/* DIR/table, written as the broker does (a new file renamed over the old). */
+static void write_table_bytes(const char *dir, const void *p, size_t n)
+{
+    char tmp[PATH_MAX + 64], path[PATH_MAX + 64];
+    snprintf(tmp, sizeof(tmp), "%s/table.new", dir);
+    snprintf(path, sizeof(path), "%s/table", dir);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    CHECK(fd >= 0);
+    CHECK(n == 0 || write(fd, p, n) == (ssize_t)n);
+    close(fd);
+    CHECK(rename(tmp, path) == 0);
+}
+
+static uint8_t *put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        *p++ = (uint8_t)(v >> (8 * i));
+    return p;
+}
+
+/* "EGT1" | generation | flags | count | (u8 length, name)...; into out,
+ * returns the size. */
+static size_t table_of(uint8_t *out, uint32_t flags, const char *const *names)
+{
+    uint32_t count = 0;
+    while (names && names[count])
+        count++;
+    uint8_t *p = out;
+    memcpy(p, "EGT1", 4);
+    p = put_le32(put_le32(put_le32(p + 4, 7), flags), count);
+    for (uint32_t i = 0; i < count; i++) {
+        size_t len = strlen(names[i]);
+        *p++ = (uint8_t)len;
+        memcpy(p, names[i], len);
+        p += len;
+    }
+    return (size_t)(p - out);
+}
+
+static void write_table(const char *dir, uint32_t flags, const char *const *names)
+{
+    uint8_t buf[4096];
+    write_table_bytes(dir, buf, table_of(buf, flags, names));
+}
+
+/* The next datagram a wrapper that has ended left on the session socket:
+ * malloc'd, or NULL at the end (nothing more will come). fds are closed and
+ * counted in *nfds. */
+static uint8_t *next_datagram(int s, size_t *n, size_t *nfds)
+{
+    uint8_t buf[65536];
+    int fds[EG_MAX_FDS];
+    size_t excess;
+    ssize_t got = eg_recvmsg_fds(s, buf, sizeof(buf), fds, EG_MAX_FDS, nfds, &excess, MSG_DONTWAIT, NULL);
+    for (size_t i = 0; got >= 0 && i < *nfds; i++)
+        close(fds[i]);
+    if (got <= 0)
+        return NULL;
+    uint8_t *copy = malloc((size_t)got);
+    memcpy(copy, buf, (size_t)got);
+    *n = (size_t)got;
+    return copy;
+}
+
+/* An "EXR1" record of the probe's run: the Request itself, kind EXEC, with
+ * the file, argv, cwd and pid of the exec. */
+static void check_record(const uint8_t *rec, size_t n, pid_t pid, const char *const *argv)
+{
+    CHECK(n > 4 && memcmp(rec, "EXR1", 4) == 0);
+    struct tb t;
+    memset(&t, 0, sizeof(t));
+    eg_bytes body = { rec + 4, n - 4 };
+    CHECK_EQ(parse_body(1, body, &t), 0);
+    CHECK_EQ(t.kind, EG_KIND_EXEC);
+    CHECK(bytes_is(t.file, probe));
+    CHECK(list_is(&t, argv));
+    char real[PATH_MAX];
+    CHECK(realpath(tmpdir, real) != NULL);
+    CHECK(bytes_is(t.cwd, real));
+    CHECK_EQ(t.pid, pid);
+    free(t.list);
+}
+
+/* An exec that must take the round trip: the connection comes, Run. */
+static void expect_round_trip(char *const argv[], const struct opts *o, const char *what)
+{
+    struct child ch = start(argv, o);
+    int c = accept_conn(ch.session, 10000);
+    if (c < 0)
+        fprintf(stderr, "%s: no connection\n", what);
+    CHECK(c >= 0);
+    size_t len;
+    free(recv_frame(c, &len, NULL, NULL));
+    reply_decision(c, EG_ACTION_RUN, NULL);
+    close(c);
+    finish(&ch);
+    CHECK_EQ(exit_code(&ch), 0);
+    release(&ch);
+}
+
+/* An exec that must run without asking: no connection; *record gets the
+ * record that came, if any. */
+static struct child expect_local(char *const argv[], const struct opts *o, uint8_t **record, size_t *n)
+{
+    struct child ch = start(argv, o);
+    int s = dup(ch.session);
+    finish(&ch);
+    size_t nfds = 0;
+    *record = next_datagram(s, n, &nfds);
+    CHECK_EQ(nfds, 0);
+    size_t more_n, more_fds = 0;
+    uint8_t *more = next_datagram(s, &more_n, &more_fds);
+    CHECK(more == NULL); /* one record, no connection */
+    free(more);
+    close(s);
+    return ch;
+}
+
+static void test_run_table(void)
+{
+    enum { LOCAL_RUN = 1, RECORD = 2 };
+    struct session_dir d;
+    session_dir_open(&d, "table");
+    char *env[] = { d.env, NULL };
+    struct opts o = { .env = env, .stdin_fd = -1 };
+    char *argv[] = { W(), (char *)probe, "probe", "an arg", NULL };
+    static const char *const probe_argv[] = { "probe", "an arg", NULL };
+    const char *probe_name = strrchr(probe, '/') + 1;
+    /* names the table lists: argv[0] is not the file name */
+    static const char *const others[] = { "git", "make", "probe", NULL };
+    const char *const with_probe[] = { "git", probe_name, "make", NULL };
+    uint8_t *rec;
+    size_t n;
+
+    /* Not listed, LOCAL_RUN: runs here, nothing sent. */
+    write_table(d.dir, LOCAL_RUN, others);
+    struct child ch = expect_local(argv, &o, &rec, &n);
+    CHECK(rec == NULL);
+    CHECK_EQ(exit_code(&ch), 0);
+    CHECK_EQ(ch.errs[0], '\0');
+    CHECK_HAS(ch.outs, "arg 616e20617267\n");
+    /* the table's fd is gone; the session is still there for nested shells */
+    CHECK_HAS(ch.outs, "fd 0\nfd 1\nfd 2\nfd 10\n");
+    CHECK_EQ(report_count(ch.outs, "fd "), 4);
+    CHECK(accept_path(&d, 0) < 0);
+    release(&ch);
+    free(rec);
+
+    /* Listed: the broker is asked. */
+    write_table(d.dir, LOCAL_RUN | RECORD, with_probe);
+    expect_round_trip(argv, &o, "listed");
+
+    /* RECORD: one "EXR1" record, no reply awaited, the program runs. */
+    write_table(d.dir, LOCAL_RUN | RECORD, others);
+    ch = expect_local(argv, &o, &rec, &n);
+    CHECK(rec != NULL);
+    if (rec)
+        check_record(rec, n, ch.pid, probe_argv);
+    CHECK_EQ(exit_code(&ch), 0);
+    CHECK_HAS(ch.outs, "arg 616e20617267\n");
+    release(&ch);
+    free(rec);
+
+    /* RECORD through the session's path, the fd gone. */
+    struct opts gone = { .env = env, .stdin_fd = -1, .no_session = 1 };
+    ch = start(argv, &gone);
+    int peer = accept_path(&d, 10000);
+    CHECK(peer >= 0);
+    finish(&ch);
+    size_t nfds = 0;
+    rec = next_datagram(peer, &n, &nfds);
+    CHECK(rec != NULL);
+    if (rec)
+        check_record(rec, n, ch.pid, probe_argv);
+    free(rec);
+    CHECK(next_datagram(peer, &n, &nfds) == NULL);
+    close(peer);
+    CHECK_EQ(exit_code(&ch), 0);
+    release(&ch);
+
+    /* RECORD, and no session at all: the record cannot go, so the wrapper
+     * asks, and that fails closed. Without RECORD nothing is needed. */
+    char nosock[PATH_MAX + 64], nosock_env[PATH_MAX + 128];
+    snprintf(nosock, sizeof(nosock), "%s/nosock", tmpdir);
+    CHECK(mkdir(nosock, 0700) == 0);
+    snprintf(nosock_env, sizeof(nosock_env), "EXECGATE_SESSION=%s", nosock);
+    char *nosock_envs[] = { nosock_env, NULL };
+    struct opts none = { .env = nosock_envs, .stdin_fd = -1, .no_session = 1 };
+    write_table(nosock, LOCAL_RUN | RECORD, others);
+    ch = run_alone(argv, &none);
+    CHECK_EQ(exit_code(&ch), 126);
+    CHECK_HAS(ch.errs, "execgate: cannot reach the session: fd 10 is not open and ");
+    CHECK_EQ(ch.outs[0], '\0');
+    release(&ch);
+    write_table(nosock, LOCAL_RUN, others);
+    ch = run_alone(argv, &none);
+    CHECK_EQ(exit_code(&ch), 0);
+    CHECK_HAS(ch.outs, "arg 616e20617267\n");
+    release(&ch);
+
+    /* A record over MAX_RUN_RECORD: asked instead. */
+    char **big = numbered_argv(probe, 40, 999);
+    write_table(d.dir, LOCAL_RUN | RECORD, others);
+    expect_round_trip(big, &o, "big record");
+    /* ... and without RECORD the size does not matter */
+    write_table(d.dir, LOCAL_RUN, others);
+    ch = expect_local(big, &o, &rec, &n);
+    CHECK(rec == NULL);
+    CHECK_EQ(exit_code(&ch), 0);
+    release(&ch);
+    free(big[2]);
+    free(big);
+
+    /* The session socket full (the broker is behind): no record, the
+     * round trip instead, whose hello waits for room. */
+    write_table(d.dir, LOCAL_RUN | RECORD, others);
+    struct opts full = { .env = env, .stdin_fd = -1, .fill_session = 1 };
+    ch = start(argv, &full);
+    /* Nothing is read until the wrapper waits to send its hello: the
+     * record, had it been tried later, would find room. */
+    CHECK_EQ(wait_syscall(ch.pid, SYS_sendmsg), 0);
+    int c = -1, records = 0, fillers = 0;
+    for (;;) {
+        struct pollfd p = { .fd = ch.session, .events = POLLIN };
+        if (poll(&p, 1, 10000) != 1)
+            break;
+        uint8_t buf[65536];
+        int fds[EG_MAX_FDS];
+        size_t nf, excess;
+        ssize_t got = eg_recv_fds(ch.session, buf, sizeof(buf), fds, EG_MAX_FDS, &nf, &excess);
+        if (got == 256 && nf == 0) {
+            fillers++;
+            continue;
+        }
+        if (got > 4 && memcmp(buf, "EXR1", 4) == 0)
+            records++;
+        if (got == 4 && memcmp(buf, "EXG1", 4) == 0 && nf == 1) {
+            c = fds[0];
+            break;
+        }
+        for (size_t i = 0; i < nf; i++)
+            close(fds[i]);
+        if (got <= 0)
+            break;
+    }
+    CHECK(fillers > 0);
+    CHECK_EQ(records, 0);
+    CHECK(c >= 0);
+    if (c >= 0) {
+        size_t len;
+        free(recv_frame(c, &len, NULL, NULL));
+        reply_decision(c, EG_ACTION_RUN, NULL);
+        close(c);
+    }
+    finish(&ch);
+    CHECK_EQ(exit_code(&ch), 0);
+    release(&ch);
+
+    /* Never for `execgate run` (it asks for the host) or notify. */
+    char link[PATH_MAX + 16];
+    snprintf(link, sizeof(link), "%s/execgate", linkdir);
+    write_table(d.dir, LOCAL_RUN, others);
+    char *run_argv[] = { link, "run", "true", NULL };
+    expect_round_trip(run_argv, &o, "execgate run");
+    char *notify_argv[] = { link, "notify", "busy", NULL };
+    expect_round_trip(notify_argv, &o, "execgate notify");
+
+    /* Tables that are not what the broker writes: asked, every time. */
+    static const struct {
+        const char *what;
+        size_t n;
+        uint8_t b[48];
+    } bad[] = {
+        { "empty", 0, { 0 } },
+        { "short header", 15, { 'E', 'G', 'T', '1', 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0 } },
+        { "bad magic", 16, { 'E', 'G', 'T', '2', 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0 } },
+        { "unknown flag", 16, { 'E', 'G', 'T', '1', 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0 } },
+        { "LOCAL_RUN off", 16, { 'E', 'G', 'T', '1', 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0 } },
+        { "count overruns", 16, { 'E', 'G', 'T', '1', 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0 } },
+        { "huge count", 19, { 'E', 'G', 'T', '1', 0, 0, 0, 0, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 2, 'l', 's' } },
+        { "empty name", 17, { 'E', 'G', 'T', '1', 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0 } },
+        { "name overruns", 19, { 'E', 'G', 'T', '1', 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 5, 'a', 'b' } },
+        { "trailing byte", 17, { 'E', 'G', 'T', '1', 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 'x' } },
+        { "count 1, two names", 22, { 'E', 'G', 'T', '1', 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 'l', 's', 2, 'c', 'p' } },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        write_table_bytes(d.dir, bad[i].b, bad[i].n);
+        expect_round_trip(argv, &o, bad[i].what);
+    }
+    /* the smallest valid table, for contrast: runs */
+    write_table_bytes(d.dir, (const uint8_t[]){ 'E', 'G', 'T', '1', 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0 }, 16);
+    ch = expect_local(argv, &o, &rec, &n);
+    CHECK_EQ(exit_code(&ch), 0);
+    release(&ch);
+    free(rec);
+
+    /* 64 KiB exactly is a table; a byte more is not. 255 names of 255
+     * bytes and one of 239 make 65536 bytes with the header. */
+    uint8_t *huge = malloc(EG_MAX_RUN_TABLE_BYTES + 2);
+    for (int extra = 0; extra <= 1; extra++) {
+        uint8_t *p = huge;
+        memcpy(p, "EGT1", 4);
+        p = put_le32(put_le32(put_le32(p + 4, 1), LOCAL_RUN), 256);
+        for (int k = 0; k < 256; k++) {
+            size_t len = k < 255 ? 255 : (size_t)(239 + extra);
+            *p++ = (uint8_t)len;
+            memset(p, 'a', len);
+            p += len;
+        }
+        CHECK_EQ(p - huge, EG_MAX_RUN_TABLE_BYTES + extra);
+        write_table_bytes(d.dir, huge, (size_t)(p - huge));
+        if (extra) {
+            expect_round_trip(argv, &o, "over 64 KiB");
+        } else {
+            ch = expect_local(argv, &o, &rec, &n);
+            CHECK_EQ(exit_code(&ch), 0);
+            release(&ch);
+            free(rec);
+        }
+    }
+    free(huge);
+
+    /* Not a file: a FIFO (no hang) and a directory. */
+    char table_path[sizeof(d.dir) + 16];
+    snprintf(table_path, sizeof(table_path), "%s/table", d.dir);
+    unlink(table_path);
+    CHECK(mkfifo(table_path, 0600) == 0);
+    expect_round_trip(argv, &o, "fifo");
+    unlink(table_path);
+    CHECK(mkdir(table_path, 0700) == 0);
+    expect_round_trip(argv, &o, "directory");
+    rmdir(table_path);
+    /* and none at all */
+    expect_round_trip(argv, &o, "no table");
+
+    snprintf(table_path, sizeof(table_path), "%s/table", nosock);
+    unlink(table_path);
+    rmdir(nosock);
+    session_dir_close(&d);
+}
+
 /* The wrapper leaves no fd open in us (the fake broker) either. */
 static void test_no_leaks(int before)
 {
@@ -1401,6 +1983,8 @@ int main(int argc, char **argv)
     struct { const char *name; void (*fn)(void); } tests[] = {
         { "no socket", test_no_socket },
         { "bad socket", test_bad_socket },
+        { "session path", test_session_path },
+        { "run table", test_run_table },
         { "usage", test_usage },
         { "run", test_run },
         { "run status", test_run_status },

@@ -3,14 +3,19 @@
  *
  *     execve($EXEC_WRAPPER, [wrapper, path, argv0, argv1, ...], envp)
  *
- * for every exec, and this asks the broker, over the session socket inherited
- * as $EXECGATE_SOCKET, whether to run path here, have the broker run it on the
- * host with our stdio, or refuse. Installed as `execgate` inside the sandbox
- * it is also the client for `execgate run CMD...` and `execgate notify EVENT`.
+ * for every exec, and this asks the broker, over the session socket (inherited
+ * as $EXECGATE_SOCKET, or reached at $EXECGATE_SESSION/sock), whether to run
+ * path here, have the broker run it on the host with our stdio, or refuse;
+ * or, when the broker's run table says no rule can match path, runs it here
+ * without asking. Installed as `execgate` inside the sandbox it is also the
+ * client for `execgate run CMD...` and `execgate notify EVENT`.
  *
- * The agent controls our argv, environment and fds, and may stand in for the
- * broker: nothing we are given is trusted, nothing runs unless a Decision{RUN}
- * arrived intact, and every failure exits 126 with one line on stderr.
+ * The agent controls our argv, environment, fds and files, and may stand in
+ * for the broker: nothing we are given is trusted. Nothing runs on the host
+ * unless the broker said so; nothing runs here unless a Decision{RUN} arrived
+ * intact or a run table allowed it (which can only make things run here,
+ * where the agent could run them anyway); every failure exits 126 with one
+ * line on stderr.
  *
  * It is on the path of every `ls` the agent runs, so the Run path is a handful
  * of system calls: no stdio, no locale, no allocation for ordinary argv, and
@@ -27,11 +32,13 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "codec.h"
 #include "fdpass.h"
+#include "protocol.h"
 #include "say.h"
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
@@ -123,57 +130,155 @@ static void put_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-/* The session socket: the shell's fd, never a path the agent could point
- * elsewhere. It stays inheritable, so that a shell we exec on Run reaches the
- * broker too. */
-/* Where execgate shells inherit the session socket. `exec -c` hands us an
- * empty environment: then this fd is used, but only if it is the kind of
- * socket a session is (the broker checks everything else anyway). */
-#define DEFAULT_SESSION_FD 87
-
-static int session_fd(void)
+/* Our own fds (the sockets we make) stay off 0-2 when some of those were
+ * closed, so that nothing (our stderr messages, the stdio we pass on
+ * Escalate) mistakes them for a standard stream. */
+static int off_stdio(int fd)
 {
-    const char *v = getenv("EXECGATE_SOCKET");
-    if (!v) {
-        int type;
-        socklen_t len = sizeof(type);
-        if (getsockopt(DEFAULT_SESSION_FD, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_SEQPACKET)
-            return DEFAULT_SESSION_FD;
-        fail("EXECGATE_SOCKET", "not set (run inside an execgate session)");
-    }
+    if (fd > 2)
+        return fd;
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (moved < 0)
+        fail("fcntl", strerror(errno));
+    close(fd);
+    return moved;
+}
 
-    struct eg_say s;
-    eg_say_begin(&s, 2);
-    eg_say_str(&s, "EXECGATE_SOCKET=");
-    eg_say_cstr(&s, v);
-    eg_say_str(&s, ": ");
+/* ---- the session -----------------------------------------------------------
+ * Two ways in (execgate.proto, "Transport"): the inherited fd $EXECGATE_SOCKET
+ * (87), or, when an agent harness closed it, a connection to the session's
+ * own socket $EXECGATE_SESSION/sock. Either is whatever the agent left us,
+ * and the broker knows the session by which socket was reached, never by
+ * anything we say: a socket elsewhere only reaches some other broker. The fd
+ * stays inheritable, so that a shell we exec on Run reaches the broker too.
+ * `exec -c` hands us an empty environment: then fd 87 is used, if it is the
+ * kind of socket a session is. */
 
-    /* Canonical decimal only: no sign, space, leading zero or overflow. */
+enum { NOT_SEQPACKET = -1, NOT_A_NUMBER = -2 };
+
+static struct {
+    int looked;
+    int fd;      /* the session socket, or -1 */
+    int by_path; /* fd is our own connection to $EXECGATE_SESSION/sock */
+    /* why not, for the one line that says so */
+    const char *fd_var; /* $EXECGATE_SOCKET, NULL if unset */
+    int fd_tried;
+    int fd_err;         /* errno, NOT_SEQPACKET or NOT_A_NUMBER */
+    const char *dir;    /* $EXECGATE_SESSION, NULL if unset or empty */
+    int path_err;       /* errno */
+} session;
+
+/* $EXECGATE_SOCKET's fd: canonical decimal only (no sign, space, leading
+ * zero or overflow), or -1. */
+static int fd_number(const char *v)
+{
     long long fd = 0;
     const char *p = v;
     do {
         if (*p < '0' || *p > '9' || (p > v && v[0] == '0') || fd > INT_MAX)
-            goto bad;
+            return -1;
         fd = fd * 10 + (*p - '0');
     } while (*++p);
-    if (fd > INT_MAX)
-        goto bad;
+    return fd > INT_MAX ? -1 : (int)fd;
+}
 
+/* Connects to DIR/sock; -1 with session.path_err set. A path that does not
+ * fit sun_path is an error, never cut short to some other path. */
+static int connect_session_path(const char *dir)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    size_t n = strlen(dir);
+    if (n + 1 + sizeof(EG_SESSION_SOCKET_NAME) > sizeof(sa.sun_path)) {
+        session.path_err = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(sa.sun_path, dir, n);
+    sa.sun_path[n] = '/';
+    memcpy(sa.sun_path + n + 1, EG_SESSION_SOCKET_NAME, sizeof(EG_SESSION_SOCKET_NAME));
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        session.path_err = errno;
+        return -1;
+    }
+    if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        session.path_err = errno;
+        close(fd);
+        return -1;
+    }
+    return off_stdio(fd);
+}
+
+/* The session socket, or -1 (session says why). Looked for once; on the fd
+ * path that is one getsockopt. */
+static int reach_session(void)
+{
+    if (session.looked)
+        return session.fd;
+    session.looked = 1;
+    session.fd = -1;
+    session.fd_var = getenv(EG_ENV_SESSION_FD);
+    session.fd_tried = session.fd_var ? fd_number(session.fd_var) : EG_SESSION_FD;
+    if (session.fd_tried < 0) {
+        /* a broken value is an error, not a reason to look elsewhere */
+        session.fd_err = NOT_A_NUMBER;
+        return -1;
+    }
     int type;
     socklen_t len = sizeof(type);
-    if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
-        eg_say_str(&s, strerror(errno));
+    if (getsockopt(session.fd_tried, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+        session.fd_err = errno;
+    else if (type != SOCK_SEQPACKET)
+        session.fd_err = NOT_SEQPACKET;
+    else
+        return session.fd = session.fd_tried;
+
+    session.dir = getenv(EG_ENV_SESSION_DIR);
+    if (session.dir && !*session.dir)
+        session.dir = NULL;
+    if (session.dir) {
+        session.fd = connect_session_path(session.dir);
+        session.by_path = session.fd >= 0;
+    }
+    return session.fd;
+}
+
+/* The session socket, or exit 126 with one line naming both ways tried. */
+static int session_or_fail(void)
+{
+    int fd = reach_session();
+    if (fd >= 0)
+        return fd;
+    struct eg_say s;
+    eg_say_begin(&s, 2);
+    if (session.fd_err == NOT_A_NUMBER) {
+        eg_say_str(&s, EG_ENV_SESSION_FD "=");
+        eg_say_cstr(&s, session.fd_var);
+        eg_say_str(&s, ": not a file descriptor number");
         eg_say_end(&s);
         exit(126);
     }
-    if (type != SOCK_SEQPACKET) {
-        eg_say_str(&s, "not a SOCK_SEQPACKET socket");
-        eg_say_end(&s);
-        exit(126);
+    eg_say_str(&s, "cannot reach the session: fd ");
+    eg_say_num(&s, (uint64_t)session.fd_tried);
+    if (session.fd_err == EBADF)
+        eg_say_str(&s, " is not open");
+    else if (session.fd_err == ENOTSOCK)
+        eg_say_str(&s, " is not a socket");
+    else if (session.fd_err == NOT_SEQPACKET)
+        eg_say_str(&s, " is not a SOCK_SEQPACKET socket");
+    else {
+        eg_say_str(&s, ": ");
+        eg_say_str(&s, strerror(session.fd_err));
     }
-    return (int)fd;
-bad:
-    eg_say_str(&s, "not a file descriptor number");
+    eg_say_str(&s, " and ");
+    if (session.dir) {
+        eg_say_cstr(&s, session.dir);
+        eg_say_str(&s, "/" EG_SESSION_SOCKET_NAME ": ");
+        eg_say_str(&s, strerror(session.path_err));
+    } else {
+        eg_say_str(&s, EG_ENV_SESSION_DIR " is not set");
+        if (!session.fd_var)
+            eg_say_str(&s, " (run inside an execgate session)");
+    }
     eg_say_end(&s);
     exit(126);
 }
@@ -186,30 +291,23 @@ bad:
  * socket buffer takes it without blocking, so that the broker usually finds
  * all of it at once; a larger rest follows while the broker reads. Returns 0,
  * or -1 if the request could not be written (the broker hung up). */
-static int connect_broker(int session, const uint8_t *frame, size_t len)
+static int connect_broker(int session_fd, const uint8_t *frame, size_t len)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         fail("socketpair", strerror(errno));
-    /* Only when some of fds 0-2 were closed: move off them, so that nothing
-     * (our stderr messages, the stdio we pass on Escalate) mistakes the
-     * connection for a standard stream. */
-    if (sv[0] <= 2) {
-        int fd = fcntl(sv[0], F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-            fail("fcntl", strerror(errno));
-        close(sv[0]);
-        sv[0] = fd;
-    }
-    conn.fd = sv[0];
+    conn.fd = off_stdio(sv[0]);
 
     ssize_t early = send(conn.fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (early < 0)
         early = 0;
 
-    static const char hello[4] = { 'E', 'X', 'G', '1' };
-    int rc = eg_send_fds(session, hello, sizeof(hello), &sv[1], 1);
+    static const char hello[] = EG_HELLO_CONNECTION;
+    int rc = eg_send_fds(session_fd, hello, sizeof(hello) - 1, &sv[1], 1);
     close(sv[1]);
+    /* A connection we made to the session's path served this one hello. */
+    if (session.by_path)
+        close(session_fd);
     if (rc < 0)
         fail("cannot reach the broker", strerror(-rc));
 
@@ -552,6 +650,105 @@ static noreturn void wait_exit(int tty)
     }
 }
 
+/* The file name: the bytes after the last '/'. */
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* ---- the run table -----------------------------------------------------------
+ * The broker publishes, in the session directory, the file names of the
+ * programs its rules can match (execgate.proto, "Run table"); any other
+ * program may run here without asking, which saves the round trip on the
+ * path of every `ls`. A table decides nothing about the host (Escalate
+ * always asks), so a forged one only makes things run here, where the agent
+ * could run them anyway. Anything we do not understand means: ask.
+ *
+ * Read whole on every exec: open, one read, close; no stat, no mmap. One
+ * read is enough for a regular file, and a short one cannot pass for a
+ * table that lists fewer names: its count would overrun, and we would ask.
+ * Static, so that untouched pages cost nothing; one byte over the cap, to
+ * see a table that is too big. */
+static uint8_t table[EG_MAX_RUN_TABLE_BYTES + 1];
+
+static uint32_t get_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The table's flags if it lets `file` run here without asking, else -1. */
+static int run_table_allows(const char *file)
+{
+    const char *dir = getenv(EG_ENV_SESSION_DIR);
+    if (!dir || !*dir)
+        return -1;
+    char path[PATH_MAX];
+    size_t n = strlen(dir);
+    if (n + 1 + sizeof(EG_RUN_TABLE_NAME) > sizeof(path))
+        return -1;
+    memcpy(path, dir, n);
+    path[n] = '/';
+    memcpy(path + n + 1, EG_RUN_TABLE_NAME, sizeof(EG_RUN_TABLE_NAME));
+    /* O_NONBLOCK: a FIFO planted there reads as empty instead of hanging us.
+     * No O_CLOEXEC (musl adds an fcntl for it): closed below, and nothing
+     * forks or execs before that. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    ssize_t got = read(fd, table, sizeof(table));
+    close(fd);
+    if (got < 16 || (size_t)got > EG_MAX_RUN_TABLE_BYTES)
+        return -1;
+
+    /* "EGT1" | generation | flags | count | count x (u8 length, name) */
+    if (memcmp(table, EG_RUN_TABLE_MAGIC, 4) != 0)
+        return -1;
+    const uint8_t *p = table + 16, *end = table + got;
+    uint32_t flags = get_le32(table + 8), count = get_le32(table + 12);
+    /* a flag we do not know may restrict what runs: ask */
+    if (flags & ~(uint32_t)(EG_RUN_TABLE_LOCAL_RUN | EG_RUN_TABLE_RECORD))
+        return -1;
+    if (!(flags & EG_RUN_TABLE_LOCAL_RUN))
+        return -1;
+    const char *name = base_name(file);
+    size_t name_len = strlen(name);
+    for (uint32_t i = 0; i < count; i++) {
+        if (p == end)
+            return -1;
+        size_t len = *p++;
+        if (len == 0 || len > (size_t)(end - p))
+            return -1;
+        if (len == name_len && memcmp(p, name, len) == 0)
+            return -1; /* a rule may match it: ask */
+        p += len;
+    }
+    return p == end ? (int)flags : -1;
+}
+
+/* The record of a run the table allowed: "EXR1" + the Request (the message
+ * itself, not inside a ToBroker), one datagram on the session socket, sent
+ * without waiting for room or for anything back. 0 if it went; -1 if it is
+ * too big, there is no session, or the socket is full (the broker is behind):
+ * the caller then asks the broker instead, so that no run goes unrecorded
+ * and a busy broker slows the agent down rather than losing records. */
+static uint8_t record[EG_MAX_RUN_RECORD];
+
+static int send_record(const struct eg_request *rq)
+{
+    size_t size = 4 + eg_request_body_size(rq);
+    if (size > sizeof(record))
+        return -1;
+    int fd = reach_session();
+    if (fd < 0)
+        return -1;
+    memcpy(record, EG_HELLO_RECORD, 4);
+    eg_encode_request_body(record + 4, rq);
+    /* A connection of our own to the session's path is close-on-exec: the
+     * exec that follows closes it, after the record is queued. */
+    return send(fd, record, size, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)size ? 0 : -1;
+}
+
 static noreturn void usage_client(void)
 {
     static const char text[] = "usage: execgate run CMD [ARG...]\n"
@@ -559,12 +756,6 @@ static noreturn void usage_client(void)
     ssize_t w = write(2, text, sizeof(text) - 1);
     (void)w;
     exit(2);
-}
-
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
 }
 
 int main(int argc, char **argv)
@@ -602,7 +793,11 @@ int main(int argc, char **argv)
         rq.file.n = strlen(file);
     }
 
-    int session = session_fd();
+    /* An exec the run table lets run here: no connection, no reply. Never
+     * `execgate run` (it asks for the host) or notify. */
+    int table_flags = rq.kind == EG_KIND_EXEC ? run_table_allows(file) : -1;
+    if (table_flags >= 0 && !(table_flags & EG_RUN_TABLE_RECORD))
+        run(file, rq.argv, 0);
 
     /* A cwd too long or deleted is sent empty; the broker decides. */
     static char cwd[PATH_MAX];
@@ -611,6 +806,13 @@ int main(int argc, char **argv)
         rq.cwd.n = strlen(cwd);
     }
     rq.pid = (uint32_t)getpid();
+
+    /* Allowed, with a record for the audit log: if the record cannot go,
+     * ask the broker after all. */
+    if (table_flags >= 0 && send_record(&rq) == 0)
+        run(file, rq.argv, 0);
+
+    int session_fd = session_or_fail();
 
     /* Refused before anything is sent, so the broker never sees half of it. */
     size_t size = eg_request_size(&rq);
@@ -624,7 +826,7 @@ int main(int argc, char **argv)
     put_be32(frame, (uint32_t)size);
     /* The broker may refuse before reading everything and hang up: then its
      * Deny is still worth showing, but nothing else is believed. */
-    int sent = connect_broker(session, frame, 4 + size) == 0;
+    int sent = connect_broker(session_fd, frame, 4 + size) == 0;
 
     struct eg_to_wrapper m;
     read_frame(&m);

@@ -10,7 +10,8 @@ import type { Resolution } from '../approval/queue.js';
 import { runTerminalUi, type ApprovalSource } from '../approval/terminal-ui.js';
 import type { PendingRequest } from '../approval/types.js';
 import type { ControlClient, ControlMessage } from '../control/server.js';
-import type { Fd } from '../native/fd.js';
+import { loadAddon } from '../native/addon.js';
+import { Fd } from '../native/fd.js';
 import { decodeLaunch, encodeLaunched, type Launch, type Launched } from '../protocol/messages.js';
 import { launchShell, type LaunchRequest } from '../runtime/launch.js';
 import { startRuntime, type Runtime } from '../runtime/runtime.js';
@@ -57,6 +58,14 @@ function launchOps(getRuntime: () => Runtime, defaults: LaunchRequest, log: (l: 
     try {
       const launch = launchShell(getRuntime().broker, fromLaunch(decodeLaunch(message.payload), defaults), log);
       const s = launch.session;
+      // The launcher execs the shell (or starts it and waits for it): the
+      // session lasts as long as that process, however it treats fd 87.
+      try {
+        s.endWith(new Fd(loadAddon().pidfdOpen(client.peer.pid)));
+      } catch (err) {
+        s.close();
+        throw new Error(`the launcher is gone (${(err as Error).message})`);
+      }
       fd = s.takeShellEnd();
       reply = {
         error: '',

@@ -13,6 +13,8 @@ import { MAX_CONTROL_FRAME } from '../protocol/limits.js';
 import { makeBrokerDir } from './paths.js';
 
 export interface ControlClient {
+  /** The process that connected (SO_PEERCRED, at connect time). */
+  readonly peer: { pid: number; uid: number; gid: number };
   /** Sends a JSON message, or raw bytes (a Launched), with fds that stay the caller's. */
   send(message: unknown, fds?: readonly Fd[]): void;
   close(): void;
@@ -56,13 +58,22 @@ export class ControlServer {
     for (;;) {
       const n = loadAddon().accept(this.listener.fd);
       if (n === null) return;
-      void this.serve(new FramedSocket(new Fd(n), { maxFrame: MAX_CONTROL_FRAME }));
+      const fd = new Fd(n);
+      let peer;
+      try {
+        peer = loadAddon().peerCredentials(n);
+      } catch {
+        fd.close();
+        continue;
+      }
+      void this.serve(new FramedSocket(fd, { maxFrame: MAX_CONTROL_FRAME }), peer);
     }
   }
 
-  private async serve(sock: FramedSocket): Promise<void> {
+  private async serve(sock: FramedSocket, peer: ControlClient['peer']): Promise<void> {
     const closeCallbacks: (() => void)[] = [];
     const client: ControlClient = {
+      peer,
       send: (m, fds) => sock.send(Buffer.isBuffer(m) ? m : Buffer.from(JSON.stringify(m)), fds),
       close: () => sock.close(),
       onClose: (cb) => closeCallbacks.push(cb),

@@ -135,12 +135,21 @@ export interface Addon {
   /** A connected AF_UNIX socket (close-on-exec, blocking). Never waits: a
    * listener with a full backlog is EAGAIN, none is ECONNREFUSED/ENOENT. */
   connect(path: string, type: SocketPairType): number;
+  /** Has the peer closed (or shut down its writing side)? One poll(2), no
+   * wait: on a seqpacket socket it tells an empty message from the end. */
+  hangup(fd: number): boolean;
+  /** Who is on the other end of a unix socket (SO_PEERCRED): the process
+   * that connected, in our pid namespace. */
+  peerCredentials(fd: number): { pid: number; uid: number; gid: number };
+  /** A pidfd for pid (close-on-exec): readable once that process exited.
+   * ESRCH if it is gone already. */
+  pidfdOpen(pid: number): number;
   Watcher: WatcherConstructor;
   readonly MAX_FDS: number;
   readonly MAX_RECV_BYTES: number;
 }
 
-const FUNCTIONS = ['socketpair', 'setNonBlocking', 'setCloexec', 'close', 'send', 'recv', 'socketType', 'listen', 'accept', 'connect', 'Watcher'];
+const FUNCTIONS = ['socketpair', 'setNonBlocking', 'setCloexec', 'close', 'send', 'recv', 'socketType', 'listen', 'accept', 'connect', 'hangup', 'peerCredentials', 'pidfdOpen', 'Watcher'];
 
 let loaded: { path: string; addon: Addon } | undefined;
 

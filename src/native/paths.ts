@@ -39,9 +39,10 @@ export const sandboxBinDir = join(nativeDir, 'sandbox-bin');
 /** This very CLI (node + bin/execgate.js), for what runs it again (the tmux popup). */
 export const cliPath = join(packageRoot, 'bin', 'execgate.js');
 
-/** The native launcher (`execgate shell --broker`, the shell shim). */
+/** The native launcher: `execgate shell --broker SOCK` without Node
+ * (bin/execgate hands it that command), and the shell shim. */
 export const launcherPath = join(nativeDir, 'execgate-launch');
-/** Holds `bash` and `sh`, both the launcher as the shell shim: what agent
- * harnesses are pointed at (SHELL, CLAUDE_CODE_SHELL) to run their shell
- * tools in a session of a running `execgate serve`. */
+
+/** Holds `bash` and `sh`, links to the launcher: a harness's $SHELL or
+ * $CLAUDE_CODE_SHELL points here to get shells attached to `execgate serve`. */
 export const shimDir = join(nativeDir, 'shim');

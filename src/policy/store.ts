@@ -20,7 +20,7 @@ export class PolicyStore {
   constructor(
     private file: string | null,
     readonly writePath: string,
-    private readonly onReload: (e: ReloadEvent) => void = () => {},
+    private readonly onReloadCb: (e: ReloadEvent) => void = () => {},
   ) {
     this.policy = file ? loadPolicyFile(file) : builtinPolicy();
     this.lastText = file ? readText(file) : '';
@@ -28,6 +28,15 @@ export class PolicyStore {
 
   get current(): Policy {
     return this.policy;
+  }
+
+  private readonly listeners = new Set<(e: ReloadEvent) => void>();
+
+  /** Also tells `listener` of every reload (the broker's run tables follow
+   * the policy). Returns the way to stop. */
+  onReload(listener: (e: ReloadEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The file the policy comes from, or null for the built-in policy. */
@@ -56,7 +65,8 @@ export class PolicyStore {
     } catch (err) {
       event = { ok: false, error: (err as Error).message };
     }
-    this.onReload(event);
+    this.onReloadCb(event);
+    for (const l of this.listeners) l(event);
     return event;
   }
 

@@ -14,6 +14,10 @@ export const ENV_EXEC_WRAPPER = 'EXEC_WRAPPER';
 export const ENV_SESSION_FD = 'EXECGATE_SOCKET';
 /** The per-session directory: `sock` and `table`. */
 export const ENV_SESSION_DIR = 'EXECGATE_SESSION';
+/** For the shell shim (native/launch): the broker's control socket path. */
+export const ENV_BROKER = 'EXECGATE_BROKER';
+/** For the shell shim: the session label it asks for (default "shim"). */
+export const ENV_LABEL = 'EXECGATE_LABEL';
 
 /** Inside bwrap, the session directory is bound read-only here. */
 export const SANDBOX_SESSION_DIR = '/.execgate/session';

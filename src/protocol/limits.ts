@@ -35,9 +35,6 @@ export const MAX_ENDPOINTS_PER_SESSION = 256;
 /** Requests of one session waiting for a human at once: each is a prompt on
  * every channel (a tmux popup, a web page entry). More are denied. */
 export const MAX_PENDING_PROMPTS_PER_SESSION = 16;
-/** A fast-path run record ("EXR1" + Request) is at most this big; a wrapper
- * with a bigger request takes the round trip instead. */
-export const MAX_RUN_RECORD = 32 * 1024;
 /** Audit lines not yet written to disk, beyond which fast-path records are
  * dropped (and counted, and the count audited): a flood of records from a
  * hostile client cannot grow the broker's memory. */
@@ -62,3 +59,22 @@ export const MAX_CONTROL_FRAME = 8 * 1024 * 1024;
  * after `execgate: denied: PROG: `, and every channel shows it: a sentence,
  * not a document. Longer reasons are cut (answer.ts). */
 export const MAX_DENY_REASON = 500;
+/** The run table (execgate.proto, "Run table"), whole. The wrapper reads it
+ * on every exec into a fixed buffer, with one read(2) and no stat, so it must
+ * stay small; 64 KiB holds thousands of names, more than any policy names.
+ * A bigger table is never written: encodeRunTable makes one that asks for
+ * everything instead, and the wrapper treats a bigger file as no table. */
+export const MAX_RUN_TABLE_BYTES = 64 * 1024;
+/** An "EXR1" record datagram, hello included. Records are sent without
+ * waiting (MSG_DONTWAIT) on the session socket, whose send buffer (about
+ * 208 KiB by default) they share with every other exec of the session: the
+ * cap keeps several queueable at once and lets the broker read each into a
+ * fixed buffer. An exec whose record would be bigger (long argv) asks the
+ * broker over a connection instead, which has no such limit. */
+export const MAX_RUN_RECORD = 32 * 1024;
+/** A Launched frame's payload (the broker's answer to the native launcher on
+ * the control socket). Its argv is the shell's command line up to the shell
+ * (bwrap's arguments included) and set_env a few variables: 1 MiB is far
+ * more than that, and the launcher refuses anything bigger rather than
+ * allocate what a confused peer asks for. */
+export const MAX_LAUNCHED_FRAME = 1024 * 1024;

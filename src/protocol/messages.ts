@@ -268,6 +268,17 @@ function decodeToBrokerBody(payload: Uint8Array): ToBroker {
   }
 }
 
+/** The Request of a fast-path record ("EXR1" + a Request, no ToBroker
+ * around it: execgate.proto, "Transport"). */
+export function decodeRunRecord(payload: Uint8Array): Request {
+  try {
+    return decodeRequest(new Reader(payload));
+  } catch (err) {
+    if (err instanceof ProtocolError) throw new ProtocolError(`undecodable run record: ${err.message}`);
+    throw err;
+  }
+}
+
 /** Decision reasons quote what the sandbox sent (paths, names): capped, so
  * that a reply always fits the wrapper's 64 KiB frame. */
 export function capReason(reason: string): string {

@@ -97,6 +97,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     },
   });
   broker.onSessionClosed((s) => queue.forgetSession(s.id));
+  store.onReload((e) => {
+    if (e.ok) broker.policyChanged();
+  });
 
   if (tmux && marker) {
     queue.register(new TmuxChannel(tmux, marker, [process.execPath, cliPath, 'approve', '--socket', control.path, '--channel', 'tmux'], (err) => opts.log(`execgate: tmux: ${err.message}`)));

@@ -13,6 +13,7 @@ import type { Request } from '../protocol/messages.js';
 import { mentionsProgram } from '../policy/evaluate.js';
 import type { Policy } from '../policy/types.js';
 import { makePlan, programName, type Plan } from './plan.js';
+import { runTableFor } from './run-table.js';
 import { Session, type SessionHost, type SessionOptions } from './session.js';
 import type { HostCommand, SessionContext, Verdict } from './session-context.js';
 
@@ -41,6 +42,8 @@ export class Broker implements SessionHost {
   private readonly prompts = new Map<Session, number>();
   /** Fast-path records dropped since the last line saying so. */
   private droppedRecords = 0;
+  /** The run table for the policy in force, made once per policy. */
+  private table: { policy: Policy; bytes: Buffer; generation: number } | null = null;
 
   constructor(private readonly opts: BrokerOptions) {}
 
@@ -62,6 +65,7 @@ export class Broker implements SessionHost {
   openSession(opts: SessionOptions): Session {
     const session = new Session(this, opts, this.opts.dir);
     this.sessions.add(session);
+    this.publish(session);
     this.opts.audit.write({ event: 'session-start', session: session.id, label: session.label });
     session.onClose(() => {
       this.sessions.delete(session);
@@ -81,6 +85,26 @@ export class Broker implements SessionHost {
     for (const s of [...this.sessions]) s.close();
     await Promise.all(this.draining);
     await this.opts.audit.close();
+  }
+
+  /** The policy changed (a reload): every session's run table follows it
+   * before the next exec. */
+  policyChanged(): void {
+    for (const s of this.sessions) this.publish(s);
+  }
+
+  private publish(session: Session): void {
+    const policy = this.policy;
+    if (this.table?.policy !== policy) {
+      const generation = (this.table?.generation ?? 0) + 1;
+      this.table = { policy, generation, bytes: runTableFor(policy, generation, this.opts.audit.enabled) };
+    }
+    try {
+      session.publishRunTable(this.table.bytes);
+    } catch (err) {
+      // No table only means every exec asks: say so, carry on.
+      this.opts.log?.(`execgate: could not write the run table of session ${session.id}: ${(err as Error).message}`);
+    }
   }
 
   // ---- SessionHost -------------------------------------------------------

@@ -6,16 +6,19 @@
 // wrapper did by itself. The session is known by which socket was reached.
 //
 // The session owns its sockets, its connections and the host commands they
-// started; when the shell's socket hangs up (every copy of fd 87 closed:
-// the sandbox is gone) it ends them all.
-import { mkdirSync, rmSync } from 'node:fs';
+// started, and ends them all when it ends: when its owner closes it (the
+// shell `execgate shell` started exited) or when the process it was bound
+// to exits (endWith: the launcher that became the shell). Not when fd 87
+// is closed: agent harnesses close it in the shells they start, and those
+// reach the session by its path.
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { loadAddon, type Addon } from '../native/addon.js';
 import { Fd } from '../native/fd.js';
 import { ByteBudget, FramedSocket } from '../native/framed-socket.js';
 import { FdWatcher } from '../native/watcher.js';
-import { HELLO_CONNECTION, HELLO_RECORD, SESSION_SOCKET_NAME } from '../protocol/constants.js';
+import { HELLO_CONNECTION, HELLO_RECORD, RUN_TABLE_NAME, SESSION_SOCKET_NAME } from '../protocol/constants.js';
 import {
   FRAME_DEADLINE_MS,
   MAX_CONNECTIONS_PER_SESSION,
@@ -25,7 +28,7 @@ import {
   MAX_RUN_RECORD,
   MAX_SESSION_BUFFERED_BYTES,
 } from '../protocol/limits.js';
-import { ProtocolError, decodeToBroker, type Request } from '../protocol/messages.js';
+import { ProtocolError, decodeRunRecord, type Request } from '../protocol/messages.js';
 import { PathMap } from '../sandbox/path-map.js';
 import { handleExec } from './exec-handler.js';
 import type { HostCommand, SessionContext } from './session-context.js';
@@ -52,12 +55,10 @@ export interface SessionHost {
 interface Endpoint {
   fd: Fd;
   watcher: FdWatcher;
-  /** The shell's own: its hang-up ends the session. */
-  primary: boolean;
 }
 
-/** Datagrams are a 4-byte hello and at most a run record. */
-const MAX_DATAGRAM = 4 + MAX_RUN_RECORD;
+/** A run record is the biggest datagram (its hello included). */
+const MAX_DATAGRAM = MAX_RUN_RECORD;
 
 export class Session {
   readonly id = randomBytes(4).toString('hex');
@@ -76,6 +77,8 @@ export class Session {
   private shellEnd: Fd | null;
   private requestCount = 0;
   private closed = false;
+  /** Reading what is queued before closing: records count, execs do not start. */
+  private closing = false;
   private readonly closedCallbacks: (() => void)[] = [];
 
   /** `parentDir`: the broker's private directory; the session's own is made in it. */
@@ -91,7 +94,7 @@ export class Session {
     mkdirSync(this.dir, { mode: 0o700 });
     const [mine, shells] = this.addon.socketpair('seqpacket');
     this.shellEnd = new Fd(shells);
-    this.addEndpoint(new Fd(mine), true);
+    this.addEndpoint(new Fd(mine));
     const listenFd = new Fd(this.addon.listen(join(this.dir, SESSION_SOCKET_NAME), 'seqpacket', 64));
     this.listener = { fd: listenFd, watcher: new FdWatcher(listenFd, () => this.acceptAll()) };
     this.listener.watcher.start(true, false);
@@ -104,6 +107,15 @@ export class Session {
     const fd = this.shellEnd;
     this.shellEnd = null;
     return fd;
+  }
+
+  /** Replaces the run table the wrapper reads (write, then rename: a
+   * wrapper reads the old table or the new one, never half of one). */
+  publishRunTable(table: Buffer): void {
+    if (this.closed) return;
+    const tmp = join(this.dir, `${RUN_TABLE_NAME}.new`);
+    writeFileSync(tmp, table, { mode: 0o644 });
+    renameSync(tmp, join(this.dir, RUN_TABLE_NAME));
   }
 
   /** The sandbox this session's shell runs in: its path map (sandbox paths
@@ -141,6 +153,15 @@ export class Session {
     await Promise.all([...this.commands].map((c) => c.exited.catch(() => undefined)));
   }
 
+  /** Ends the session when the process behind `pidfd` exits (the session
+   * owns the pidfd from now on). */
+  endWith(pidfd: Fd): void {
+    if (this.closed) return pidfd.close();
+    const watcher = new FdWatcher(pidfd, () => this.close());
+    watcher.start(true, false);
+    this.onClose(() => pidfd.close());
+  }
+
   onClose(cb: () => void): void {
     this.closedCallbacks.push(cb);
   }
@@ -149,9 +170,13 @@ export class Session {
     return this.closed;
   }
 
-  /** Ends the session: its sockets, every connection, every host command. */
+  /** Ends the session: its sockets, every connection, every host command.
+   * Run records still queued are read first: the audit stays complete. */
   close(): void {
     if (this.closed) return;
+    this.closing = true;
+    this.acceptAll();
+    for (const e of [...this.endpoints]) this.drain(e, false);
     this.closed = true;
     this.listener.fd.close();
     for (const e of this.endpoints) e.fd.close();
@@ -164,10 +189,9 @@ export class Session {
     for (const cb of this.closedCallbacks) cb();
   }
 
-  private addEndpoint(fd: Fd, primary: boolean): void {
+  private addEndpoint(fd: Fd): void {
     const endpoint: Endpoint = {
       fd,
-      primary,
       watcher: new FdWatcher(fd, (ev) => {
         this.drain(endpoint, ev.hangup);
         // A pending socket error stops the watcher; reading cleared it.
@@ -194,7 +218,7 @@ export class Session {
         this.host.protocolError(this, 'too many clients on the session path at once');
         continue;
       }
-      this.addEndpoint(fd, false);
+      this.addEndpoint(fd);
     }
   }
 
@@ -212,11 +236,11 @@ export class Session {
       const fds = r.fds.map((n) => new Fd(n));
       if (r.data.length === 0 && fds.length === 0) {
         // The end of file and an empty datagram read the same: only a
-        // hang-up is an end. An empty datagram is dropped (and the next
-        // event, level-triggered, tells us if the peer is gone).
-        if (hangup) return this.endEndpoint(endpoint);
+        // hang-up is an end (asked afresh: the peer may have gone while we
+        // read). An empty datagram is dropped and audited.
+        if (hangup || this.addon.hangup(endpoint.fd.fd)) return this.endEndpoint(endpoint);
         this.host.protocolError(this, 'empty message on the session socket');
-        return;
+        continue;
       }
       try {
         this.onDatagram(r.data, fds, r.excess, r.truncated);
@@ -231,7 +255,6 @@ export class Session {
   private endEndpoint(endpoint: Endpoint): void {
     endpoint.fd.close();
     this.endpoints.delete(endpoint);
-    if (endpoint.primary) this.close();
   }
 
   /** One datagram. Throws ProtocolError (its fds are then closed by the
@@ -246,13 +269,13 @@ export class Session {
       if (data.length !== 4) throw new ProtocolError('malformed hello');
       if (this.addon.socketType(fd.fd) !== 'stream') throw new ProtocolError('connection fd is not a stream socket');
       if (this.connections.size >= MAX_CONNECTIONS_PER_SESSION) throw new ProtocolError('too many connections at once');
+      // Too late to start an exec: its wrapper sees the end and fails closed.
+      if (this.closing) return fd.close();
       return this.startExec(fd);
     }
     if (hello.equals(HELLO_RECORD)) {
       if (fds.length > 0) throw new ProtocolError('run record with an fd');
-      const msg = decodeToBroker(data.subarray(4));
-      if (msg.type !== 'request') throw new ProtocolError(`run record holding a ${msg.type}`);
-      return this.host.record(this, msg.request);
+      return this.host.record(this, decodeRunRecord(data.subarray(4)));
     }
     throw new ProtocolError(fds.length === 0 ? 'hello without a connection fd' : 'malformed hello');
   }

@@ -55,8 +55,9 @@ describe('escalated commands on a terminal', () => {
 
   it('read a password from /dev/tty without echo, like sudo', () => {
     // As sudo does: echo off on /dev/tty first, then the prompt.
-    pane.line(`bash -c 'stty -echo < /dev/tty; printf "Password: " > /dev/tty; read p < /dev/tty; stty echo < /dev/tty; echo; echo "got \${#p} chars"'; echo "status $?"`);
-    pane.waitScreen(/Password: /);
+    pane.line(`bash -c 'stty -echo < /dev/tty; printf "Pass""word: " > /dev/tty; read p < /dev/tty; stty echo < /dev/tty; echo; echo "got \${#p} chars"'; echo "status $?"`);
+    // (Spelled apart in the command line, so that only the prompt matches.)
+    pane.waitScreen(/^Password:/m);
     pane.line('hunter22');
     const screen = pane.waitScreen(/status 0/);
     expect(screen).toContain('got 8 chars');

@@ -15,6 +15,9 @@ const generator = join(packageRoot, 'scripts', 'gen-protocol-fixtures.mjs');
 const proto = protobuf.loadSync(protoPath);
 const ToWrapper = proto.lookupType('execgate.v1.ToWrapper');
 const ToBroker = proto.lookupType('execgate.v1.ToBroker');
+const Request = proto.lookupType('execgate.v1.Request');
+const Launch = proto.lookupType('execgate.v1.Launch');
+const Launched = proto.lookupType('execgate.v1.Launched');
 
 interface WrapperExpect {
   error: boolean;
@@ -41,13 +44,34 @@ interface BrokerInput {
   winsize?: Winsize | null;
   signo?: number;
 }
+interface LaunchInput {
+  label: string;
+  sandbox: string;
+  cwd: string;
+  project: string;
+  bind: string[];
+  ro_bind: string[];
+  no_network: boolean;
+  pass_env: string[];
+  env: string[];
+}
+interface LaunchedExpect {
+  error: boolean;
+  why?: string;
+  refusal?: string;
+  session_id?: string;
+  file?: string;
+  argv?: string[];
+  set_env?: string[];
+  unset_env?: string[];
+}
 interface Case {
   name: string;
-  dir: 'to_wrapper' | 'to_broker';
-  expect?: WrapperExpect;
+  dir: 'to_wrapper' | 'to_broker' | 'launch' | 'launched';
+  expect?: WrapperExpect & LaunchedExpect;
   js?: boolean;
-  message?: 'request' | 'stdio' | 'signal' | 'resize';
-  input?: BrokerInput;
+  message?: 'request' | 'record' | 'stdio' | 'signal' | 'resize';
+  input?: BrokerInput & LaunchInput;
 }
 
 const cases: Case[] = JSON.parse(readFileSync(join(fixturesDir, 'cases.json'), 'utf8')).cases;
@@ -73,14 +97,12 @@ function winsizeView(w: any): Winsize | null {
   return w ? { rows: w.rows ?? 0, cols: w.cols ?? 0 } : null;
 }
 
+function requestInput(r: any): BrokerInput {
+  return { kind: r.kind ?? 0, file: hex(r.file), argv: (r.argv ?? []).map(hex), cwd: hex(r.cwd), pid: r.pid ?? 0 };
+}
+
 function brokerView(m: any): { message: string; input: BrokerInput } {
-  if (m.request) {
-    const r = m.request;
-    return {
-      message: 'request',
-      input: { kind: r.kind ?? 0, file: hex(r.file), argv: (r.argv ?? []).map(hex), cwd: hex(r.cwd), pid: r.pid ?? 0 },
-    };
-  }
+  if (m.request) return { message: 'request', input: requestInput(m.request) };
   if (m.stdio) {
     const s = m.stdio;
     return { message: 'stdio', input: { env: (s.env ?? []).map(hex), tty: !!s.tty, winsize: winsizeView(s.winsize) } };
@@ -88,6 +110,45 @@ function brokerView(m: any): { message: string; input: BrokerInput } {
   if (m.signal) return { message: 'signal', input: { signo: m.signal.signo ?? 0 } };
   if (m.resize) return { message: 'resize', input: { winsize: winsizeView(m.resize.winsize) } };
   return { message: 'none', input: {} };
+}
+
+/** A to_broker case's bytes as protobufjs reads them; a record is a Request
+ * alone, the rest are ToBroker messages. Also re-encoded, for canonical form. */
+function decodeToBroker(c: Case, bin: Buffer): { view: { message: string; input: BrokerInput }; again: Buffer } {
+  if (c.message === 'record') {
+    const m = Request.decode(bin);
+    return { view: { message: 'record', input: requestInput(m) }, again: Buffer.from(Request.encode(m).finish()) };
+  }
+  const m = ToBroker.decode(bin);
+  return { view: brokerView(m), again: Buffer.from(ToBroker.encode(m).finish()) };
+}
+
+const utf8Hex = (s: string | undefined): string => hex(Buffer.from(s ?? '', 'utf8'));
+
+function launchView(m: any): LaunchInput {
+  return {
+    label: utf8Hex(m.label),
+    sandbox: utf8Hex(m.sandbox),
+    cwd: hex(m.cwd),
+    project: hex(m.project),
+    bind: (m.bind ?? []).map(hex),
+    ro_bind: (m.roBind ?? []).map(hex),
+    no_network: !!m.noNetwork,
+    pass_env: (m.passEnv ?? []).map(hex),
+    env: (m.env ?? []).map(hex),
+  };
+}
+
+function launchedView(m: any): LaunchedExpect {
+  return {
+    error: false,
+    refusal: utf8Hex(m.error),
+    session_id: utf8Hex(m.sessionId),
+    file: hex(m.file),
+    argv: (m.argv ?? []).map(hex),
+    set_env: (m.setEnv ?? []).map(hex),
+    unset_env: (m.unsetEnv ?? []).map(hex),
+  };
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
@@ -112,7 +173,7 @@ describe('protocol fixtures', () => {
     const broker = cases.filter((c) => c.dir === 'to_broker');
     expect(wrapper.filter((c) => c.expect!.error).length).toBeGreaterThanOrEqual(15);
     expect(wrapper.filter((c) => !c.expect!.error).length).toBeGreaterThanOrEqual(25);
-    expect(broker.map((c) => c.message)).toEqual(expect.arrayContaining(['request', 'stdio', 'signal', 'resize']));
+    expect(broker.map((c) => c.message)).toEqual(expect.arrayContaining(['request', 'record', 'stdio', 'signal', 'resize']));
     expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
   });
 
@@ -125,6 +186,28 @@ describe('protocol fixtures', () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(20);
+  });
+
+  it('Launch: each fixture is protobufjs canonical encoding of its input, never starting with "{"', () => {
+    const launches = cases.filter((c) => c.dir === 'launch');
+    expect(launches.length).toBeGreaterThanOrEqual(5);
+    for (const c of launches) {
+      const bin = fixture(c.name);
+      const m = Launch.decode(bin);
+      expect(launchView(m), c.name).toEqual(c.input);
+      expect(Buffer.from(Launch.encode(m).finish()).equals(bin), c.name).toBe(true);
+      expect(bin[0], c.name).not.toBe(0x7b);
+    }
+  });
+
+  it('Launched: protobufjs reads each well-formed one as cases.json says', () => {
+    let checked = 0;
+    for (const c of cases) {
+      if (c.dir !== 'launched' || c.expect!.error || c.js === false) continue;
+      expect(launchedView(Launched.decode(fixture(c.name))), c.name).toEqual(c.expect);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(5);
   });
 
   it('ToWrapper: protobufjs rejects the cut-short ones too', () => {
@@ -140,9 +223,9 @@ describe('protocol fixtures', () => {
     for (const c of cases) {
       if (c.dir !== 'to_broker') continue;
       const bin = fixture(c.name);
-      const m = ToBroker.decode(bin);
-      expect(brokerView(m), c.name).toEqual({ message: c.message, input: c.input });
-      expect(Buffer.from(ToBroker.encode(m).finish()).equals(bin), c.name).toBe(true);
+      const { view, again } = decodeToBroker(c, bin);
+      expect(view, c.name).toEqual({ message: c.message, input: c.input });
+      expect(again.equals(bin), c.name).toBe(true);
     }
   });
 });
@@ -159,8 +242,9 @@ describe('the C encoder, read by protobufjs', () => {
       cc,
       [
         '-std=c11', '-O2', '-D_GNU_SOURCE',
-        `-I${join(packageRoot, 'native', 'common')}`, `-I${join(packageRoot, 'native', 'wrapper')}`,
-        join(packageRoot, 'native', 'test', 'encode_cases.c'), join(packageRoot, 'native', 'wrapper', 'codec.c'),
+        `-I${join(packageRoot, 'native', 'common')}`, `-I${join(packageRoot, 'native', 'launch')}`,
+        join(packageRoot, 'native', 'test', 'encode_cases.c'), join(packageRoot, 'native', 'common', 'codec.c'),
+        join(packageRoot, 'native', 'launch', 'messages.c'),
         '-o', exe,
       ],
       { stdio: 'pipe' },
@@ -187,11 +271,23 @@ describe('the C encoder, read by protobufjs', () => {
     for (const c of broker) {
       const bin = encoded.get(c.name);
       expect(bin, c.name).toBeDefined();
-      const m = ToBroker.decode(bin!);
-      expect(brokerView(m), c.name).toEqual({ message: c.message, input: c.input });
+      const { view, again } = decodeToBroker(c, bin!);
+      expect(view, c.name).toEqual({ message: c.message, input: c.input });
       // protobufjs writes back exactly the same bytes: defaults left out,
       // fields in order (and it is the fixture protobufjs wrote).
-      expect(Buffer.from(ToBroker.encode(m).finish()).equals(bin!), c.name).toBe(true);
+      expect(again.equals(bin!), c.name).toBe(true);
+      expect(bin!.equals(fixture(c.name)), c.name).toBe(true);
+    }
+  });
+
+  it('encodes every Launch to what protobufjs reads back as the input, canonically', () => {
+    const launches = cases.filter((c) => c.dir === 'launch');
+    for (const c of launches) {
+      const bin = encoded.get(c.name);
+      expect(bin, c.name).toBeDefined();
+      const m = Launch.decode(bin!);
+      expect(launchView(m), c.name).toEqual(c.input);
+      expect(Buffer.from(Launch.encode(m).finish()).equals(bin!), c.name).toBe(true);
       expect(bin!.equals(fixture(c.name)), c.name).toBe(true);
     }
   });

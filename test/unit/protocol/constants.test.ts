@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as c from '../../../src/protocol/constants.js';
+import * as limits from '../../../src/protocol/limits.js';
+import * as table from '../../../src/protocol/run-table.js';
 import { packageRoot } from '../../../src/native/paths.js';
 
 const header = readFileSync(join(packageRoot, 'native/common/protocol.h'), 'utf8');
@@ -14,12 +16,20 @@ const pairs: [string, string | number | Buffer][] = [
   ['EG_ENV_EXEC_WRAPPER', c.ENV_EXEC_WRAPPER],
   ['EG_ENV_SESSION_FD', c.ENV_SESSION_FD],
   ['EG_ENV_SESSION_DIR', c.ENV_SESSION_DIR],
+  ['EG_ENV_BROKER', c.ENV_BROKER],
+  ['EG_ENV_LABEL', c.ENV_LABEL],
   ['EG_SANDBOX_SESSION_DIR', c.SANDBOX_SESSION_DIR],
   ['EG_SESSION_SOCKET_NAME', c.SESSION_SOCKET_NAME],
   ['EG_RUN_TABLE_NAME', c.RUN_TABLE_NAME],
   ['EG_HELLO_CONNECTION', c.HELLO_CONNECTION],
   ['EG_HELLO_RECORD', c.HELLO_RECORD],
   ['EG_HELLO_SECCOMP', c.HELLO_SECCOMP],
+  ['EG_RUN_TABLE_MAGIC', table.RUN_TABLE_MAGIC],
+  ['EG_RUN_TABLE_LOCAL_RUN', table.RUN_TABLE_LOCAL_RUN],
+  ['EG_RUN_TABLE_RECORD', table.RUN_TABLE_RECORD],
+  ['EG_MAX_RUN_TABLE_BYTES', limits.MAX_RUN_TABLE_BYTES],
+  ['EG_MAX_RUN_RECORD', limits.MAX_RUN_RECORD],
+  ['EG_MAX_LAUNCHED_FRAME', limits.MAX_LAUNCHED_FRAME],
 ];
 
 describe('protocol constants', () => {

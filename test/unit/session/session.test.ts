@@ -1,10 +1,12 @@
 // Session over real sockets with a scripted host: both ways in (fd 87's
 // socketpair and the session path), the datagrams, the end of a session.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadAddon } from '../../../src/native/addon.js';
+import { Fd } from '../../../src/native/fd.js';
 import { HELLO_CONNECTION, HELLO_RECORD, SESSION_SOCKET_NAME } from '../../../src/protocol/constants.js';
 import { encodeFrame, FrameReader } from '../../../src/protocol/frame.js';
 import { decodeToWrapper, encodeToBroker, Kind, type Request } from '../../../src/protocol/messages.js';
@@ -104,13 +106,15 @@ describe('Session', () => {
 
   it('passes run records to the broker, and refuses what is not a record', async () => {
     const { shell, seen } = open();
-    const record = encodeToBroker({ type: 'request', request: { kind: Kind.EXEC, file: Buffer.from('/bin/ls'), argv: [Buffer.from('ls'), Buffer.from('-l')], cwd: Buffer.from('/tmp'), pid: 9 } });
+    // A record is a bare Request after the hello (not a ToBroker).
+    const wrapped = encodeToBroker({ type: 'request', request: { kind: Kind.EXEC, file: Buffer.from('/bin/ls'), argv: [Buffer.from('ls'), Buffer.from('-l')], cwd: Buffer.from('/tmp'), pid: 9 } });
+    const record = wrapped.subarray(2); // drop ToBroker's field tag and length (one byte each here)
     addon.send(shell.fd, Buffer.concat([HELLO_RECORD, record]));
-    addon.send(shell.fd, Buffer.concat([HELLO_RECORD, encodeToBroker({ type: 'signal', signo: 2 })]));
     addon.send(shell.fd, Buffer.concat([HELLO_RECORD, Buffer.from([0xff, 0xff])]));
+    addon.send(shell.fd, Buffer.concat([HELLO_RECORD, record]), [shell.fd]);
     await waitFor(() => seen.records.length + seen.errors.length >= 3);
     expect(seen.records.map((r) => [r.file.toString(), r.argv.map(String)])).toEqual([['/bin/ls', ['ls', '-l']]]);
-    expect(seen.errors).toEqual(['run record holding a signal', expect.stringMatching(/^undecodable message/)]);
+    expect(seen.errors).toEqual([expect.stringMatching(/^undecodable run record/), 'run record with an fd']);
     shell.close();
   });
 
@@ -138,17 +142,30 @@ describe('Session', () => {
     expect(seen.errors).toEqual(['connection fd is not a stream socket', 'hello without a connection fd', 'hello with 2 fds', 'malformed hello']);
     expect(await exec(shell.fd)).toMatchObject({ action: 1 });
     shell.close();
-    await waitFor(() => session!.isClosed);
+    session!.close();
     expect(openFds()).toEqual(before);
   });
 
-  it('ends when the shell\'s socket hangs up: its directory goes, its commands are ended', async () => {
+  it('outlives fd 87: with every copy of the shell\'s socket closed, the session path still serves', async () => {
+    const { session: s, shell, seen } = open();
+    shell.close();
+    const client = addon.connect(join(s.dir, SESSION_SOCKET_NAME), 'seqpacket');
+    expect(await exec(client)).toMatchObject({ type: 'decision', action: 1 });
+    addon.close(client);
+    expect(seen.plans).toBe(1);
+    expect(s.isClosed).toBe(false);
+  });
+
+  it('ends with the process it is bound to: its directory goes, its commands are ended', async () => {
     const { session: s, shell } = open();
+    shell.close();
     let terminated = 0;
     const cmd: HostCommand = { pid: 1, exited: new Promise(() => {}), forward() {}, resize() {}, terminate: () => void terminated++, onStop() {} };
     s.own(cmd);
+    const child = spawn('cat', [], { stdio: ['pipe', 'ignore', 'ignore'] });
+    s.endWith(new Fd(addon.pidfdOpen(child.pid!)));
     expect(existsSync(join(s.dir, SESSION_SOCKET_NAME))).toBe(true);
-    shell.close();
+    child.stdin!.end();
     await waitFor(() => s.isClosed);
     expect(existsSync(s.dir)).toBe(false);
     expect(terminated).toBe(1);

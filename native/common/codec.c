@@ -167,7 +167,7 @@ static uint8_t *put_len_header(uint8_t *out, uint32_t num, size_t n)
 
 /* ---- ToBroker ----------------------------------------------------------- */
 
-static size_t request_body_size(const struct eg_request *rq)
+size_t eg_request_body_size(const struct eg_request *rq)
 {
     size_t n = varint_field_size(RQ_KIND, rq->kind);
     if (rq->file.n)
@@ -181,13 +181,18 @@ static size_t request_body_size(const struct eg_request *rq)
 
 size_t eg_request_size(const struct eg_request *rq)
 {
-    return eg_len_field_size(TB_REQUEST, request_body_size(rq));
+    return eg_len_field_size(TB_REQUEST, eg_request_body_size(rq));
 }
 
 size_t eg_encode_request(uint8_t *out, const struct eg_request *rq)
 {
-    uint8_t *p = put_len_header(out, TB_REQUEST, request_body_size(rq));
-    p = put_varint_field(p, RQ_KIND, rq->kind);
+    uint8_t *p = put_len_header(out, TB_REQUEST, eg_request_body_size(rq));
+    return (size_t)(p - out) + eg_encode_request_body(p, rq);
+}
+
+size_t eg_encode_request_body(uint8_t *out, const struct eg_request *rq)
+{
+    uint8_t *p = put_varint_field(out, RQ_KIND, rq->kind);
     if (rq->file.n)
         p = eg_put_bytes(p, RQ_FILE, rq->file.p, rq->file.n);
     for (size_t i = 0; i < rq->argc; i++)

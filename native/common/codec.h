@@ -1,6 +1,8 @@
-/* The wrapper's own protobuf codec for src/protocol/execgate.proto: it encodes
- * ToBroker and decodes ToWrapper, nothing else. No allocation: decoded bytes
- * are views into the caller's buffer, valid as long as it is.
+/* The protobuf codec for src/protocol/execgate.proto on the C side: the wire
+ * primitives (shared by the wrapper and the launcher, whose own messages are
+ * in native/launch/messages.h) and the session messages: it encodes ToBroker
+ * and decodes ToWrapper, nothing else. No allocation: decoded bytes are views
+ * into the caller's buffer, valid as long as it is.
  *
  * Decoding follows proto3 where the broker's protobufjs does, and is stricter
  * where being lenient would only hide a broken peer:
@@ -59,7 +61,7 @@ size_t eg_len_field_size(uint32_t num, size_t n);
 
 /* ---- ToBroker ----------------------------------------------------------- */
 
-enum { EG_KIND_EXEC = 0, EG_KIND_RUN = 1, EG_KIND_NOTIFY = 2 };
+enum { EG_KIND_EXEC = 0, EG_KIND_RUN = 1, EG_KIND_NOTIFY = 2, EG_KIND_SHIM = 3 };
 
 struct eg_request {
     uint32_t kind;
@@ -88,6 +90,9 @@ struct eg_stdio {
  * memory, so the callers' cap check is the only limit. */
 size_t eg_request_size(const struct eg_request *rq);
 size_t eg_encode_request(uint8_t *out, const struct eg_request *rq);
+/* The Request alone, not inside a ToBroker: what follows "EXR1" in a record. */
+size_t eg_request_body_size(const struct eg_request *rq);
+size_t eg_encode_request_body(uint8_t *out, const struct eg_request *rq);
 size_t eg_stdio_size(const struct eg_stdio *st);
 size_t eg_encode_stdio(uint8_t *out, const struct eg_stdio *st);
 /* Signal and Resize are small: EG_SMALL_MAX bytes always suffice. */

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Builds execgate-wrapper for binding.gyp the way native/CMakeLists.txt does:
-// static with musl-gcc when it is installed (Debian: musl-tools), else static
-// glibc, else dynamic (with a warning: every exec would cost more). gyp has no
-// per-target compiler, hence this action.
+// Builds a static native program (the wrapper, the launcher) for binding.gyp
+// the way native/CMakeLists.txt does: static with musl-gcc when it is
+// installed (Debian: musl-tools), else static glibc, else dynamic (with a
+// warning: every start would cost more). gyp has no per-target compiler,
+// hence this action.
 //
-//   node native/build-wrapper.mjs OUTPUT
+//   node native/build-static.mjs TARGET OUTPUT     (TARGET: wrapper, launch)
 //
-// Sources and defines: native/sources.json (wrapper); warnings: native/flags.txt.
+// Sources and defines: native/sources.json (TARGET); warnings: native/flags.txt.
 // $CC is the fallback compiler when there is no musl-gcc.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,11 +15,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { compiledSources, flags, repoRoot, target } from './sources.mjs';
 
-const out = process.argv[2];
-if (!out) {
-  process.stderr.write('usage: node native/build-wrapper.mjs OUTPUT\n');
+const [name, out] = process.argv.slice(2);
+if (!name || !out) {
+  process.stderr.write('usage: node native/build-static.mjs TARGET OUTPUT\n');
   process.exit(2);
 }
+const program = `execgate-${name}`;
 
 function run(cmd, args, quiet = false) {
   return spawnSync(cmd, args, { stdio: quiet ? 'ignore' : 'inherit' });
@@ -42,15 +44,15 @@ let cc;
 let link;
 if (onPath('musl-gcc')) {
   [cc, link] = ['musl-gcc', ['-static']];
-  console.log('execgate-wrapper: static, musl');
+  console.log(`${program}: static, musl`);
 } else {
   cc = process.env.CC || 'cc';
   if (linksStatic(cc)) {
     link = ['-static'];
-    console.log('execgate-wrapper: static, glibc (install musl-tools for a smaller, faster wrapper)');
+    console.log(`${program}: static, glibc (install musl-tools for a smaller, faster build)`);
   } else {
     link = [];
-    console.warn('execgate-wrapper: dynamic (no musl-gcc, no static glibc): every exec will cost more');
+    console.warn(`${program}: dynamic (no musl-gcc, no static glibc): every start will cost more`);
   }
 }
 
@@ -59,17 +61,17 @@ mkdirSync(dirname(output), { recursive: true });
 const args = [
   '-std=c11',
   '-O2',
-  ...(target('wrapper').defines ?? []).map((d) => `-D${d}`),
+  ...(target(name).defines ?? []).map((d) => `-D${d}`),
   ...flags(),
   `-I${join(repoRoot, 'native', 'common')}`,
-  ...compiledSources('wrapper').map((s) => join(repoRoot, s)),
+  ...compiledSources(name).map((s) => join(repoRoot, s)),
   ...link,
   '-o',
   output,
 ];
 const r = run(cc, args);
 if (r.error) {
-  process.stderr.write(`execgate-wrapper: ${cc}: ${r.error.message}\n`);
+  process.stderr.write(`${program}: ${cc}: ${r.error.message}\n`);
   process.exit(1);
 }
 process.exit(r.status ?? 1);
