@@ -1,5 +1,8 @@
 // The policy in force, reloaded when its file changes. A broken edit keeps
-// the last good policy and says why; the broker never runs without one.
+// the last good policy and says why; the broker never runs without one. An
+// injected validator (location.ts policyLocationProblems, against the
+// writable roots of the sessions at that moment) can refuse a reload: a
+// policy file the sandbox could have written is never adopted.
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { builtinPolicy, loadPolicyFile } from './load.js';
@@ -8,6 +11,10 @@ import type { Policy } from './types.js';
 export type ReloadEvent =
   | { ok: true; policy: Policy }
   | { ok: false; error: string };
+
+/** Problems with where the policy lives (empty: none). Called with the file
+ * about to be read and the "always" target. */
+export type LocationValidator = (paths: { policyFile: string | null; writePath: string }) => string[];
 
 export class PolicyStore {
   private policy: Policy;
@@ -21,7 +28,10 @@ export class PolicyStore {
     private file: string | null,
     readonly writePath: string,
     private readonly onReload: (e: ReloadEvent) => void = () => {},
+    private readonly validate: LocationValidator = () => [],
   ) {
+    const problems = validate({ policyFile: file, writePath });
+    if (problems.length > 0) throw new PolicyLocationError(problems);
     this.policy = file ? loadPolicyFile(file) : builtinPolicy();
     this.lastText = file ? readText(file) : '';
   }
@@ -50,11 +60,16 @@ export class PolicyStore {
     if (!this.file) return { ok: true, policy: this.policy };
     this.lastText = readText(this.file);
     let event: ReloadEvent;
-    try {
-      this.policy = loadPolicyFile(this.file);
-      event = { ok: true, policy: this.policy };
-    } catch (err) {
-      event = { ok: false, error: (err as Error).message };
+    const problems = this.validate({ policyFile: this.file, writePath: this.writePath });
+    if (problems.length > 0) {
+      event = { ok: false, error: new PolicyLocationError(problems).message };
+    } else {
+      try {
+        this.policy = loadPolicyFile(this.file);
+        event = { ok: true, policy: this.policy };
+      } catch (err) {
+        event = { ok: false, error: (err as Error).message };
+      }
     }
     this.onReload(event);
     return event;
@@ -92,5 +107,13 @@ function readText(path: string): string {
     return readFileSync(path, 'utf8');
   } catch {
     return '';
+  }
+}
+
+/** The policy's location lets the sandbox change it: refuse it. */
+export class PolicyLocationError extends Error {
+  override name = 'PolicyLocationError';
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
   }
 }
