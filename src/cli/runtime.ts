@@ -14,16 +14,8 @@ import { PolicyStore } from '../policy/store.js';
 import { Broker } from '../session/broker.js';
 import { cliPath } from './self.js';
 import { policyFileFor, userPolicyPath } from './policy-file.js';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startWeb, type WebChannel } from '../web/server.js';
-import { findOnPath, sameProgram } from '../policy/resolve.js';
-
-/** A bare name when the host PATH finds the same program by it (the rule
- * then reads as people write them), else the absolute path as named. */
-function programForRule(named: string): string {
-  const onPath = findOnPath(basename(named));
-  return onPath !== null && sameProgram(onPath, named) ? basename(named) : named;
-}
 
 export interface RuntimeOptions {
   policyFile?: string;
@@ -65,7 +57,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       const target = broker.alwaysTarget(req.id);
       if (target === null) throw new Error('the request is no longer waiting');
       if (target.args === null) throw new Error('its arguments are not valid UTF-8, so no rule can name them');
-      const text = alwaysRuleText(programForRule(target.named), target.args, req);
+      // TODO(lead): pass the requesting session's writable roots.
+      const text = alwaysRuleText(req.hostProgram, target.args, req, { policy: store.current, writableRoots: [], named: target.named });
       appendRule(store.writePath, text);
       const reloaded = store.adoptWritePath();
       if (!reloaded.ok) throw new Error(`the new rule did not load: ${reloaded.error}`);
