@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { parse, TomlError } from 'smol-toml';
+import { builtinGitRules } from './builtin-git.js';
 import { checkExamples } from './evaluate.js';
 import { compileArgs, GlobError } from './glob.js';
 import { compileRegex, RegexError } from './regex.js';
@@ -40,8 +41,14 @@ export function emptyPolicy(): Policy {
   };
 }
 
-export function builtinPolicy(): Policy {
-  return emptyPolicy();
+/** The policy used when no policy file exists: everything runs in the
+ * sandbox. `gitRules`: add the built-in git rules (builtin-git.ts), for
+ * --sandbox bwrap, where the project's .git is read-only inside; only when
+ * the session pins escalated git to the project's repository (needsGitPin). */
+export function builtinPolicy(opts: { gitRules?: boolean } = {}): Policy {
+  const policy = emptyPolicy();
+  if (opts.gitRules) policy.rules = [...builtinGitRules()];
+  return policy;
 }
 
 export interface ParseOptions {
