@@ -98,6 +98,11 @@ export function parsePolicy(text: string, file: string, opts: ParseOptions = {})
       if (!/^[A-Za-z_][A-Za-z0-9_]*\*?$/.test(name)) fail(lines.topKey('env_allow'), `env_allow: "${name}" is not a variable name or NAME* prefix`);
     }
   }
+  policy.settingLines = {};
+  for (const key of ['trusted_path', 'env_allow'] as const) {
+    const line = lines.topKey(key);
+    if (line !== null) policy.settingLines[key] = line;
+  }
   if (doc.trusted_path !== undefined) {
     const at = lines.topKey('trusted_path');
     const entries = stringList(doc.trusted_path, () => fail(at, 'trusted_path must be a list of directories (absolute or ~/...)'));

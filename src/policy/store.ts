@@ -16,11 +16,19 @@ export type ReloadEvent =
  * about to be read and the "always" target. */
 export type LocationValidator = (paths: { policyFile: string | null; writePath: string }) => string[];
 
+export interface StoreOptions {
+  /** Refuses start and reloads when the policy's location is unsafe. */
+  validate?: LocationValidator;
+  /** The policy used when there is no file (default builtinPolicy()). */
+  builtin?: () => Policy;
+}
+
 export class PolicyStore {
   private policy: Policy;
   private watcher: FSWatcher | null = null;
   private debounce: NodeJS.Timeout | null = null;
   private lastText = '';
+  private readonly validate: LocationValidator;
 
   /** `path` null: the built-in policy, nothing to watch. `writePath` is where
    * "always" answers append rules (the same file, or the user's file). */
@@ -28,11 +36,12 @@ export class PolicyStore {
     private file: string | null,
     readonly writePath: string,
     private readonly onReload: (e: ReloadEvent) => void = () => {},
-    private readonly validate: LocationValidator = () => [],
+    opts: StoreOptions = {},
   ) {
-    const problems = validate({ policyFile: file, writePath });
+    this.validate = opts.validate ?? (() => []);
+    const problems = this.validate({ policyFile: file, writePath });
     if (problems.length > 0) throw new PolicyLocationError(problems);
-    this.policy = file ? loadPolicyFile(file) : builtinPolicy();
+    this.policy = file ? loadPolicyFile(file) : (opts.builtin ?? builtinPolicy)();
     this.lastText = file ? readText(file) : '';
   }
 

@@ -44,6 +44,8 @@ export interface Policy {
   trustedPath: string[];
   approvalTimeoutMs: number | null;
   timeoutDecision: 'deny' | 'escalate';
+  /** Lines of top-level settings, for messages (absent when built in). */
+  settingLines?: Partial<Record<'trusted_path' | 'env_allow', number>>;
 }
 
 /** What a request looks like to the policy: bytes from the sandbox, resolved. */

@@ -54,7 +54,7 @@ describe('PolicyStore reload validation (finding 5)', () => {
     writeFileSync(f, rule('deny'));
     const events: ReloadEvent[] = [];
     let problems: string[] = [];
-    const store = new PolicyStore(f, f, (e) => events.push(e), () => problems);
+    const store = new PolicyStore(f, f, (e) => events.push(e), { validate: () => problems });
     store.watch();
     problems = ['the policy file is writable from the sandbox'];
     writeFileSync(f, rule('escalate'));
