@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PolicyError, parsePolicy } from '../../../src/policy/load.js';
+import { packageRoot } from '../../../src/native/paths.js';
 
 function error(text: string): PolicyError {
   try {
@@ -96,5 +99,15 @@ not_match = [["pull"]]
     expect(parsePolicy('[[rule]]\nid = "a"\nprogram = "git"\nargs = ["add", "**"]\nstar_args = ["[!-]*"]\ndecision = "escalate"\n', 'p').rules[0]!.starArgs).toEqual(['[!-]*']);
     expect(error('[[rule]]\nid = "a"\nprogram = "git"\nargs = ["add"]\nstar_args = ["x"]\ndecision = "run"\n').message).toMatch(/:5: .*args has no "\*\*"/);
     expect(error('[[rule]]\nid = "a"\nprogram = "git"\nargs = ["add", "**"]\nstar_args = ["[x"]\ndecision = "run"\n').message).toMatch(/:5: .*unclosed \[/);
+  });
+});
+
+describe('README policy examples', () => {
+  it('load, examples and all', () => {
+    const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Policy'), readme.indexOf('## Protocol'));
+    const blocks = [...section.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/^ {2}/gm, ''));
+    expect(blocks.length).toBeGreaterThanOrEqual(2);
+    for (const b of blocks) expect(() => parsePolicy(b, 'README.md')).not.toThrow();
   });
 });
