@@ -63,4 +63,21 @@ describe('bounded policy evaluation', () => {
     expect(ev(escalateOnly, ['-c', 'echo hi', pad])).toMatchObject({ decision: 'run', rule: null });
     expect(ev(p, ['-c', toLatin1('rm -rf /'), pad]).decision).toBe('deny');
   }, 10_000);
+
+  it('never hands a regex more than MAX_REGEX_SUBJECT bytes of a 4 MiB argv', () => {
+    const p = rules(
+      `[[rule]]\nid = "no-rm"\nprogram = "sh"\nregex = 'rm -rf'\ndecision = "deny"\n` +
+        `[[rule]]\nid = "ok"\nprogram = "sh"\nargs = ["**", "*x*", "**"]\nregex = '^sh'\ndecision = "escalate"\n`,
+    );
+    const seen: number[] = [];
+    for (const r of p.rules) {
+      const inner = r.regex!.test;
+      r.regex!.test = (subject: string) => (seen.push(subject.length), inner(subject));
+    }
+    const big = Array.from({ length: 64 }, () => 'y'.repeat(64 * 1024));
+    expect(ev(p, big)).toMatchObject({ decision: 'deny', rule: { id: 'no-rm' } });
+    expect(ev(p, ['-c', 'echo x'])).toMatchObject({ decision: 'escalate' });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(Math.max(...seen)).toBeLessThanOrEqual(MAX_REGEX_SUBJECT);
+  });
 });
