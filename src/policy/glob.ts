@@ -130,12 +130,6 @@ function tokenMatches(g: TokenGlob, s: string, meter?: Meter): boolean {
   return true;
 }
 
-/** Compiles one token glob (latin1) into a matcher; throws GlobError. */
-export function compileToken(glob: string): (arg: string, meter?: Meter) => boolean {
-  const g = parseToken(toLatin1(glob));
-  return (arg, meter) => tokenMatches(g, arg, meter);
-}
-
 export type ArgsMatcher = (args: string[], meter?: Meter) => boolean;
 
 /** Compiles a list of token globs into a matcher over argument lists.
