@@ -21,8 +21,8 @@ export interface Meter {
 /** One byte position of a glob: a literal, `?`, or a class. */
 type Atom = { kind: 'char'; c: number } | { kind: 'any' } | { kind: 'class'; negate: boolean; ranges: number[] };
 
-/** A glob without `*`s between its stars: atoms matched one byte each. */
-type Segment = Atom[];
+/** The text between two `*`s: atoms matched one byte each. */
+type Segment = Atom[] & { literal?: string };
 
 /** A token glob as the segments between its `*`s. `starred` false: no `*`,
  * one segment that must match the whole argument. */
@@ -50,6 +50,10 @@ function parseToken(glob: string): TokenGlob {
       seg.push(parsed.atom);
       i = parsed.end;
     } else seg.push({ kind: 'char', c: glob.charCodeAt(i) });
+  }
+  // All-literal segments are searched with the native indexOf.
+  for (const seg of segments) {
+    if (!seg.some((a) => a.kind !== 'char')) seg.literal = seg.map((a) => String.fromCharCode((a as { c: number }).c)).join('');
   }
   const minLength = segments.reduce((n, s) => n + s.length, 0);
   return { segments, starred: segments.length > 1, minLength };
@@ -118,10 +122,18 @@ function tokenMatches(g: TokenGlob, s: string, meter?: Meter): boolean {
   for (let k = 1; k < segs.length - 1; k++) {
     const seg = segs[k]!;
     let found = -1;
-    for (let at = pos; at + seg.length <= tailAt; at++) {
-      if (segmentAt(seg, s, at, meter)) {
-        found = at;
-        break;
+    if (seg.literal !== undefined) {
+      const at = s.indexOf(seg.literal, pos);
+      found = at >= 0 && at + seg.length <= tailAt ? at : -1;
+      // indexOf reads up to the match (or the end), each byte about once
+      // per segment byte: count that, so the bound stays checkable.
+      if (meter) meter.steps += ((found < 0 ? s.length : at) - pos + 1) * Math.max(1, seg.length);
+    } else {
+      for (let at = pos; at + seg.length <= tailAt; at++) {
+        if (segmentAt(seg, s, at, meter)) {
+          found = at;
+          break;
+        }
       }
     }
     if (found < 0) return false;
