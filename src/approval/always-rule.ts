@@ -1,9 +1,27 @@
-// "Always" answers become a rule in the user's policy file: the exact host
-// program and the exact arguments (globs escaped), decision escalate. The
-// rule's text is returned so every channel can show what was written.
+// "Always" answers become a rule in the user's policy file: the canonical
+// host program that was shown (policy/rule-program.ts) and the exact
+// arguments (globs escaped), decision escalate. The rule's text is returned
+// so every channel can show what was written; a refusal is thrown, and every
+// channel shows its message.
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { programForRule } from '../policy/rule-program.js';
+import type { Policy } from '../policy/types.js';
 import type { PendingRequest } from './types.js';
+
+export class AlwaysRefused extends Error {
+  override name = 'AlwaysRefused';
+}
+
+export interface AlwaysContext {
+  /** The policy in force: its trusted PATH decides whether a bare name fits. */
+  policy: Policy;
+  /** The requesting session's writable roots (canonical host paths). */
+  writableRoots: readonly string[];
+  /** The host path the request named (its file name is preferred as the
+   * bare name when it resolves to the same canonical file). */
+  named?: string;
+}
 
 /** A TOML basic string. */
 function tomlString(s: string): string {
@@ -15,8 +33,12 @@ function literalGlob(arg: string): string {
   return arg === '**' ? '\\*\\*' : arg.replace(/[\\*?[]/g, '\\$&');
 }
 
-/** `program` is a bare name or the absolute path as named on the host. */
-export function alwaysRuleText(program: string, rawArgs: string[], req: PendingRequest, now = new Date()): string {
+/** `canonical` is the host program shown to the human (PendingRequest
+ * hostProgram). Throws AlwaysRefused when no rule may name it. */
+export function alwaysRuleText(canonical: string, rawArgs: string[], req: PendingRequest, ctx: AlwaysContext, now = new Date()): string {
+  const chosen = programForRule(canonical, ctx.policy, ctx.writableRoots, ctx.named);
+  if (!chosen.ok) throw new AlwaysRefused(chosen.why);
+  const program = chosen.program;
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const id = `approved-${stamp}-${req.id.replace(/[^A-Za-z0-9]/g, '')}`;
   return [

@@ -47,6 +47,7 @@ export function renderSummary(req: PendingRequest, now = Date.now()): Summary {
     field('cwd', cwdText(req)),
     field('env', env.length ? env.join(' ') : NO_ENV),
     field('rule', ruleText(req)),
+    ...(req.projectCode ? [field('note', `runs code from the project: ${req.projectCode}`)] : []),
   ];
   return { lines, folded, argvLine: 2 };
 }
@@ -61,5 +62,6 @@ export function renderFull(req: PendingRequest, now: number | null = Date.now())
     ...req.argv.map((a, i) => field(`argv[${i}]`, shellQuote(a))),
     ...(env.length ? env.map(([k, v]) => field('env', `${k}=${shellQuote(v)}`)) : [field('env', NO_ENV)]),
     field('rule', ruleText(req)),
+    ...(req.projectCode ? [field('note', `runs code from the project: ${req.projectCode}`)] : []),
   ];
 }

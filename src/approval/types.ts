@@ -21,6 +21,9 @@ export interface PendingRequest {
    * (program, argv, host cwd, crossing environment). Opaque. */
   grantKey: string;
   ruleId: string | null;
+  /** The host program runs code from files the agent can write (git hooks,
+   * npm scripts...): why, for a note on the prompt; null otherwise. */
+  projectCode: string | null;
   reason: string;
   explicit: boolean;
   /** Epoch ms at which the request times out, or null for never. */
@@ -45,6 +48,8 @@ export interface RuleTarget {
   program: string;
   named: string;
   args: string[] | null;
+  /** The asking session's writable roots: no rule may name a program there. */
+  writableRoots: readonly string[];
 }
 
 export interface Approver {

@@ -1,15 +1,19 @@
 // Decides a request against a policy. Pure apart from looking up rule
-// programs on the host (resolve.ts). Fast path: a request whose program name
-// no rule mentions is decided by the default without touching the disk.
+// programs on the host (resolve.ts, on the trusted PATH). Fast path: a
+// request whose program name no rule mentions is decided by the default
+// without touching the disk. Bounded: token globs match in O(parts x args)
+// (glob.ts), regexes run on RE2 over at most MAX_REGEX_SUBJECT bytes.
 import { basename } from 'node:path';
-import { compileArgs, isLiteralGlob, toLatin1 } from './glob.js';
-import { findOnPath, sameProgram } from './resolve.js';
+import { compileArgs, isLiteralGlob, toLatin1, type ArgsMatcher } from './glob.js';
+import { matchesUnread, regexSubject } from './regex.js';
+import { sameProgram } from './resolve.js';
 import { shellJoin } from './shell-quote.js';
+import { findTrusted } from './trusted-path.js';
 import { PRECEDENCE, type Evaluation, type Policy, type PolicyInput, type Rule } from './types.js';
 
 interface CompiledRule {
   rule: Rule;
-  args: ((args: string[]) => boolean) | null;
+  args: ArgsMatcher | null;
   /** Names one exact argument list (args given, every token literal). */
   exact: boolean;
 }
@@ -20,7 +24,7 @@ const byNameIndex = new WeakMap<Policy, Map<string, CompiledRule[]>>();
 function compileRule(rule: Rule): CompiledRule {
   let c = compiledRules.get(rule);
   if (!c) {
-    c = { rule, args: rule.args ? compileArgs(rule.args) : null, exact: rule.args !== undefined && rule.args.every(isLiteralGlob) };
+    c = { rule, args: rule.args ? compileArgs(rule.args, rule.starArgs) : null, exact: rule.args !== undefined && rule.args.every(isLiteralGlob) };
     compiledRules.set(rule, c);
   }
   return c;
@@ -40,33 +44,50 @@ function rulesByName(policy: Policy): Map<string, CompiledRule[]> {
   return index;
 }
 
+/** The command line a regex reads, made at most once per request. */
+class Subject {
+  private made = false;
+  private text: string | null = null;
+  constructor(private readonly words: () => string[]) {}
+  get(): string | null {
+    if (!this.made) {
+      this.text = regexSubject(this.words());
+      this.made = true;
+    }
+    return this.text;
+  }
+}
+
 /** Does the rule's argument part (args globs and regex) match? The program
  * part is checked separately, because it needs the host's file system. */
 export function argsMatch(rule: Rule, programName: string, args: string[]): boolean {
-  return matchParts(compileRule(rule), programName, args);
+  return matchParts(compileRule(rule), args, new Subject(() => [programName, ...args]));
 }
 
-function matchParts(c: CompiledRule, programName: string, args: string[]): boolean {
+function matchParts(c: CompiledRule, args: string[], subject: Subject): boolean {
   if (c.args && !c.args(args)) return false;
   if (c.rule.regex) {
-    c.rule.regex.lastIndex = 0;
-    if (!c.rule.regex.test(shellJoin([programName, ...args]))) return false;
+    const text = subject.get();
+    if (text === null) return matchesUnread(c.rule.decision);
+    if (!c.rule.regex.test(text)) return false;
   }
   return true;
 }
 
-/** The host file a rule's program names, or null if it names none. */
-export function ruleTarget(rule: Rule): string | null {
-  return rule.program.startsWith('/') ? rule.program : findOnPath(rule.program);
+/** The host file a rule's program names (a bare name on the policy's
+ * trusted PATH), or null if it names none. */
+export function ruleTarget(rule: Rule, policy: Policy, writableRoots: readonly string[] = []): string | null {
+  return rule.program.startsWith('/') ? rule.program : findTrusted(rule.program, policy, writableRoots);
 }
 
 export function evaluate(policy: Policy, input: PolicyInput): Evaluation {
   const matched: Rule[] = [];
   if (input.hostProgram !== null) {
     const name = toLatin1(basename(input.hostProgram));
+    const subject = new Subject(() => [name, ...input.args]);
     for (const c of rulesByName(policy).get(name) ?? []) {
-      if (!matchParts(c, name, input.args)) continue;
-      const target = ruleTarget(c.rule);
+      if (!matchParts(c, input.args, subject)) continue;
+      const target = ruleTarget(c.rule, policy, input.writableRoots);
       if (target !== null && sameProgram(input.hostProgram, target)) matched.push(c.rule);
     }
   }

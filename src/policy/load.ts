@@ -2,9 +2,14 @@
 // what is wrong; a policy that fails validation (or whose examples fail) is
 // never half-loaded.
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { parse, TomlError } from 'smol-toml';
+import { builtinGitRules } from './builtin-git.js';
 import { checkExamples } from './evaluate.js';
-import { compileArgs, GlobError, toLatin1 } from './glob.js';
+import { compileArgs, GlobError } from './glob.js';
+import { compileRegex, RegexError } from './regex.js';
+import { DEFAULT_TRUSTED_PATH } from './resolve.js';
+import { trustedPathEntry } from './trusted-path.js';
 import { DECISIONS, type Decision, type Policy, type Rule } from './types.js';
 
 export class PolicyError extends Error {
@@ -19,19 +24,36 @@ export class PolicyError extends Error {
 }
 
 const DEFAULT_TIMEOUT_MS = 5 * 60 * 1000;
-const TOP_KEYS = new Set(['default', 'explicit_default', 'env_allow', 'approval_timeout', 'timeout_decision', 'rule']);
-const RULE_KEYS = new Set(['id', 'program', 'args', 'regex', 'decision', 'reason', 'match', 'not_match']);
+const TOP_KEYS = new Set(['default', 'explicit_default', 'env_allow', 'trusted_path', 'approval_timeout', 'timeout_decision', 'rule']);
+const RULE_KEYS = new Set(['id', 'program', 'args', 'star_args', 'regex', 'decision', 'reason', 'match', 'not_match']);
 
-export function builtinPolicy(): Policy {
+/** The settings of a policy with no rules (the defaults of every file). */
+export function emptyPolicy(): Policy {
   return {
     source: '(built-in)',
     default: 'run',
     explicitDefault: 'prompt',
     rules: [],
     envAllow: [],
+    trustedPath: [...DEFAULT_TRUSTED_PATH],
     approvalTimeoutMs: DEFAULT_TIMEOUT_MS,
     timeoutDecision: 'deny',
   };
+}
+
+/** The policy used when no policy file exists: everything runs in the
+ * sandbox. `gitRules`: add the built-in git rules (builtin-git.ts), for
+ * --sandbox bwrap, where the project's .git is read-only inside; only when
+ * the session pins escalated git to the project's repository (needsGitPin). */
+export function builtinPolicy(opts: { gitRules?: boolean } = {}): Policy {
+  const policy = emptyPolicy();
+  if (opts.gitRules) policy.rules = [...builtinGitRules()];
+  return policy;
+}
+
+export interface ParseOptions {
+  /** What `~/` in trusted_path expands to (default: the broker's home). */
+  home?: string;
 }
 
 export function loadPolicyFile(file: string): Policy {
@@ -44,7 +66,7 @@ export function loadPolicyFile(file: string): Policy {
   return parsePolicy(text, file);
 }
 
-export function parsePolicy(text: string, file: string): Policy {
+export function parsePolicy(text: string, file: string, opts: ParseOptions = {}): Policy {
   let doc: Record<string, unknown>;
   try {
     doc = parse(text) as Record<string, unknown>;
@@ -62,7 +84,7 @@ export function parsePolicy(text: string, file: string): Policy {
   for (const key of Object.keys(doc)) {
     if (!TOP_KEYS.has(key)) fail(lines.topKey(key), `unknown setting "${key}" (known: ${[...TOP_KEYS].join(', ')})`);
   }
-  const policy = builtinPolicy();
+  const policy = emptyPolicy();
   policy.source = file;
   if (doc.default !== undefined) policy.default = decisionOf(doc.default, () => fail(lines.topKey('default'), `default must be one of ${DECISIONS.join(', ')}`));
   if (doc.explicit_default !== undefined) {
@@ -75,6 +97,20 @@ export function parsePolicy(text: string, file: string): Policy {
     for (const name of policy.envAllow) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*\*?$/.test(name)) fail(lines.topKey('env_allow'), `env_allow: "${name}" is not a variable name or NAME* prefix`);
     }
+  }
+  policy.settingLines = {};
+  for (const key of ['trusted_path', 'env_allow'] as const) {
+    const line = lines.topKey(key);
+    if (line !== null) policy.settingLines[key] = line;
+  }
+  if (doc.trusted_path !== undefined) {
+    const at = lines.topKey('trusted_path');
+    const entries = stringList(doc.trusted_path, () => fail(at, 'trusted_path must be a list of directories (absolute or ~/...)'));
+    const dirs = entries.map((e) => {
+      const r = trustedPathEntry(e, opts.home ?? homedir());
+      return r.ok ? r.dir : fail(at, `trusted_path: ${r.why}`);
+    });
+    policy.trustedPath = [...new Set([...dirs, ...DEFAULT_TRUSTED_PATH])];
   }
   if (doc.approval_timeout !== undefined) {
     policy.approvalTimeoutMs = parseDuration(doc.approval_timeout, (why) => fail(lines.topKey('approval_timeout'), why));
@@ -113,19 +149,26 @@ export function parsePolicy(text: string, file: string): Policy {
     const rule: Rule = { id, program, decision, line };
     if (r.args !== undefined) {
       rule.args = stringList(r.args, () => fail(at('args'), `rule "${id}": args must be a list of strings`));
+    }
+    if (r.star_args !== undefined) {
+      if (!rule.args?.includes('**')) fail(at('star_args'), `rule "${id}": star_args restricts what "**" in args stands for, and args has no "**"`);
+      rule.starArgs = stringList(r.star_args, () => fail(at('star_args'), `rule "${id}": star_args must be a list of strings`));
+    }
+    for (const [key, globs] of [['args', rule.args], ['star_args', rule.starArgs]] as const) {
       try {
-        compileArgs(rule.args);
+        if (globs) compileArgs(globs);
       } catch (err) {
-        if (err instanceof GlobError) fail(at('args'), `rule "${id}": ${err.message}`);
+        if (err instanceof GlobError) fail(at(key), `rule "${id}": ${err.message}`);
         throw err;
       }
     }
     if (r.regex !== undefined) {
       if (typeof r.regex !== 'string') fail(at('regex'), `rule "${id}": regex must be a string`);
       try {
-        rule.regex = new RegExp(toLatin1(r.regex as string));
+        rule.regex = compileRegex(r.regex as string);
       } catch (err) {
-        fail(at('regex'), `rule "${id}": bad regex: ${(err as Error).message}`);
+        if (err instanceof RegexError) fail(at('regex'), `rule "${id}": bad regex: ${err.message}`);
+        throw err;
       }
     }
     if (r.reason !== undefined) {

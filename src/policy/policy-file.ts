@@ -19,7 +19,15 @@ export function policyFileFor(flag: string | undefined): string | null {
   return existsSync(user) ? user : null;
 }
 
+/** The policy without a file: everything runs in the sandbox, but for the
+ * built-in git rules (builtin-git.ts), which let the common local git
+ * writes reach the project's read-only .git, on the host, pinned to the
+ * project's own repository. */
+export function defaultPolicy(): Policy {
+  return builtinPolicy({ gitRules: true });
+}
+
 export function loadPolicy(flag: string | undefined): Policy {
   const file = policyFileFor(flag);
-  return file ? loadPolicyFile(file) : builtinPolicy();
+  return file ? loadPolicyFile(file) : defaultPolicy();
 }

@@ -1,14 +1,20 @@
 // Host-side program identity. A rule naming `git` means "the file that `git`
-// resolves to on the host PATH", and a request matches it only if the request
+// resolves to on the trusted PATH" (trusted-path.ts), and a request matches it only if the request
 // resolves to that same file under the same name: a `./git` in the workspace
 // is another file, and a multi-call binary reached as `rm` is not `ls`.
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 
-/** Absolute path of an executable regular file named `name` on PATH, or null.
- * Relative PATH entries are skipped: they would resolve against the broker's
- * own working directory, which is never what a rule means. */
-export function findOnPath(name: string, pathVar = process.env.PATH ?? ''): string | null {
+/** The fixed default trusted PATH (README "Policy"): the system
+ * directories, which only root can write. A policy's `trusted_path` entries
+ * are searched before it (trusted-path.ts). */
+export const DEFAULT_TRUSTED_PATH: readonly string[] = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/** Absolute path of an executable regular file named `name` on `pathVar`, or
+ * null. The default is the system directories, never the broker's inherited
+ * PATH (which may reach into the project). Relative entries are skipped: they
+ * would resolve against the broker's own working directory. */
+export function findOnPath(name: string, pathVar = DEFAULT_TRUSTED_PATH.join(':')): string | null {
   if (name.includes('/')) return null;
   for (const dir of pathVar.split(':')) {
     if (!isAbsolute(dir)) continue;

@@ -1,5 +1,8 @@
 // The policy in force, reloaded when its file changes. A broken edit keeps
-// the last good policy and says why; the broker never runs without one.
+// the last good policy and says why; the broker never runs without one. An
+// injected validator (location.ts policyLocationProblems, against the
+// writable roots of the sessions at that moment) can refuse a reload: a
+// policy file the sandbox could have written is never adopted.
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { builtinPolicy, loadPolicyFile } from './load.js';
@@ -9,11 +12,23 @@ export type ReloadEvent =
   | { ok: true; policy: Policy }
   | { ok: false; error: string };
 
+/** Problems with where the policy lives (empty: none). Called with the file
+ * about to be read and the "always" target. */
+export type LocationValidator = (paths: { policyFile: string | null; writePath: string }) => string[];
+
+export interface StoreOptions {
+  /** Refuses start and reloads when the policy's location is unsafe. */
+  validate?: LocationValidator;
+  /** The policy used when there is no file (default builtinPolicy()). */
+  builtin?: () => Policy;
+}
+
 export class PolicyStore {
   private policy: Policy;
   private watcher: FSWatcher | null = null;
   private debounce: NodeJS.Timeout | null = null;
   private lastText = '';
+  private validate: LocationValidator;
 
   /** `path` null: the built-in policy, nothing to watch. `writePath` is where
    * "always" answers append rules (the same file, or the user's file). */
@@ -21,13 +36,28 @@ export class PolicyStore {
     private file: string | null,
     readonly writePath: string,
     private readonly onReloadCb: (e: ReloadEvent) => void = () => {},
+    opts: StoreOptions = {},
   ) {
-    this.policy = file ? loadPolicyFile(file) : builtinPolicy();
+    this.validate = opts.validate ?? (() => []);
+    const problems = this.validate({ policyFile: file, writePath });
+    if (problems.length > 0) throw new PolicyLocationError(problems);
+    this.policy = file ? loadPolicyFile(file) : (opts.builtin ?? builtinPolicy)();
     this.lastText = file ? readText(file) : '';
   }
 
   get current(): Policy {
     return this.policy;
+  }
+
+  /** From now on, refuses reloads whose location `validate` objects to (the
+   * broker's sessions come after the store: their roots are checked then). */
+  checkLocationWith(validate: LocationValidator): void {
+    this.validate = validate;
+  }
+
+  /** The problems `validate` finds with where the policy lives now. */
+  locationProblems(): string[] {
+    return this.validate({ policyFile: this.file, writePath: this.writePath });
   }
 
   private readonly listeners = new Set<(e: ReloadEvent) => void>();
@@ -59,11 +89,16 @@ export class PolicyStore {
     if (!this.file) return { ok: true, policy: this.policy };
     this.lastText = readText(this.file);
     let event: ReloadEvent;
-    try {
-      this.policy = loadPolicyFile(this.file);
-      event = { ok: true, policy: this.policy };
-    } catch (err) {
-      event = { ok: false, error: (err as Error).message };
+    const problems = this.validate({ policyFile: this.file, writePath: this.writePath });
+    if (problems.length > 0) {
+      event = { ok: false, error: new PolicyLocationError(problems).message };
+    } else {
+      try {
+        this.policy = loadPolicyFile(this.file);
+        event = { ok: true, policy: this.policy };
+      } catch (err) {
+        event = { ok: false, error: (err as Error).message };
+      }
     }
     this.onReloadCb(event);
     for (const l of this.listeners) l(event);
@@ -102,5 +137,13 @@ function readText(path: string): string {
     return readFileSync(path, 'utf8');
   } catch {
     return '';
+  }
+}
+
+/** The policy's location lets the sandbox change it: refuse it. */
+export class PolicyLocationError extends Error {
+  override name = 'PolicyLocationError';
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
   }
 }

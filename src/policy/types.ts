@@ -7,13 +7,19 @@ export const DECISIONS: readonly Decision[] = ['run', 'escalate', 'prompt', 'den
  * first in the file. */
 export const PRECEDENCE: Record<Decision, number> = { deny: 3, prompt: 2, escalate: 1, run: 0 };
 
+import type { PolicyRegex } from './regex.js';
+
 export interface Rule {
   id: string;
   /** As written: a bare name (resolved on the host PATH) or an absolute path. */
   program: string;
   /** Token globs for argv[1..]; undefined = any arguments. */
   args?: string[];
-  regex?: RegExp;
+  /** What a `**` in args may stand for: each such argument must match one
+   * of these globs. Undefined = anything. */
+  starArgs?: string[];
+  /** On the shell-quoted command line; RE2 syntax, linear time. */
+  regex?: PolicyRegex;
   decision: Decision;
   reason?: string;
   /** Examples checked at load: argument lists that must / must not match. */
@@ -32,8 +38,14 @@ export interface Policy {
   rules: Rule[];
   /** Extra environment names (or NAME* prefixes) allowed to cross to the host. */
   envAllow: string[];
+  /** Where bare program names are looked up on the host, in order: the
+   * policy's `trusted_path` entries, then DEFAULT_TRUSTED_PATH. Never the
+   * broker's inherited PATH, which may reach into the project. */
+  trustedPath: string[];
   approvalTimeoutMs: number | null;
   timeoutDecision: 'deny' | 'escalate';
+  /** Lines of top-level settings, for messages (absent when built in). */
+  settingLines?: Partial<Record<'trusted_path' | 'env_allow', number>>;
 }
 
 /** What a request looks like to the policy: bytes from the sandbox, resolved. */
@@ -43,6 +55,9 @@ export interface PolicyInput {
   /** argv[1..] as latin1 strings: one char per byte, so matching is byte-exact. */
   args: string[];
   explicit: boolean;
+  /** Canonical host directories the requesting sandbox can write; trusted
+   * PATH entries under them are skipped. Default none. */
+  writableRoots?: readonly string[];
 }
 
 export interface Evaluation {

@@ -78,3 +78,19 @@ export const MAX_RUN_RECORD = 32 * 1024;
  * more than that, and the launcher refuses anything bigger rather than
  * allocate what a confused peer asks for. */
 export const MAX_LAUNCHED_FRAME = 1024 * 1024;
+
+// Policy evaluation reads the agent's request; what it reads is bounded so a
+// request cannot stall a broker that other sessions share.
+
+/** Longest shell-quoted command line a policy `regex` is tested against.
+ * Beyond it the regex is not read: a deny or prompt rule counts as matching
+ * (padding must not evade it: fail closed), a run or escalate rule as not
+ * matching (nothing is let through unread). Regexes run on RE2 (linear
+ * time), whose cost is about subject x program size: 64 KiB keeps the worst
+ * allowed regex (below) to tens of milliseconds, and is far beyond the
+ * command lines rules are written for. */
+export const MAX_REGEX_SUBJECT = 64 * 1024;
+/** Largest compiled RE2 program a policy regex may have (instructions; a
+ * typical rule has 10-50). Bigger ones are refused at load with file:line:
+ * `.{300}` style counted repetition multiplies the cost of every request. */
+export const MAX_REGEX_PROGRAM = 500;

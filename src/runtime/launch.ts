@@ -18,6 +18,9 @@ import { parseSandboxUid } from '../sandbox/identity.js';
 import { passEnv } from '../sandbox/pass-env.js';
 import { PathMap } from '../sandbox/path-map.js';
 import type { Broker } from '../session/broker.js';
+import { startupWarnings } from '../exec/host-env.js';
+import { warningsFor } from '../policy/warnings.js';
+import { trustedPathFor } from '../policy/trusted-path.js';
 import type { Session } from '../session/session.js';
 
 /** What a launch asks for: `execgate shell`'s flags, or a Launch message. */
@@ -66,7 +69,11 @@ export interface ShellLaunch {
 export function launchShell(broker: Broker, req: LaunchRequest, log: (line: string) => void): ShellLaunch {
   const session = broker.openSession({ label: req.label });
   try {
-    return { session, ...plan(session, req, log) };
+    const launch = plan(broker, session, req, log);
+    const problems = broker.confinementProblems(session);
+    if (problems.length > 0) throw new LaunchError(`refusing this sandbox: ${problems.join('; ')}`, 'usage');
+    for (const w of [...warningsFor(broker.policy, session.writableRoots), ...startupWarnings(req.env.PATH ?? '', session.writableRoots)]) log(w);
+    return { session, ...launch };
   } catch (err) {
     session.close();
     if (err instanceof SandboxConfigError) throw new LaunchError(err.message, 'usage');
@@ -74,7 +81,7 @@ export function launchShell(broker: Broker, req: LaunchRequest, log: (line: stri
   }
 }
 
-function plan(session: Session, req: LaunchRequest, log: (line: string) => void): Omit<ShellLaunch, 'session'> {
+function plan(broker: Broker, session: Session, req: LaunchRequest, log: (line: string) => void): Omit<ShellLaunch, 'session'> {
   let pass;
   try {
     pass = passEnv(req.passEnv, req.env);
@@ -106,7 +113,9 @@ function plan(session: Session, req: LaunchRequest, log: (line: string) => void)
     };
   }
 
-  const bwrap = checkBwrap(req.env.PATH);
+  // bwrap from the trusted PATH: one planted in the project (node_modules/.bin)
+  // by an earlier session would run unsandboxed.
+  const bwrap = checkBwrap(trustedPathFor(broker.policy, []));
   if (!bwrap.ok) throw new LaunchError(bwrap.problem, 'setup');
   let sandboxUid: number | null = null;
   if (req.sandboxUid !== undefined) {
@@ -158,7 +167,7 @@ function plan(session: Session, req: LaunchRequest, log: (line: string) => void)
     writableGit: req.writableGit,
   });
   if (req.writableGit) log('execgate: --writable-git: the sandbox can write the git metadata, and git commands escalated to the host run what it writes there (hooks, core.fsmonitor, ...)');
-  session.confine(new PathMap(b.pathMap));
+  session.confine(new PathMap(b.pathMap), project);
   for (const f of b.files) {
     const path = join(session.dir, f.name);
     writeFileSync(path, f.data, { mode: f.mode });

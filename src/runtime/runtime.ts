@@ -13,18 +13,12 @@ import { AuditLog, noAudit } from '../audit/audit-log.js';
 import { ControlServer, type ControlClient, type ControlMessage } from '../control/server.js';
 import type { Fd } from '../native/fd.js';
 import { cliPath } from '../native/paths.js';
-import { policyFileFor, userPolicyPath } from '../policy/policy-file.js';
+import { defaultPolicy, policyFileFor, userPolicyPath } from '../policy/policy-file.js';
 import { findOnPath, sameProgram } from '../policy/resolve.js';
 import { PolicyStore } from '../policy/store.js';
+import { policyLocationProblems } from '../policy/location.js';
 import { Broker } from '../session/broker.js';
 import type { WebChannel } from '../web/server.js';
-
-/** A bare name when the host PATH finds the same program by it (the rule
- * then reads as people write them), else the absolute path as named. */
-function programForRule(named: string): string {
-  const onPath = findOnPath(basename(named));
-  return onPath !== null && sameProgram(onPath, named) ? basename(named) : named;
-}
 
 export interface RuntimeOptions {
   policyFile?: string;
@@ -52,8 +46,11 @@ export interface Runtime {
 }
 
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
-  const store = new PolicyStore(policyFileFor(opts.policyFile), opts.policyFile ?? userPolicyPath(), (e) =>
-    opts.log(e.ok ? `execgate: policy reloaded from ${e.policy.source} (${e.policy.rules.length} rules)` : `execgate: policy not reloaded, keeping the last good one: ${e.error}`),
+  const store = new PolicyStore(
+    policyFileFor(opts.policyFile),
+    opts.policyFile ?? userPolicyPath(),
+    (e) => opts.log(e.ok ? `execgate: policy reloaded from ${e.policy.source} (${e.policy.rules.length} rules)` : `execgate: policy not reloaded, keeping the last good one: ${e.error}`),
+    { builtin: defaultPolicy },
   );
   store.watch();
   const audit = opts.auditFile ? AuditLog.open(opts.auditFile) : noAudit;
@@ -62,7 +59,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     timeoutDecision: () => store.current.timeoutDecision,
     writeAlways: (req, target: RuleTarget) => {
       if (target.args === null) throw new Error('its arguments are not valid UTF-8, so no rule can name them');
-      const text = alwaysRuleText(programForRule(target.named), target.args, req);
+      const text = alwaysRuleText(target.program, target.args, req, { policy: store.current, writableRoots: target.writableRoots, named: target.named });
       appendRule(store.writePath, text);
       const reloaded = store.adoptWritePath();
       if (!reloaded.ok) throw new Error(`the new rule did not load: ${reloaded.error}`);
@@ -88,6 +85,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
   const broker = new Broker({
     policy: () => store.current,
+    confinementProblems: (roots) => policyLocationProblems({ policyFile: store.path, writePath: store.writePath }, roots),
     audit,
     approver,
     dir: control.dir,
@@ -100,6 +98,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   store.onReload((e) => {
     if (e.ok) broker.policyChanged();
   });
+  // A reload is refused when the file now lies where a live sandbox writes.
+  store.checkLocationWith((paths) => policyLocationProblems(paths, broker.writableRoots()));
 
   if (tmux && marker) {
     queue.register(new TmuxChannel(tmux, marker, [process.execPath, cliPath, 'approve', '--socket', control.path, '--channel', 'tmux'], (err) => opts.log(`execgate: tmux: ${err.message}`)));

@@ -213,6 +213,13 @@ export function bwrapLaunch(c: BwrapConfig): BwrapLaunch {
     const stub = file('nested-bwrap', NESTED_BWRAP_STUB, 0o555);
     for (const bwrap of stubs) args.push('--ro-bind', stub, bwrap);
   }
+  // Login shells (`bash -l`, as Codex runs every command) read /etc/profile,
+  // which sets PATH afresh: the same file, then execgate's client put back
+  // first, so `execgate run` works there too.
+  if (existsSync('/etc/profile')) {
+    const profile = `${readFileSync('/etc/profile', 'utf8')}\n# execgate: its in-sandbox client first on PATH, as the shell started with.\nPATH="${join(SANDBOX_EXECGATE_DIR, 'bin')}:$PATH"\nexport PATH\n`;
+    args.push('--ro-bind', file('profile', profile, 0o444), '/etc/profile');
+  }
   if (who.passwd !== null && existsSync('/etc/passwd')) args.push('--ro-bind', file('passwd', who.passwd, 0o444), '/etc/passwd');
   if (who.group !== null && existsSync('/etc/group')) args.push('--ro-bind', file('group', who.group, 0o444), '/etc/group');
 

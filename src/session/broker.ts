@@ -30,6 +30,9 @@ export interface BrokerOptions {
   onNotify?: (session: Session, event: string) => void;
   /** Where messages for the human go (the broker's stderr). */
   log?: (line: string) => void;
+  /** Why a sandbox with these writable roots must not be served (the policy
+   * file or the "always" target lies where it could write); empty: fine. */
+  confinementProblems?: (writableRoots: readonly string[]) => string[];
 }
 
 export class Broker implements SessionHost {
@@ -87,6 +90,16 @@ export class Broker implements SessionHost {
     await this.opts.audit.close();
   }
 
+  /** Why `session`'s sandbox must not be served (launch.ts refuses it). */
+  confinementProblems(session: Session): string[] {
+    return this.opts.confinementProblems?.(session.writableRoots) ?? [];
+  }
+
+  /** Every live session's writable roots together. */
+  writableRoots(): string[] {
+    return [...new Set([...this.sessions].flatMap((s) => [...s.writableRoots]))];
+  }
+
   /** The policy changed (a reload): every session's run table follows it
    * before the next exec. */
   policyChanged(): void {
@@ -113,7 +126,7 @@ export class Broker implements SessionHost {
     const audit = this.opts.audit;
     return {
       deadlines: { requestMs: REQUEST_DEADLINE_MS, stdioMs: STDIO_DEADLINE_MS },
-      plan: (req) => makePlan(session.nextRequestId(), req, this.policy, session.pathMap),
+      plan: (req) => makePlan(session.nextRequestId(), req, this.policy, session.confinement),
       envAllow: () => this.policy.envAllow,
       authorize: (plan, crossing, signal) => this.authorize(session, plan, crossing, signal),
       spawn: (plan, crossing, stdio, fds) => {
@@ -122,7 +135,7 @@ export class Broker implements SessionHost {
             file: plan.host!.program,
             argv: plan.request.argv,
             cwd: plan.host!.cwd,
-            env: hostEnv(crossing),
+            env: hostEnv(crossing, { writableRoots: session.writableRoots, set: plan.setEnv ?? undefined }),
             tty: stdio.tty ? { rows: stdio.winsize?.rows || 24, cols: stdio.winsize?.cols || 80 } : null,
             closed: stdio.closed,
           },
@@ -157,7 +170,7 @@ export class Broker implements SessionHost {
       return;
     }
     this.flushDropped();
-    const plan = makePlan(session.nextRequestId(), req, this.policy, session.pathMap);
+    const plan = makePlan(session.nextRequestId(), req, this.policy, session.confinement);
     audit.write(decisionRecord(session, Object.assign(plan, { decidedBy: 'fast-path' })));
   }
 
@@ -203,12 +216,13 @@ export class Broker implements SessionHost {
       env: Object.fromEntries([...crossing].map(([k, v]) => [k, displayBytes(v)])),
       grantKey: grantKey({ hostProgram: plan.host!.program, argv: plan.request.argv, hostCwd: plan.host!.cwd, env: crossing }),
       ruleId: plan.rule?.id ?? null,
+      projectCode: plan.projectCode,
       reason: plan.reason,
       explicit: plan.explicit,
       deadline: this.policy.approvalTimeoutMs === null ? null : Date.now() + this.policy.approvalTimeoutMs,
     };
     const args = plan.request.argv.slice(1).map(utf8OrNull);
-    const target: RuleTarget = { program: host.program, named: host.named, args: args.every((a) => a !== null) ? (args as string[]) : null };
+    const target: RuleTarget = { program: host.program, named: host.named, args: args.every((a) => a !== null) ? (args as string[]) : null, writableRoots: session.writableRoots };
     this.prompts.set(session, waiting + 1);
     try {
       const answer = await this.opts.approver.ask(pending, signal, target);

@@ -6,7 +6,11 @@ import { isAbsolute, posix } from 'node:path';
 import { Kind, type Request } from '../protocol/messages.js';
 import { displayBytes, utf8OrNull } from '../protocol/bytes.js';
 import { evaluate, mentionsProgram } from '../policy/evaluate.js';
-import { findOnPath, isExecutableFile, realpathOrNull } from '../policy/resolve.js';
+import { isExecutableFile, realpathOrNull } from '../policy/resolve.js';
+import { needsGitPin } from '../policy/builtin-git.js';
+import { pinGitRepository } from '../policy/git-repository.js';
+import { takesProjectCode } from '../policy/project-code.js';
+import { findTrusted } from '../policy/trusted-path.js';
 import type { Decision, Evaluation, Policy, Rule } from '../policy/types.js';
 import type { PathMap } from '../sandbox/path-map.js';
 
@@ -27,6 +31,25 @@ export interface Plan {
   /** Set when the decision is escalate or prompt: `program` is what runs
    * (canonical), `named` the host path as the request named it. */
   host: { program: string; named: string; cwd: string } | null;
+  /** Variables set last in the host command's environment (a pinned
+   * GIT_DIR/GIT_WORK_TREE), or null. */
+  setEnv: ReadonlyMap<string, string> | null;
+  /** Why the host program runs code from files the agent can write (git
+   * hooks, npm scripts...), for prompts; null when it is not known to. */
+  projectCode: string | null;
+}
+
+/** Where a session's shell lives, as the plan needs it. */
+export interface Confinement {
+  /** Sandbox paths to host paths. */
+  pathMap: PathMap;
+  /** Host paths the sandbox can write; empty when nothing is contained
+   * (--sandbox none), where every check against them is moot. */
+  writableRoots: readonly string[];
+  /** The project directory on the host, or null. */
+  project: string | null;
+  /** Host paths bound read-only inside a writable root (the project's .git). */
+  readOnly: readonly string[];
 }
 
 /** A plan whose escaped forms of the request's bytes are made once, and
@@ -41,12 +64,14 @@ class LazyPlan implements Plan {
   matched!: Rule[];
   decidedBy!: string;
   host!: Plan['host'];
+  setEnv: Plan['setEnv'] = null;
+  projectCode: Plan['projectCode'] = null;
 
   constructor(
     readonly id: string,
     readonly request: Request,
     readonly explicit: boolean,
-    fields: Omit<Plan, 'id' | 'request' | 'explicit' | 'file' | 'argv' | 'cwd'>,
+    fields: Omit<Plan, 'id' | 'request' | 'explicit' | 'file' | 'argv' | 'cwd' | 'setEnv' | 'projectCode'> & Partial<Pick<Plan, 'setEnv' | 'projectCode'>>,
   ) {
     Object.assign(this, fields);
   }
@@ -74,13 +99,14 @@ function text(b: Buffer): string {
 
 /** The host file a request names, through the session's path map: `path` as
  * named (rules compare names), `real` its canonical path (what will run). */
-export function resolveHostProgram(req: Request, pathMap: PathMap): { ok: true; path: string; real: string } | { ok: false; why: string } {
+export function resolveHostProgram(req: Request, pathMap: PathMap, findNamed: (name: string) => string | null): { ok: true; path: string; real: string } | { ok: false; why: string } {
   const file = utf8OrNull(req.file);
   if (file === null || file === '') return { ok: false, why: 'the program path is empty or not valid UTF-8' };
   let hostPath: string | null;
   if (!file.includes('/')) {
-    // Only `execgate run NAME` sends a bare name: it means the host's NAME.
-    hostPath = req.kind === Kind.RUN ? findOnPath(file) : null;
+    // Only `execgate run NAME` sends a bare name: it means the host's NAME,
+    // found on the trusted PATH (never the broker's inherited one).
+    hostPath = req.kind === Kind.RUN ? findNamed(file) : null;
     if (hostPath === null) return { ok: false, why: `${text(req.file)}: not found on the host PATH` };
   } else {
     const cwd = utf8OrNull(req.cwd);
@@ -125,7 +151,8 @@ export function programName(req: Request): string {
   return req.file.subarray(req.file.lastIndexOf(0x2f) + 1).toString('latin1');
 }
 
-export function makePlan(id: string, req: Request, policy: Policy, pathMap: PathMap): Plan {
+export function makePlan(id: string, req: Request, policy: Policy, where: Confinement): Plan {
+  const { pathMap, writableRoots } = where;
   const explicit = req.kind === Kind.RUN;
   const name = programName(req);
   const plan = (fields: ConstructorParameters<typeof LazyPlan>[3]): Plan => new LazyPlan(id, req, explicit, fields);
@@ -136,9 +163,9 @@ export function makePlan(id: string, req: Request, policy: Policy, pathMap: Path
     return plan({ decision: 'run', reason: 'default', rule: null, matched: [], decidedBy: 'default', host: null });
   }
 
-  const program = resolveHostProgram(req, pathMap);
+  const program = resolveHostProgram(req, pathMap, (n) => findTrusted(n, policy, writableRoots));
   const args = req.argv.slice(1).map((a) => a.toString('latin1'));
-  const ev = evaluate(policy, { hostProgram: program.ok ? program.path : null, args, explicit });
+  const ev = evaluate(policy, { hostProgram: program.ok ? program.path : null, args, explicit, writableRoots });
   const evaluated = { decision: ev.decision, reason: ev.reason, rule: ev.rule, matched: ev.matched, decidedBy: decidedBy(ev), host: null };
   if (ev.decision !== 'escalate' && ev.decision !== 'prompt') return plan(evaluated);
 
@@ -147,5 +174,15 @@ export function makePlan(id: string, req: Request, policy: Policy, pathMap: Path
   if (refusal !== null) return plan({ ...evaluated, decision: 'deny', reason: refusal, decidedBy: 'error' });
   if (req.argv.length === 0) return plan({ ...evaluated, decision: 'deny', reason: 'empty argv', decidedBy: 'error' });
   const resolved = program as { path: string; real: string };
-  return plan({ ...evaluated, host: { program: resolved.real, named: resolved.path, cwd: (cwd as { path: string }).path } });
+  const host = { program: resolved.real, named: resolved.path, cwd: (cwd as { path: string }).path };
+  const projectCode = takesProjectCode(host.program, host.named);
+  // A built-in git rule escalates without a human only with git pinned to
+  // the project's own repository, which the sandbox cannot change; where it
+  // cannot be pinned, a human is asked instead.
+  if (needsGitPin(ev.rule)) {
+    const pin = where.project === null ? { ok: false as const, why: 'the session has no project' } : pinGitRepository({ project: where.project, hostCwd: host.cwd, writableRoots, readOnly: where.readOnly });
+    if (!pin.ok) return plan({ ...evaluated, host, projectCode, decision: 'prompt', reason: `${ev.reason} (asking: ${pin.why})` });
+    return plan({ ...evaluated, host, projectCode, setEnv: pin.env });
+  }
+  return plan({ ...evaluated, host, projectCode });
 }

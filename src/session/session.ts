@@ -31,6 +31,7 @@ import {
 import { ProtocolError, decodeRunRecord, type Request } from '../protocol/messages.js';
 import { PathMap } from '../sandbox/path-map.js';
 import { handleExec } from './exec-handler.js';
+import type { Confinement } from './plan.js';
 import type { HostCommand, SessionContext } from './session-context.js';
 
 export interface SessionOptions {
@@ -63,7 +64,7 @@ const MAX_DATAGRAM = MAX_RUN_RECORD;
 export class Session {
   readonly id = randomBytes(4).toString('hex');
   readonly label: string;
-  private map: PathMap;
+  private where: Confinement;
   /** Host path of the session directory (sock, table). */
   readonly dir: string;
   /** Bytes held by this session's connections together. */
@@ -88,7 +89,8 @@ export class Session {
     parentDir: string,
   ) {
     this.label = opts.label;
-    this.map = opts.pathMap ?? new PathMap([]);
+    this.where = { pathMap: new PathMap([]), writableRoots: [], project: null, readOnly: [] };
+    if (opts.pathMap) this.confine(opts.pathMap);
     this.ctx = host.context(this);
     this.dir = join(parentDir, `session-${this.id}`);
     mkdirSync(this.dir, { mode: 0o700 });
@@ -119,19 +121,31 @@ export class Session {
   }
 
   /** The sandbox this session's shell runs in: its path map (sandbox paths
-   * to host paths, and which of them the sandbox can write). Set once the
-   * launch is known, before the shell starts. */
-  confine(pathMap: PathMap): void {
-    this.map = pathMap;
+   * to host paths, and which of them the sandbox can write) and its project.
+   * Set once the launch is known, before the shell starts. */
+  confine(pathMap: PathMap, project: string | null = null): void {
+    const roots = pathMap.writableRoots();
+    // Writable from the root down: nothing is contained (--sandbox none).
+    const writableRoots = roots.includes('/') ? [] : roots;
+    const readOnly = pathMap
+      .roots()
+      .filter((m) => !m.writable && writableRoots.some((r) => m.host === r || m.host.startsWith(`${r}/`)))
+      .map((m) => m.host);
+    this.where = { pathMap, writableRoots, project, readOnly };
+  }
+
+  /** What plans need to know of the sandbox (plan.ts). */
+  get confinement(): Confinement {
+    return this.where;
   }
 
   get pathMap(): PathMap {
-    return this.map;
+    return this.where.pathMap;
   }
 
-  /** Host directories the sandbox can write. */
-  get writableRoots(): string[] {
-    return this.map.writableRoots();
+  /** Host directories the sandbox can write (none when nothing is contained). */
+  get writableRoots(): readonly string[] {
+    return this.where.writableRoots;
   }
 
   nextRequestId(): string {

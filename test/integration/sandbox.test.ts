@@ -11,7 +11,7 @@ import { patchedBashPath, sandboxBinDir, wrapperPath } from '../../src/native/pa
 import { SESSION_FD } from '../../src/protocol/constants.js';
 import { buildProbe, removeUserDirs } from '../adversarial/sandbox-users.js';
 import { pgrep, waitFor } from '../helpers/wait.js';
-import { execgateShell, rule, tempDir } from '../helpers/execgate.js';
+import { cliPath, execgateShell, rule, tempDir } from '../helpers/execgate.js';
 
 /** Directories under /var/tmp (seen read-only inside, unlike /tmp), removed after the file. */
 const made: string[] = [];
@@ -133,9 +133,15 @@ describe('execgate shell --sandbox bwrap', () => {
     expect(existsSync(join(project, 'new'))).toBe(true);
   });
 
-  it('explains how to install bubblewrap when it is missing', async () => {
-    const r = await execgateShell('true', { flags: ['--sandbox', 'bwrap'], env: { PATH: '/nonexistent' } });
-    expect(r.code).toBe(4);
+  // bwrap is looked up on the trusted PATH, not the caller's (a planted one
+  // would run unsandboxed): hide the real one in a mount namespace of its own.
+  it.skipIf(process.getuid?.() !== 0)('explains how to install bubblewrap when it is missing (root: hides it in a mount namespace)', async () => {
+    const empty = join(tempDir(), 'not-bwrap');
+    writeFileSync(empty, '');
+    const hide = ['/usr/bin/bwrap', '/bin/bwrap'].filter((p) => existsSync(p)).map((p) => `mount --bind ${empty} ${p}`).join(' && ');
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync('unshare', ['--mount', 'sh', '-c', `${hide} && PATH=/nonexistent exec "$0" "$@"`, process.execPath, cliPath, 'shell', '--sandbox', 'bwrap', '-c', 'true'], { encoding: 'utf8' });
+    expect(r.status).toBe(4);
     expect(r.stderr).toContain('needs bubblewrap, which is not installed: `sudo apt-get install bubblewrap`');
   });
 

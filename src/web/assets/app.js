@@ -14,7 +14,7 @@ import { FOLD_AT, FOLD_KEEP, MAX_ARGS, MAX_DENY_REASON, shellQuote } from './tex
 
 /**
  * @typedef {{ id: string, sessionId: string, label: string, hostProgram: string, argv: string[],
- *   cwd: string, hostCwd: string, env: Record<string, string>, ruleId: string | null, reason: string,
+ *   cwd: string, hostCwd: string, env: Record<string, string>, ruleId: string | null, projectCode: string | null, reason: string,
  *   explicit: boolean, deadline: number | null, onTimeout?: 'deny' | 'escalate', since?: number, folded?: boolean }} Req
  * @typedef {{ id: string, outcome: 'approved' | 'denied' | 'timed-out' | 'cancelled', scope?: string,
  *   by: string, reason?: string, ruleText?: string }} Resolution
@@ -215,7 +215,8 @@ function renderRequest(req) {
       ? env.map(([k, v]) => h('code', { class: 'envvar' }, h('span', { class: 'envkey' }, escapedText(k)), '=', argNode(v, 'envval')))
       : [h('span', { class: 'muted' }, 'nothing crosses from the sandbox')])),
     h('dt', {}, 'Rule'),
-    h('dd', {}, req.ruleId ? h('code', { class: 'rule' }, escapedText(req.ruleId)) : h('span', { class: 'muted' }, 'no rule (default)'), req.reason && req.reason !== `rule ${req.ruleId}` ? h('span', { class: 'reason' }, ' — ', escapedText(req.reason)) : null));
+    h('dd', {}, req.ruleId ? h('code', { class: 'rule' }, escapedText(req.ruleId)) : h('span', { class: 'muted' }, 'no rule (default)'), req.reason && req.reason !== `rule ${req.ruleId}` ? h('span', { class: 'reason' }, ' — ', escapedText(req.reason)) : null),
+    ...(req.projectCode ? [h('dt', {}, 'Note'), h('dd', { class: 'note' }, 'runs code from the project: ', escapedText(req.projectCode))] : []));
 
   const btn = (/** @type {string} */ key, /** @type {string} */ text, /** @type {string} */ cls, /** @type {string} */ action) =>
     h('button', { type: 'button', class: `act ${cls}`, 'data-action': action, 'data-help': `${text} (${key})`, disabled: true, title: `${text} (${key})` }, h('kbd', {}, key), text);

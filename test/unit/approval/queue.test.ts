@@ -4,12 +4,12 @@ import { grantKey } from '../../../src/approval/grant-key.js';
 import type { PendingRequest, RuleTarget } from '../../../src/approval/types.js';
 
 /** What an "always" answer would name. */
-const target: RuleTarget = { program: '/usr/bin/git', named: '/usr/bin/git', args: ['push'] };
+const target: RuleTarget = { program: '/usr/bin/git', named: '/usr/bin/git', args: ['push'], writableRoots: [] };
 
 /** A request whose grant key is made from its argv as UTF-8 bytes (unless
  * the test gives one). */
 function req(id: string, over: Partial<PendingRequest> = {}): PendingRequest {
-  const base = { id, sessionId: 's1', label: 'l', hostProgram: '/usr/bin/git', argv: ['git', 'push'], cwd: '/w', hostCwd: '/w', env: {}, ruleId: 'r', reason: 'why', explicit: false, deadline: null, ...over };
+  const base = { id, sessionId: 's1', label: 'l', hostProgram: '/usr/bin/git', argv: ['git', 'push'], cwd: '/w', hostCwd: '/w', env: {}, ruleId: 'r', projectCode: null, reason: 'why', explicit: false, deadline: null, ...over };
   return { grantKey: grantKey({ hostProgram: base.hostProgram, argv: base.argv.map((a) => Buffer.from(a)), hostCwd: base.hostCwd, env: new Map() }), ...base };
 }
 

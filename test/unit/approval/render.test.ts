@@ -5,7 +5,7 @@ import type { PendingRequest } from '../../../src/approval/types.js';
 
 const req = (over: Partial<PendingRequest> = {}): PendingRequest => ({
   id: '1', sessionId: 's', label: 'agent', hostProgram: '/usr/bin/git', argv: ['git', 'commit', '-m', 'two words'], cwd: '/w', hostCwd: '/home/me/w',
-  env: { TERM: 'xterm' }, grantKey: 'k', ruleId: 'git', reason: 'needs a human', explicit: false, deadline: null, ...over,
+  env: { TERM: 'xterm' }, grantKey: 'k', ruleId: 'git', projectCode: null, reason: 'needs a human', explicit: false, deadline: null, ...over,
 });
 
 describe('render', () => {

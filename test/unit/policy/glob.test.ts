@@ -36,4 +36,26 @@ describe('token globs', () => {
     expect(() => compileArgs(['[abc'])).toThrow(GlobError);
     expect(() => compileArgs(['abc\\'])).toThrow(GlobError);
   });
+  it('matches * segments at their leftmost place, with classes and ranges', () => {
+    expect(m(['*a*b*c'], ['xxaxbxxc'])).toBe(true);
+    expect(m(['*a*b*c'], ['xxcxbxa'])).toBe(false);
+    expect(m(['a*a'], ['a'])).toBe(false);
+    expect(m(['a*a'], ['aa'])).toBe(true);
+    expect(m(['[a-c]x'], ['bx'])).toBe(true);
+    expect(m(['[a-c]x'], ['dx'])).toBe(false);
+    expect(m(['[]a]'], [']'])).toBe(true);
+    expect(m(['[!-]*'], ['-F'])).toBe(false);
+    expect(m(['[!-]*'], ['file'])).toBe(true);
+    expect(m(['[!-]*'], [''])).toBe(false);
+    expect(m(['**'], [])).toBe(true);
+  });
+  it('restricts what ** stands for with star_args', () => {
+    const only = (args: string[]) => compileArgs(['commit', '**', '-m*', '**'], ['-a', '-m*', '--', '[!-]*'])(args.map(toLatin1));
+    expect(only(['commit', '-m', 'msg'])).toBe(true);
+    expect(only(['commit', '-a', '-m', 'msg', '--', 'file'])).toBe(true);
+    expect(only(['commit', '-mmsg'])).toBe(true);
+    expect(only(['commit', '-F', '/etc/passwd', '-m', 'x'])).toBe(false);
+    expect(only(['commit', '-m', 'x', '--file=/etc/passwd'])).toBe(false);
+    expect(only(['commit', 'a'])).toBe(false);
+  });
 });

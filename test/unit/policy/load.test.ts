@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PolicyError, parsePolicy } from '../../../src/policy/load.js';
+import { packageRoot } from '../../../src/native/paths.js';
 
 function error(text: string): PolicyError {
   try {
@@ -75,5 +78,36 @@ not_match = [["pull"]]
     expect(parsePolicy('approval_timeout = "2m"', 'p').approvalTimeoutMs).toBe(120_000);
     expect(error('approval_timeout = "soon"').message).toMatch(/:1: approval_timeout must be/);
     expect(error('explicit_default = "run"').message).toMatch(/cannot be "run"/);
+  });
+  it('refuses regexes RE2 cannot run in linear time, naming the line', () => {
+    expect(error('[[rule]]\nid = "a"\nprogram = "git"\nregex = "(?=x)"\ndecision = "run"\n').message).toMatch(/:4: rule "a": bad regex: .*no lookaround, no backreferences/);
+    expect(error('[[rule]]\nid = "a"\nprogram = "git"\nregex = \'(a)\\1\'\ndecision = "run"\n').message).toMatch(/:4: .*bad regex/);
+    expect(error('[[rule]]\nid = "a"\nprogram = "git"\nregex = "a{1000}"\ndecision = "run"\n').message).toMatch(/:4: .*too complex/);
+  });
+
+  it('reads trusted_path: absolute or ~/, searched before the default', () => {
+    const p = parsePolicy('trusted_path = ["/opt/tools/bin", "~/.local/bin"]\n', 'p.toml', { home: '/home/u' });
+    expect(p.trustedPath).toEqual(['/opt/tools/bin', '/home/u/.local/bin', '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']);
+    expect(parsePolicy('', 'p.toml').trustedPath).toEqual(['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']);
+    expect(error('\ntrusted_path = ["bin"]\n').message).toMatch(/^p\.toml:2: trusted_path: "bin" is not an absolute path/);
+    expect(error('trusted_path = ["~bob/bin"]\n').message).toMatch(/:1: trusted_path: .*only "~\/"/);
+    expect(error('trusted_path = ["/a:/b"]\n').message).toMatch(/:1: trusted_path: .*contains ":"/);
+    expect(error('trusted_path = "/bin"\n').message).toMatch(/:1: trusted_path must be a list/);
+  });
+
+  it('reads star_args only with a ** to restrict', () => {
+    expect(parsePolicy('[[rule]]\nid = "a"\nprogram = "git"\nargs = ["add", "**"]\nstar_args = ["[!-]*"]\ndecision = "escalate"\n', 'p').rules[0]!.starArgs).toEqual(['[!-]*']);
+    expect(error('[[rule]]\nid = "a"\nprogram = "git"\nargs = ["add"]\nstar_args = ["x"]\ndecision = "run"\n').message).toMatch(/:5: .*args has no "\*\*"/);
+    expect(error('[[rule]]\nid = "a"\nprogram = "git"\nargs = ["add", "**"]\nstar_args = ["[x"]\ndecision = "run"\n').message).toMatch(/:5: .*unclosed \[/);
+  });
+});
+
+describe('README policy examples', () => {
+  it('load, examples and all', () => {
+    const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Policy'), readme.indexOf('## Protocol'));
+    const blocks = [...section.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/^ {2}/gm, ''));
+    expect(blocks.length).toBeGreaterThanOrEqual(2);
+    for (const b of blocks) expect(() => parsePolicy(b, 'README.md')).not.toThrow();
   });
 });

@@ -46,3 +46,23 @@ describe('PolicyStore', () => {
     store.close();
   });
 });
+
+describe('PolicyStore reload validation (finding 5)', () => {
+  it('refuses a reload the injected validator objects to, keeping the last good policy', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eg-store-'));
+    const f = join(dir, 'policy.toml');
+    writeFileSync(f, rule('deny'));
+    const events: ReloadEvent[] = [];
+    let problems: string[] = [];
+    const store = new PolicyStore(f, f, (e) => events.push(e), { validate: () => problems });
+    store.watch();
+    problems = ['the policy file is writable from the sandbox'];
+    writeFileSync(f, rule('escalate'));
+    await waitFor(() => events.length > 0);
+    expect(store.current.rules[0]!.decision).toBe('deny');
+    expect(events[0]).toMatchObject({ ok: false, error: expect.stringContaining('writable from the sandbox') });
+    expect(store.adoptWritePath()).toMatchObject({ ok: false });
+    expect(store.current.rules[0]!.decision).toBe('deny');
+    store.close();
+  });
+});

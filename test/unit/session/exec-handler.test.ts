@@ -38,6 +38,8 @@ function planFor(decision: Decision): Plan {
     matched: [],
     decidedBy: 'rule:r',
     host: decision === 'escalate' || decision === 'prompt' ? { program: '/usr/bin/git', named: '/usr/bin/git', cwd: '/w' } : null,
+    setEnv: null,
+    projectCode: null,
   };
 }
 

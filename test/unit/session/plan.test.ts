@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../../src/policy/load.js';
 import { Kind, type Request } from '../../../src/protocol/messages.js';
 import { PathMap } from '../../../src/sandbox/path-map.js';
-import { makePlan } from '../../../src/session/plan.js';
+import { makePlan, type Confinement } from '../../../src/session/plan.js';
 
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'eg-plan-')));
 const host = join(root, 'host-project');
@@ -18,10 +18,11 @@ writeFileSync(tool, '#!/bin/sh\n');
 chmodSync(tool, 0o755);
 symlinkSync(tool, join(host, 'bin', 'tool-link'));
 // The sandbox sees the project at /work; the host's /usr/bin as itself.
-const map = new PathMap([
+const pathMap = new PathMap([
   { sandbox: '/work', host, writable: true },
   { sandbox: '/usr', host: '/usr', writable: false },
 ]);
+const map: Confinement = { pathMap, writableRoots: [host], project: host, readOnly: [] };
 
 function req(file: string, argv: string[], cwd: string | Buffer = '/work/sub', kind: Kind = Kind.EXEC): Request {
   const a = argv.map((x) => Buffer.from(x));

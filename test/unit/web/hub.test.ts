@@ -6,10 +6,10 @@ import type { CompletionEvent } from '../../../src/session/broker.js';
 import { foldRecentArgv, RECENT_MAX, WebHub, type HubEvent } from '../../../src/web/hub.js';
 
 /** What an "always" answer would name. */
-const target: RuleTarget = { program: '/usr/bin/git', named: '/usr/bin/git', args: ['push'] };
+const target: RuleTarget = { program: '/usr/bin/git', named: '/usr/bin/git', args: ['push'], writableRoots: [] };
 
 function req(id: string, over: Partial<PendingRequest> = {}): PendingRequest {
-  return { id, sessionId: 's1', label: 'alpha', hostProgram: '/usr/bin/git', argv: ['git', 'push'], cwd: '/w', hostCwd: '/w', env: { TERM: 'xterm' }, grantKey: `key-${id}`, ruleId: 'r', reason: 'why', explicit: false, deadline: null, ...over };
+  return { id, sessionId: 's1', label: 'alpha', hostProgram: '/usr/bin/git', argv: ['git', 'push'], cwd: '/w', hostCwd: '/w', env: { TERM: 'xterm' }, grantKey: `key-${id}`, ruleId: 'r', projectCode: null, reason: 'why', explicit: false, deadline: null, ...over };
 }
 
 function setup(timeoutDecision: 'deny' | 'escalate' = 'deny') {
