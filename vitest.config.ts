@@ -18,6 +18,16 @@ export default defineConfig({
           globalSetup: ['test/helpers/global-setup.ts'],
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'agents',
+          include: ['test/agents/**/*.test.ts'],
+          // The published agent CLIs, installed once into ~/.cache/execgate/agents.
+          globalSetup: ['test/helpers/global-setup.ts', 'test/helpers/agents-global-setup.ts'],
+          testTimeout: 180_000,
+        },
+      },
     ],
   },
 });
