@@ -30,8 +30,11 @@ const SPAWNERS: Spawner[] = [
   { name: 'python-login', harness: `/usr/bin/python3 ${harnessPy} --spawn login`, shell: 'the passwd shell' },
   { name: 'python-daemon', harness: `/usr/bin/python3 ${harnessPy} --spawn daemon`, shell: 'bash on PATH' },
   { name: 'tmux', harness: `/usr/bin/python3 ${harnessPy} --spawn tmux`, shell: '$SHELL' },
-  { name: 'node-exec', harness: `/usr/bin/python3 ${closefds} node ${harnessMjs} --spawn exec`, shell: '/bin/sh' },
-  { name: 'node-spawn', harness: `/usr/bin/python3 ${closefds} node ${harnessMjs} --spawn spawn`, shell: 'bash on PATH' },
+  // `; exit $?` keeps the outer shell (and its fd 87) alive: as the last
+  // command it would be exec'd in place, and closefds-exec.py would then
+  // close the session's last fd (session-lifetime.test.ts).
+  { name: 'node-exec', harness: `/usr/bin/python3 ${closefds} node ${harnessMjs} --spawn exec; exit $?`, shell: '/bin/sh' },
+  { name: 'node-spawn', harness: `/usr/bin/python3 ${closefds} node ${harnessMjs} --spawn spawn; exit $?`, shell: 'bash on PATH' },
 ];
 
 /** A program the policy names, so the broker (never a local shortcut)
@@ -61,7 +64,7 @@ function brokerDecided(r: RunResult, s: Spawner): boolean {
 describe('agent spawning patterns inside --sandbox bwrap, every inherited fd closed', () => {
   it.each(SPAWNERS)('$name ($shell) reaches the broker', async (s) => {
     const project = tempDir('eg-spawn-');
-    const r = await execgateShell(s.harness, { flags: ['--sandbox', 'bwrap', '--project', project], cwd: project, policy, input: `${probe(s)}\n`, timeoutMs: 90_000 });
+    const r = await execgateShell(s.harness, { flags: ['--sandbox', 'bwrap', '--project', project, '--ro-bind', fixturesDir], cwd: project, policy, input: `${probe(s)}\n`, timeoutMs: 90_000 });
     const [line] = harnessOutput(r);
     expect(line, `harness output\n${r.stdout}\n${r.stderr}`).toBeDefined();
     expect(line, r.stderr).toMatchObject({ exit: 0, stdout: `spawned-by-${s.name}\n`, stderr: '' });

@@ -174,12 +174,13 @@ export function recipeLine(r: AgentRecipe): string {
 }
 
 /** What a test runs for a recipe: the same flags with `~` as `home`, plus a
- * read-only bind of the test's install directory; the same command with the
- * program (and the harness file) at their absolute paths, since the tests
- * install into ~/.cache rather than onto PATH. */
+ * read-only bind of the test's install directory (or of the fixtures, for
+ * the harness: the checkout may sit under HOME or /tmp, which the sandbox
+ * hides); the same command with the program (and the harness file) at their
+ * absolute paths, since the tests install into ~/.cache rather than onto PATH. */
 export function recipeInvocation(r: AgentRecipe, home: string): { flags: string[]; script: string } {
   const flags = r.flags.map((f) => (f.startsWith('~/') ? join(home, f.slice(2)) : f));
-  if (r.pkg) flags.push('--ro-bind', installDir(r.pkg));
+  flags.push('--ro-bind', r.pkg ? installDir(r.pkg) : fixturesDir);
   const command = r.command.map((w, i) => {
     if (i === 0 && r.pkg) return binPath(r.pkg);
     if (w === 'harness.py') return join(fixturesDir, w);
