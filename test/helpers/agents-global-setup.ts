@@ -5,7 +5,7 @@ import { AGENT_PACKAGES, agentsCacheRoot, ensureInstalled } from './agents-insta
 
 export default async function setup(): Promise<void> {
   const log = (line: string) => console.log(`agents: ${line}`);
-  const records = await Promise.all(Object.values(AGENT_PACKAGES).map((p) => ensureInstalled(p, log)));
+  const records = await Promise.all(Object.values(AGENT_PACKAGES).map((p) => ensureInstalled(p, { log })));
   const fresh = records.filter((r) => r.seconds > 0);
   if (fresh.length) log(`installed into ${agentsCacheRoot}: ${fresh.map((r) => `${r.spec}@${r.version} ${r.seconds.toFixed(1)} s ${(r.bytes / 2 ** 20).toFixed(0)} MiB`).join('; ')}`);
 }

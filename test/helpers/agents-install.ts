@@ -53,8 +53,8 @@ export type AgentName = keyof typeof AGENT_PACKAGES;
 /** Fixed at load, before any test points HOME at a fake one. */
 export const agentsCacheRoot = process.env.EXECGATE_AGENTS_CACHE ?? join(homedir(), '.cache', 'execgate', 'agents');
 
-export function installDir(pkg: AgentPackage): string {
-  return join(agentsCacheRoot, `${pkg.name}@${pkg.version}`);
+export function installDir(pkg: AgentPackage, root = agentsCacheRoot): string {
+  return join(root, `${pkg.name}@${pkg.version}`);
 }
 
 export function binPath(pkg: AgentPackage): string {
@@ -72,9 +72,9 @@ export interface InstallRecord {
 
 const RECORD = 'execgate-install.json';
 
-function run(file: string, args: string[], opts: { cwd?: string; timeoutMs: number }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { cwd: opts.cwd, timeout: opts.timeoutMs, maxBuffer: 16 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
+    execFile(file, args, { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs, maxBuffer: 16 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
       resolve({ code, stdout, stderr: stderr || (err && typeof err.code !== 'number' ? String(err.message) : '') });
     });
@@ -122,8 +122,9 @@ function pidAlive(pid: number): boolean {
 }
 
 /** Holds `lock` (a directory, made atomically) while fn runs. A lock whose
- * holder died is taken over. */
-async function withLock<T>(lock: string, fn: () => Promise<T>, isDone: () => boolean): Promise<T | null> {
+ * holder died is taken over. Returns null, without running fn, once isDone
+ * says another holder did the work. */
+export async function withLock<T>(lock: string, fn: () => Promise<T>, isDone: () => boolean): Promise<T | null> {
   const until = Date.now() + 15 * 60_000;
   for (;;) {
     try {
@@ -145,36 +146,43 @@ async function withLock<T>(lock: string, fn: () => Promise<T>, isDone: () => boo
     await new Promise((r) => setTimeout(r, 250));
   }
   try {
-    return await fn();
+    return isDone() ? null : await fn();
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
 }
 
+export interface InstallOptions {
+  log?: (line: string) => void;
+  /** The cache directory (default agentsCacheRoot). */
+  root?: string;
+  /** npm's environment (default this process's): npm_config_* apply. */
+  env?: NodeJS.ProcessEnv;
+}
+
 /** Installs the package unless the cache holds it; returns what it cost. */
-export async function ensureInstalled(pkg: AgentPackage, log: (line: string) => void = () => {}): Promise<InstallRecord> {
-  const dir = installDir(pkg);
+export async function ensureInstalled(pkg: AgentPackage, opts: InstallOptions = {}): Promise<InstallRecord> {
+  const { log = () => {}, root = agentsCacheRoot, env } = opts;
+  const dir = installDir(pkg, root);
   const record = join(dir, RECORD);
   const cached = (): InstallRecord | null => (existsSync(record) ? ({ ...(JSON.parse(readFileSync(record, 'utf8')) as InstallRecord), seconds: 0 }) : null);
   const hit = cached();
   if (hit) return hit;
-  mkdirSync(agentsCacheRoot, { recursive: true });
+  mkdirSync(root, { recursive: true });
   const made = await withLock(`${dir}.lock`, async () => {
-    const again = cached();
-    if (again) return again;
     const scratch = `${dir}.partial-${process.pid}`;
     rmSync(scratch, { recursive: true, force: true });
     mkdirSync(scratch, { recursive: true });
     log(`installing ${pkg.spec}@${pkg.version} into ${dir} ...`);
     const started = Date.now();
-    const npm = await run('npm', ['install', '--prefix', scratch, '--no-audit', '--no-fund', '--no-save', '--no-package-lock', '--include=optional', '--loglevel=warn', `${pkg.spec}@${pkg.version}`], { timeoutMs: 10 * 60_000 });
+    const npm = await run('npm', ['install', '--prefix', scratch, '--no-audit', '--no-fund', '--no-save', '--no-package-lock', '--include=optional', '--loglevel=warn', `${pkg.spec}@${pkg.version}`], { env, timeoutMs: 10 * 60_000 });
     const seconds = (Date.now() - started) / 1000;
     if (npm.code !== 0) {
       rmSync(scratch, { recursive: true, force: true });
       const unreachable = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|network|socket hang up/i.test(npm.stderr);
       throw new Error(
         `${unreachable ? 'the npm registry is unreachable: ' : ''}\`npm install ${pkg.spec}@${pkg.version}\` failed (status ${npm.code}). ` +
-          `The agents tests install each CLI once into ${agentsCacheRoot} and then run offline.\n${npm.stderr.trim().slice(-1500)}`,
+          `The agents tests install each CLI once into ${root} and then run offline.\n${npm.stderr.trim().slice(-1500)}`,
       );
     }
     const broken = await checkInstall(pkg, scratch);
