@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { shellJoin, shellQuote } from '../../src/policy/shell-quote.js';
+import { shellQuote } from '../../src/policy/shell-quote.js';
 import { packageRoot } from '../../src/native/paths.js';
 import { AGENT_PACKAGES, binPath, installDir, type AgentPackage } from './agents-install.js';
 import { anthropicMessages } from './model-api/anthropic.js';
@@ -168,9 +168,16 @@ export function recipe(id: AgentRecipe['id']): AgentRecipe {
   return r;
 }
 
+/** A command line as the shell reads it; words with spaces in double
+ * quotes where that needs no escapes, so that the recipe reads well inside
+ * the single quotes of -c. */
+function commandLine(words: string[]): string {
+  return words.map((w) => (/^[^"$`\\!']*\s[^"$`\\!']*$/.test(w) ? `"${w}"` : shellQuote(w))).join(' ');
+}
+
 /** The line the README and docs/agents.md show. */
 export function recipeLine(r: AgentRecipe): string {
-  return `execgate shell ${r.flags.join(' ')} -c ${shellQuote(shellJoin(r.command))}`;
+  return `execgate shell ${r.flags.join(' ')} -c ${shellQuote(commandLine(r.command))}`;
 }
 
 /** What a test runs for a recipe: the same flags with `~` as `home`, plus a
@@ -186,7 +193,7 @@ export function recipeInvocation(r: AgentRecipe, home: string): { flags: string[
     if (w === 'harness.py') return join(fixturesDir, w);
     return w;
   });
-  return { flags, script: shellJoin(command) };
+  return { flags, script: commandLine(command) };
 }
 
 /** Writes the recipe's config files under `home`. */
@@ -209,7 +216,7 @@ export function renderRecipes(): string {
     lines.push(`### ${r.title}`, '', '```sh', recipeLine(r), '```', '');
     const files = Object.entries(r.homeFiles('http://127.0.0.1:PORT'));
     if (files.length) {
-      lines.push('What the tests put in the fake HOME (a user has the same files, without the stand-in address):', '');
+      lines.push("What the tests write under their fresh HOME (a user's files are the same without what points at the stand-in: its address, and for Codex its provider and model):", '');
       for (const [rel, text] of files) lines.push(`\`~/${rel}\`:`, '', '```', text.trimEnd(), '```', '');
     }
     lines.push(`- **Its shell:** ${r.shell}`, `- **Its own sandbox:** ${r.ownSandbox}`, '');
