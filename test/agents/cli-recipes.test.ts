@@ -6,7 +6,7 @@
 // one a rule denies. What the agent sent back as tool results, and the audit
 // log, say what happened.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RECIPES, recipeInvocation, writeHomeFiles, type AgentRecipe } from '../helpers/agents.js';
@@ -15,10 +15,13 @@ import { startModelApi, type ModelApi } from '../helpers/model-api/server.js';
 
 const PUSH_REASON = 'pushes go through the human, not the agent';
 
-/** A host HOME outside /tmp (which the sandbox replaces). */
+const homes: string[] = [];
+
+/** A host HOME outside /tmp (which the sandbox replaces); removed after. */
 function fakeHome(): string {
   mkdirSync('/var/tmp', { recursive: true });
-  return mkdtempSync('/var/tmp/eg-agent-home-');
+  homes.push(mkdtempSync('/var/tmp/eg-agent-home-'));
+  return homes[homes.length - 1]!;
 }
 
 /** Waits for the prompt, or fails at once with what execgate said if the
@@ -42,6 +45,7 @@ let api: ModelApi | undefined;
 afterEach(async () => {
   await api?.close();
   api = undefined;
+  for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
 });
 
 describe.each(RECIPES)('$title in execgate shell --sandbox bwrap', (r: AgentRecipe) => {
