@@ -20,18 +20,28 @@ const homes: string[] = [];
 /** A host HOME outside /tmp (which the sandbox replaces); removed after. */
 function fakeHome(): string {
   mkdirSync('/var/tmp', { recursive: true });
-  homes.push(mkdtempSync('/var/tmp/eg-agent-home-'));
-  return homes[homes.length - 1]!;
+  const home = mkdtempSync('/var/tmp/eg-agent-home-');
+  homes.push(home);
+  return home;
 }
 
-/** Waits for the prompt, or fails at once with what execgate said if the
- * shell ends first (a usage error, an agent that could not start). */
+/** Waits for the prompt; fails at once with what execgate said if the
+ * shell ends first (a usage error, an agent that could not start), and
+ * stops asking the broker then (each look is a Node start). */
 async function promptOrExit(live: LiveShell): Promise<PendingJson> {
-  const ended = live.done.then((r) => {
-    throw new Error(`the shell ended (status ${r.code}) before any prompt:\n${shown(r)}`);
-  });
-  const [p] = await Promise.race([live.waitPending(1, 120_000), ended]);
-  return p!;
+  const shell: { ended?: RunResult } = {};
+  void live.done.then((r) => (shell.ended = r));
+  const until = Date.now() + 120_000;
+  for (;;) {
+    const listed = await live.approve(['--list', '--json']);
+    if (listed.code === 0) {
+      const [p] = JSON.parse(listed.stdout.toString()) as PendingJson[];
+      if (p) return p;
+    }
+    if (shell.ended) throw new Error(`the shell ended (status ${shell.ended.code}) before any prompt:\n${shown(shell.ended)}`);
+    if (Date.now() > until) throw new Error(`no prompt after 120 s: ${listed.stdout}${listed.stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** What went wrong, as far as the test can see: execgate's output and the
