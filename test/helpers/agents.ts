@@ -157,7 +157,8 @@ export const RECIPES: AgentRecipe[] = [
     reportedStatus: (text) => (JSON.parse(text) as { exit: number }).exit,
     shell:
       '`subprocess.run(cmd, shell=True)`: `/bin/sh -c CMD` with `close_fds=True` (the default), so every fd from 3 up is closed in the child. ' +
-      '`test/fixtures/agents/harness.py` also has `--spawn argv` (`bash -c` from PATH), `daemon` (double fork, setsid, closerange) and `tmux`.',
+      '`test/fixtures/agents/harness.py` also has `--spawn argv` (`bash -c` from PATH), `user-shell` (`$SHELL -c`), `login` (the passwd shell, `-lc`, new session), ' +
+      '`daemon` (double fork, setsid, closerange) and `tmux` (a pane of a tmux server started inside).',
     ownSandbox: 'None.',
   },
 ];
