@@ -6,16 +6,20 @@
 // one a rule denies. What the agent sent back as tool results, and the audit
 // log, say what happened.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RECIPES, recipeInvocation, writeHomeFiles, type AgentRecipe } from '../helpers/agents.js';
+import { RECIPES, recipeInvocation, writeStateFiles, type AgentRecipe } from '../helpers/agents.js';
 import { rule, startShell, tempDir, type LiveShell, type PendingJson, type RunResult } from '../helpers/execgate.js';
 import { startModelApi, type ModelApi } from '../helpers/model-api/server.js';
 
 const PUSH_REASON = 'pushes go through the human, not the agent';
 
 const homes: string[] = [];
+
+function filesUnder(dir: string): number {
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+}
 
 /** A host HOME outside /tmp (which the sandbox replaces); removed after. */
 function fakeHome(): string {
@@ -75,8 +79,9 @@ describe.each(RECIPES)('$title in execgate shell --sandbox bwrap', (r: AgentReci
 
     if (r.dialect) {
       api = await startModelApi(r.dialect, commands);
-      writeHomeFiles(r, home, api.url);
+      writeStateFiles(r, home, api.url);
     }
+    const written = r.state ? filesUnder(join(home, r.state.dir.slice(2))) : 0;
     const { flags, script } = recipeInvocation(r, home);
     const live = startShell(script, {
       policy,
@@ -113,5 +118,12 @@ describe.each(RECIPES)('$title in execgate shell --sandbox bwrap', (r: AgentReci
     expect(ls).toMatchObject({ decision: 'prompt', argv: ['ls', hostDir] });
     expect(completionOf(ls)).toMatchObject({ outcome: 'exited', exit_code: 0, decided_by: 'human:terminal' });
     expect(decision('rule:no-push')).toMatchObject({ decision: 'deny', argv: ['git', 'push', 'origin', 'main'] });
+
+    // The agent kept its state in the recipe's own directory, and never
+    // reached the host's own config (~/.claude and the like).
+    if (r.state) {
+      for (const e of r.state.entries) expect(existsSync(join(home, e.name)), `~/${e.name} on the host`).toBe(false);
+      expect(filesUnder(join(home, r.state.dir.slice(2)))).toBeGreaterThan(written);
+    }
   }, 180_000);
 });

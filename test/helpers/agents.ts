@@ -24,16 +24,21 @@ export interface AgentRecipe {
   title: string;
   /** The published package, when there is one (the Python harness is a fixture). */
   pkg?: AgentPackage;
-  /** `execgate shell` flags, as a user types them (`~` is their HOME). */
-  flags: string[];
   /** The agent's command line inside the sandbox. */
   command: string[];
   /** The variable holding the API key, crossing with --pass-env. */
   keyEnv?: string;
+  /** The agent's own state (config, sessions, logins) lives in a directory
+   * of its own on the host (`~`: HOME), bound where the agent looks for it
+   * inside: never the host's own ~/.claude, ~/.codex or ~/.gemini, which the
+   * agent inside could then write, planting hooks, MCP servers or notify
+   * commands that would run on the host the next time the agent ran there. */
+  state?: { dir: string; entries: { name: string; kind: 'dir' | 'json' }[] };
   dialect?: Dialect;
-  /** The agent's config under HOME, as the tests write it: what a user needs,
-   * plus the stand-in's address (`url`) where a user has none. */
-  homeFiles(url: string): Record<string, string>;
+  /** The agent's config, relative to its state directory (which it sees as
+   * its HOME), as the tests write it: what a user needs, plus what points
+   * at the stand-in (`url`). */
+  stateFiles(url: string): Record<string, string>;
   /** The exit status as the harness reports it in a tool result. */
   reportedStatus(toolResult: string): number | null;
   /** For docs/agents.md: how it spawns its shell, and its own sandbox. */
@@ -52,11 +57,11 @@ export const RECIPES: AgentRecipe[] = [
     id: 'claude-code',
     title: 'Claude Code',
     pkg: AGENT_PACKAGES['claude-code'],
-    flags: ['--sandbox', 'bwrap', '--pass-env', 'ANTHROPIC_API_KEY', '--bind', '~/.claude', '--bind', '~/.claude.json'],
     command: ['claude', '-p', TASK, '--allowedTools', 'Bash'],
     keyEnv: 'ANTHROPIC_API_KEY',
+    state: { dir: '~/.local/share/execgate/claude', entries: [{ name: '.claude', kind: 'dir' }, { name: '.claude.json', kind: 'json' }] },
     dialect: anthropicMessages,
-    homeFiles: (url) => ({
+    stateFiles: (url) => ({
       '.claude/settings.json': `${JSON.stringify(
         {
           env: { ANTHROPIC_BASE_URL: url, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', DISABLE_AUTOUPDATER: '1' },
@@ -65,7 +70,6 @@ export const RECIPES: AgentRecipe[] = [
         null,
         2,
       )}\n`,
-      '.claude.json': '{}\n',
     }),
     // "Exit code N" heads the result of a failed command; success says nothing.
     reportedStatus: statusFrom(/^(?:\[is_error\] )?Exit code (\d+)$/m, true),
@@ -82,11 +86,11 @@ export const RECIPES: AgentRecipe[] = [
     id: 'codex',
     title: 'Codex CLI',
     pkg: AGENT_PACKAGES.codex,
-    flags: ['--sandbox', 'bwrap', '--pass-env', 'OPENAI_API_KEY', '--bind', '~/.codex'],
     command: ['codex', 'exec', '--sandbox', 'danger-full-access', '--skip-git-repo-check', TASK],
     keyEnv: 'OPENAI_API_KEY',
+    state: { dir: '~/.local/share/execgate/codex', entries: [{ name: '.codex', kind: 'dir' }] },
     dialect: openaiResponses,
-    homeFiles: (url) => ({
+    stateFiles: (url) => ({
       '.codex/config.toml': [
         'approval_policy = "never"',
         'sandbox_mode = "danger-full-access"',
@@ -120,11 +124,11 @@ export const RECIPES: AgentRecipe[] = [
     id: 'gemini-cli',
     title: 'Gemini CLI',
     pkg: AGENT_PACKAGES['gemini-cli'],
-    flags: ['--sandbox', 'bwrap', '--pass-env', 'GEMINI_API_KEY', '--bind', '~/.gemini'],
     command: ['gemini', '-p', TASK, '--yolo'],
     keyEnv: 'GEMINI_API_KEY',
+    state: { dir: '~/.local/share/execgate/gemini', entries: [{ name: '.gemini', kind: 'dir' }] },
     dialect: gemini,
-    homeFiles: (url) => ({
+    stateFiles: (url) => ({
       '.gemini/settings.json': `${JSON.stringify(
         {
           security: { auth: { selectedType: 'gemini-api-key' }, folderTrust: { enabled: false } },
@@ -151,9 +155,8 @@ export const RECIPES: AgentRecipe[] = [
   {
     id: 'python-harness',
     title: 'A Python harness (Aider, OpenHands, SWE-agent style)',
-    flags: ['--sandbox', 'bwrap'],
     command: ['python3', 'harness.py'],
-    homeFiles: () => ({}),
+    stateFiles: () => ({}),
     reportedStatus: (text) => (JSON.parse(text) as { exit: number }).exit,
     shell:
       '`subprocess.run(cmd, shell=True)`: `/bin/sh -c CMD` with `close_fds=True` (the default), so every fd from 3 up is closed in the child. ' +
@@ -176,18 +179,32 @@ function commandLine(words: string[]): string {
   return words.map((w) => (/^[^"$`\\!']*\s[^"$`\\!']*$/.test(w) ? `"${w}"` : shellQuote(w))).join(' ');
 }
 
-/** The line the README and docs/agents.md show. */
-export function recipeLine(r: AgentRecipe): string {
-  return `execgate shell ${r.flags.join(' ')} -c ${shellQuote(commandLine(r.command))}`;
+/** `execgate shell` flags, as a user types them: `~` and `$HOME` are theirs
+ * (the shell expands `~` only at the start of a word, so not after the colon). */
+export function recipeFlags(r: AgentRecipe): string[] {
+  const flags = ['--sandbox', 'bwrap'];
+  if (r.keyEnv) flags.push('--pass-env', r.keyEnv);
+  for (const e of r.state?.entries ?? []) flags.push('--bind', `${r.state!.dir}/${e.name}:$HOME/${e.name}`);
+  return flags;
 }
 
-/** What a test runs for a recipe: the same flags with `~` as `home`, plus a
+/** The line the README and docs/agents.md show. */
+export function recipeLine(r: AgentRecipe): string {
+  return `execgate shell ${recipeFlags(r).join(' ')} -c ${shellQuote(commandLine(r.command))}`;
+}
+
+/** `~/...` and `$HOME` as the shell would expand them for `home`. */
+function expandHome(word: string, home: string): string {
+  return word.replace(/^~(?=\/)/, home).replaceAll('$HOME', home);
+}
+
+/** What a test runs for a recipe: the same flags with `home` as HOME, plus a
  * read-only bind of the test's install directory (or of the fixtures, for
  * the harness: the checkout may sit under HOME or /tmp, which the sandbox
  * hides); the same command with the program (and the harness file) at their
  * absolute paths, since the tests install into ~/.cache rather than onto PATH. */
 export function recipeInvocation(r: AgentRecipe, home: string): { flags: string[]; script: string } {
-  const flags = r.flags.map((f) => (f.startsWith('~/') ? join(home, f.slice(2)) : f));
+  const flags = recipeFlags(r).map((f) => expandHome(f, home));
   flags.push('--ro-bind', r.pkg ? installDir(r.pkg) : fixturesDir);
   const command = r.command.map((w, i) => {
     if (i === 0 && r.pkg) return binPath(r.pkg);
@@ -197,12 +214,26 @@ export function recipeInvocation(r: AgentRecipe, home: string): { flags: string[
   return { flags, script: commandLine(command) };
 }
 
-/** Writes the recipe's config files under `home`. */
-export function writeHomeFiles(r: AgentRecipe, home: string, url: string): void {
-  for (const [rel, text] of Object.entries(r.homeFiles(url))) {
-    mkdirSync(dirname(join(home, rel)), { recursive: true });
-    writeFileSync(join(home, rel), text);
+/** Makes the recipe's state directory under `home`, as the doc's set-up
+ * line does, and writes the agent's config files into it. */
+export function writeStateFiles(r: AgentRecipe, home: string, url: string): void {
+  if (!r.state) return;
+  const dir = expandHome(r.state.dir, home);
+  for (const e of r.state.entries) {
+    if (e.kind === 'dir') mkdirSync(join(dir, e.name), { recursive: true });
+    else writeFileSync(join(dir, e.name), '{}\n');
   }
+  for (const [rel, text] of Object.entries(r.stateFiles(url))) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), text);
+  }
+}
+
+/** The one-time set-up of a recipe's state directory, for the doc. */
+function stateSetup(r: AgentRecipe): string | null {
+  if (!r.state) return null;
+  const { dir, entries } = r.state;
+  return entries.map((e) => (e.kind === 'dir' ? `mkdir -p ${dir}/${e.name}` : `echo '{}' > ${dir}/${e.name}`)).join(' && ');
 }
 
 // ---- docs/agents.md: the generated recipe block ---------------------------
@@ -214,11 +245,17 @@ const END = '<!-- end of recipes -->';
 export function renderRecipes(): string {
   const lines = [BEGIN, ''];
   for (const r of RECIPES) {
-    lines.push(`### ${r.title}`, '', '```sh', recipeLine(r), '```', '');
-    const files = Object.entries(r.homeFiles('http://127.0.0.1:PORT'));
+    const setup = stateSetup(r);
+    lines.push(`### ${r.title}`, '', '```sh');
+    if (setup) lines.push(`${setup}   # once`);
+    lines.push(recipeLine(r), '```', '');
+    const files = Object.entries(r.stateFiles('http://127.0.0.1:PORT'));
     if (files.length) {
-      lines.push("What the tests write under their fresh HOME (a user's files are the same without what points at the stand-in: its address, and for Codex its provider and model):", '');
-      for (const [rel, text] of files) lines.push(`\`~/${rel}\`:`, '', '```', text.trimEnd(), '```', '');
+      lines.push(
+        `What the tests write into \`${r.state!.dir}\` (a user's files are the same without what points at the stand-in: its address, and for Codex its provider and model):`,
+        '',
+      );
+      for (const [rel, text] of files) lines.push(`\`${rel}\`:`, '', '```', text.trimEnd(), '```', '');
     }
     lines.push(`- **Its shell:** ${r.shell}`, `- **Its own sandbox:** ${r.ownSandbox}`, '');
   }
