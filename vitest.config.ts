@@ -18,6 +18,19 @@ export default defineConfig({
           globalSetup: ['test/helpers/global-setup.ts'],
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'agents',
+          include: ['test/agents/**/*.test.ts'],
+          // The published agent CLIs, installed once into ~/.cache/execgate/agents.
+          globalSetup: ['test/helpers/global-setup.ts', 'test/helpers/agents-global-setup.ts'],
+          testTimeout: 180_000,
+          // After the other projects: the agent CLIs start heavy runtimes
+          // (Bun, Node with a 12 GB heap limit) that would skew their timings.
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 });
