@@ -245,18 +245,24 @@ export function decodeToBroker(payload: Uint8Array): ToBroker {
   }
 }
 
-function decodeToBrokerBody(payload: Uint8Array): ToBroker {
+/** The oneof member of a ToBroker or ToWrapper (fields 1..4): its number
+ * and a reader over its body. The last one seen wins, whole. */
+function oneofMember(payload: Uint8Array, what: string): { num: number; body: Reader } {
   const r = new Reader(payload);
   let member: { num: number; start: number; end: number } | null = null;
   while (r.next(f)) {
     if (f.num >= 1 && f.num <= 4) {
-      expectWireType(f, WT_LEN, 'ToBroker member');
+      expectWireType(f, WT_LEN, `${what} member`);
       member = { num: f.num, start: f.start, end: f.end };
     }
   }
   if (!member) throw new ProtocolError('message with no known content');
-  const body = new Reader(payload, member.start, member.end);
-  switch (member.num) {
+  return { num: member.num, body: new Reader(payload, member.start, member.end) };
+}
+
+function decodeToBrokerBody(payload: Uint8Array): ToBroker {
+  const { num, body } = oneofMember(payload, 'ToBroker');
+  switch (num) {
     case 1:
       return { type: 'request', request: decodeRequest(body) };
     case 2:
@@ -350,17 +356,8 @@ export function encodeToBroker(m: ToBrokerFields): Buffer {
 
 /** For tests and tools: what a wrapper would read. */
 export function decodeToWrapper(payload: Uint8Array): ToWrapper {
-  const r = new Reader(payload);
-  let member: { num: number; start: number; end: number } | null = null;
-  while (r.next(f)) {
-    if (f.num >= 1 && f.num <= 4) {
-      expectWireType(f, WT_LEN, 'ToWrapper member');
-      member = { num: f.num, start: f.start, end: f.end };
-    }
-  }
-  if (!member) throw new ProtocolError('message with no known content');
-  const b = new Reader(payload, member.start, member.end);
-  switch (member.num) {
+  const { num, body: b } = oneofMember(payload, 'ToWrapper');
+  switch (num) {
     case 1: {
       let action = 0;
       let reason = '';
