@@ -67,3 +67,7 @@ for (const [name, loop] of Object.entries(loops)) {
     console.log(`  ${name.padEnd(12)} ${c.padEnd(9)} ${t.toFixed(3)} s  ${perExec.toFixed(0).padStart(5)} us/exec  ratio ${(t / base).toFixed(2)}`);
   }
 }
+
+// The addon's own round trip (it was a test: figures belong here).
+const { benchAddonPingPong } = await import('./bench/addon-pingpong.mjs');
+await benchAddonPingPong(Number(process.env.EXECGATE_PINGPONG_ROUNDS ?? 20_000));

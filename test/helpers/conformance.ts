@@ -15,6 +15,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rea
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { packageRoot, unpatchedBashPath } from '../../src/native/paths.js';
+import { shellQuote } from '../../src/policy/shell-quote.js';
 
 export const cliPath = join(packageRoot, 'bin', 'execgate.js');
 export const distMain = join(packageRoot, 'dist', 'cli', 'main.js');
@@ -277,10 +278,6 @@ async function runIn(runDir: string, mode: Mode, spec: RunSpec): Promise<ModeRes
     ms,
     timedOut,
   };
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Runs SNIPPET with the unpatched bash on the host, stdout as text. */
