@@ -1,5 +1,5 @@
 // The audit log's records, built from what the broker knows about one exec.
-// One place decides what each line says (README "Audit log"); the broker
+// One place decides what each line says (docs/audit.md); the broker
 // only says when.
 import { constants } from 'node:os';
 import type { ExitStatus } from '../exec/host-process.js';

@@ -5,7 +5,7 @@
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 
-/** The fixed default trusted PATH (README "Policy"): the system
+/** The fixed default trusted PATH (docs/policy.md): the system
  * directories, which only root can write. A policy's `trusted_path` entries
  * are searched before it (trusted-path.ts). */
 export const DEFAULT_TRUSTED_PATH: readonly string[] = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];

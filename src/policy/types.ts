@@ -1,7 +1,7 @@
 export type Decision = 'run' | 'escalate' | 'prompt' | 'deny';
 export const DECISIONS: readonly Decision[] = ['run', 'escalate', 'prompt', 'deny'];
 
-/** Precedence among matching rules (README "Policy"): deny always wins;
+/** Precedence among matching rules (docs/policy.md): deny always wins;
  * then a rule naming the exact argument list beats one with globs; then the
  * rule asking for the most attention (prompt > escalate > run); then the
  * first in the file. */

@@ -1,5 +1,5 @@
-// Every size the broker accepts from the sandbox, in one place (README
-// "Protocol" documents them). The request cap is above what execve accepts
+// Every size the broker accepts from the sandbox, in one place (docs/protocol.md
+// documents them). The request cap is above what execve accepts
 // under default limits (ARG_MAX = a quarter of an 8 MiB stack = 2 MiB for
 // argv and envp together), so anything a shell can exec fits.
 

@@ -145,7 +145,7 @@ export function normaliseStderr(s: string, project?: string): string {
 }
 
 /**
- * argv as the audit log displays it (README "Audit log", src/protocol/bytes.ts
+ * argv as the audit log displays it (docs/audit.md, src/protocol/bytes.ts
  * doc): valid UTF-8 kept, backslashes doubled; tab, newline, CR and ESC as
  * \t \n \r \e; other control characters, and bytes that are not UTF-8, as
  * \xNN; line separators and bidi overrides as \u{NNNN}. Written here from the documented rule, not imported, so that the

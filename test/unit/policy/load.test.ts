@@ -102,12 +102,11 @@ not_match = [["pull"]]
   });
 });
 
-describe('README policy examples', () => {
-  it('load, examples and all', () => {
-    const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Policy'), readme.indexOf('## Protocol'));
-    const blocks = [...section.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/^ {2}/gm, ''));
-    expect(blocks.length).toBeGreaterThanOrEqual(2);
-    for (const b of blocks) expect(() => parsePolicy(b, 'README.md')).not.toThrow();
+describe('the policy examples in the README and the manual', () => {
+  it.each(['README.md', 'docs/policy.md'])('%s: every toml block loads, examples and all', (file) => {
+    const text = readFileSync(join(packageRoot, file), 'utf8');
+    const blocks = [...text.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/^ {2}/gm, ''));
+    expect(blocks.length).toBeGreaterThanOrEqual(1);
+    for (const b of blocks) expect(() => parsePolicy(b, file)).not.toThrow();
   });
 });
