@@ -25,7 +25,7 @@ echo "== spawn helper with ASan + UBSan"
 read -r -a warn <<<"$(tr '\n' ' ' <native/flags.txt)"
 mapfile -t spawn_src < <(node native/sources.mjs spawn sources)
 mapfile -t spawn_def < <(node native/sources.mjs spawn defines | sed 's/^/-D/')
-gcc -std=c11 "${spawn_def[@]}" "${warn[@]}" \
+gcc -std=c11 "${spawn_def[@]}" "${warn[@]}" -Inative/common \
   -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1 \
   "${spawn_src[@]}" -o "$asan/execgate-spawn"
 

@@ -49,9 +49,10 @@ WRAPPER_DEFINES = [
     "_GNU_SOURCE",
 ]
 
-# spawn
+# spawn (uses fdpass: deps in BUILD.bazel)
 SPAWN_SRCS = [
     "native/spawn/main.c",
+    "native/spawn/spec.c",
     "native/spawn/supervise.c",
 ]
 SPAWN_DEFINES = [

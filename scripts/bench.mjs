@@ -8,8 +8,12 @@
 //                the floor, one more exec per command
 //   execgate     `execgate shell` (built-in policy: everything runs): wrapper +
 //                broker round trip for every exec
+// Then the escalation round trip: a loop of auto-approved `/bin/true`
+// escalations (policy: escalate `true`), with stdin a pipe and, separately, a
+// terminal (`script -qc`, so the host command gets a pty of its own).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -66,4 +70,41 @@ for (const [name, loop] of Object.entries(loops)) {
     const perExec = (t / N) * 1e6;
     console.log(`  ${name.padEnd(12)} ${c.padEnd(9)} ${t.toFixed(3)} s  ${perExec.toFixed(0).padStart(5)} us/exec  ratio ${(t / base).toFixed(2)}`);
   }
+}
+
+// ---- escalation round trip ---------------------------------------------------
+const ESC_N = Number(process.env.BENCH_ESC_N ?? 200);
+const escDir = mkdtempSync(join(tmpdir(), 'eg-bench-'));
+const escPolicy = join(escDir, 'policy.toml');
+writeFileSync(escPolicy, '[[rule]]\nid = "true-host"\nprogram = "true"\ndecision = "escalate"\n');
+const escLoop = timed(`for ((i=0;i<${ESC_N};i++)); do /bin/true; done`);
+const shellArgs = [cli, 'shell', '--policy', escPolicy, '-c', escLoop];
+const quote = (a) => `'${a.replace(/'/g, `'\\''`)}'`;
+
+/** The "START END" line the loop printed (under script, among its output). */
+function loopSeconds(out) {
+  const m = [...out.matchAll(/(\d+\.\d+) (\d+\.\d+)\r?$/gm)].pop();
+  if (!m) throw new Error(`bench: no timing line in ${JSON.stringify(out)}`);
+  return Number(m[2]) - Number(m[1]);
+}
+
+const escConfigs = {
+  'stdin a pipe': () => {
+    const r = spawnSync(process.execPath, shellArgs, { input: '', encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`escalation loop failed (${r.status}): ${r.stderr}`);
+    return loopSeconds(r.stdout);
+  },
+  'stdin a terminal': () => {
+    const cmd = [process.execPath, ...shellArgs].map(quote).join(' ');
+    const r = spawnSync('script', ['-qefc', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, SHELL: '/bin/sh' } });
+    if (r.status !== 0) throw new Error(`escalation loop under script failed (${r.status}): ${r.stderr}${r.stdout}`);
+    return loopSeconds(r.stdout);
+  },
+};
+console.log(`escalation round trip: ${ESC_N} auto-approved /bin/true per loop, median of ${ROUNDS} rounds`);
+const escTimes = Object.fromEntries(Object.keys(escConfigs).map((c) => [c, []]));
+for (let r = 0; r < ROUNDS; r++) for (const [c, run] of Object.entries(escConfigs)) escTimes[c].push(run());
+for (const c of Object.keys(escConfigs)) {
+  const t = median(escTimes[c]);
+  console.log(`  ${c.padEnd(17)} ${t.toFixed(3)} s  ${((t / ESC_N) * 1e3).toFixed(2).padStart(6)} ms/escalation`);
 }

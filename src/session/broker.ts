@@ -1,7 +1,7 @@
 // The broker: the policy, the audit log and the approval channels, shared by
 // every session it serves. Sessions and connections ask it; it decides.
 import { constants } from 'node:os';
-import { HostProcess } from '../exec/host-process.js';
+import { Spawner } from '../exec/spawner.js';
 import type { Addon } from '../native/addon.js';
 import type { Approver, PendingRequest } from '../approval/types.js';
 import type { Audit } from '../audit/audit-log.js';
@@ -46,8 +46,12 @@ export class Broker {
    * the arguments as text when they are valid UTF-8 (else null), which is
    * what an "always" answer writes into a rule. */
   private readonly waiting = new Map<string, { named: string; args: string[] | null }>();
+  /** Starts every escalated command, and knows when they have all ended. */
+  readonly spawner: Spawner;
 
-  constructor(private readonly opts: BrokerOptions) {}
+  constructor(private readonly opts: BrokerOptions) {
+    this.spawner = new Spawner({ addon: opts.addon });
+  }
 
   get policy(): Policy {
     return this.opts.policy();
@@ -84,7 +88,7 @@ export class Broker {
   /** Ends every session and waits for their host commands to be gone. */
   async close(): Promise<void> {
     for (const s of [...this.sessions]) s.close();
-    await HostProcess.settle();
+    await this.spawner.close();
     await this.opts.audit.close();
   }
 
@@ -151,6 +155,7 @@ export class Broker {
         });
       },
       auditProtocolError: (why, plan) => this.auditProtocolError(session, why, plan),
+      spawner: this.spawner,
     };
   }
 

@@ -11,7 +11,10 @@ import { MAX_FRAME_TO_BROKER, READ_CHUNK, REQUEST_DEADLINE_MS, STDIO_FD_COUNT, M
 import { Action, Kind, ProtocolError, decodeToBroker, encodeToWrapper, type Request, type Stdio, type ToWrapper } from '../protocol/messages.js';
 import { displayBytes } from '../protocol/bytes.js';
 import { crossingEnv, hostEnv, DEFAULT_ENV_ALLOW } from '../exec/host-env.js';
-import { HostProcess, type ExitStatus } from '../exec/host-process.js';
+import type { HostProcess, ExitStatus } from '../exec/host-process.js';
+import { pinDirectory, programIdentity } from '../exec/pin.js';
+import type { FileIdentity } from '../exec/spawn-spec.js';
+import { Fd } from '../native/fd.js';
 import type { Plan } from './plan.js';
 import type { SessionContext } from './session-context.js';
 
@@ -33,6 +36,8 @@ export class Connection {
   private watcher: Watcher | null = null;
   private plan: Plan | null = null;
   private proc: HostProcess | null = null;
+  /** What an escalation runs in and runs, fixed at decision time. */
+  private pinned: { cwd: Fd; program: FileIdentity } | null = null;
   /** Made only when a human may be asked (the Run path never needs one). */
   private abort: AbortController | null = null;
   private deadline: NodeJS.Timeout | null = null;
@@ -69,6 +74,7 @@ export class Connection {
     this.watcher?.close();
     this.watcher = null;
     for (const fd of this.reader.takeFds()) this.closeFd(fd);
+    this.pinned?.cwd.close();
     this.proc?.terminate();
     this.closeFd(this.fd);
     this.fd = -1;
@@ -142,6 +148,11 @@ export class Connection {
     this.ctx.auditDecision(plan);
     if (plan.decision === 'run') return this.finishWith(RUN_FRAME);
     if (plan.decision === 'deny') return this.finish({ type: 'decision', action: Action.DENY, reason: plan.reason });
+    try {
+      this.pinned = { cwd: pinDirectory(plan.host!.cwd).fd, program: programIdentity(plan.host!.program) };
+    } catch (err) {
+      return this.finish({ type: 'decision', action: Action.DENY, reason: `cannot pin the working directory or program: ${(err as Error).message}` });
+    }
     this.state = 'stdio';
     this.send({ type: 'sendStdio', envAllow: [...DEFAULT_ENV_ALLOW, ...this.ctx.envAllow()] });
   }
@@ -163,30 +174,33 @@ export class Connection {
       return this.finish({ type: 'decision', action: Action.DENY, reason: verdict.reason });
     }
     let proc: HostProcess;
+    const stdioFds = fds.map((fd) => new Fd(fd)) as [Fd, Fd, Fd];
     try {
-      proc = new HostProcess(
+      proc = this.ctx.spawner.spawn(
         {
           file: plan.host!.program,
+          identity: this.pinned!.program,
           argv: plan.request.argv,
-          cwd: plan.host!.cwd,
           env: hostEnv(crossing),
           tty: stdio.tty ? { rows: stdio.winsize?.rows || 24, cols: stdio.winsize?.cols || 80 } : null,
           closed: stdio.closed,
         },
-        fds,
+        stdioFds,
+        this.pinned!.cwd,
       );
     } catch (err) {
-      fds.forEach((fd) => this.closeFd(fd));
       return this.finish({ type: 'decision', action: Action.DENY, reason: `could not start on the host: ${(err as Error).message}` });
+    } finally {
+      // The command has its own copies now (or never will): ours go.
+      stdioFds.forEach((fd) => fd.close());
+      this.pinned!.cwd.close();
     }
-    // The child has its own copies of the stdio fds now: ours go.
-    fds.forEach((fd) => this.closeFd(fd));
     proc.onStop = (signal) => this.send({ type: 'stop', signal });
     this.proc = proc;
     this.state = 'running';
     this.send({ type: 'decision', action: Action.ESCALATE, reason: '' });
     const status = await proc.exited;
-    this.ctx.auditCompletion(plan, { decidedBy: verdict.by, outcome: 'exited', status, durationMs: Date.now() - this.startedAt, pid: proc.pid });
+    this.ctx.auditCompletion(plan, { decidedBy: verdict.by, outcome: 'exited', status, durationMs: Date.now() - this.startedAt, pid: proc.pid ?? undefined });
     if (this.state === 'running') this.finish({ type: 'exit', code: status.code & 0xff, signal: status.signal });
   }
 

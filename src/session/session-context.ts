@@ -1,6 +1,7 @@
 // What a connection needs from its session and broker: kept as an interface
 // so the connection's state machine can be tested on its own.
 import type { ExitStatus } from '../exec/host-process.js';
+import type { Spawner } from '../exec/spawner.js';
 import type { Request } from '../protocol/messages.js';
 import type { Plan } from './plan.js';
 
@@ -25,4 +26,6 @@ export interface SessionContext {
   auditDecision(plan: Plan): void;
   auditCompletion(plan: Plan, info: CompletionInfo): void;
   auditProtocolError(why: string, plan: Plan | null): void;
+  /** The broker's: starts approved commands on the host. */
+  spawner: Spawner;
 }
