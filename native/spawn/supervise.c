@@ -259,6 +259,25 @@ void supervisor_main(int ctl)
                 ;
             break;
         }
+        /* Stops and exits first: once the command has stopped or ended, the
+         * caller's keys are its shell's, not ours to take. */
+        struct signalfd_siginfo si;
+        while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+            ;
+        int st;
+        while (!c.reaped && waitpid(c.pid, &st, WNOHANG | WUNTRACED | WCONTINUED) == c.pid) {
+            if (WIFSTOPPED(st)) {
+                /* A stop signal: the caller's shell must see its job stop
+                 * too (the broker tells the wrapper), and gets its terminal. */
+                c.paused = 1;
+                dprintf(ctl, "S %d\n", WSTOPSIG(st));
+            } else if (WIFCONTINUED(st)) {
+                c.paused = 0;
+            } else {
+                status = st;
+                c.reaped = 1;
+            }
+        }
         if (mi >= 0 && pfd[mi].revents) {
             ssize_t got_bytes = read(c.master, buf, sizeof(buf));
             if (got_bytes > 0)
@@ -266,7 +285,7 @@ void supervisor_main(int ctl)
             else if (got_bytes == 0 || errno != EINTR)
                 master_open = 0; /* EIO: no process holds the pty any more */
         }
-        if (ii >= 0 && pfd[ii].revents) {
+        if (ii >= 0 && pfd[ii].revents && !c.paused && !c.reaped) {
             ssize_t got_bytes = read(0, buf, sizeof(buf));
             if (got_bytes > 0)
                 write_all(c.master, buf, (size_t)got_bytes);
@@ -285,23 +304,6 @@ void supervisor_main(int ctl)
                  * terminal would. */
                 ctl_open = 0;
                 signal_command(&c, SIGHUP);
-            }
-        }
-        struct signalfd_siginfo si;
-        while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-            ;
-        int st;
-        while (!c.reaped && waitpid(c.pid, &st, WNOHANG | WUNTRACED | WCONTINUED) == c.pid) {
-            if (WIFSTOPPED(st)) {
-                /* A stop signal: the caller's shell must see its job stop
-                 * too (the broker tells the wrapper), and gets its terminal. */
-                c.paused = 1;
-                dprintf(ctl, "S %d\n", WSTOPSIG(st));
-            } else if (WIFCONTINUED(st)) {
-                c.paused = 0;
-            } else {
-                status = st;
-                c.reaped = 1;
             }
         }
         if (c.reaped && (ready == 0 || !master_open))
