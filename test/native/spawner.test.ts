@@ -196,12 +196,14 @@ describe('Spawner', () => {
   it('terminates with SIGTERM, then SIGKILL after the grace for a command that ignores it', async () => {
     const s = spawner();
     const polite = start(s, shell('exec sleep 1000')).proc;
-    const stubborn = start(s, shell('trap "" TERM; while :; do sleep 0.05; done')).proc;
-    await Promise.all([polite.started, stubborn.started]);
+    const stubborn = start(s, shell('trap "" TERM; echo ready; while :; do sleep 0.05; done'));
+    // SIGTERM only once the trap is set.
+    expect(await until(() => readFileSync(stubborn.out, 'utf8') === 'ready\n')).toBe(true);
+    await polite.started;
     polite.terminate(60_000);
-    stubborn.terminate(200);
+    stubborn.proc.terminate(200);
     expect(await polite.exited).toEqual({ code: 128 + SIGTERM, signal: SIGTERM });
-    expect(await stubborn.exited).toEqual({ code: 128 + SIGKILL, signal: SIGKILL });
+    expect(await stubborn.proc.exited).toEqual({ code: 128 + SIGKILL, signal: SIGKILL });
   });
 
   it('reports stops the command makes itself, not the ones it was asked for', async () => {
