@@ -158,8 +158,10 @@ export class HostProcess {
 
   /** The channel ended (or spoke nonsense) without an exit report: the
    * supervisor is gone, and its command, if it had one, is killed now so
-   * that the report is true. Until the group's leader is reaped its pid
-   * names nobody else; this is the one signal the broker sends itself. */
+   * that the report is true. The supervisor reports right after it reaps,
+   * so without a report the command was (but for that instant) not reaped
+   * by it, and its pid still names its group. The one signal the broker
+   * sends itself. */
   #lost(): void {
     if (this.#pid !== null) {
       try {
