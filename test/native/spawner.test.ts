@@ -172,6 +172,21 @@ describe('Spawner', () => {
     expect(children().length).toBe(before.children);
   });
 
+  it('queues commands while the server is not reading (its socket full) and delivers them all once it reads', async () => {
+    const before = openFds();
+    const s = new Spawner();
+    expect(await start(s, shell('exit 0')).proc.exited).toEqual({ code: 0, signal: 0 });
+    const server = s.serverPid!;
+    process.kill(server, 'SIGSTOP');
+    // More than the ~278 messages a seqpacket socket buffer holds.
+    const procs = Array.from({ length: 400 }, (_, i) => start(s, shell(`exit ${i % 256}`)).proc);
+    process.kill(server, 'SIGCONT');
+    const statuses = await Promise.all(procs.map((p) => p.exited));
+    expect(statuses.map((st) => st.code)).toEqual(procs.map((_, i) => i % 256));
+    await s.close();
+    expect(openFds()).toBe(before);
+  });
+
   it('close() waits for every command, then ends the server; spawn() refuses after', async () => {
     const s = new Spawner();
     const [stdin, feed] = addon.socketpair('stream').map((n) => new Fd(n)) as [Fd, Fd];
