@@ -3,12 +3,13 @@
 #  1. native/test/run-sanitized.sh: the wrapper and the C tests (codec, fd
 #     passing, the wrapper against a fake broker), built with gcc
 #     -fsanitize=address,undefined into build/native-asan/.
-#  2. The spawn helper built the same way, and the wrapper integration tests
-#     (execgate shell end to end: run, escalate, deny, terminals, signals,
-#     process lifetime) against the sanitized wrapper and spawn helper, from a
-#     native directory laid out as build/native is (EXECGATE_NATIVE_DIR; the
-#     addon is cmake-js's, unsanitized: ASan in a Node addon needs libasan
-#     preloaded into node).
+#  2. The spawn server built the same way, its own tests (driven over its
+#     sockets, and through the broker's Spawner), and the wrapper integration
+#     tests (execgate shell end to end: run, escalate, deny, terminals,
+#     signals, process lifetime) against the sanitized wrapper and spawn
+#     server, from a native directory laid out as build/native is
+#     (EXECGATE_NATIVE_DIR; the addon is cmake-js's, unsanitized: ASan in a
+#     Node addon needs libasan preloaded into node).
 # Any sanitizer report fails: UBSan aborts (-fno-sanitize-recover=all), ASan
 # aborts, and the tests check the wrapper's stderr and exit status.
 # Needs the cmake-js build (npm install) and the patched bash (npm test).
@@ -21,7 +22,7 @@ dir=build/ci-asan-native
 t0=$SECONDS
 bash native/test/run-sanitized.sh "$asan"
 
-echo "== spawn helper with ASan + UBSan"
+echo "== spawn server with ASan + UBSan"
 read -r -a warn <<<"$(tr '\n' ' ' <native/flags.txt)"
 mapfile -t spawn_src < <(node native/sources.mjs spawn sources)
 mapfile -t spawn_def < <(node native/sources.mjs spawn defines | sed 's/^/-D/')
@@ -35,10 +36,12 @@ cp "$asan/execgate-wrapper" "$asan/execgate-spawn" "$dir/"
 cp build/native/execgate.node "$dir/"
 ln -s ../execgate-wrapper "$dir/sandbox-bin/execgate"
 
-echo "== wrapper integration tests against the sanitized wrapper and spawn helper"
+echo "== spawn server tests and wrapper integration tests against the sanitized wrapper and spawn server"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 EXECGATE_NATIVE_DIR=$PWD/$dir npx vitest run \
+  test/native/spawn-server.test.ts \
+  test/native/spawner.test.ts \
   test/integration/shell.test.ts \
   test/integration/terminal.test.ts \
   test/integration/lifetime.test.ts
