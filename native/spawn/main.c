@@ -150,6 +150,9 @@ int main(int argc, char **argv)
         if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
             return 2;
     fcntl(SERVER_FD, F_SETFD, FD_CLOEXEC);
+    /* A clean slate for every command: nothing its parent ignored or
+     * blocked (supervise.c undoes only what is changed after this). */
+    reset_signals();
 
     /* Supervisors end on their own; reaping them must never wait. */
     sigset_t chld;

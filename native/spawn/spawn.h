@@ -32,7 +32,8 @@ int read_spec(int ctl, int fds[SPEC_FDS], struct spawn_spec *spec, const char **
  * ctl, runs the command, reports on ctl, exits. */
 void supervisor_main(int ctl) __attribute__((noreturn));
 
-/* Every signal back to its default disposition, none blocked. */
+/* Every signal back to its default disposition, none blocked (the server,
+ * once, at its start). */
 void reset_signals(void);
 
 #endif

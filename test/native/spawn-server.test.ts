@@ -38,9 +38,12 @@ afterEach(() => {
   }
 });
 
-function startServer(): Server {
+/** The server, started as the broker does, or by `via` (a command line
+ * that ends by exec'ing its last argument, the server). */
+function startServer(via: string[] = []): Server {
   const [sock, theirs] = pair('seqpacket');
-  const child = spawn(spawnHelperPath, [], { stdio: ['ignore', 'ignore', 'pipe', theirs.fd], detached: true, env: {} });
+  const [file, ...args] = [...via, spawnHelperPath];
+  const child = spawn(file!, args, { stdio: ['ignore', 'ignore', 'pipe', theirs.fd], detached: true, env: {} });
   theirs.close();
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -161,6 +164,14 @@ describe('execgate-spawn, over its sockets', () => {
     const runs = [run(server, shell('exit 7')), run(server, shell('kill -TERM $$')), run(server, shell('exit 0'))];
     const ends = await Promise.all(runs.map(async (r) => (await r.lines).at(-1)));
     expect(ends).toEqual(['X 7 0', 'X 0 15', 'X 0 0']);
+  });
+
+  it('starts commands with no signal ignored or blocked, whatever the server\'s parent left it', async () => {
+    // SIGINT ignored and SIGUSR1 blocked survive exec into the server.
+    const server = startServer(['python3', '-c', 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1]); os.execv(sys.argv[1], sys.argv[1:])']);
+    const c = run(server, shell('grep -E "^Sig(Ign|Blk)" /proc/self/status'));
+    expect((await c.lines).at(-1)).toBe('X 0 0');
+    expect(readFileSync(c.out, 'utf8')).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
   });
 
   it('takes the spec in pieces, the fds on its first byte', async () => {
