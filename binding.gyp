@@ -25,11 +25,12 @@
       'cflags_cc': ['-std=gnu++17'],
     },
     {
-      # The host-side exec helper: build/Release/execgate-spawn (dynamic).
+      # The host-side spawn server: build/Release/execgate-spawn (dynamic).
       'target_name': 'execgate-spawn',
       'type': 'executable',
       'sources': ['<!@(node native/sources.mjs spawn sources)'],
       'defines': ['<!@(node native/sources.mjs spawn defines)'],
+      'include_dirs': ['native/common'],
       'cflags': ['<!@(node native/sources.mjs flags)'],
       'cflags_c': ['-std=c11'],
     },

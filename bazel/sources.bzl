@@ -72,9 +72,10 @@ LAUNCH_DEFINES = [
     "_GNU_SOURCE",
 ]
 
-# spawn
+# spawn (uses fdpass: deps in BUILD.bazel)
 SPAWN_SRCS = [
     "native/spawn/main.c",
+    "native/spawn/spec.c",
     "native/spawn/supervise.c",
 ]
 SPAWN_DEFINES = [

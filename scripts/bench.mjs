@@ -8,12 +8,59 @@
 //                the floor, one more exec per command
 //   execgate     `execgate shell` (built-in policy: everything runs): wrapper +
 //                broker round trip for every exec
+// Then the escalation round trip: a loop of auto-approved `/bin/true`
+// escalations (policy: escalate `true`), with stdin a pipe and, separately, a
+// terminal (`script -qc`, so the host command gets a pty of its own); and the
+// spawn path's share of it: Spawner.spawn until the supervisor's "P" line,
+// measured on its own in a child (`bench.mjs --spawn-path`) with the same
+// stdin.
+//   BENCH_N, BENCH_ROUNDS, BENCH_ESC_N   loop sizes and rounds
+//   BENCH_ONLY=escalation                skip the Run-path loops
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// The spawn path alone: N escalations of /bin/true straight through a
+// Spawner, with this process's stdio as the caller's. Prints one JSON line.
+if (process.argv[2] === '--spawn-path') {
+  const { Spawner } = await import(join(root, 'dist/exec/spawner.js'));
+  const { pinDirectory, programIdentity } = await import(join(root, 'dist/exec/pin.js'));
+  const { Fd } = await import(join(root, 'dist/native/fd.js'));
+  const n = Number(process.argv[3] ?? 300);
+  const tty = process.stdin.isTTY === true;
+  const spawner = new Spawner();
+  const identity = programIdentity('/bin/true');
+  const call = [];
+  const untilP = [];
+  // The first one starts the server: not counted.
+  for (let i = 0; i <= n; i++) {
+    // Our terminal, reopened (Node has no dup); without one, what the pipe
+    // case amounts to here: plain fds, no pty.
+    const stdio = [0, 1, 2].map((fd) => new Fd(openSync(tty ? `/proc/self/fd/${fd}` : '/dev/null', fd === 0 ? 'r' : 'w')));
+    const cwd = pinDirectory('/');
+    const t0 = process.hrtime.bigint();
+    const proc = spawner.spawn({ file: '/bin/true', identity, argv: [Buffer.from('true')], env: [], tty: tty ? { rows: 24, cols: 80 } : null, closed: [] }, stdio, cwd.fd);
+    const t1 = process.hrtime.bigint();
+    stdio.forEach((f) => f.close());
+    cwd.fd.close();
+    await proc.started;
+    const t2 = process.hrtime.bigint();
+    await proc.exited;
+    if (i > 0) {
+      call.push(Number(t1 - t0) / 1e6);
+      untilP.push(Number(t2 - t0) / 1e6);
+    }
+  }
+  await spawner.close();
+  console.log(JSON.stringify({ call: median(call), untilP: median(untilP) }));
+  process.exit(0);
+}
+
 const bash = join(root, 'build/bash/bin/bash');
 const unpatched = join(root, 'build/bash-unpatched/bin/bash');
 const cli = join(root, 'bin/execgate.js');
@@ -55,9 +102,9 @@ const configs = {
   execgate: (loop) => seconds(process.execPath, [cli, 'shell', '-c', timed(loop)], {}),
 };
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`execgate bench: ${N} execs per loop, median of ${ROUNDS} rounds (interleaved)`);
-for (const [name, loop] of Object.entries(loops)) {
+const runPath = process.env.BENCH_ONLY !== 'escalation';
+if (runPath) console.log(`execgate bench: ${N} execs per loop, median of ${ROUNDS} rounds (interleaved)`);
+for (const [name, loop] of runPath ? Object.entries(loops) : []) {
   const times = Object.fromEntries(Object.keys(configs).map((c) => [c, []]));
   for (let r = 0; r < ROUNDS; r++) for (const [c, run] of Object.entries(configs)) times[c].push(run(loop));
   const base = median(times.baseline);
@@ -66,6 +113,53 @@ for (const [name, loop] of Object.entries(loops)) {
     const perExec = (t / N) * 1e6;
     console.log(`  ${name.padEnd(12)} ${c.padEnd(9)} ${t.toFixed(3)} s  ${perExec.toFixed(0).padStart(5)} us/exec  ratio ${(t / base).toFixed(2)}`);
   }
+}
+
+// ---- escalation round trip ---------------------------------------------------
+const ESC_N = Number(process.env.BENCH_ESC_N ?? 200);
+const escDir = mkdtempSync(join(tmpdir(), 'eg-bench-'));
+const escPolicy = join(escDir, 'policy.toml');
+writeFileSync(escPolicy, '[[rule]]\nid = "true-host"\nprogram = "true"\ndecision = "escalate"\n');
+const escLoop = timed(`for ((i=0;i<${ESC_N};i++)); do /bin/true; done`);
+const shellArgs = [cli, 'shell', '--policy', escPolicy, '-c', escLoop];
+const quote = (a) => `'${a.replace(/'/g, `'\\''`)}'`;
+
+/** The "START END" line the loop printed (under script, among its output). */
+function loopSeconds(out) {
+  const m = [...out.matchAll(/(\d+\.\d+) (\d+\.\d+)\r?$/gm)].pop();
+  if (!m) throw new Error(`bench: no timing line in ${JSON.stringify(out)}`);
+  return Number(m[2]) - Number(m[1]);
+}
+
+/** Runs cmd with stdin a pipe, or under `script` (stdin a terminal). */
+function withStdin(kind, cmd) {
+  if (kind === 'pipe') return spawnSync(cmd[0], cmd.slice(1), { input: '', encoding: 'utf8' });
+  return spawnSync('script', ['-qefc', cmd.map(quote).join(' '), '/dev/null'], { encoding: 'utf8', env: { ...process.env, SHELL: '/bin/sh' } });
+}
+
+const stdins = { pipe: 'stdin a pipe', terminal: 'stdin a terminal' };
+const loopTimes = { pipe: [], terminal: [] };
+const pathTimes = { pipe: [], terminal: [] };
+console.log(`escalation round trip: ${ESC_N} auto-approved /bin/true per loop, median of ${ROUNDS} rounds`);
+for (let r = 0; r < ROUNDS; r++) {
+  for (const kind of Object.keys(stdins)) {
+    const loop = withStdin(kind, [process.execPath, ...shellArgs]);
+    if (loop.status !== 0) throw new Error(`escalation loop (${stdins[kind]}) failed (${loop.status}): ${loop.stderr}${loop.stdout}`);
+    loopTimes[kind].push(loopSeconds(loop.stdout));
+    const path = withStdin(kind, [process.execPath, fileURLToPath(import.meta.url), '--spawn-path', String(ESC_N)]);
+    const m = /\{.*\}/.exec(path.stdout ?? '');
+    if (path.status !== 0 || !m) throw new Error(`spawn path (${stdins[kind]}) failed (${path.status}): ${path.stderr}${path.stdout}`);
+    pathTimes[kind].push(JSON.parse(m[0]));
+  }
+}
+for (const kind of Object.keys(stdins)) {
+  const perEsc = (median(loopTimes[kind]) / ESC_N) * 1e3;
+  const call = median(pathTimes[kind].map((p) => p.call));
+  const untilP = median(pathTimes[kind].map((p) => p.untilP));
+  console.log(
+    `  ${stdins[kind].padEnd(17)} ${perEsc.toFixed(2).padStart(6)} ms/escalation;` +
+      ` spawn path ${untilP.toFixed(3)} ms (Spawner.spawn ${call.toFixed(3)} ms + until "P"), ${((untilP / perEsc) * 100).toFixed(0)}%`,
+  );
 }
 
 // The addon's own round trip (it was a test: figures belong here).

@@ -1,130 +1,190 @@
-/* execgate-spawn: the last step of an escalation, on the host.
+/* execgate-spawn: the host end of every escalation, one server per broker.
  *
- * Node can pass only UTF-8 strings as argv and environment, and a command
- * from the sandbox may carry any bytes. So the broker starts this helper
- * (through execa, with the wrapper's stdio already on fds 0-2) and sends it the
- * exact bytes on fd 3: a 4-byte big-endian length, then NUL-terminated
- * strings: "EGS1", file, cwd, tty ("" or "ROWS COLS"), closed (which of
- * fds 0-2 the command gets closed, as digits), argc, argv..., envc, env...
- * It resets what a Node parent leaves behind (ignored SIGPIPE, blocked
- * signals), changes directory and execs. Any failure is one line on stderr
- * and status 126 (127 if the program does not exist), like a shell.
+ * Node can pass only UTF-8 strings as argv and environment, a command from
+ * the sandbox may carry any bytes, and starting a helper per escalation
+ * costs a Node child spawn each time. So the broker starts this server once
+ * (lazily, at its first escalation) and hands it each approved command; the
+ * server forks a supervisor per command, which runs it from the exact bytes.
  *
- * The command runs as our child in a process group of its own (supervise.c),
- * so that its stops are seen and reported, not only its end. With a tty
- * size, the caller's stdin is a terminal: the command then gets a
- * pseudo-terminal of its own, on exactly those of fds 0-2 that are
- * terminals, so redirected output stays byte-exact. */
+ * THE PROTOCOL (src/exec/spawn-protocol.ts is the other side; this comment
+ * and that module are the one description):
+ *
+ * Start. The broker runs `execgate-spawn` with no arguments, in a session of
+ * its own, with fd 3 its end of an AF_UNIX SOCK_SEQPACKET socketpair (the
+ * server socket), 0 and 1 /dev/null, 2 the broker's stderr, an empty
+ * environment.
+ *
+ * Server socket, broker -> server, one message per command: the 4 bytes
+ * "EGC1" and, by SCM_RIGHTS, exactly one fd: the supervisor's end of a fresh
+ * AF_UNIX SOCK_STREAM socketpair, the command's control channel. The server
+ * forks a supervisor for it, closes its copy, reaps supervisors as they end
+ * (never waiting on one), and exits when the broker's end closes;
+ * supervisors then keep running until their commands end. Nothing goes back
+ * on this socket. A malformed message is a broker bug: its fds are closed
+ * (the broker sees its control channel end without a report) and a line goes
+ * to stderr. Why the spec is not in this message: a seqpacket message is
+ * capped by the socket buffer (~208 KiB) and argv + env may be megabytes; a
+ * 4-byte message is never refused for size, can wait in a queue without the
+ * broker holding anybody's fds, and a large spec goes straight to its own
+ * supervisor instead of queueing in front of every other session's.
+ *
+ * Control channel, broker -> supervisor: first the spec, with 4 fds by
+ * SCM_RIGHTS on its first byte: the pinned working directory (an
+ * O_DIRECTORY fd, entered with fchdir, never a path), then the caller's
+ * stdin, stdout and stderr. The spec is a 4-byte big-endian length, then
+ * NUL-terminated strings: "EGS2", file (absolute), dev, ino (decimal: the
+ * identity the program file had when approved), tty ("" or "ROWS COLS": the
+ * caller's stdin is a terminal, the command gets a pty of that size), closed
+ * (which of fds 0-2 the command gets closed, as digits), argc, argv...,
+ * envc, env.... Then lines:
+ *   "K SIG"        signal the command's process group
+ *   "W ROWS COLS"  the caller's window size (pty only)
+ *   "I 0"          stop reading the caller's terminal: the command is being
+ *                  stopped and the caller's shell takes the terminal back.
+ *                  Reading resumes when the command continues, which the
+ *                  supervisor sees itself (there is no "I 1").
+ * End of file: the broker is gone; the command's group gets SIGHUP, as on a
+ * closed terminal.
+ *
+ * Control channel, supervisor -> broker, lines:
+ *   "P PID"        the command is forked: PID is its pid and process group
+ *   "S SIG"        the command stopped (on SIG); the caller's job stops too
+ *   "X CODE SIG"   the command ended: exit status CODE (SIG 0), or killed
+ *                  by SIG (CODE 0). The last line; the supervisor exits.
+ * A command that cannot start (bad spec, no pty, the working directory
+ * cannot be entered, the program file changed since it was approved, exec
+ * failed) gets one line "execgate: ..." on its stderr and "X 126 0" ("X 127
+ * 0" when the program does not exist), as from a shell. End of file without
+ * "X" means the supervisor died (killed): the broker kills the group "P"
+ * named with SIGKILL and reports the command killed by SIGKILL. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "spawn.h"
 
-#define SPEC_FD 3
-#define MAX_SPEC (16u * 1024 * 1024)
-#define MAX_STRINGS (1u << 20)
+#define SERVER_FD 3
+#define COMMAND_MAGIC "EGC1"
+#define COMMAND_FDS 1
 
-void reset_signals(void)
+static void complain(const char *what, const char *detail)
 {
-    /* A Node parent ignores SIGPIPE; exec keeps ignored signals ignored, and
-     * `yes | head -1` on the host would then never end. */
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            signal(sig, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    dprintf(2, "execgate-spawn: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
 }
 
-void die(int status, const char *what, const char *detail)
+static void close_all(const int *fds, size_t n)
 {
-    dprintf(2, "execgate: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
-    _exit(status);
+    for (size_t i = 0; i < n; i++)
+        close(fds[i]);
 }
 
-static int read_full(int fd, char *buf, size_t len)
+/* One command: a supervisor of its own, forked with nothing of ours. */
+static void start_supervisor(int sock, int sfd, int ctl)
 {
-    while (len > 0) {
-        ssize_t n = read(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        buf += n;
-        len -= (size_t)n;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(sock);
+        close(sfd);
+        supervisor_main(ctl);
     }
+    if (pid < 0) {
+        /* The broker hears it as a command that could not start. */
+        int err = errno;
+        complain("fork", strerror(err));
+        dprintf(ctl, "X 126 0\n");
+    }
+    close(ctl);
+}
+
+/* One message from the broker; 0 to go on, -1 when the broker is gone. */
+static int take_message(int sock, int sfd)
+{
+    char buf[16];
+    int fds[EG_MAX_FDS];
+    size_t nfds, excess;
+    int flags = 0;
+    ssize_t n = eg_recvmsg_fds(sock, buf, sizeof(buf), fds, EG_MAX_FDS, &nfds, &excess, MSG_DONTWAIT, &flags);
+    if (n == -EAGAIN)
+        return 0;
+    if (n <= 0) {
+        close_all(fds, nfds);
+        if (n < 0)
+            complain("reading the broker's socket", strerror((int)-n));
+        return -1;
+    }
+    if ((size_t)n != strlen(COMMAND_MAGIC) || memcmp(buf, COMMAND_MAGIC, (size_t)n) != 0 ||
+        nfds != COMMAND_FDS || excess > 0 || (flags & MSG_TRUNC)) {
+        close_all(fds, nfds);
+        complain("malformed message from the broker (dropped)", NULL);
+        return 0;
+    }
+    start_supervisor(sock, sfd, fds[0]);
     return 0;
 }
 
-/* Next NUL-terminated string in [*p, end), or NULL if none. */
-static char *take(char **p, char *end)
+int main(int argc, char **argv)
 {
-    char *s = *p;
-    char *nul = memchr(s, '\0', (size_t)(end - s));
-    if (!nul)
-        return NULL;
-    *p = nul + 1;
-    return s;
-}
-
-static char **take_vector(char **p, char *end, const char *what)
-{
-    char *count = take(p, end);
-    if (!count)
-        die(126, "spawn spec truncated at", what);
-    char *stop;
-    unsigned long n = strtoul(count, &stop, 10);
-    if (*count == '\0' || *stop != '\0' || n > MAX_STRINGS)
-        die(126, "spawn spec has a bad count for", what);
-    char **v = calloc(n + 1, sizeof(char *));
-    if (!v)
-        die(126, "out of memory", NULL);
-    for (unsigned long i = 0; i < n; i++)
-        if (!(v[i] = take(p, end)))
-            die(126, "spawn spec truncated in", what);
-    return v;
-}
-
-int main(void)
-{
-    unsigned char head[4];
-    if (read_full(SPEC_FD, (char *)head, sizeof(head)) < 0)
-        die(126, "no spawn spec on fd 3", NULL);
-    uint32_t len = (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 | (uint32_t)head[2] << 8 | head[3];
-    if (len == 0 || len > MAX_SPEC)
-        die(126, "spawn spec has a bad length", NULL);
-    char *spec = malloc(len);
-    if (!spec || read_full(SPEC_FD, spec, len) < 0)
-        die(126, "spawn spec truncated", NULL);
-
-    char *p = spec, *end = spec + len;
-    char *magic = take(&p, end);
-    if (!magic || strcmp(magic, "EGS1") != 0)
-        die(126, "spawn spec has the wrong version", NULL);
-    char *file = take(&p, end);
-    char *cwd = take(&p, end);
-    char *tty = take(&p, end);
-    char *closed = take(&p, end);
-    if (!file || !cwd || !tty || !closed || !*file)
-        die(126, "spawn spec truncated", NULL);
-    char **argv = take_vector(&p, end, "argv");
-    char **envp = take_vector(&p, end, "env");
-    if (p != end)
-        die(126, "spawn spec has trailing bytes", NULL);
-
-    unsigned rows = 0, cols = 0;
-    if (*tty && (sscanf(tty, "%u %u", &rows, &cols) != 2 || rows == 0 || cols == 0 || rows > 0xffff || cols > 0xffff))
-        die(126, "spawn spec has a bad terminal size", tty);
-    int closed_mask = 0;
-    for (const char *c = closed; *c; c++) {
-        if (*c < '0' || *c > '2')
-            die(126, "spawn spec has a bad closed-fd list", closed);
-        closed_mask |= 1 << (*c - '0');
+    (void)argv;
+    if (argc != 1) {
+        complain("takes no arguments (the broker starts it, with its socket on fd 3)", NULL);
+        return 2;
     }
-    return supervise(file, argv, envp, cwd, (unsigned short)rows, (unsigned short)cols, closed_mask, SPEC_FD);
+    int type = 0;
+    socklen_t len = sizeof(type);
+    if (getsockopt(SERVER_FD, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET) {
+        complain("fd 3 is not the broker's socket (execgate-spawn is started by the broker)", NULL);
+        return 2;
+    }
+    /* Received fds must never land on 0-2, where a supervisor puts the
+     * caller's stdio. */
+    for (int fd = 0; fd < 3; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+            return 2;
+    fcntl(SERVER_FD, F_SETFD, FD_CLOEXEC);
+    /* A clean slate for every command: nothing its parent ignored or
+     * blocked (supervise.c undoes only what is changed after this). */
+    reset_signals();
+
+    /* Supervisors end on their own; reaping them must never wait. */
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) {
+        complain("signalfd", strerror(errno));
+        return 1;
+    }
+
+    for (;;) {
+        struct pollfd pfd[2] = {
+            { .fd = SERVER_FD, .events = POLLIN },
+            { .fd = sfd, .events = POLLIN },
+        };
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            complain("poll", strerror(errno));
+            return 1;
+        }
+        if (pfd[1].revents) {
+            struct signalfd_siginfo si;
+            while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+                ;
+            while (waitpid(-1, NULL, WNOHANG) > 0)
+                ;
+        }
+        /* POLLHUP with messages still queued: take them all first. */
+        if (pfd[0].revents && take_message(SERVER_FD, sfd) < 0)
+            return 0;
+    }
 }

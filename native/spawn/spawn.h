@@ -1,15 +1,39 @@
 #ifndef EXECGATE_SPAWN_H
 #define EXECGATE_SPAWN_H
 
-/* Every signal back to its default disposition, none blocked. */
+/* main.c documents the protocol these implement. */
+
+/* fds that arrive with the spec, in this order: the pinned working
+ * directory, then the caller's stdin, stdout, stderr. */
+#define SPEC_FDS 4
+#define SPEC_FD_CWD 0
+
+/* One command, as the broker decided it (spec.c reads it). */
+struct spawn_spec {
+    const char *file;
+    /* The program file's identity when it was approved: st_dev, st_ino. */
+    unsigned long long dev, ino;
+    /* > 0: the command gets a pty of this size (the caller's stdin is a terminal). */
+    unsigned short rows, cols;
+    /* Bit i: fd i is closed for the command (the caller's was). */
+    int closed_mask;
+    char **argv;
+    char **envp;
+};
+
+/* Reads the spec from the control channel: the fds that ride on its first
+ * byte into fds[SPEC_FDS], then the bytes. 0; -1 with *why set when the
+ * spec is bad (the fds are the caller's: errors can go to the caller's
+ * stderr); -2 when the fds did not come (none left open). The strings point
+ * into one allocation that lives as long as the process. */
+int read_spec(int ctl, int fds[SPEC_FDS], struct spawn_spec *spec, const char **why);
+
+/* The supervisor of one command, forked by the server: reads the spec on
+ * ctl, runs the command, reports on ctl, exits. */
+void supervisor_main(int ctl) __attribute__((noreturn));
+
+/* Every signal back to its default disposition, none blocked (the server,
+ * once, at its start). */
 void reset_signals(void);
-/* One line on stderr, then _exit(status). */
-void die(int status, const char *what, const char *detail) __attribute__((noreturn));
-/* Runs the command as our child, in a process group of its own, and exits
- * with its status. rows and cols > 0: on a new pseudo-terminal, relayed to
- * the caller's terminal fds. closed_mask: bit i, fd i is closed for the
- * command (the caller's was). ctl: the broker's control socket. */
-int supervise(const char *file, char **argv, char **envp, const char *cwd,
-              unsigned short rows, unsigned short cols, int closed_mask, int ctl);
 
 #endif

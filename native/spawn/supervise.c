@@ -1,16 +1,22 @@
-/* The escalated command, supervised.
+/* The supervisor of one escalated command (main.c documents the protocol).
  *
- * It runs as our child in a process group of its own: we tell the broker
- * its pid ("P PID", so that signals reach its group) and when it stops
- * ("S SIG", so the wrapper stops too), on the control fd (the spec socket,
- * kept open: its end of file means the broker is gone, and the command's
- * group is then hung up). We exit the way the command did.
+ * The command runs as our child in a process group of its own: we tell the
+ * broker its pid ("P PID"), when it stops ("S SIG") and how it ended ("X
+ * CODE SIG"), and signal its group when the broker asks ("K SIG"). The end of
+ * file on the control channel means the broker is gone: the command's group
+ * is then hung up. Stops and exits come through a signalfd, so the loop
+ * never waits on the command and always hears the broker.
  *
  * When the caller's stdin is a terminal (the agent's, raw while the command
  * runs), the command gets a new pty as its controlling terminal, on exactly
  * those of fds 0-2 that were terminals, and we relay bytes between the
- * caller's terminal and the pty's master; "W ROWS COLS" lines from the
- * broker follow the caller's window size. */
+ * caller's terminal and the pty's master; "W ROWS COLS" lines follow the
+ * caller's window size.
+ *
+ * What runs is what was approved: the working directory is entered through
+ * the fd the broker opened at decision time (fchdir, never a path), and the
+ * program file's device and inode are checked against the approved ones
+ * immediately before execve. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,13 +25,35 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "spawn.h"
+
+void reset_signals(void)
+{
+    /* exec keeps ignored signals ignored and blocked ones blocked: with
+     * SIGPIPE ignored (Node's habit), `yes | head -1` on the host would
+     * never end. */
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* The command could not start: one line on the caller's stderr, and the
+ * broker hears it as a status, like a shell's. */
+static void __attribute__((noreturn)) refuse(int ctl, int status, const char *what, const char *detail)
+{
+    dprintf(2, "execgate: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+    dprintf(ctl, "X %d 0\n", status);
+    _exit(0);
+}
 
 static void write_all(int fd, const char *p, size_t n)
 {
@@ -46,194 +74,251 @@ static void write_all(int fd, const char *p, size_t n)
     }
 }
 
-/* Leaves the way the command did: its code, or death by its signal (no
- * core file of ours), so the broker reports exactly what happened. */
-static void exit_like(int status)
+/* In the child: becomes the command, or exits 126/127 with one line. */
+static void __attribute__((noreturn)) become(const struct spawn_spec *spec, int cwd, const int is_tty[3],
+                                             const char *slave_name)
 {
-    if (WIFSIGNALED(status)) {
-        int sig = WTERMSIG(status);
-        struct rlimit none = { 0, 0 };
-        setrlimit(RLIMIT_CORE, &none);
-        signal(sig, SIG_DFL);
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, sig);
-        sigprocmask(SIG_UNBLOCK, &set, NULL);
-        raise(sig);
-        _exit(128 + sig);
+    if (slave_name) {
+        /* A session of its own, with the pty as controlling terminal. */
+        setsid();
+        int slave = open(slave_name, O_RDWR);
+        if (slave < 0) {
+            dprintf(2, "execgate: cannot open the pseudo-terminal: %s\n", strerror(errno));
+            _exit(126);
+        }
+        ioctl(slave, TIOCSCTTY, 0);
+        /* \n -> \r\n happens once, on the caller's own terminal. */
+        struct termios t;
+        if (tcgetattr(slave, &t) == 0) {
+            t.c_oflag &= (tcflag_t)~ONLCR;
+            tcsetattr(slave, TCSANOW, &t);
+        }
+        for (int i = 0; i < 3; i++)
+            if (is_tty[i])
+                dup2(slave, i);
+        if (slave > 2)
+            close(slave);
+    } else {
+        /* A group of its own in our session: signalled as one, and (its
+         * parent being in the session) not orphaned, so stops work. */
+        setpgid(0, 0);
     }
-    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+    /* As the caller had them: writing to a closed stdout is EBADF, not a
+     * silent success into /dev/null. */
+    for (int i = 0; i < 3; i++)
+        if (spec->closed_mask & (1 << i))
+            close(i);
+    /* The server reset every signal when it started; since then only SIGPIPE
+     * was ignored and SIGCHLD blocked (caught ones revert at exec by
+     * themselves): undone here, a full reset is 60 syscalls per command. */
+    signal(SIGPIPE, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (fchdir(cwd) < 0) {
+        dprintf(2, "execgate: cannot enter the approved working directory: %s\n", strerror(errno));
+        _exit(126);
+    }
+    close(cwd);
+    struct stat st;
+    if (stat(spec->file, &st) < 0) {
+        int err = errno;
+        dprintf(2, "execgate: %s: %s\n", spec->file, strerror(err));
+        _exit(err == ENOENT ? 127 : 126);
+    }
+    if ((unsigned long long)st.st_dev != spec->dev || (unsigned long long)st.st_ino != spec->ino) {
+        dprintf(2, "execgate: %s changed since it was approved\n", spec->file);
+        _exit(126);
+    }
+    execve(spec->file, spec->argv, spec->envp);
+    int err = errno;
+    dprintf(2, "execgate: %s: %s\n", spec->file, strerror(err));
+    _exit(err == ENOENT ? 127 : 126);
 }
 
-/* Applies complete lines from the broker: "W ROWS COLS" (window size),
- * "I 0" / "I 1" (stop / resume reading the caller's terminal: the command
- * is being stopped, and the caller's shell reads it now). */
-static void control_lines(char *buf, size_t *len, int master, int *paused)
+struct command {
+    pid_t pid;
+    int reaped;
+    int master;
+    int paused;
+};
+
+/* Signals the command's group, while it is ours to signal: before it is
+ * reaped, its pid cannot name anybody else. Right after fork the child may
+ * not lead its group yet: then the child itself. */
+static void signal_command(const struct command *c, int sig)
+{
+    if (c->reaped || sig <= 0 || sig >= NSIG)
+        return;
+    if (kill(-c->pid, sig) < 0 && errno == ESRCH)
+        kill(c->pid, sig);
+}
+
+/* Applies complete lines from the broker: "K SIG", "W ROWS COLS", "I 0". */
+static void control_lines(char *buf, size_t *len, struct command *c)
 {
     char *nl;
     while ((nl = memchr(buf, '\n', *len)) != NULL) {
         *nl = '\0';
         unsigned rows, cols;
-        int on;
-        if (sscanf(buf, "I %d", &on) == 1)
-            *paused = !on;
-        else if (sscanf(buf, "W %u %u", &rows, &cols) == 2 && rows <= 0xffff && cols <= 0xffff) {
+        int n;
+        if (sscanf(buf, "K %d", &n) == 1)
+            signal_command(c, n);
+        else if (sscanf(buf, "I %d", &n) == 1 && n == 0)
+            c->paused = 1;
+        else if (sscanf(buf, "W %u %u", &rows, &cols) == 2 && c->master >= 0 && rows <= 0xffff && cols <= 0xffff) {
             struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
-            ioctl(master, TIOCSWINSZ, &ws);
+            ioctl(c->master, TIOCSWINSZ, &ws);
         }
         size_t used = (size_t)(nl - buf) + 1;
         memmove(buf, nl + 1, *len - used);
         *len -= used;
     }
-    if (*len == 63) /* a line longer than any we send: drop it */
-        *len = 0;
 }
 
-int supervise(const char *file, char **argv, char **envp, const char *cwd,
-              unsigned short rows, unsigned short cols, int closed_mask, int ctl)
+void supervisor_main(int ctl)
 {
-    int tty = rows > 0 && cols > 0;
-    int master = -1;
+    signal(SIGPIPE, SIG_IGN);
+    int fds[SPEC_FDS];
+    struct spawn_spec spec;
+    const char *why = NULL;
+    int got = read_spec(ctl, fds, &spec, &why);
+    if (got == -2)
+        refuse(ctl, 126, why, NULL); /* no stdio of the caller's: the broker's stderr */
+    /* The caller's stdio on 0-2 (received fds are >= 3: main.c sees to it). */
+    for (int i = 0; i < 3; i++) {
+        dup2(fds[1 + i], i);
+        close(fds[1 + i]);
+    }
+    int cwd = fds[SPEC_FD_CWD];
+    if (got < 0)
+        refuse(ctl, 126, why, NULL);
+
+    int tty = spec.rows > 0 && spec.cols > 0;
+    struct command c = { .pid = -1, .reaped = 0, .master = -1, .paused = 0 };
     const char *slave_name = NULL;
     if (tty) {
-        master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
-            die(126, "cannot open a pseudo-terminal", strerror(errno));
-        slave_name = ptsname(master);
+        c.master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (c.master < 0 || grantpt(c.master) < 0 || unlockpt(c.master) < 0)
+            refuse(ctl, 126, "cannot open a pseudo-terminal", strerror(errno));
+        slave_name = ptsname(c.master);
         if (!slave_name)
-            die(126, "cannot name the pseudo-terminal", strerror(errno));
-        struct winsize ws = { .ws_row = rows, .ws_col = cols };
-        ioctl(master, TIOCSWINSZ, &ws);
+            refuse(ctl, 126, "cannot name the pseudo-terminal", strerror(errno));
+        struct winsize ws = { .ws_row = spec.rows, .ws_col = spec.cols };
+        ioctl(c.master, TIOCSWINSZ, &ws);
     }
-
     int is_tty[3];
     for (int i = 0; i < 3; i++)
         is_tty[i] = tty && isatty(i);
     /* Where the pty's output goes: the caller's terminal. */
     int out = is_tty[1] ? 1 : is_tty[2] ? 2 : 0;
 
-    pid_t pid = fork();
-    if (pid < 0)
-        die(126, "fork", strerror(errno));
-    if (pid == 0) {
-        if (tty) {
-            /* A session of its own, with the pty as controlling terminal. */
-            setsid();
-            int slave = open(slave_name, O_RDWR);
-            if (slave < 0)
-                die(126, "cannot open the pseudo-terminal", strerror(errno));
-            ioctl(slave, TIOCSCTTY, 0);
-            /* \n -> \r\n happens once, on the caller's own terminal. */
-            struct termios t;
-            if (tcgetattr(slave, &t) == 0) {
-                t.c_oflag &= (tcflag_t)~ONLCR;
-                tcsetattr(slave, TCSANOW, &t);
-            }
-            for (int i = 0; i < 3; i++)
-                if (is_tty[i])
-                    dup2(slave, i);
-            if (slave > 2)
-                close(slave);
-        } else {
-            /* A group of its own in our session: signalled as one, and (its
-             * parent being in the session) not orphaned, so stops work. */
-            setpgid(0, 0);
-        }
-        close(ctl);
-        /* As the caller had them: writing to a closed stdout is EBADF,
-         * not a silent success into /dev/null. */
-        for (int i = 0; i < 3; i++)
-            if (closed_mask & (1 << i))
-                close(i);
-        reset_signals();
-        if (chdir(cwd) < 0)
-            die(126, cwd, strerror(errno));
-        execve(file, argv, envp);
-        int err = errno;
-        dprintf(2, "execgate: %s: %s\n", file, strerror(err));
-        _exit(err == ENOENT ? 127 : 126);
-    }
-
-    dprintf(ctl, "P %d\n", (int)pid);
-    signal(SIGPIPE, SIG_IGN);
-    /* The command's stops and exits wake the loop at once. */
+    /* SIGCHLD blocked (the server's mask, again here) and read through a
+     * signalfd made before the fork: an exit is never missed. */
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, NULL);
     int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0)
+        refuse(ctl, 126, "signalfd", strerror(errno));
+
+    c.pid = fork();
+    if (c.pid < 0)
+        refuse(ctl, 126, "fork", strerror(errno));
+    if (c.pid == 0)
+        become(&spec, cwd, is_tty, slave_name);
+    close(cwd);
+    if (!tty) {
+        /* Also here, so that "K" right after "P" finds the group. */
+        setpgid(c.pid, c.pid);
+        /* Not ours to hold: whoever reads the caller's stdout sees its end
+         * when the command (and the caller) close theirs. */
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        for (int i = 0; null >= 0 && i < 3; i++)
+            dup2(null, i);
+        if (null > 2)
+            close(null);
+    }
+    dprintf(ctl, "P %d\n", (int)c.pid);
 
     char buf[16384];
     char line[64];
     size_t line_len = 0;
-    int in_open = is_tty[0], ctl_open = 1, master_open = tty, exited = 0, status = 0, paused = 0;
+    int in_open = is_tty[0], ctl_open = 1, master_open = tty, status = 0;
     for (;;) {
         struct pollfd pfd[4];
         int n = 0, mi = -1, ii = -1, ci = -1;
-        if (master_open) { mi = n; pfd[n++] = (struct pollfd){ .fd = master, .events = POLLIN }; }
+        if (master_open) { mi = n; pfd[n++] = (struct pollfd){ .fd = c.master, .events = POLLIN }; }
         /* While the command is stopped the caller's shell owns the terminal:
          * its keys are not ours to take. */
-        if (in_open && !paused) { ii = n; pfd[n++] = (struct pollfd){ .fd = 0, .events = POLLIN }; }
+        if (in_open && !c.paused) { ii = n; pfd[n++] = (struct pollfd){ .fd = 0, .events = POLLIN }; }
         if (ctl_open) { ci = n; pfd[n++] = (struct pollfd){ .fd = ctl, .events = POLLIN }; }
-        if (sfd >= 0) pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+        pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
         /* Once the command has exited, only drain what it left. */
-        int ready = poll(pfd, (nfds_t)n, exited ? 0 : 100);
-        if (ready < 0 && errno != EINTR)
-            break;
-        if (mi >= 0 && pfd[mi].revents) {
-            ssize_t got = read(master, buf, sizeof(buf));
-            if (got > 0)
-                write_all(out, buf, (size_t)got);
-            else if (got == 0 || errno != EINTR)
-                master_open = 0; /* EIO: no process holds the pty any more */
-        }
-        if (ii >= 0 && pfd[ii].revents) {
-            ssize_t got = read(0, buf, sizeof(buf));
-            if (got > 0)
-                write_all(master, buf, (size_t)got);
-            else if (got == 0 || (errno != EINTR && errno != EAGAIN))
-                in_open = 0;
-        }
-        if (ci >= 0 && pfd[ci].revents) {
-            ssize_t got = read(ctl, line + line_len, sizeof(line) - 1 - line_len);
-            if (got > 0) {
-                line_len += (size_t)got;
-                control_lines(line, &line_len, master, &paused);
-            } else if (got == 0 || errno != EINTR) {
-                /* The broker is gone: hang up on the command, as a closed
-                 * terminal would. */
-                ctl_open = 0;
-                kill(-pid, SIGHUP);
-            }
-        }
-        if (sfd >= 0) {
-            struct signalfd_siginfo si;
-            while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+        int ready = poll(pfd, (nfds_t)n, c.reaped ? 0 : -1);
+        if (ready < 0) {
+            if (errno == EINTR)
+                continue;
+            /* Cannot happen with these fds; if it does, still report how
+             * the command ends. */
+            while (!c.reaped && waitpid(c.pid, &status, 0) < 0 && errno == EINTR)
                 ;
+            break;
         }
+        /* Stops and exits first: once the command has stopped or ended, the
+         * caller's keys are its shell's, not ours to take. */
+        struct signalfd_siginfo si;
+        while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+            ;
         int st;
-        while (!exited && waitpid(pid, &st, WNOHANG | WUNTRACED | WCONTINUED) == pid) {
+        while (!c.reaped && waitpid(c.pid, &st, WNOHANG | WUNTRACED | WCONTINUED) == c.pid) {
             if (WIFSTOPPED(st)) {
                 /* A stop signal: the caller's shell must see its job stop
                  * too (the broker tells the wrapper), and gets its terminal. */
-                paused = 1;
+                c.paused = 1;
                 dprintf(ctl, "S %d\n", WSTOPSIG(st));
             } else if (WIFCONTINUED(st)) {
-                paused = 0;
+                c.paused = 0;
             } else {
                 status = st;
-                exited = 1;
+                c.reaped = 1;
             }
         }
-        if (exited && (ready == 0 || !master_open))
-            break;
-        if (!exited && !master_open && tty) {
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-            exited = 1;
-            break;
+        if (mi >= 0 && pfd[mi].revents) {
+            ssize_t got_bytes = read(c.master, buf, sizeof(buf));
+            if (got_bytes > 0)
+                write_all(out, buf, (size_t)got_bytes);
+            else if (got_bytes == 0 || errno != EINTR)
+                master_open = 0; /* EIO: no process holds the pty any more */
         }
+        if (ii >= 0 && pfd[ii].revents && !c.paused && !c.reaped) {
+            ssize_t got_bytes = read(0, buf, sizeof(buf));
+            if (got_bytes > 0)
+                write_all(c.master, buf, (size_t)got_bytes);
+            else if (got_bytes == 0 || (errno != EINTR && errno != EAGAIN))
+                in_open = 0;
+        }
+        if (ci >= 0 && pfd[ci].revents) {
+            ssize_t got_bytes = read(ctl, line + line_len, sizeof(line) - 1 - line_len);
+            if (got_bytes > 0) {
+                line_len += (size_t)got_bytes;
+                control_lines(line, &line_len, &c);
+                if (line_len == sizeof(line) - 1) /* longer than any line we take */
+                    line_len = 0;
+            } else if (got_bytes == 0 || errno != EINTR) {
+                /* The broker is gone: hang up on the command, as a closed
+                 * terminal would. */
+                ctl_open = 0;
+                signal_command(&c, SIGHUP);
+            }
+        }
+        if (c.reaped && (ready == 0 || !master_open))
+            break;
     }
-    exit_like(status);
-    return 0;
+    if (WIFSIGNALED(status))
+        dprintf(ctl, "X 0 %d\n", WTERMSIG(status));
+    else
+        dprintf(ctl, "X %d 0\n", WIFEXITED(status) ? WEXITSTATUS(status) : 126);
+    _exit(0);
 }

@@ -1,15 +1,15 @@
-// Runs an escalated command on the host: execa starts execgate-spawn in a new
-// session with the wrapper's own stdio fds as its 0, 1 and 2; the helper runs
-// the command as its child in a process group of its own (which we signal
-// and end as one) and tells us on fd 3 its pid and when it stops. When the
-// caller's stdin is a terminal, the command gets a pty of its own, relayed
-// by the helper, which takes window sizes on fd 3.
+// One escalated command running on the host, as the broker sees it: the
+// broker's end of the command's control channel to its supervisor
+// (spawn-protocol.ts describes it). Spawner.spawn makes these; whoever
+// spawned one holds it until `exited` settles.
 import { constants } from 'node:os';
-import { execa } from 'execa';
-import { spawnHelperPath } from '../native/paths.js';
-import { encodeSpawnSpec, type HostCommand } from './spawn-spec.js';
+import { isSystemError, type Addon } from '../native/addon.js';
+import type { Fd } from '../native/fd.js';
+import { FdWatcher, type WatchEvent } from '../native/watcher.js';
+import { LineReader, control, parseReport, type Report } from './spawn-protocol.js';
 
 export interface ExitStatus {
+  /** 0-255, or 128 + the signal. */
   code: number;
   /** The signal number that ended it, or 0. */
   signal: number;
@@ -18,110 +18,72 @@ export interface ExitStatus {
 /** Grace between SIGTERM and SIGKILL when a command must end. */
 export const KILL_GRACE_MS = 2000;
 
+const { SIGKILL, SIGSTOP, SIGTERM, SIGTSTP, SIGTTIN, SIGTTOU } = constants.signals;
+
+/** A supervisor gone without reporting an exit: its command was killed. */
+const KILLED: ExitStatus = { code: 128 + SIGKILL, signal: SIGKILL };
+
+/** Bytes read per recv from a control channel (reports are a few bytes). */
+const READ_BYTES = 4096;
+
 export class HostProcess {
-  /** Every host process still running, so shutdown can see them end. */
-  private static readonly live = new Set<HostProcess>();
-
-  /** Waits until every host process has ended (those being terminated get
-   * their SIGKILL after the grace period): a broker that exits first would
-   * take the pending SIGKILL with it and leave a TERM-ignoring command alive. */
-  static async settle(): Promise<void> {
-    await Promise.all([...HostProcess.live].map((p) => p.exited));
-  }
-
-  /** The helper's pid (the command's is learnt from the helper). */
-  readonly pid: number;
+  /** Settles when the command has ended (never rejects). */
   readonly exited: Promise<ExitStatus>;
-  private done = false;
-  private killTimer: NodeJS.Timeout | null = null;
-  /** The command's process group: the pid the helper reports once it has
-   * forked the command (signals wait until then). */
-  private pgid: number | null;
-  private readonly tty: boolean;
-  private readonly control: NodeJS.WritableStream & NodeJS.ReadableStream;
-  private readonly pendingSignals: number[] = [];
-
-  constructor(cmd: HostCommand, stdio: [number, number, number]) {
-    const child = execa(spawnHelperPath, [], {
-      // Any open fd is accepted at run time; execa's types list only a few
-      // small numbers, hence the cast.
-      stdio: [stdio[0], stdio[1], stdio[2], 'pipe'] as unknown as ['inherit', 'inherit', 'inherit', 'pipe'],
-      detached: true,
-      reject: false,
-      buffer: false,
-      cleanup: false,
-      env: {},
-      extendEnv: false,
-      stripFinalNewline: false,
-    });
-    if (child.pid === undefined) throw new Error('could not start execgate-spawn');
-    this.pid = child.pid;
-    this.pgid = null;
-    this.tty = cmd.tty !== null;
-    this.control = child.stdio[3] as unknown as NodeJS.WritableStream & NodeJS.ReadableStream;
-    // The helper may die before reading (killed); that is its exit status's story.
-    this.control.on('error', () => {});
-    {
-      // Kept open: closing it tells the helper we are gone.
-      this.control.write(encodeSpawnSpec(cmd));
-      let text = '';
-      this.control.on('data', (d: Buffer) => {
-        text += d.toString('latin1');
-        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n')) {
-          const line = text.slice(0, nl);
-          text = text.slice(nl + 1);
-          const pid = /^P (\d+)$/.exec(line);
-          const stop = /^S (\d+)$/.exec(line);
-          if (pid && this.pgid === null) {
-            this.pgid = Number(pid[1]);
-            for (const sig of this.pendingSignals.splice(0)) this.signal(sig);
-          } else if (stop) {
-            if (this.stopRequested) this.stopRequested = false;
-            else this.onStop(Number(stop[1]));
-          }
-        }
-      });
-    }
-    HostProcess.live.add(this);
-    this.exited = child.then((result) => {
-      HostProcess.live.delete(this);
-      this.done = true;
-      if (this.killTimer) clearTimeout(this.killTimer);
-      (this.control as unknown as { destroy(): void }).destroy();
-      const signal = result.signal ? (constants.signals as Record<string, number>)[result.signal] ?? 0 : 0;
-      return { code: signal ? 128 + signal : (result.exitCode ?? 1), signal };
-    });
-  }
-
-  /** Sends a signal to the command's whole process group. */
-  signal(signo: number): void {
-    if (this.done) return;
-    if (this.pgid === null) {
-      this.pendingSignals.push(signo);
-      return;
-    }
-    try {
-      process.kill(-this.pgid, signo);
-    } catch {
-      // Already gone: nothing to signal.
-    }
-  }
-
-  /** Called when the command (on a pty) stops by itself; the wrapper stops too. */
+  /** The command's pid once its supervisor has forked it; null if it never
+   * was (it could not start, or its supervisor was lost first). */
+  readonly started: Promise<number | null>;
+  /** Called when the command stops by itself (not on a stop we caused):
+   * the caller's job stops too. */
   onStop: (signal: number) => void = () => {};
-  /** A stop we caused on the wrapper's behalf: not reported back to it. */
-  private stopRequested = false;
 
-  /** A signal the wrapper received and passes on. The command leads its own
-   * session, so its group is orphaned and the kernel would discard SIGTSTP,
-   * SIGTTIN and SIGTTOU sent to it: the wrapper (already stopping itself)
-   * gets its job stopped with SIGSTOP instead. */
+  readonly #addon: Addon;
+  readonly #ctl: Fd;
+  readonly #watcher: FdWatcher;
+  readonly #tty: boolean;
+  readonly #lines = new LineReader();
+  /** Bytes for the supervisor that the socket had no room for yet. */
+  readonly #outbox: Buffer[] = [];
+  #pid: number | null = null;
+  #done = false;
+  #killTimer: NodeJS.Timeout | null = null;
+  /** A stop we caused on the caller's behalf: not reported back to it. */
+  #stopRequested = false;
+  #settle!: (status: ExitStatus) => void;
+  #settleStart!: (pid: number | null) => void;
+
+  /** Spawner.spawn's: ctl is the broker's end of the control channel (now
+   * owned here), unsent what of the spec did not fit in the first send. */
+  constructor(addon: Addon, ctl: Fd, tty: boolean, unsent: Buffer) {
+    this.#addon = addon;
+    this.#ctl = ctl;
+    this.#tty = tty;
+    this.exited = new Promise((resolve) => (this.#settle = resolve));
+    this.started = new Promise((resolve) => (this.#settleStart = resolve));
+    if (unsent.length > 0) this.#outbox.push(unsent);
+    this.#watcher = new FdWatcher(ctl, (ev) => this.#onEvent(ev));
+    this.#arm();
+  }
+
+  /** The command's pid (and process group), once known. */
+  get pid(): number | null {
+    return this.#pid;
+  }
+
+  /** Sends a signal to the command's whole process group (by its
+   * supervisor, which knows whether the group is still its command's). */
+  signal(signo: number): void {
+    this.#send(control.signal(signo));
+  }
+
+  /** A signal the wrapper received and passes on. The command may lead its
+   * own session (on a pty), where the kernel would discard SIGTSTP, SIGTTIN
+   * and SIGTTOU sent to its orphaned group: the wrapper (already stopping
+   * itself) gets its job stopped with SIGSTOP instead. */
   forward(signo: number): void {
-    const { SIGTSTP, SIGTTIN, SIGTTOU, SIGSTOP } = constants.signals;
     if (signo === SIGTSTP || signo === SIGTTIN || signo === SIGTTOU) {
-      this.stopRequested = true;
+      this.#stopRequested = true;
       // The caller's shell takes the terminal back now: stop relaying it.
-      if (this.tty) this.control.write('I 0\n');
+      if (this.#tty) this.#send(control.pauseInput());
       this.signal(SIGSTOP);
     } else {
       this.signal(signo);
@@ -130,22 +92,123 @@ export class HostProcess {
 
   /** The caller's terminal changed size: so does the command's pty. */
   resize(rows: number, cols: number): void {
-    if (!this.done && this.tty) this.control.write(`W ${rows} ${cols}\n`);
+    if (this.#tty) this.#send(control.resize(rows, cols));
   }
 
   /** SIGTERM to the command's group now, SIGKILL after the grace period if
-   * it is still there. The helper exits by itself when its command does (it
-   * is what tells us so): only the final SIGKILL is for it too. */
+   * it has not ended by then. The timer keeps the broker alive: a broker
+   * that exits first would leave a TERM-ignoring command running. */
   terminate(graceMs = KILL_GRACE_MS): void {
-    if (this.done || this.killTimer) return;
-    this.signal(constants.signals.SIGTERM);
-    this.killTimer = setTimeout(() => {
-      this.signal(constants.signals.SIGKILL);
+    if (this.#done || this.#killTimer) return;
+    this.signal(SIGTERM);
+    this.#killTimer = setTimeout(() => this.signal(SIGKILL), graceMs);
+  }
+
+  #onEvent(ev: WatchEvent): void {
+    if (ev.writable) this.#flush();
+    if (ev.readable || ev.hangup || ev.error) this.#read();
+    if (!this.#done) this.#arm();
+  }
+
+  #arm(): void {
+    this.#watcher.start(true, this.#outbox.length > 0);
+  }
+
+  #read(): void {
+    while (!this.#done) {
+      let r;
       try {
-        process.kill(-this.pid, constants.signals.SIGKILL);
-      } catch {
-        // gone already
+        r = this.#addon.recv(this.#ctl.fd, READ_BYTES, 0);
+      } catch (err) {
+        // ECONNRESET: the supervisor died with our lines unread.
+        if (!isSystemError(err)) throw err;
+        return this.#lost();
       }
-    }, graceMs);
+      if (r === null) return;
+      if (r.data.length === 0) return this.#lost();
+      let lines;
+      try {
+        lines = this.#lines.push(r.data);
+      } catch {
+        return this.#lost();
+      }
+      for (const line of lines) {
+        const report = parseReport(line);
+        if (report === null) return this.#lost();
+        this.#onReport(report);
+        if (this.#done) return;
+      }
+    }
+  }
+
+  #onReport(report: Report): void {
+    if (report.type === 'pid') {
+      if (this.#pid === null) {
+        this.#pid = report.pid;
+        this.#settleStart(report.pid);
+      }
+    } else if (report.type === 'stop') {
+      if (this.#stopRequested) this.#stopRequested = false;
+      else this.onStop(report.signal);
+    } else {
+      const { code, signal } = report;
+      this.#finish({ code: signal ? 128 + signal : code, signal });
+    }
+  }
+
+  /** The channel ended (or spoke nonsense) without an exit report: the
+   * supervisor is gone, and its command, if it had one, is killed now so
+   * that the report is true. The supervisor reports right after it reaps,
+   * so without a report the command was (but for that instant) not reaped
+   * by it, and its pid still names its group. The one signal the broker
+   * sends itself. */
+  #lost(): void {
+    if (this.#pid !== null) {
+      try {
+        process.kill(-this.#pid, SIGKILL);
+      } catch {
+        // Gone already.
+      }
+    }
+    this.#finish(KILLED);
+  }
+
+  #finish(status: ExitStatus): void {
+    if (this.#done) return;
+    this.#done = true;
+    if (this.#killTimer) clearTimeout(this.#killTimer);
+    this.#outbox.length = 0;
+    // The watcher goes with it.
+    this.#ctl.close();
+    this.#settleStart(this.#pid);
+    this.#settle(status);
+  }
+
+  #send(bytes: Buffer): void {
+    if (this.#done) return;
+    this.#outbox.push(bytes);
+    if (this.#outbox.length === 1) this.#flush();
+    this.#arm();
+  }
+
+  /** Writes what the socket takes now; the rest waits for room. */
+  #flush(): void {
+    while (this.#outbox.length > 0 && !this.#done) {
+      const head = this.#outbox[0]!;
+      let n;
+      try {
+        n = this.#addon.send(this.#ctl.fd, head);
+      } catch (err) {
+        if (isSystemError(err, 'EAGAIN')) return;
+        // EPIPE: the supervisor is gone; the read side reports it.
+        this.#outbox.length = 0;
+        return;
+      }
+      if (n < head.length) {
+        this.#outbox[0] = head.subarray(n);
+        return;
+      }
+      this.#outbox.shift();
+    }
   }
 }

@@ -94,3 +94,15 @@ export const MAX_REGEX_SUBJECT = 64 * 1024;
  * typical rule has 10-50). Bigger ones are refused at load with file:line:
  * `.{300}` style counted repetition multiplies the cost of every request. */
 export const MAX_REGEX_PROGRAM = 500;
+
+// The spec of an escalated command, checked whole before anything starts
+// (src/exec/spawn-spec.ts); native/spawn/spec.c accepts a little more.
+/** Longest argv or env string: Linux's MAX_ARG_STRLEN (32 pages, the NUL
+ * included). execve refuses a longer one with E2BIG; we refuse it first. */
+export const MAX_SPAWN_STRING_BYTES = 128 * 1024 - 1;
+/** Most argv (and, separately, env) entries: a 4 MiB frame of empty strings
+ * could carry two million, which no execve takes. */
+export const MAX_SPAWN_STRINGS = 1 << 20;
+/** Whole spec: argv from a Request frame plus env from a Stdio frame (4 MiB
+ * each) could not be more; execve's own limit (ARG_MAX) is lower still. */
+export const MAX_SPAWN_SPEC_BYTES = 8 * 1024 * 1024;

@@ -39,6 +39,13 @@ export class PathMap {
     return null;
   }
 
+  /** Does a host path lie inside some mapped root (is it something the
+   * sandbox was given at all)? */
+  coversHost(hostPath: string): boolean {
+    const p = posix.normalize(hostPath);
+    return this.entries.some(({ host }) => p === host || p.startsWith(host.endsWith('/') ? host : `${host}/`));
+  }
+
   roots(): PathMapping[] {
     return [...this.entries];
   }

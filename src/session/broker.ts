@@ -5,8 +5,8 @@ import { decisionRecord, completionEvent, completionRecord, protocolErrorRecord,
 import type { Audit } from '../audit/audit-log.js';
 import { grantKey } from '../approval/grant-key.js';
 import type { Approver, PendingRequest, RuleTarget } from '../approval/types.js';
-import { HostProcess } from '../exec/host-process.js';
 import { hostEnv } from '../exec/host-env.js';
+import { Spawner } from '../exec/spawner.js';
 import { displayBytes, displayText, utf8OrNull } from '../protocol/bytes.js';
 import { MAX_AUDIT_BACKLOG_BYTES, MAX_PENDING_PROMPTS_PER_SESSION, REQUEST_DEADLINE_MS, STDIO_DEADLINE_MS } from '../protocol/limits.js';
 import type { Request } from '../protocol/messages.js';
@@ -47,6 +47,8 @@ export class Broker implements SessionHost {
   private droppedRecords = 0;
   /** The run table for the policy in force, made once per policy. */
   private table: { policy: Policy; bytes: Buffer; generation: number } | null = null;
+  /** Starts every escalated command, and knows when they have all ended. */
+  readonly spawner = new Spawner();
 
   constructor(private readonly opts: BrokerOptions) {}
 
@@ -87,6 +89,7 @@ export class Broker implements SessionHost {
   async close(): Promise<void> {
     for (const s of [...this.sessions]) s.close();
     await Promise.all(this.draining);
+    await this.spawner.close();
     await this.opts.audit.close();
   }
 
@@ -130,16 +133,17 @@ export class Broker implements SessionHost {
       envAllow: () => this.policy.envAllow,
       authorize: (plan, crossing, signal) => this.authorize(session, plan, crossing, signal),
       spawn: (plan, crossing, stdio, fds) => {
-        const proc: HostCommand = new HostProcess(
+        const proc: HostCommand = this.spawner.spawn(
           {
             file: plan.host!.program,
+            identity: plan.pin!.identity,
             argv: plan.request.argv,
-            cwd: plan.host!.cwd,
             env: hostEnv(crossing, { writableRoots: session.writableRoots, set: plan.setEnv ?? undefined }),
             tty: stdio.tty ? { rows: stdio.winsize?.rows || 24, cols: stdio.winsize?.cols || 80 } : null,
             closed: stdio.closed,
           },
-          [fds[0]!.fd, fds[1]!.fd, fds[2]!.fd],
+          [fds[0]!, fds[1]!, fds[2]!],
+          plan.pin!.cwd,
         );
         session.own(proc);
         return proc;

@@ -18,7 +18,7 @@ import type { Fd } from '../native/fd.js';
 import { displayBytes } from '../protocol/bytes.js';
 import { STDIO_FD_COUNT } from '../protocol/limits.js';
 import { Action, Kind, ProtocolError, decodeToBroker, encodeToWrapper, type ToBroker, type ToWrapper } from '../protocol/messages.js';
-import type { Plan } from './plan.js';
+import { closePlan, type Plan } from './plan.js';
 import type { HostCommand, SessionContext } from './session-context.js';
 
 /** Signals a wrapper may forward to its host command. */
@@ -90,7 +90,7 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
       }
       // Whatever happens to the connection from here, the command is audited.
       proc.exited.then(
-        (status) => ctx.auditCompletion(plan!, { decidedBy: verdict.by, outcome: 'exited', status, durationMs: Date.now() - startedAt, pid: proc!.pid }),
+        (status) => ctx.auditCompletion(plan!, { decidedBy: verdict.by, outcome: 'exited', status, durationMs: Date.now() - startedAt, pid: proc!.pid ?? undefined }),
         () => {},
       );
     } finally {
@@ -120,6 +120,7 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
     ctx.auditProtocolError(err.message, plan);
   } finally {
     proc?.terminate();
+    closePlan(plan);
     sock.close();
   }
 }

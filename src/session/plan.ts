@@ -11,6 +11,9 @@ import { needsGitPin } from '../policy/builtin-git.js';
 import { pinGitRepository } from '../policy/git-repository.js';
 import { takesProjectCode } from '../policy/project-code.js';
 import { findTrusted } from '../policy/trusted-path.js';
+import { pinDirectory, programIdentity } from '../exec/pin.js';
+import type { FileIdentity } from '../exec/spawn-spec.js';
+import type { Fd } from '../native/fd.js';
 import type { Decision, Evaluation, Policy, Rule } from '../policy/types.js';
 import type { PathMap } from '../sandbox/path-map.js';
 
@@ -37,6 +40,16 @@ export interface Plan {
   /** Why the host program runs code from files the agent can write (git
    * hooks, npm scripts...), for prompts; null when it is not known to. */
   projectCode: string | null;
+  /** For escalate and prompt: the working directory, opened when decided
+   * (the command enters it by this handle), and the program file's identity
+   * (checked right before exec). The plan owns the fd: whoever made the plan
+   * closes it (closePlan) when the exec is over. */
+  pin: { cwd: Fd; identity: FileIdentity } | null;
+}
+
+/** Releases what a plan holds (its pinned working directory). */
+export function closePlan(plan: Plan | null): void {
+  plan?.pin?.cwd.close();
 }
 
 /** Where a session's shell lives, as the plan needs it. */
@@ -66,12 +79,13 @@ class LazyPlan implements Plan {
   host!: Plan['host'];
   setEnv: Plan['setEnv'] = null;
   projectCode: Plan['projectCode'] = null;
+  pin: Plan['pin'] = null;
 
   constructor(
     readonly id: string,
     readonly request: Request,
     readonly explicit: boolean,
-    fields: Omit<Plan, 'id' | 'request' | 'explicit' | 'file' | 'argv' | 'cwd' | 'setEnv' | 'projectCode'> & Partial<Pick<Plan, 'setEnv' | 'projectCode'>>,
+    fields: Omit<Plan, 'id' | 'request' | 'explicit' | 'file' | 'argv' | 'cwd' | 'setEnv' | 'projectCode' | 'pin'> & Partial<Pick<Plan, 'setEnv' | 'projectCode' | 'pin'>>,
   ) {
     Object.assign(this, fields);
   }
@@ -174,15 +188,37 @@ export function makePlan(id: string, req: Request, policy: Policy, where: Confin
   if (refusal !== null) return plan({ ...evaluated, decision: 'deny', reason: refusal, decidedBy: 'error' });
   if (req.argv.length === 0) return plan({ ...evaluated, decision: 'deny', reason: 'empty argv', decidedBy: 'error' });
   const resolved = program as { path: string; real: string };
-  const host = { program: resolved.real, named: resolved.path, cwd: (cwd as { path: string }).path };
+  // Pinned now, not when it runs (possibly after a human thought for
+  // minutes): the directory is opened and shown as where its handle really
+  // points, which must be inside what the sandbox was given; the program's
+  // identity is checked again right before exec.
+  let pin: NonNullable<Plan['pin']>;
+  let cwdReal: string;
+  try {
+    const dir = pinDirectory((cwd as { path: string }).path);
+    cwdReal = dir.realPath;
+    if (!pathMap.coversHost(cwdReal)) {
+      dir.fd.close();
+      return plan({ ...evaluated, decision: 'deny', reason: `working directory ${(cwd as { path: string }).path} is ${cwdReal} on the host, outside every path shared with the sandbox`, decidedBy: 'error' });
+    }
+    try {
+      pin = { cwd: dir.fd, identity: programIdentity(resolved.real) };
+    } catch (err) {
+      dir.fd.close();
+      throw err;
+    }
+  } catch (err) {
+    return plan({ ...evaluated, decision: 'deny', reason: `cannot pin what would run: ${(err as Error).message}`, decidedBy: 'error' });
+  }
+  const host = { program: resolved.real, named: resolved.path, cwd: cwdReal };
   const projectCode = takesProjectCode(host.program, host.named);
   // A built-in git rule escalates without a human only with git pinned to
   // the project's own repository, which the sandbox cannot change; where it
   // cannot be pinned, a human is asked instead.
   if (needsGitPin(ev.rule)) {
-    const pin = where.project === null ? { ok: false as const, why: 'the session has no project' } : pinGitRepository({ project: where.project, hostCwd: host.cwd, writableRoots, readOnly: where.readOnly });
-    if (!pin.ok) return plan({ ...evaluated, host, projectCode, decision: 'prompt', reason: `${ev.reason} (asking: ${pin.why})` });
-    return plan({ ...evaluated, host, projectCode, setEnv: pin.env });
+    const git = where.project === null ? { ok: false as const, why: 'the session has no project' } : pinGitRepository({ project: where.project, hostCwd: host.cwd, writableRoots, readOnly: where.readOnly });
+    if (!git.ok) return plan({ ...evaluated, host, projectCode, pin, decision: 'prompt', reason: `${ev.reason} (asking: ${git.why})` });
+    return plan({ ...evaluated, host, projectCode, pin, setEnv: git.env });
   }
-  return plan({ ...evaluated, host, projectCode });
+  return plan({ ...evaluated, host, projectCode, pin });
 }

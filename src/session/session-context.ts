@@ -13,7 +13,8 @@ export type Verdict = { approve: true; by: string } | { approve: false; reason: 
 
 /** An approved command running on the host, as the handler drives it. */
 export interface HostCommand {
-  readonly pid: number;
+  /** The command's pid, once known (null before it started, or if it never did). */
+  readonly pid: number | null;
   readonly exited: Promise<ExitStatus>;
   /** A signal the wrapper received, for the command's process group. */
   forward(signo: number): void;

@@ -40,6 +40,7 @@ function planFor(decision: Decision): Plan {
     host: decision === 'escalate' || decision === 'prompt' ? { program: '/usr/bin/git', named: '/usr/bin/git', cwd: '/w' } : null,
     setEnv: null,
     projectCode: null,
+    pin: null,
   };
 }
 

@@ -1,0 +1,198 @@
+// The broker's spawn server: one `execgate-spawn` per Spawner (per broker),
+// started at the first escalation and again at the next one after it died,
+// and every command started through it, until close() has seen them all end.
+// spawn-protocol.ts describes what goes over the sockets.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { isSystemError, loadAddon, type Addon } from '../native/addon.js';
+import { Fd } from '../native/fd.js';
+import { spawnHelperPath } from '../native/paths.js';
+import { FdWatcher } from '../native/watcher.js';
+import { HostProcess } from './host-process.js';
+import { COMMAND_MESSAGE } from './spawn-protocol.js';
+import { encodeSpawnSpec, type HostCommand } from './spawn-spec.js';
+
+export interface SpawnerOptions {
+  /** The server binary (default: the build's execgate-spawn). */
+  helperPath?: string;
+  addon?: Addon;
+}
+
+/** send errors that mean the server is gone (the message did not arrive). */
+const SERVER_GONE = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ENOTCONN']);
+
+interface Server {
+  child: ChildProcess;
+  /** Our end of the server socket. */
+  sock: Fd;
+  /** Waits for room on sock while messages are queued. */
+  watcher: FdWatcher | null;
+  gone: Promise<void>;
+}
+
+export class Spawner {
+  readonly #helperPath: string;
+  readonly #addon: Addon;
+  #server: Server | null = null;
+  /** Commands started and not yet ended. */
+  readonly #live = new Set<HostProcess>();
+  /** Supervisor ends of control channels the server socket had no room for,
+   * in order (owned here until sent). */
+  readonly #queue: Fd[] = [];
+  #closed = false;
+
+  constructor(opts: SpawnerOptions = {}) {
+    this.#helperPath = opts.helperPath ?? spawnHelperPath;
+    this.#addon = opts.addon ?? loadAddon();
+  }
+
+  /** The server's pid, if one is running (for tests and diagnostics). */
+  get serverPid(): number | null {
+    return this.#server?.child.pid ?? null;
+  }
+
+  /** Starts cmd with the caller's stdio in the pinned directory cwd. Checks
+   * the whole command first and throws (a SpawnSpecError, or the system
+   * error that stopped it) before anything is started. The fds stay the
+   * caller's: the command got its own copies. */
+  spawn(cmd: HostCommand, stdio: [Fd, Fd, Fd], cwd: Fd): HostProcess {
+    if (this.#closed) throw Object.assign(new Error('the spawner is closed'), { code: 'ERR_INVALID_STATE' });
+    const spec = encodeSpawnSpec(cmd);
+    // Throws if any of them is closed already.
+    const fds = [cwd.fd, stdio[0].fd, stdio[1].fd, stdio[2].fd];
+    this.#ensureServer();
+    const [mine, theirs] = this.#addon.socketpair('stream').map((n) => new Fd(n)) as [Fd, Fd];
+    let sent: number;
+    try {
+      // A fresh socket: the fds and the spec's first bytes always fit.
+      sent = this.#addon.send(mine.fd, spec, fds);
+      this.#deliver(theirs);
+    } catch (err) {
+      mine.close();
+      theirs.close();
+      throw err;
+    }
+    const proc = new HostProcess(this.#addon, mine, cmd.tty !== null, spec.subarray(sent));
+    this.#live.add(proc);
+    void proc.exited.then(() => this.#live.delete(proc));
+    return proc;
+  }
+
+  /** Waits until every command started here has ended, then ends the
+   * server. spawn() refuses from now on. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    while (this.#live.size > 0) await Promise.all([...this.#live].map((p) => p.exited));
+    const server = this.#server;
+    if (server) {
+      this.#drop(server);
+      // Ours to wait for now (it exits at once: its socket is closed).
+      server.child.ref();
+      await server.gone;
+    }
+  }
+
+  #ensureServer(): Server {
+    if (this.#server) return this.#server;
+    // Node reports a missing binary only later, as an event: ask first.
+    accessSync(this.#helperPath, fsConstants.X_OK);
+    const [mine, theirs] = this.#addon.socketpair('seqpacket').map((n) => new Fd(n)) as [Fd, Fd];
+    let child: ChildProcess;
+    try {
+      child = spawn(this.#helperPath, [], {
+        stdio: ['ignore', 'ignore', 'inherit', theirs.fd],
+        detached: true,
+        env: {},
+      });
+    } catch (err) {
+      mine.close();
+      throw err;
+    } finally {
+      theirs.close();
+    }
+    child.on('error', () => {});
+    if (child.pid === undefined) {
+      mine.close();
+      throw new Error(`could not start ${this.#helperPath}`);
+    }
+    // Running commands keep the broker alive, an idle server does not.
+    child.unref();
+    const server: Server = {
+      child,
+      sock: mine,
+      watcher: null,
+      gone: new Promise((resolve) => child.once('exit', () => resolve())),
+    };
+    void server.gone.then(() => {
+      this.#drop(server);
+      // Messages it never took go to the next one.
+      if (this.#queue.length > 0 && !this.#closed) this.#flush();
+    });
+    this.#server = server;
+    return server;
+  }
+
+  /** Forgets a server; closing our end tells it to exit. */
+  #drop(server: Server): void {
+    if (this.#server === server) this.#server = null;
+    server.sock.close();
+  }
+
+  /** Hands a control channel's supervisor end to the server, or queues it
+   * behind those waiting. Throws (theirs still ours to close) only when no
+   * server can take it. */
+  #deliver(theirs: Fd): void {
+    if (this.#queue.length === 0 && this.#sendOne(theirs)) return;
+    this.#queue.push(theirs);
+    this.#arm();
+  }
+
+  /** true: sent (and closed); false: no room now. */
+  #sendOne(theirs: Fd): boolean {
+    for (let attempt = 0; ; attempt++) {
+      const server = this.#ensureServer();
+      try {
+        this.#addon.send(server.sock.fd, COMMAND_MESSAGE, [theirs.fd]);
+        theirs.close();
+        return true;
+      } catch (err) {
+        if (isSystemError(err, 'EAGAIN')) return false;
+        // Died since its last message: this one never arrived, so the next
+        // server can have it.
+        if (isSystemError(err) && SERVER_GONE.has(err.code) && attempt === 0) {
+          this.#drop(server);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  #flush(): void {
+    while (this.#queue.length > 0) {
+      let sent;
+      try {
+        sent = this.#sendOne(this.#queue[0]!);
+      } catch {
+        // No server will start: the commands waiting end as lost (their
+        // HostProcesses see their channels close).
+        for (const fd of this.#queue.splice(0)) fd.close();
+        return;
+      }
+      if (!sent) break;
+      this.#queue.shift();
+    }
+    this.#arm();
+  }
+
+  #arm(): void {
+    const server = this.#server;
+    if (!server) return;
+    if (this.#queue.length === 0) {
+      server.watcher?.stop();
+      return;
+    }
+    server.watcher ??= new FdWatcher(server.sock, () => this.#flush());
+    server.watcher.start(false, true);
+  }
+}

@@ -1,0 +1,77 @@
+// Red-team finding 14: a forged wrapper escalates a program with a NUL byte
+// in its argv. The broker used to start execgate-spawn before encoding the
+// spec, so the refusal left a helper waiting forever on its pipe, and the
+// broker, waiting for that helper, never exited. Now the command is checked
+// whole before anything starts: a plain denial, no helper, no fd kept, and
+// the broker exits with the shell.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { execgateShell, rule, tempDir } from '../helpers/execgate.js';
+
+// A forged wrapper (as test/fixtures/hostile-client.py): a Request for
+// /bin/sh with a NUL inside an argument, then a Stdio with three fds, then
+// it prints the broker's final reply.
+const forged = String.raw`
+import os, socket, struct
+session = socket.socket(fileno=os.dup(int(os.environ["EXECGATE_SOCKET"])))
+def varint(n):
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if not n:
+            return out + bytes([b])
+        out += bytes([b | 0x80])
+def field(num, payload):
+    return varint(num << 3 | 2) + varint(len(payload)) + payload
+def frame(payload):
+    return struct.pack(">I", len(payload)) + payload
+def read_frame(c):
+    head = b""
+    while len(head) < 4:
+        got = c.recv(4 - len(head))
+        if not got:
+            return None
+        head += got
+    (n,) = struct.unpack(">I", head)
+    body = b""
+    while len(body) < n:
+        body += c.recv(n - len(body))
+    return body
+mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+socket.send_fds(session, [b"EXG1"], [theirs.fileno()])
+theirs.close()
+argv = [b"sh", b"-c", b"echo pwned\x00tail"]
+request = field(2, b"/bin/sh") + b"".join(field(3, a) for a in argv) + field(4, os.getcwd().encode())
+mine.sendall(frame(field(1, request)))
+send_stdio = read_frame(mine)
+socket.send_fds(mine, [frame(field(2, b""))], [0, 1, 2])
+print("reply:", read_frame(mine), flush=True)
+`;
+
+describe('finding 14: a NUL byte in an escalated argv', () => {
+  it('is denied before anything starts: no execgate-spawn, no fd kept, and the broker exits with the shell', async () => {
+    const client = join(tempDir('eg-adv-'), 'forged.py');
+    writeFileSync(client, forged);
+    // $PPID is the broker: its fds and its children, before and after.
+    const script = `before=$(ls /proc/$PPID/fd | wc -l)
+      python3 ${client}
+      after=$(ls /proc/$PPID/fd | wc -l)
+      for p in $(cat /proc/$PPID/task/*/children); do echo "broker child: $(cat /proc/$p/comm)"; done
+      echo "broker fds before=$before after=$after"`;
+    const r = await execgateShell(script, { policy: rule('sh-host', 'sh', 'escalate'), timeoutMs: 20_000 });
+    const out = r.stdout.toString();
+    expect(out).toMatch(/^reply: .*argv\[2\] contains a NUL byte/m);
+    expect(out).not.toContain('pwned');
+    expect(out).not.toContain('broker child: execgate-spawn');
+    const [, before, after] = /broker fds before=(\d+) after=(\d+)/.exec(out)!;
+    // The counting `ls` is itself an exec whose connection the broker may
+    // still hold for a moment.
+    expect(Number(after)).toBeLessThanOrEqual(Number(before) + 1);
+    // The broker exited (within the time-out) with the shell's status.
+    expect(r.code).toBe(0);
+    // Audited as what it was: approved by the rule, refused before it started.
+    expect(r.audit.filter((a) => a.event === 'completion')).toEqual([expect.objectContaining({ outcome: 'denied', decided_by: 'rule:sh-host', reason: 'could not start on the host: argv[2] contains a NUL byte' })]);
+  });
+});
