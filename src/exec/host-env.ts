@@ -325,15 +325,32 @@ export interface HostEnvOptions {
   set?: ReadonlyMap<string, Buffer | string>;
 }
 
+/** The broker's own part of a host environment (PATH cleaned for these
+ * writable roots), made once per roots list when it is the broker's own
+ * environment: it is on the path of every escalation. */
+const baseCache = new WeakMap<readonly string[], Map<string, Buffer>>();
+const NO_ROOTS: readonly string[] = [];
+
+function baseEntries(base: NodeJS.ProcessEnv, writableRoots: readonly string[]): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const [name, value] of Object.entries(base)) {
+    if (value === undefined || name === 'EXEC_WRAPPER' || name.startsWith('EXECGATE_')) continue;
+    out.set(name, Buffer.from(name === 'PATH' ? cleanHostPath(value, writableRoots).path : value, 'utf8'));
+  }
+  return out;
+}
+
 /** Broker environment (PATH cleaned) + crossing variables, as "NAME=value"
  * byte strings. */
 export function hostEnv(crossing: Map<string, Buffer>, opts: HostEnvOptions = {}): Buffer[] {
-  const base = opts.base ?? process.env;
-  const merged = new Map<string, Buffer>();
-  for (const [name, value] of Object.entries(base)) {
-    if (value === undefined || name === 'EXEC_WRAPPER' || name.startsWith('EXECGATE_')) continue;
-    merged.set(name, Buffer.from(name === 'PATH' ? cleanHostPath(value, opts.writableRoots ?? []).path : value, 'utf8'));
+  const roots = opts.writableRoots ?? NO_ROOTS;
+  let base: Map<string, Buffer>;
+  if (opts.base) base = baseEntries(opts.base, roots);
+  else {
+    base = baseCache.get(roots) ?? baseEntries(process.env, roots);
+    baseCache.set(roots, base);
   }
+  const merged = new Map(base);
   for (const [name, value] of crossing) merged.set(name, value);
   for (const [name, value] of [...FORCED_ENV, ...(opts.set ?? [])]) merged.set(name, Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8'));
   return [...merged].map(([name, value]) => Buffer.concat([Buffer.from(`${name}=`, 'latin1'), value]));
