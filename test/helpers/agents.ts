@@ -350,7 +350,8 @@ export const HOST_SHIM_RECIPES: HostShimRecipe[] = [
       'The cwd file lands in the sandbox\'s own /tmp, so a `cd` does not carry over to the next command.',
     notes:
       'Claude Code runs, unsandboxed and without asking in `-p` mode, the hooks, `apiKeyHelper` and status line of `.claude/settings.json` and `.claude/settings.local.json`, ' +
-      "and the MCP servers of `.mcp.json` (checked: each planted by a test ran on the host at the next start). `{}` is an empty `.mcp.json` to it.",
+      "and the MCP servers of `.mcp.json` (checked by hand with 2.1.332: a hook in each settings file, an MCP server and an `apiKeyHelper` each ran on the host at the next `claude -p`). " +
+      '`{}` is an empty `.mcp.json` to it. Its own checks ask before a Bash command that redirects into `.claude/`; the read-only bind holds whatever the command.',
   },
   {
     id: 'gemini-cli',
@@ -375,7 +376,9 @@ export const HOST_SHIM_RECIPES: HostShimRecipe[] = [
       'which is in the sandbox\'s own /tmp: every tool result ends with `bash: line 1: /tmp/gemini-shell-*/bgpids.tmp: No such file or directory` (the status is unchanged) ' +
       'and Gemini CLI logs "missing background pid output". Sharing that directory would let the sandbox name host pids for it to act on: not done.',
     notes:
-      'Gemini CLI starts the MCP servers of `.gemini/settings.json` in the project (checked: one planted there ran on the host) and loads `.env` files from the project into its own environment. ' +
+      'Gemini CLI starts the MCP servers of `.gemini/settings.json` in the project (checked by hand with 0.61.0: one planted there ran on the host) and loads the first `.env` it finds ' +
+      '(`.gemini/.env`, then `.env`, in the project and its parents, before `~/.gemini/.env`) into its own environment: its API endpoint, among others. ' +
+      'So the recipe\'s empty `.env` shadows `~/.gemini/.env`: keep `GEMINI_API_KEY` in the environment (never in a file of the project, which the sandbox reads). ' +
       'Checked in `-p` mode; interactive mode runs the shell on a pty (node-pty), looked up the same way.',
   },
   {
