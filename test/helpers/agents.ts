@@ -376,9 +376,10 @@ export const HOST_SHIM_RECIPES: HostShimRecipe[] = [
       'which is in the sandbox\'s own /tmp: every tool result ends with `bash: line 1: /tmp/gemini-shell-*/bgpids.tmp: No such file or directory` (the status is unchanged) ' +
       'and Gemini CLI logs "missing background pid output". Sharing that directory would let the sandbox name host pids for it to act on: not done.',
     notes:
-      'Gemini CLI starts the MCP servers of `.gemini/settings.json` in the project (checked by hand with 0.61.0: one planted there ran on the host) and loads the first `.env` it finds ' +
-      '(`.gemini/.env`, then `.env`, in the project and its parents, before `~/.gemini/.env`) into its own environment: its API endpoint, among others. ' +
-      'So the recipe\'s empty `.env` shadows `~/.gemini/.env`: keep `GEMINI_API_KEY` in the environment (never in a file of the project, which the sandbox reads). ' +
+      'Gemini CLI starts the MCP servers of `.gemini/settings.json` in the project (checked by hand with 0.61.0: one planted there ran on the host) and loads the first `.env` it finds, ' +
+      'looking from the working directory up before `~/.gemini/.env`, into its own environment: its API endpoint, among others. ' +
+      'So the recipe\'s empty `.env` shadows `~/.gemini/.env` (the test puts the stand-in\'s address into the project\'s `.env` for that reason): keep `GEMINI_API_KEY` in the environment, ' +
+      'never in a file of the project, which the sandbox reads. ' +
       'Checked in `-p` mode; interactive mode runs the shell on a pty (node-pty), looked up the same way.',
   },
   {
@@ -400,7 +401,7 @@ export const HOST_SHIM_RECIPES: HostShimRecipe[] = [
       'with a terminal `pexpect.spawn($SHELL, [\"-c\", cmd])` on a pty, the same argv. `test/fixtures/agents/aider-style.py` does the former.',
     notes:
       'Aider reads `.aider.conf.yml` and `.env` from the git root and the working directory (as well as HOME): options, commands it runs (`lint-cmd`, `test-cmd`) ' +
-      'and environment variables (`set-env`, and every line of `.env`) for itself and everything it starts, which includes `EXECGATE_BROKER` and `SHELL`. ' +
+      'and environment variables for itself and everything it starts (`set-env`, and every line of `.env`: `SHELL` and `EXECGATE_BROKER` as well as any other). ' +
       'Those paths are from its documentation: the tests run the stand-in, not Aider.',
   },
   {
@@ -438,7 +439,7 @@ export const HOST_SHIM_RECIPES: HostShimRecipe[] = [
     shell:
       'The same shim; serve starts the patched bash on the host, unconfined, with the harness\'s whole environment (API keys included). Every program that shell starts is decided by the policy; ' +
       'a shell it starts by a path of its own (`/bin/sh -c`, the host\'s dash) is the host\'s, and what that runs is not seen. ' +
-      'It can write everything you can: the project, `~/.claude`, `~/.bashrc`, the harness\'s config. Claude Code works this way too (its snapshot is then made and used on the host).',
+      'It can write everything you can: the project, `~/.claude`, `~/.bashrc`, the harness\'s config. Claude Code can be pointed at it the same way (not run here: its snapshot is then made and sourced on the host).',
     notes: 'Nothing to bind read-only: nothing is contained. Use it where the policy alone is the point (a human answering for `git push` and the like), never to contain an agent.',
   },
 ];
