@@ -165,3 +165,7 @@ for (const kind of Object.keys(stdins)) {
 // The addon's own round trip (it was a test: figures belong here).
 const { benchAddonPingPong } = await import('./bench/addon-pingpong.mjs');
 await benchAddonPingPong(Number(process.env.EXECGATE_PINGPONG_ROUNDS ?? 20_000));
+
+// The shell shim attached to a running serve, per tool call (issue 11).
+const { benchShim } = await import('./bench/shim.mjs');
+await benchShim();

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -276,8 +277,80 @@ static void from_environment(int argc, char **argv, struct request *rq)
     const char *label = getenv(EG_ENV_LABEL);
     rq->broker = broker;
     rq->launch.label = cstr(label && *label ? label : "shim");
+    size_t n = argc > 0 ? (size_t)argc - 1 : 0;
+    /* Started as a login shell by name ("-bash", as login(1), su - and
+     * tmux's panes do): the shell gets its name from Launched, not from us,
+     * so --login says it instead. A long option: bash takes those only
+     * before the one-letter ones, and the caller's may be either. */
+    if (argc > 0 && argv[0][0] == '-') {
+        static char login[] = "--login";
+        char **args = calloc(n + 2, sizeof(char *));
+        if (!args)
+            fail("out of memory", NULL);
+        args[0] = login;
+        for (size_t i = 0; i < n; i++)
+            args[i + 1] = argv[i + 1];
+        rq->shell_args = args;
+        rq->nshell_args = n + 1;
+        return;
+    }
     rq->shell_args = argv + 1;
-    rq->nshell_args = argc > 0 ? (size_t)argc - 1 : 0;
+    rq->nshell_args = n;
+}
+
+/* ---- PATH without us --------------------------------------------------------- */
+
+/* Is dir[0..n)/name this very program (through a shim link or a copy of
+ * one)? */
+static int names_us(const char *dir, size_t n, const char *name, const struct stat *self)
+{
+    char path[PATH_MAX];
+    size_t m = strlen(name);
+    if (n + 1 + m >= sizeof(path))
+        return 0;
+    memcpy(path, dir, n);
+    path[n] = '/';
+    memcpy(path + n + 1, name, m + 1);
+    struct stat st;
+    return stat(path, &st) == 0 && st.st_dev == self->st_dev && st.st_ino == self->st_ino;
+}
+
+/* PATH loses the directories whose bash or sh is us (the shim's, as a
+ * harness that looks its shell up on PATH is told to put it first), in what
+ * the broker is sent and what the shell inherits: a shell there that ran
+ * `bash` would find the shim again, which inside the sandbox has no broker
+ * to reach (EXECGATE_BROKER does not cross) and fails. Empty entries (the
+ * working directory) stay as they are; a PATH left with nothing is unset,
+ * so that the shell's default applies rather than the working directory. */
+static void path_without_us(void)
+{
+    const char *path = getenv("PATH");
+    struct stat self;
+    if (!path || stat("/proc/self/exe", &self) < 0)
+        return;
+    char *kept = malloc(strlen(path) + 1);
+    if (!kept)
+        fail("out of memory", NULL);
+    size_t k = 0, nkept = 0, dropped = 0;
+    for (const char *p = path;;) {
+        const char *end = strchr(p, ':');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n > 0 && (names_us(p, n, "bash", &self) || names_us(p, n, "sh", &self))) {
+            dropped++;
+        } else {
+            if (nkept++ > 0)
+                kept[k++] = ':';
+            memcpy(kept + k, p, n);
+            k += n;
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    kept[k] = '\0';
+    if (dropped > 0 && (nkept > 0 ? setenv("PATH", kept, 1) : unsetenv("PATH")) < 0)
+        fail("setenv", strerror(errno));
+    free(kept);
 }
 
 /* ---- the broker ------------------------------------------------------------ */
@@ -562,6 +635,7 @@ int main(int argc, char **argv)
         from_command_line(argc, argv, &rq);
     else
         from_environment(argc, argv, &rq);
+    path_without_us();
     /* A cwd too long or deleted is sent empty; the broker decides. */
     static char cwd[PATH_MAX];
     if (getcwd(cwd, sizeof(cwd)))

@@ -21,6 +21,7 @@ const USAGE = `usage:
   execgate policy check FILE
 ${APPROVE_USAGE}
 ${DOCTOR_USAGE}
+  execgate shim-path
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -35,6 +36,8 @@ export async function main(argv: string[]): Promise<number> {
         return doctorCommand(rest, (l) => process.stdout.write(`${l}\n`));
       case 'approve':
         return await approveCommand(rest, (s) => process.stdout.write(s));
+      case 'shim-path':
+        return (await import('./shim-path.js')).shimPathCommand(rest, (l) => process.stdout.write(`${l}\n`));
       case 'policy':
         if (rest[0] === 'explain') return policyExplain(rest.slice(1), (l) => process.stdout.write(`${l}\n`));
         if (rest[0] === 'check') return policyCheck(rest.slice(1), (l) => process.stdout.write(`${l}\n`));

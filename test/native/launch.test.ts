@@ -111,9 +111,9 @@ interface Ran {
   stderr: string;
 }
 
-function run(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string; stdio?: StdioOptions } = {}): Promise<Ran> {
+function run(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string; stdio?: StdioOptions; argv0?: string } = {}): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: opts.cwd ?? dir, env: opts.env ?? baseEnv, stdio: opts.stdio ?? ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { cwd: opts.cwd ?? dir, env: opts.env ?? baseEnv, stdio: opts.stdio ?? ['pipe', 'pipe', 'pipe'], argv0: opts.argv0 });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -321,6 +321,57 @@ describe('the shell shim', () => {
     } finally {
       addon.close(s.mine);
       await serve.close();
+    }
+  });
+
+  it('started as a login shell by name ("-bash", as tmux and su - do), asks the shell for --login', async () => {
+    const s = session();
+    const serve = await fakeServe(brokerPath, () => okAnswer(s));
+    try {
+      const script = 'shopt -q login_shell && echo login || echo not login; echo "$0|$1"';
+      const r = await run(join(shimDir, 'bash'), ['-c', script, 'p0', 'p1'], { env: { ...shimEnv, EXECGATE_BROKER: brokerPath }, argv0: '-bash' });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('login\np0|p1\n');
+      expect(r.code).toBe(0);
+      // and not otherwise
+      addon.close(s.mine);
+      Object.assign(s, session());
+      const plain = await run(join(shimDir, 'bash'), ['-c', script, 'p0', 'p1'], { env: { ...shimEnv, EXECGATE_BROKER: brokerPath } });
+      expect(plain.stdout).toBe('not login\np0|p1\n');
+    } finally {
+      addon.close(s.mine);
+      await serve.close();
+    }
+  });
+
+  it('takes its own directory off PATH, in what it sends and what the shell inherits', async () => {
+    // a directory of links to the launcher under other names than the build's
+    const copy = join(dir, 'my-shims');
+    mkdirSync(copy, { recursive: true });
+    for (const name of ['bash', 'sh']) {
+      rmSync(join(copy, name), { force: true });
+      symlinkSync(launcherPath, join(copy, name));
+    }
+    const cases: [string, string | undefined][] = [
+      [`/usr/bin:${shimDir}:/bin::${copy}:rel`, '/usr/bin:/bin::rel'],
+      [`${shimDir}:/usr/bin:/bin`, '/usr/bin:/bin'],
+      // nothing left: unset (bash's default), not empty (the working directory)
+      [`${shimDir}:${copy}`, undefined],
+      // nothing of ours: untouched
+      ['/usr/bin:/bin:', '/usr/bin:/bin:'],
+    ];
+    for (const [path, sent] of cases) {
+      const s = session();
+      const serve = await fakeServe(brokerPath, () => okAnswer(s));
+      try {
+        const r = await run(join(copy, 'sh'), ['-c', '/usr/bin/printenv PATH || echo unset'], { env: { ...shimEnv, EXECGATE_BROKER: brokerPath, PATH: path } });
+        expect(r.stderr).toBe('');
+        expect(serve.launches[0]!.env.filter((e) => e.startsWith('PATH='))).toEqual(sent === undefined ? [] : [`PATH=${sent}`]);
+        expect(r.stdout).toBe(`${sent ?? 'unset'}\n`);
+      } finally {
+        addon.close(s.mine);
+        await serve.close();
+      }
     }
   });
 
