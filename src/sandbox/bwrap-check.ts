@@ -15,8 +15,22 @@ const PROBE_TIMEOUT_MS = 10_000;
 
 export type BwrapCheck = { ok: true; path: string } | { ok: false; problem: string };
 
+/** What checkBwrap found, per PATH: a serve launching many sandboxes asks
+ * `bwrap --help` once, not once per launch (it blocks the broker's loop). A
+ * bwrap that went away meanwhile fails the launch itself, clearly enough. */
+const checked = new Map<string, BwrapCheck>();
+
 /** bwrap on PATH with --disable-userns (bubblewrap 0.8.0 or later). */
 export function checkBwrap(pathVar = process.env.PATH ?? ''): BwrapCheck {
+  let result = checked.get(pathVar);
+  if (!result || !result.ok) {
+    result = checkBwrapNow(pathVar);
+    checked.set(pathVar, result);
+  }
+  return result;
+}
+
+function checkBwrapNow(pathVar: string): BwrapCheck {
   const path = findOnPath('bwrap', pathVar);
   if (path === null) return { ok: false, problem: `--sandbox bwrap needs bubblewrap, which is not installed: ${INSTALL_BWRAP}` };
   const help = spawnSync(path, ['--help'], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS });
