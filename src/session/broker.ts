@@ -4,6 +4,7 @@
 import { decisionRecord, completionEvent, completionRecord, protocolErrorRecord, type CompletionEvent, type CompletionInfo } from '../audit/records.js';
 import type { Audit } from '../audit/audit-log.js';
 import { grantKey } from '../approval/grant-key.js';
+import { redactArgv } from '../audit/redact.js';
 import type { Approver, PendingRequest, RuleTarget } from '../approval/types.js';
 import { hostEnv } from '../exec/host-env.js';
 import { Spawner } from '../exec/spawner.js';
@@ -18,6 +19,25 @@ import { Session, type SessionHost, type SessionOptions } from './session.js';
 import type { HostCommand, SessionContext, Verdict } from './session-context.js';
 
 export type { CompletionEvent } from '../audit/records.js';
+
+/** A decision other than run, as it is made: what `execgate mcp` reports
+ * per tool call (argv display-escaped and redacted, as in CompletionEvent). */
+export interface DecisionEvent {
+  id: string;
+  hostProgram: string | null;
+  argv: string[];
+  decision: 'escalate' | 'prompt' | 'deny';
+  decidedBy: string;
+  ruleId: string | null;
+  reason: string;
+  time: number;
+}
+
+/** One session's decisions and completions, as they happen. */
+export interface SessionWatcher {
+  decision?(event: DecisionEvent): void;
+  completion?(event: CompletionEvent): void;
+}
 
 export interface BrokerOptions {
   /** The policy in force now (it may be reloaded between requests). */
@@ -41,6 +61,7 @@ export class Broker implements SessionHost {
   private readonly draining = new Set<Promise<void>>();
   private readonly completionListeners = new Set<(e: CompletionEvent) => void>();
   private readonly closeListeners = new Set<(s: Session) => void>();
+  private readonly watchers = new Map<Session, Set<SessionWatcher>>();
   /** Prompts waiting for a human, per session. */
   private readonly prompts = new Map<Session, number>();
   /** Fast-path records dropped since the last line saying so. */
@@ -62,6 +83,20 @@ export class Broker implements SessionHost {
     return () => this.completionListeners.delete(listener);
   }
 
+  /** The decisions (other than run: the Run path pays nothing for this)
+   * and completions of one session, as they happen: a tool call of
+   * `execgate mcp` reports what it escalated and what was denied. Returns
+   * the unsubscribe; a session's watchers go when it ends. */
+  watchSession(session: Session, watcher: SessionWatcher): () => void {
+    let set = this.watchers.get(session);
+    if (!set) this.watchers.set(session, (set = new Set()));
+    set.add(watcher);
+    return () => {
+      set.delete(watcher);
+      if (set.size === 0 && this.watchers.get(session) === set) this.watchers.delete(session);
+    };
+  }
+
   /** Called when a session ends (the approval core forgets its grants). */
   onSessionClosed(listener: (s: Session) => void): void {
     this.closeListeners.add(listener);
@@ -77,6 +112,7 @@ export class Broker implements SessionHost {
       const settled = session.settled().finally(() => this.draining.delete(settled));
       this.draining.add(settled);
       this.prompts.delete(session);
+      this.watchers.delete(session);
       this.closeListeners.forEach((l) => l(session));
       this.flushDropped();
       this.opts.audit.write({ event: 'session-end', session: session.id, label: session.label });
@@ -154,6 +190,7 @@ export class Broker implements SessionHost {
       },
       auditDecision: (plan) => {
         if (audit.enabled) audit.write(decisionRecord(session, plan));
+        if (plan.decision !== 'run') this.decided(session, plan);
       },
       auditCompletion: (plan, info) => this.completed(session, plan, info),
       auditProtocolError: (why, plan) => audit.write(protocolErrorRecord(session, why, plan)),
@@ -196,9 +233,26 @@ export class Broker implements SessionHost {
     this.droppedRecords = 0;
   }
 
+  private decided(session: Session, plan: Plan): void {
+    const watchers = this.watchers.get(session);
+    if (!watchers) return;
+    const event: DecisionEvent = {
+      id: plan.id,
+      hostProgram: plan.host?.program ?? null,
+      argv: redactArgv(plan.argv),
+      decision: plan.decision as DecisionEvent['decision'],
+      decidedBy: plan.decidedBy,
+      ruleId: plan.rule?.id ?? null,
+      reason: plan.reason,
+      time: Date.now(),
+    };
+    for (const w of watchers) w.decision?.(event);
+  }
+
   private completed(session: Session, plan: Plan, info: CompletionInfo): void {
     const event = completionEvent(session, plan, info);
     for (const l of this.completionListeners) l(event);
+    for (const w of this.watchers.get(session) ?? []) w.completion?.(event);
     this.opts.audit.write(completionRecord(session, plan, info, event));
   }
 

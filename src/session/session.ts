@@ -75,6 +75,7 @@ export class Session {
   private readonly listener: { fd: Fd; watcher: FdWatcher };
   private readonly connections = new Set<FramedSocket>();
   private readonly commands = new Set<HostCommand>();
+  private readonly commandListeners = new Set<(cmd: HostCommand) => void>();
   private shellEnd: Fd | null;
   private requestCount = 0;
   private closed = false;
@@ -156,10 +157,19 @@ export class Session {
   /** A host command started for this session: ended with it. */
   own(cmd: HostCommand): void {
     this.commands.add(cmd);
+    for (const l of this.commandListeners) l(cmd);
     cmd.exited.then(
       () => this.commands.delete(cmd),
       () => this.commands.delete(cmd),
     );
+  }
+
+  /** Every host command started for this session from now on, as it
+   * starts (`execgate mcp` ends the ones a timed-out tool call started,
+   * not those of earlier calls still running). Returns the unsubscribe. */
+  onHostCommand(listener: (cmd: HostCommand) => void): () => void {
+    this.commandListeners.add(listener);
+    return () => this.commandListeners.delete(listener);
   }
 
   /** Resolves when every host command of this session has ended. */
