@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, redactArgv } from '../../../src/audit/redact.js';
+import { REDACTED, redactArgv, redactText } from '../../../src/audit/redact.js';
 
 describe('redactArgv', () => {
   it('redacts values of secret-looking flags and assignments', () => {
@@ -14,5 +14,46 @@ describe('redactArgv', () => {
   });
   it('leaves ordinary arguments alone', () => {
     expect(redactArgv(['git', 'push', 'origin', 'main', '--force'])).toEqual(['git', 'push', 'origin', 'main', '--force']);
+  });
+});
+
+describe('redactText', () => {
+  it('redacts tokens, headers, assignments, JSON fields, URL passwords and key blocks, and counts them', () => {
+    const key = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----';
+    const input = [
+      'token ghp_abcdefghijklmnopqrstuvwxyz0123 here',
+      'Authorization: Bearer abc.def',
+      'GITHUB_TOKEN=xyz123',
+      "export DB_PASSWORD='p w'",
+      '{"api_key": "k-123", "name": "bob"}',
+      'remote https://bob:s3cret@example.com/r.git',
+      key,
+      'after the key',
+    ].join('\n');
+    const { text, count } = redactText(input);
+    expect(text.split('\n')).toEqual([
+      `token ${REDACTED} here`,
+      `Authorization: ${REDACTED}`,
+      `GITHUB_TOKEN=${REDACTED}`,
+      `export DB_PASSWORD=${REDACTED}`,
+      `{"api_key": "${REDACTED}", "name": "bob"}`,
+      `remote https://bob:${REDACTED}@example.com/r.git`,
+      REDACTED,
+      'after the key',
+    ]);
+    expect(count).toBe(7);
+  });
+
+  it('counts a value once even when two rules see it', () => {
+    expect(redactText('GH_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123')).toEqual({ text: `GH_TOKEN=${REDACTED}`, count: 1 });
+  });
+
+  it('leaves ordinary output alone', () => {
+    const text = 'total 8\n-rw-r--r-- 1 bob bob 12 token.txt\nAuthorization required\nPASSWORD_MIN_LENGTH is 8\nhttps://example.com/a:b';
+    expect(redactText(text)).toEqual({ text, count: 0 });
+  });
+
+  it('redacts a private key cut off by truncation to the end', () => {
+    expect(redactText('x\n-----BEGIN RSA PRIVATE KEY-----\nMIIE')).toEqual({ text: `x\n${REDACTED}`, count: 1 });
   });
 });
