@@ -6,6 +6,7 @@ import { CliError } from './errors.js';
 import { WebStartError } from '../web/errors.js';
 import { APPROVE_USAGE, approveCommand } from './approve.js';
 import { DOCTOR_USAGE, doctorCommand } from './doctor.js';
+import { MCP_USAGE, mcpCommand } from './mcp.js';
 import { policyCheck } from './policy-check.js';
 import { policyExplain } from './policy-explain.js';
 import { serveCommand } from './serve.js';
@@ -16,6 +17,7 @@ const USAGE = `usage:
                  [--sandbox-uid N] [--writable-git (unsafe)] [--pass-env NAME]...
                  [--policy FILE] [--audit FILE] [--web [--web-port N]] [--dangerously-approve-all]
                  [--broker SOCKET] [--label NAME] [-c SCRIPT | FILE ARGS...]
+${MCP_USAGE}
   execgate serve [--policy FILE] [--audit FILE] [--web [--web-port N]] [--write-socket-path-to FILE] [--no-prompt]
   execgate policy explain [--policy FILE] [--explicit] -- CMD [ARGS...]
   execgate policy check FILE
@@ -32,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
         return await shellCommand(rest);
       case 'serve':
         return await serveCommand(rest);
+      case 'mcp':
+        return await mcpCommand(rest);
       case 'doctor':
         return doctorCommand(rest, (l) => process.stdout.write(`${l}\n`));
       case 'approve':

@@ -106,3 +106,31 @@ export const MAX_SPAWN_STRINGS = 1 << 20;
 /** Whole spec: argv from a Request frame plus env from a Stdio frame (4 MiB
  * each) could not be more; execve's own limit (ARG_MAX) is lower still. */
 export const MAX_SPAWN_SPEC_BYTES = 8 * 1024 * 1024;
+// ---- execgate mcp ---------------------------------------------------------
+
+/** A tool result keeps this much of each of stdout and stderr: the head
+ * (what a command says first) and the tail (where errors end up), the cut
+ * between them marked with its size. About what agents' own shell tools
+ * keep (Claude Code's Bash: 30 000 characters), so a model's context is
+ * not flooded by one `cat`. */
+export const MCP_OUTPUT_HEAD_BYTES = 8 * 1024;
+export const MCP_OUTPUT_TAIL_BYTES = 16 * 1024;
+/** A call whose stdout or stderr file grows past this is ended: the files
+ * sit on the host's disk, and nothing reads past the head and tail. */
+export const MCP_OUTPUT_FILE_MAX_BYTES = 1024 * 1024 * 1024;
+/** A command longer than this runs from its file rather than `bash -c`:
+ * the kernel refuses a single argument over 128 KiB (MAX_ARG_STRLEN). */
+export const MCP_COMMAND_ARG_MAX_BYTES = 120 * 1024;
+/** The largest command a tool call takes. */
+export const MCP_COMMAND_MAX_BYTES = 4 * 1024 * 1024;
+/** The working directory and exported variables carried to the next call
+ * (an `export -p` of a usual environment is a few KiB); past this they
+ * are not carried, and the result says so. */
+export const MCP_STATE_MAX_BYTES = 1024 * 1024;
+/** One line from the shell's supervisor ("started ID PID", "exited ID
+ * STATUS"); a longer one is not ours and is dropped. */
+export const MCP_EVENT_LINE_MAX = 256;
+/** timeout_ms: at most a day. */
+export const MCP_TIMEOUT_MAX_MS = 24 * 60 * 60 * 1000;
+/** Escalations, denials and prompts listed in one result; more are counted. */
+export const MCP_EVENTS_LISTED = 20;

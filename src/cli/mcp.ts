@@ -1,0 +1,68 @@
+// `execgate mcp`: flags only; the server is src/mcp/server.ts.
+import { LaunchError } from '../runtime/launch.js';
+import { serveMcp } from '../mcp/server.js';
+import { parseArgs, portFlag, UsageError } from './args.js';
+import { CliError } from './errors.js';
+import { launchRequest, requireBuilt, SetupError } from './shell.js';
+
+export const MCP_USAGE = `  execgate mcp [--sandbox none|bwrap] [--project DIR] [--no-network] [--bind SRC[:DEST]]... [--ro-bind SRC[:DEST]]...
+               [--sandbox-uid N] [--writable-git (unsafe)] [--pass-env NAME]... [--label NAME] [--no-redact]
+               [--policy FILE] [--audit FILE] [--web [--web-port N]] [--dangerously-approve-all] | [--broker SOCKET]`;
+
+const FLAGS = {
+  '--policy': 'string',
+  '--audit': 'string',
+  '--label': 'string',
+  '--dangerously-approve-all': 'boolean',
+  '--web': 'boolean',
+  '--web-port': 'string',
+  '--sandbox': 'string',
+  '--project': 'string',
+  '--no-network': 'boolean',
+  '--bind': 'strings',
+  '--ro-bind': 'strings',
+  '--sandbox-uid': 'string',
+  '--writable-git': 'boolean',
+  '--pass-env': 'strings',
+  '--broker': 'string',
+  '--no-redact': 'boolean',
+} as const;
+
+const BROKER_ONLY = ['--policy', '--audit', '--dangerously-approve-all', '--web', '--web-port'];
+
+export async function mcpCommand(args: string[]): Promise<number> {
+  const { flags, rest } = parseArgs(args, FLAGS);
+  if (rest.length) throw new UsageError(`unexpected argument: ${rest[0]}`);
+  requireBuilt();
+  // stdout is the MCP channel: every line for a human goes to stderr.
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const socket = flags['--broker'] as string | undefined;
+  for (const f of socket === undefined ? [] : BROKER_ONLY.filter((x) => x !== '--policy')) {
+    if (flags[f] !== undefined) throw new UsageError(`${f} belongs to the broker: give it to \`execgate serve\`, not to \`execgate mcp --broker\``);
+  }
+  if (flags['--dangerously-approve-all']) log('execgate: --dangerously-approve-all: every prompt is approved without asking');
+  const launch = { ...launchRequest(flags), label: (flags['--label'] as string | undefined) ?? 'mcp' };
+  if (launch.sandbox === 'none' && launch.project !== undefined) {
+    // Without a sandbox, --project is where the shell starts and the root
+    // a call's workdir must stay in; nothing is bound.
+    for (const f of ['--bind', '--ro-bind', '--no-network', '--sandbox-uid', '--writable-git'] as const) {
+      if (flags[f] !== undefined) throw new UsageError(`${f} needs --sandbox bwrap`);
+    }
+  }
+  try {
+    return await serveMcp({
+      launch,
+      brokerSocket: socket,
+      policyFile: flags['--policy'] as string | undefined,
+      auditFile: flags['--audit'] as string | undefined,
+      approveAll: Boolean(flags['--dangerously-approve-all']),
+      web: flags['--web'] ? { port: portFlag(flags['--web-port']) } : undefined,
+      redact: !flags['--no-redact'],
+      log,
+    });
+  } catch (err) {
+    if (err instanceof LaunchError) throw err.kind === 'usage' ? new UsageError(err.message) : new SetupError(err.message);
+    if (err instanceof Error && /^cannot reach the broker/.test(err.message)) throw new CliError(err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,165 @@
+// Where `execgate mcp` gets its broker: one in this process (startRuntime),
+// or a running `execgate serve` (--broker SOCKET), which makes the session
+// through the Launch protocol and asks its own channels. Either way the
+// rest of src/mcp sees the same thing: how to start the session's shell,
+// the session's id, a way into the approval queue, and (in process only)
+// the broker itself for the per-call record of decisions.
+import { ControlConnection } from '../control/client.js';
+import type { Channel, HumanAnswer, Resolution } from '../approval/queue.js';
+import type { PendingRequest } from '../approval/types.js';
+import type { Fd } from '../native/fd.js';
+import type { Policy } from '../policy/types.js';
+import { loadPolicy } from '../policy/policy-file.js';
+import { decodeLaunched, encodeLaunch } from '../protocol/messages.js';
+import { launchShell, type LaunchRequest } from '../runtime/launch.js';
+import { startRuntime, type Runtime, type RuntimeOptions } from '../runtime/runtime.js';
+import type { Broker } from '../session/broker.js';
+import type { Session } from '../session/session.js';
+
+/** A session, and how to start its shell. */
+export interface LaunchedShell {
+  sessionId: string;
+  file: string;
+  /** argv[0], then the arguments up to the shell's own. */
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  /** The shell's end of the session socket (ours to close). */
+  fd: Fd;
+  /** In process only: the session, for its host commands. */
+  session: Session | null;
+  close(): void;
+}
+
+/** The approval queue, wherever it is: channels and answers. */
+export interface ApprovalPort {
+  register(channel: Channel): () => void;
+  answer(id: string, answer: HumanAnswer, channel: string): Promise<{ ok: true; ruleText?: string } | { ok: false; error: string }>;
+}
+
+export interface BrokerLink {
+  /** In process only: decisions and completions per session. */
+  broker: Broker | null;
+  approvals: ApprovalPort;
+  /** The policy `explain` reads: the broker's own in process; attached,
+   * the one `execgate policy explain` would load (serve may use another). */
+  policy(): Policy;
+  /** Says where the policy comes from, for explain's answer. */
+  policyNote: string;
+  launch(req: LaunchRequest, log: (line: string) => void): Promise<LaunchedShell>;
+  close(): Promise<void>;
+}
+
+export async function inProcessBroker(opts: RuntimeOptions): Promise<BrokerLink> {
+  const runtime: Runtime = await startRuntime(opts);
+  return {
+    broker: runtime.broker,
+    approvals: {
+      register: (channel) => runtime.queue.register(channel),
+      answer: async (id, answer, channel) => runtime.queue.answer(id, answer, channel),
+    },
+    policy: () => runtime.store.current,
+    policyNote: '',
+    async launch(req, log) {
+      const launch = launchShell(runtime.broker, req, log);
+      const env = { ...process.env, ...launch.setEnv };
+      for (const name of launch.unsetEnv) delete env[name];
+      const fd = launch.session.takeShellEnd();
+      return {
+        sessionId: launch.session.id,
+        file: launch.file,
+        argv: launch.argv,
+        env,
+        fd,
+        session: launch.session,
+        close: () => {
+          fd.close();
+          launch.session.close();
+        },
+      };
+    },
+    close: () => runtime.close(),
+  };
+}
+
+export async function attachedBroker(socket: string, policyFlag: string | undefined): Promise<BrokerLink> {
+  const open = async () => {
+    try {
+      return await ControlConnection.open(socket);
+    } catch (err) {
+      throw new Error(`cannot reach the broker at ${socket}: ${(err as Error).message}`);
+    }
+  };
+  let approvalConn: ControlConnection | null = null;
+  return {
+    broker: null,
+    approvals: {
+      register(channel) {
+        // A subscription is a channel of serve's queue, named as ours.
+        let closed = false;
+        void open().then(
+          async (conn) => {
+            if (closed) return conn.close();
+            approvalConn = conn;
+            conn.on((m) => {
+              if (m.type === 'request') channel.onRequest(m.request as PendingRequest);
+              if (m.type === 'resolved') channel.onResolved(m.resolution as Resolution);
+            });
+            await conn.request({ op: 'subscribe', channel: channel.name }, 'subscribed');
+          },
+          () => {},
+        );
+        return () => {
+          closed = true;
+          approvalConn?.close();
+          approvalConn = null;
+        };
+      },
+      async answer(id, answer, channel) {
+        if (!approvalConn) return { ok: false, error: 'not connected to the broker' };
+        const reply = await approvalConn.request({ op: 'answer', id, channel, ...answer }, 'answered');
+        const m = reply.message;
+        return m.ok === true ? { ok: true, ...(typeof m.ruleText === 'string' ? { ruleText: m.ruleText } : {}) } : { ok: false, error: String(m.error) };
+      },
+    },
+    policy: () => loadPolicy(policyFlag),
+    policyNote: `execgate serve decides with its own policy; this is the one \`execgate policy explain\` loads here`,
+    async launch(req, log) {
+      const conn = await open();
+      try {
+        const b = (s: string) => Buffer.from(s);
+        const { payload, fds } = await conn.launch(
+          encodeLaunch({
+            label: req.label,
+            sandbox: req.sandbox,
+            cwd: b(req.cwd),
+            project: b(req.project ?? ''),
+            bind: req.binds.map(b),
+            roBind: req.roBinds.map(b),
+            noNetwork: !req.network,
+            passEnv: req.passEnv.map(b),
+            env: Object.entries(req.env).map(([k, v]) => b(`${k}=${v ?? ''}`)),
+          }),
+        );
+        const reply = decodeLaunched(payload);
+        if (reply.error || fds.length !== 1) {
+          fds.forEach((f) => f.close());
+          throw new Error(reply.error || 'the broker did not hand over a session socket');
+        }
+        log(`execgate mcp: attached to the broker at ${socket} as session ${reply.sessionId} ("${req.label}")`);
+        const env: NodeJS.ProcessEnv = { ...process.env };
+        for (const name of reply.unsetEnv) delete env[name.toString()];
+        for (const kv of reply.setEnv) {
+          const s = kv.toString();
+          env[s.slice(0, s.indexOf('='))] = s.slice(s.indexOf('=') + 1);
+        }
+        const fd = fds[0]!;
+        return { sessionId: reply.sessionId, file: reply.file.toString(), argv: reply.argv.map(String), env, fd, session: null, close: () => fd.close() };
+      } finally {
+        conn.close();
+      }
+    },
+    async close() {
+      approvalConn?.close();
+    },
+  };
+}

@@ -1,0 +1,113 @@
+// The files of one tool call in the I/O directory, which the sandbox can
+// write: the command, the state it starts from, and what it leaves (its
+// stdout, stderr and end state). execgate makes every one of them itself
+// (O_CREAT|O_EXCL: never a name the sandbox planted, symlink or not) and
+// reads them only through the fds it opened then: whatever the sandbox
+// later puts under those names (a symlink to a host file it cannot read,
+// a FIFO) is never opened by execgate.
+import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+// (libuv opens every file close-on-exec: the shell never inherits these.)
+const CREATE = constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/** Creates `path` (it must not exist) with `data`; closes it. */
+function writeNew(path: string, data: string | Buffer): void {
+  const fd = openSync(path, CREATE | constants.O_WRONLY, 0o600);
+  try {
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A file the call writes (stdout, stderr, state), read through our fd. */
+export class CallOutput {
+  private constructor(readonly fd: number) {}
+
+  static create(path: string): CallOutput {
+    return new CallOutput(openSync(path, CREATE | constants.O_RDWR, 0o600));
+  }
+
+  get size(): number {
+    return fstatSync(this.fd).size;
+  }
+
+  /** `length` bytes from `position` (fewer at the end of the file). */
+  read(position: number, length: number): Buffer {
+    const buf = Buffer.alloc(length);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(this.fd, buf, got, length - got, position + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+const SUFFIXES = ['cmd', 'in', 'cwd', 'out', 'err', 'state'] as const;
+
+export interface CallFilesInput {
+  command: string;
+  /** Sourced first: unset and export statements (empty: none). */
+  restore: Buffer;
+  /** The directory to start in (empty: where the shell is). */
+  cwd: string;
+}
+
+/** The files of call `id` in `dir`, made before the call starts. */
+export class CallFiles {
+  readonly stdout: CallOutput;
+  readonly stderr: CallOutput;
+  readonly state: CallOutput;
+  private closed = false;
+
+  constructor(
+    private readonly dir: string,
+    readonly id: string,
+    input: CallFilesInput,
+  ) {
+    const opened: CallOutput[] = [];
+    try {
+      writeNew(this.path('cmd'), input.command);
+      writeNew(this.path('in'), input.restore);
+      writeNew(this.path('cwd'), input.cwd === '' ? '' : `${input.cwd}\0`);
+      for (const s of ['out', 'err', 'state'] as const) opened.push(CallOutput.create(this.path(s)));
+    } catch (err) {
+      opened.forEach((o) => o.close());
+      this.unlink();
+      throw err;
+    }
+    [this.stdout, this.stderr, this.state] = opened as [CallOutput, CallOutput, CallOutput];
+  }
+
+  private path(suffix: (typeof SUFFIXES)[number]): string {
+    return join(this.dir, `${this.id}.${suffix}`);
+  }
+
+  /** Closes our fds and removes the names (whatever they now are). */
+  dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const o of [this.stdout, this.stderr, this.state]) o.close();
+    this.unlink();
+  }
+
+  private unlink(): void {
+    for (const s of SUFFIXES) {
+      try {
+        unlinkSync(this.path(s));
+      } catch {
+        // gone already, or the sandbox put a directory there: the whole
+        // directory goes at the end of the session
+      }
+    }
+  }
+}

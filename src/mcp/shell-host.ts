@@ -1,0 +1,386 @@
+// The sandboxed shell behind the shell tool: one supervisor (bash/supervisor.bash)
+// per MCP session, started once in the session's sandbox with the session
+// socket at fd 87; each tool call is a fresh `bash -c COMMAND` it starts.
+// Calls run one at a time (each starts where the last one left off).
+//
+// Why a fresh bash per call rather than one long-lived interactive shell fed
+// commands with a sentinel: a command that reads stdin cannot eat the next
+// command (stdin is /dev/null), `exit` ends that call only, a background job
+// cannot write into the next call's output (each call has its own files),
+// a time-out ends exactly the call's process group, and each call is
+// intercepted exactly as `execgate shell -c` is. What a call leaves (its
+// directory and exported variables) is written by its EXIT trap and restored
+// by the next call's prelude (shell-state.ts). The sandbox itself (its /tmp,
+// background jobs) lives as long as the MCP session, or until reset().
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../native/paths.js';
+import type { Fd } from '../native/fd.js';
+import { SESSION_FD } from '../protocol/constants.js';
+import { MCP_COMMAND_ARG_MAX_BYTES, MCP_EVENT_LINE_MAX, MCP_OUTPUT_FILE_MAX_BYTES, MCP_OUTPUT_HEAD_BYTES, MCP_OUTPUT_TAIL_BYTES, MCP_STATE_MAX_BYTES } from '../protocol/limits.js';
+import { CallFiles, type CallOutput } from './call-files.js';
+import { parseStateDump, restoreScript, type ShellState } from './shell-state.js';
+
+export const supervisorScriptPath = join(packageRoot, 'src', 'mcp', 'bash', 'supervisor.bash');
+export const preludePath = join(packageRoot, 'src', 'mcp', 'bash', 'prelude.bash');
+
+/** How to start the session's shell: the launch's program and argv up to
+ * the shell (its arguments follow), its environment, the session socket. */
+export interface ShellProgram {
+  file: string;
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  /** The shell's end of the session socket: passed to every start, ours
+   * to close (the session ends when every copy is closed). */
+  sessionFd: Fd;
+  sandbox: 'none' | 'bwrap';
+  /** Where the shell starts (bwrap says it in its arguments). */
+  cwd?: string;
+}
+
+export interface SandboxShellOptions {
+  program: ShellProgram;
+  /** The I/O directory on the host (0700, ours). */
+  ioDir: string;
+  /** The same directory, the shell and the prelude, as the shell sees them. */
+  inside: { ioDir: string; bash: string; prelude: string };
+  log: (line: string) => void;
+}
+
+/** Up to head + tail bytes of one stream, and its whole size. */
+export interface Captured {
+  head: Buffer;
+  tail: Buffer;
+  total: number;
+}
+
+export type CallEnd =
+  | { kind: 'exited'; code: number }
+  /** The shell's status said a signal (128+N) and no end state was written. */
+  | { kind: 'signaled'; signal: number; status: number }
+  | { kind: 'timed-out'; afterMs: number }
+  | { kind: 'cancelled' }
+  | { kind: 'output-limit'; stream: 'stdout' | 'stderr' }
+  | { kind: 'shell-ended'; why: string };
+
+export interface CallResult {
+  end: CallEnd;
+  durationMs: number;
+  stdout: Captured;
+  stderr: Captured;
+  /** What the next call starts from: this call's end state, the one
+   * before (the call ended without writing one), or too big to carry. */
+  state: 'carried' | 'unchanged' | 'too-big';
+  /** The working directory the next call starts in. */
+  cwd: string;
+  /** The shell had to be started again before this call (it had died). */
+  restarted: boolean;
+}
+
+export interface CallRequest {
+  command: string;
+  /** Start here (a sandbox path) instead of where the last call ended. */
+  workdir?: string;
+  login: boolean;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Called about once a second while the call runs. */
+  onTick?: (elapsedMs: number) => void;
+  /** Called when execgate ends the call (time-out, cancel, output limit),
+   * after its process group was killed. */
+  onKill?: () => void;
+}
+
+interface Pending {
+  started: (pgid: number) => void;
+  exited: (status: number) => void;
+}
+
+const TICK_MS = 1000;
+
+export class SandboxShell {
+  private child: ChildProcess | null = null;
+  private readonly pending = new Map<string, Pending>();
+  private stderrHead = '';
+  private dead: string | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  /** A fresh call's exported names, and the state the next call starts from. */
+  private baseline = new Set<string>();
+  private initialState: ShellState | null = null;
+  private state: ShellState | null = null;
+
+  private constructor(private readonly opts: SandboxShellOptions) {}
+
+  /** Starts the shell and runs one empty call, which tells what a fresh
+   * call exports and where it starts (and that the sandbox works). */
+  static async start(opts: SandboxShellOptions): Promise<SandboxShell> {
+    const shell = new SandboxShell(opts);
+    await shell.boot();
+    return shell;
+  }
+
+  get cwd(): string {
+    return this.state?.cwd ?? '/';
+  }
+
+  /** Runs one call, after any call already running. */
+  run(req: CallRequest): Promise<CallResult> {
+    const next = this.queue.then(() => this.runNow(req));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** A fresh sandbox: background jobs and /tmp gone, directory and
+   * variables as at the start. */
+  reset(): Promise<void> {
+    const next = this.queue.then(async () => {
+      await this.stopChild();
+      this.state = null;
+      await this.boot();
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.stopChild();
+  }
+
+  // ---- the supervisor ------------------------------------------------------
+
+  private async boot(): Promise<void> {
+    this.spawnChild();
+    const first = await this.runNow({ command: '', login: false, timeoutMs: 30_000 }, true);
+    if (first.end.kind !== 'exited' || first.state !== 'carried') {
+      const said = this.stderrHead.trim();
+      await this.stopChild();
+      throw new Error(`the sandboxed shell did not start${said ? `: ${said}` : ` (${describeEnd(first.end)})`}`);
+    }
+    this.initialState = this.state;
+    this.baseline = new Set(this.state!.names);
+  }
+
+  private spawnChild(): void {
+    const { program, inside } = this.opts;
+    const stdio: ('pipe' | 'ignore' | number)[] = ['pipe', 'pipe', 'pipe'];
+    while (stdio.length < SESSION_FD) stdio.push('ignore');
+    stdio.push(program.sessionFd.fd);
+    const [argv0, ...prefix] = program.argv;
+    const script = readFileSync(supervisorScriptPath, 'utf8');
+    const child = spawn(program.file, [...prefix, '-c', script, 'execgate-mcp', inside.ioDir, inside.bash, inside.prelude, String(MCP_COMMAND_ARG_MAX_BYTES)], {
+      stdio,
+      env: program.env,
+      argv0,
+      cwd: program.cwd,
+      // Without a sandbox there is no pid namespace to end it all: a
+      // session of its own marks every process of it (stopChild).
+      detached: program.sandbox === 'none',
+    });
+    this.child = child;
+    this.dead = null;
+    this.stderrHead = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      if (this.stderrHead.length < 4096) this.stderrHead += d.toString('utf8').slice(0, 4096 - this.stderrHead.length);
+    });
+    child.stdin!.on('error', () => {});
+    let partial = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      partial += d.toString('latin1');
+      let nl: number;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        this.onEvent(partial.slice(0, nl));
+        partial = partial.slice(nl + 1);
+      }
+      // Not a line of ours: drop it rather than hold it.
+      if (partial.length > MCP_EVENT_LINE_MAX) partial = '';
+    });
+    child.once('exit', (code, signal) => {
+      if (this.child !== child) return;
+      this.dead = signal ? `killed by ${signal}` : `exited with status ${code}`;
+      this.child = null;
+      for (const p of this.pending.values()) p.exited(-1);
+    });
+  }
+
+  /** One event line from the supervisor (or anything the sandbox wrote to
+   * its stdout: only lines naming a call of ours count). */
+  private onEvent(line: string): void {
+    const m = /^(started|exited) ([0-9a-f]{12}) (\d{1,10})$/.exec(line);
+    if (!m) return;
+    const p = this.pending.get(m[2]!);
+    if (!p) return;
+    if (m[1] === 'started') p.started(Number(m[3]));
+    else p.exited(Number(m[3]));
+  }
+
+  private send(line: string): void {
+    this.child?.stdin!.write(`${line}\n`);
+  }
+
+  private async stopChild(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.child = null;
+    const gone = new Promise<void>((res) => (child.exitCode !== null || child.signalCode !== null ? res() : child.once('exit', () => res())));
+    if (this.opts.program.sandbox === 'none' && child.pid !== undefined) killSession(child.pid);
+    child.kill('SIGKILL');
+    await gone;
+    for (const p of this.pending.values()) p.exited(-1);
+  }
+
+  // ---- one call -------------------------------------------------------------
+
+  private async runNow(req: CallRequest, booting = false): Promise<CallResult> {
+    if (this.closed) throw new Error('the shell is closed');
+    let restarted = false;
+    if (!this.child && !booting) {
+      // It died (killed from inside, say): a new sandbox, the same state.
+      const kept = this.state;
+      this.spawnChild();
+      this.state = kept;
+      restarted = true;
+    }
+    const id = randomBytes(6).toString('hex');
+    const from = this.state;
+    const files = new CallFiles(this.opts.ioDir, id, {
+      command: req.command,
+      restore: from && from !== this.initialState ? restoreScript(from, this.baseline) : Buffer.alloc(0),
+      cwd: req.workdir ?? from?.cwd ?? '',
+    });
+    const startedAt = Date.now();
+    try {
+      const end = await this.drive(id, req, files);
+      const durationMs = Date.now() - startedAt;
+      let state: CallResult['state'] = 'unchanged';
+      if (end.kind === 'exited' || end.kind === 'signaled') {
+        const size = files.state.size;
+        if (size > MCP_STATE_MAX_BYTES) state = 'too-big';
+        else {
+          const parsed = parseStateDump(files.state.read(0, size));
+          if (parsed) {
+            this.state = parsed.state;
+            state = 'carried';
+          }
+        }
+      }
+      if (state !== 'carried' && req.workdir !== undefined && this.state) this.state = { ...this.state, cwd: req.workdir };
+      return {
+        // The trap ran, so the shell exited by itself, with 128+N.
+        end: end.kind === 'signaled' && state === 'carried' ? { kind: 'exited', code: end.status } : end,
+        durationMs,
+        stdout: capture(files.stdout),
+        stderr: capture(files.stderr),
+        state,
+        cwd: this.cwd,
+        restarted,
+      };
+    } finally {
+      files.dispose();
+    }
+  }
+
+  /** Starts the call and waits for its end, a time-out, a cancel, the
+   * output limit, or the shell's death. */
+  private drive(id: string, req: CallRequest, files: CallFiles): Promise<CallEnd> {
+    return new Promise<CallEnd>((resolve) => {
+      const startedAt = Date.now();
+      let pgid: number | null = null;
+      let killWhenStarted = false;
+      let done = false;
+      const finish = (end: CallEnd) => {
+        if (done) return;
+        done = true;
+        // Killed before it said its group: kill that group when it does.
+        if (killWhenStarted) this.pending.set(id, { started: (n) => (this.send(`kill ${n}`), this.pending.delete(id)), exited: () => this.pending.delete(id) });
+        else this.pending.delete(id);
+        clearInterval(ticker);
+        if (timer) clearTimeout(timer);
+        req.signal?.removeEventListener('abort', onAbort);
+        resolve(end);
+      };
+      const kill = (end: CallEnd) => {
+        if (pgid !== null) this.send(`kill ${pgid}`);
+        else killWhenStarted = true;
+        req.onKill?.();
+        finish(end);
+      };
+      this.pending.set(id, {
+        started: (n) => {
+          pgid = n;
+          if (killWhenStarted) this.send(`kill ${n}`);
+        },
+        exited: (status) => {
+          if (status < 0) return finish({ kind: 'shell-ended', why: this.dead ?? 'it was stopped' });
+          if (status > 128 && status < 128 + 65) finish({ kind: 'signaled', signal: status - 128, status });
+          else finish({ kind: 'exited', code: status });
+        },
+      });
+      const timer = req.timeoutMs !== undefined ? setTimeout(() => kill({ kind: 'timed-out', afterMs: req.timeoutMs! }), req.timeoutMs) : null;
+      const onAbort = () => kill({ kind: 'cancelled' });
+      if (req.signal?.aborted) return kill({ kind: 'cancelled' });
+      req.signal?.addEventListener('abort', onAbort, { once: true });
+      const ticker = setInterval(() => {
+        for (const [stream, out] of [['stdout', files.stdout], ['stderr', files.stderr]] as const) {
+          if (out.size > MCP_OUTPUT_FILE_MAX_BYTES) return kill({ kind: 'output-limit', stream });
+        }
+        req.onTick?.(Date.now() - startedAt);
+      }, TICK_MS);
+      if (!this.child) return finish({ kind: 'shell-ended', why: this.dead ?? 'it is not running' });
+      this.send(`run ${id} ${req.login ? 'login' : 'plain'}`);
+    });
+  }
+}
+
+/** Head and tail of an output file, read through our own fd. */
+function capture(out: CallOutput): Captured {
+  const total = out.size;
+  if (total <= MCP_OUTPUT_HEAD_BYTES + MCP_OUTPUT_TAIL_BYTES) return { head: out.read(0, total), tail: Buffer.alloc(0), total };
+  return { head: out.read(0, MCP_OUTPUT_HEAD_BYTES), tail: out.read(total - MCP_OUTPUT_TAIL_BYTES, MCP_OUTPUT_TAIL_BYTES), total };
+}
+
+export function describeEnd(end: CallEnd): string {
+  switch (end.kind) {
+    case 'exited':
+      return `exit code ${end.code}`;
+    case 'signaled':
+      return `killed by signal ${end.signal}`;
+    case 'timed-out':
+      return `timed out after ${end.afterMs} ms`;
+    case 'cancelled':
+      return 'cancelled';
+    case 'output-limit':
+      return `ended: its ${end.stream} passed ${MCP_OUTPUT_FILE_MAX_BYTES} bytes`;
+    case 'shell-ended':
+      return `the sandboxed shell ended (${end.why})`;
+  }
+}
+
+/** SIGKILL to every process in session `sid` (no sandbox: the supervisor
+ * leads a session of its own, and every call and job of it stays in it
+ * unless it makes a session of its own). */
+function killSession(sid: number): void {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+    } catch {
+      continue;
+    }
+    // pid (comm) state ppid pgrp session ...: comm may hold anything, so
+    // count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[3]) === sid) {
+      try {
+        process.kill(Number(entry), 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  }
+}
