@@ -65,6 +65,10 @@ export async function serveMcp(opts: McpServeOptions): Promise<number> {
       log(`execgate mcp: ${client?.name ?? 'the client'} shows no approval dialog (no elicitation): prompts go to ${otherChannels}`);
       return;
     }
+    // Our first request is a ping, never a dialog: the SDK's own client
+    // drops a cancellation of request id 0 (`if (!requestId) return`), and
+    // a dialog answered elsewhere must be withdrawable.
+    server.server.ping().catch(() => {});
     const elicitation = new ElicitationChannel(
       (params, options) => server.server.elicitInput(params, options),
       link.approvals,
