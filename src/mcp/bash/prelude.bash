@@ -33,7 +33,7 @@ if [[ ${EXECGATE_MCP_PARENT-} == "$PPID" ]]; then
   fi
   builtin printf -v __eg_q %q "$__eg_f.state"
   # On the way out: status, directory, the exported names, their values.
-  builtin trap "__eg_s=\$?; { builtin printf '%s\\0%s\\0' \"\$__eg_s\" \"\$PWD\"; builtin compgen -e; builtin printf '\\0'; builtin export -p; } >>$__eg_q 2>/dev/null" EXIT
+  builtin trap "__eg_s=\$?; { builtin printf '%s\\0%s\\0' \"\$__eg_s\" \"\$PWD\"; builtin compgen -e; builtin printf '\\0'; builtin export -p; } 2>/dev/null >>$__eg_q" EXIT
   builtin unset -v __eg_f __eg_login __eg_keep __eg_cwd __eg_p __eg_q
 else
   builtin unset -v BASH_ENV EXECGATE_MCP_PARENT EXECGATE_MCP_ID EXECGATE_MCP_DIR EXECGATE_MCP_LOGIN EXECGATE_MCP_WRAPPER

@@ -1,0 +1,35 @@
+// The shell tool's I/O directory is writable by the sandbox (each call's
+// output is written there). execgate must never read through a name the
+// sandbox can change: an agent that swaps its own stdout file for a symlink
+// to a host file it cannot read must not get that file in its tool result.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { tempDir } from '../helpers/execgate.js';
+import { section, startMcp, type LiveMcp } from '../helpers/mcp.js';
+
+let live: LiveMcp | null = null;
+afterEach(async () => {
+  await live?.close();
+  live = null;
+});
+
+it('a call that swaps its output and state files for symlinks to host-only files gets only what it wrote', async () => {
+  const hostDir = tempDir('eg-mcp-host-');
+  const secret = join(hostDir, 'host-only.txt');
+  writeFileSync(secret, 'HOST-ONLY-SECRET\n');
+  live = await startMcp({ cwd: tempDir('eg-mcp-proj-'), flags: ['--sandbox', 'bwrap', '--no-redact'] });
+  const attack = [
+    `test -e ${secret} && echo "the sandbox can see the host file" >&2`,
+    'cd /.execgate/mcp || exit 9',
+    `for f in *.out *.err *.state; do rm -f "$f"; ln -s ${secret} "$f"; done`,
+    'echo decoy',
+    'echo decoy-err >&2',
+  ].join('\n');
+  const r = await live.shell({ command: attack });
+  expect(r.text).not.toContain('HOST-ONLY-SECRET');
+  expect(section(r.text, 'stdout')).toBe('decoy');
+  expect(section(r.text, 'stderr')).toBe('decoy-err');
+  const next = await live.shell({ command: 'pwd; cat /dev/null' });
+  expect(next.text).not.toContain('HOST-ONLY-SECRET');
+});
