@@ -61,7 +61,7 @@ const TOKENS = [
 /** `Authorization: Bearer X`, `X-Api-Key: X`, `Cookie: X`: the header's value. */
 const SECRET_HEADER = /^([ \t]*(?:[\w-]*(?:authorization|api[-_]?key|auth[-_]?token|secret|password|cookie)[\w-]*)[ \t]*:[ \t]*)(\S.*)$/gim;
 /** `GITHUB_TOKEN=X`, `export DB_PASSWORD='X'` (env output, .env files, scripts). */
-const SECRET_ASSIGNMENT = /\b([A-Za-z_][A-Za-z0-9_]*(?:pass(?:word|wd)?|secret|token|api_?key|private_?key|credentials?|auth)[A-Za-z0-9_]*=)("[^"\n]+"|'[^'\n]+'|[^\s"']+)/gi;
+const SECRET_ASSIGNMENT = /\b((?:[A-Za-z_][A-Za-z0-9_]*)?(?:pass(?:word|wd)?|secret|token|api_?key|private_?key|credentials?|auth)[A-Za-z0-9_]*=)("[^"\n]+"|'[^'\n]+'|[^\s"']+)/gi;
 /** `"password": "X"` in JSON. */
 const SECRET_JSON = /("[^"\n]*(?:pass(?:word|wd)?|secret|token|api[-_]?key|private[-_]?key|credentials?)[^"\n]*"[ \t]*:[ \t]*)"((?:[^"\\\n]|\\.)+)"/gi;
 /** scheme://user:PASSWORD@host */

@@ -44,6 +44,10 @@ describe('redactText', () => {
     expect(count).toBe(7);
   });
 
+  it('redacts a bare TOKEN= or PASSWORD= too', () => {
+    expect(redactText('TOKEN=abc password=x')).toEqual({ text: `TOKEN=${REDACTED} password=${REDACTED}`, count: 2 });
+  });
+
   it('counts a value once even when two rules see it', () => {
     expect(redactText('GH_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123')).toEqual({ text: `GH_TOKEN=${REDACTED}`, count: 1 });
   });
