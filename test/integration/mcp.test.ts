@@ -264,3 +264,25 @@ describe('execgate mcp', () => {
     expect(section(b.text, 'stdout')).toBe(`kept\n/tmp\n1\n${process.getuid!() === 0 ? 'sandbox' : process.env.USER}`);
   });
 });
+
+describe('execgate mcp --broker (attached to execgate serve)', () => {
+  it('gets its session from serve and asks in the dialog through serve\'s queue', async () => {
+    const { serve } = await import('../helpers/serve.js');
+    const served = await serve('approval_timeout = "2m"\n' + rule('ask-ls', 'ls', 'prompt', 'args = ["/"]') + rule('no-rm', 'rm', 'deny', 'reason = "not here"'), { flags: ['--no-prompt'] });
+    try {
+      const project = tempDir('eg-mcp-proj-');
+      live = await startMcp({ cwd: project, flags: ['--broker', served.socket, '--label', 'agent-7'], env: { XDG_RUNTIME_DIR: served.runtimeDir }, elicit: async () => ({ action: 'accept', content: { decision: 'once' } }) });
+      const r = await live.shell({ command: 'ls / >/dev/null && echo listed; rm x; cd /tmp; export Z=1' });
+      expect(section(r.text, 'stdout')).toBe('listed');
+      expect(section(r.text, 'stderr')).toBe('execgate: denied: rm: not here');
+      expect(section(r.text, 'execgate')).toContain('asked a human (rule "ask-ls"): ls /: approved by human:elicitation');
+      expect(section((await live.shell({ command: 'pwd; echo $Z' })).text, 'stdout')).toBe('/tmp\n1');
+      await waitFor(() => served.records().some((a) => a.event === 'completion' && a.decided_by === 'human:elicitation'), { what: "serve's audit of the dialog's answer" });
+      expect(served.records().find((a) => a.event === 'session-start')).toMatchObject({ label: 'agent-7' });
+    } finally {
+      await live?.close();
+      live = null;
+      await served.stop();
+    }
+  });
+});
