@@ -3,7 +3,8 @@ import { LaunchError } from '../runtime/launch.js';
 import { serveMcp } from '../mcp/server.js';
 import { parseArgs, portFlag, UsageError } from './args.js';
 import { CliError } from './errors.js';
-import { launchRequest, requireBuilt, SetupError } from './shell.js';
+import { BROKER_ONLY, launchRequest, SANDBOX_FLAGS } from './launch-flags.js';
+import { requireBuilt, SetupError } from './shell.js';
 
 export const MCP_USAGE = `  execgate mcp [--sandbox none|bwrap] [--project DIR] [--no-network] [--bind SRC[:DEST]]... [--ro-bind SRC[:DEST]]...
                [--sandbox-uid N] [--writable-git (unsafe)] [--pass-env NAME]... [--label NAME] [--no-redact]
@@ -16,19 +17,10 @@ const FLAGS = {
   '--dangerously-approve-all': 'boolean',
   '--web': 'boolean',
   '--web-port': 'string',
-  '--sandbox': 'string',
-  '--project': 'string',
-  '--no-network': 'boolean',
-  '--bind': 'strings',
-  '--ro-bind': 'strings',
-  '--sandbox-uid': 'string',
-  '--writable-git': 'boolean',
-  '--pass-env': 'strings',
+  ...SANDBOX_FLAGS,
   '--broker': 'string',
   '--no-redact': 'boolean',
 } as const;
-
-const BROKER_ONLY = ['--policy', '--audit', '--dangerously-approve-all', '--web', '--web-port'];
 
 export async function mcpCommand(args: string[]): Promise<number> {
   const { flags, rest } = parseArgs(args, FLAGS);

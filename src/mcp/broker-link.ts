@@ -5,8 +5,8 @@
 // the session's id, a way into the approval queue, and (in process only)
 // the broker itself for the per-call record of decisions.
 import { ControlConnection } from '../control/client.js';
-import type { Channel, HumanAnswer, Resolution } from '../approval/queue.js';
-import type { PendingRequest } from '../approval/types.js';
+import type { Channel, Resolution } from '../approval/queue.js';
+import type { HumanAnswer, PendingRequest } from '../approval/types.js';
 import type { Fd } from '../native/fd.js';
 import type { Policy } from '../policy/types.js';
 import { loadPolicy } from '../policy/policy-file.js';

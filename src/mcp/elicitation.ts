@@ -7,9 +7,10 @@
 // and the tool result says who answered; an answer that comes from the
 // dialog too late changes nothing and the result says that too.
 import type { ElicitResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Channel, HumanAnswer, Resolution } from '../approval/queue.js';
-import { countdown, renderRequest } from '../approval/render.js';
-import type { PendingRequest, Scope } from '../approval/types.js';
+import { parseAnswer } from '../approval/answer.js';
+import type { Channel, Resolution } from '../approval/queue.js';
+import { countdown, renderFull, renderSummary } from '../approval/render.js';
+import type { HumanAnswer, PendingRequest } from '../approval/types.js';
 import type { ApprovalPort } from './broker-link.js';
 import type { CallRecord } from './call-record.js';
 
@@ -38,12 +39,15 @@ export const APPROVAL_SCHEMA = {
 /** The MCP side: sends one elicitation (the SDK's Server.elicitInput). */
 export type Elicit = (params: { message: string; requestedSchema: typeof APPROVAL_SCHEMA }, options: { signal: AbortSignal; timeout: number }) => Promise<ElicitResult>;
 
-/** The dialog's text: everything the other channels show. */
+/** The dialog's text: what the other channels show, and every field in
+ * full when the summary had to fold something. */
 export function approvalMessage(req: PendingRequest, now = Date.now()): string {
+  const summary = renderSummary(req, now);
   return [
     'The agent asks to run a command on the host, outside its sandbox (execgate).',
     '',
-    ...renderRequest(req, now),
+    ...summary.lines,
+    ...(summary.folded ? ['', 'In full:', ...renderFull(req, null).slice(1)] : []),
     '',
     `Answer once, for this session, always (writes a rule), or deny with a reason the agent sees. Unanswered, it ${countdown(req.deadline, now).replace('times out in', 'times out in')} and is then decided as the policy says.`,
   ].join('\n');
@@ -54,9 +58,13 @@ export function answerFrom(result: ElicitResult): HumanAnswer {
   if (result.action === 'decline') return { approve: false, reason: 'declined in the approval dialog' };
   if (result.action !== 'accept') return { approve: false, reason: 'the approval dialog was dismissed' };
   const decision = result.content?.decision;
-  const reason = typeof result.content?.reason === 'string' && result.content.reason.trim() ? result.content.reason.trim().slice(0, 500) : undefined;
-  if (decision === 'once' || decision === 'session' || decision === 'always') return { approve: true, scope: decision as Scope };
-  return { approve: false, reason: reason ?? 'denied in the approval dialog' };
+  if (decision === 'once' || decision === 'session' || decision === 'always') {
+    const yes = parseAnswer({ approve: true, scope: decision });
+    if (yes.ok) return yes.answer;
+  }
+  const reason = typeof result.content?.reason === 'string' ? result.content.reason : undefined;
+  const no = parseAnswer({ approve: false, reason });
+  return no.ok && !no.answer.approve && no.answer.reason ? no.answer : { approve: false, reason: 'denied in the approval dialog' };
 }
 
 interface Open {

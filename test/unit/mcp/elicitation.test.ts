@@ -2,8 +2,7 @@
 // requests it shows, what it answers, and what the call's record says when
 // the dialog loses or is withdrawn.
 import { describe, expect, it } from 'vitest';
-import type { HumanAnswer } from '../../../src/approval/queue.js';
-import type { PendingRequest } from '../../../src/approval/types.js';
+import type { HumanAnswer, PendingRequest } from '../../../src/approval/types.js';
 import { CallRecord } from '../../../src/mcp/call-record.js';
 import { answerFrom, ElicitationChannel, type Elicit } from '../../../src/mcp/elicitation.js';
 import type { ApprovalPort } from '../../../src/mcp/broker-link.js';
@@ -17,6 +16,8 @@ const pending = (over: Partial<PendingRequest> = {}): PendingRequest => ({
   cwd: '/p',
   hostCwd: '/p',
   env: {},
+  grantKey: 'k',
+  projectCode: null,
   ruleId: 'ask-ls',
   reason: 'rule ask-ls',
   explicit: false,
