@@ -5,7 +5,10 @@
 // of them wins. When another channel wins, the dialog's request is
 // cancelled (notifications/cancelled: MCP cannot withdraw it otherwise)
 // and the tool result says who answered; an answer that comes from the
-// dialog too late changes nothing and the result says that too.
+// dialog too late changes nothing and the result says that too. A dialog
+// dismissed without a choice (`cancel`: what a client that cannot show one,
+// such as Claude Code in print mode, answers at once) decides nothing: the
+// request waits for the other channels, as if the dialog had not been shown.
 import type { ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { parseAnswer } from '../approval/answer.js';
 import type { Channel, Resolution } from '../approval/queue.js';
@@ -53,10 +56,11 @@ export function approvalMessage(req: PendingRequest, now = Date.now()): string {
   ].join('\n');
 }
 
-/** The human's answer, from what the dialog returned. */
-export function answerFrom(result: ElicitResult): HumanAnswer {
+/** The human's answer, from what the dialog returned; null when it was
+ * dismissed without one. */
+export function answerFrom(result: ElicitResult): HumanAnswer | null {
   if (result.action === 'decline') return { approve: false, reason: 'declined in the approval dialog' };
-  if (result.action !== 'accept') return { approve: false, reason: 'the approval dialog was dismissed' };
+  if (result.action !== 'accept') return null;
   const decision = result.content?.decision;
   if (decision === 'once' || decision === 'session' || decision === 'always') {
     const yes = parseAnswer({ approve: true, scope: decision });
@@ -117,6 +121,10 @@ export class ElicitationChannel implements Channel {
 
   private async onAnswer(req: PendingRequest, result: ElicitResult): Promise<void> {
     const answer = answerFrom(result);
+    if (answer === null) {
+      if (this.open.delete(req.id)) this.record.note(req.id, 'the approval dialog was dismissed without an answer, so it waited for the other channels');
+      return;
+    }
     const said = answer.approve ? `approve ${answer.scope}` : `deny`;
     if (!this.open.has(req.id)) {
       this.record.note(req.id, `the answer in the approval dialog (${said}) came after the request was decided, and changed nothing`);

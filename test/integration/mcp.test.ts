@@ -135,6 +135,16 @@ describe('execgate mcp', () => {
       await waitFor(() => withdrawn, { what: 'the dialog to be cancelled' });
     });
 
+    it('a dialog dismissed without a choice decides nothing: the request waits for another channel', async () => {
+      live = await startMcp({ cwd: tempDir('eg-mcp-proj-'), policy, elicit: async () => ({ action: 'cancel' }) });
+      const call = live.shell({ command: 'ls / >/dev/null && echo listed' });
+      const [pending] = await live.waitPending(1);
+      expect((await live.approve(['--answer', pending!.id, 'once'])).code).toBe(0);
+      const r = await call;
+      expect(section(r.text, 'stdout')).toBe('listed');
+      expect(section(r.text, 'execgate')).toBe('asked a human (rule "ask-ls"): ls /: approved by human:terminal, exit code 0 (the approval dialog was dismissed without an answer, so it waited for the other channels)');
+    });
+
     it('without a dialog the result says a human was asked and how', async () => {
       live = await startMcp({ cwd: tempDir('eg-mcp-proj-'), policy });
       const call = live.shell({ command: 'ls / >/dev/null; echo $?' });

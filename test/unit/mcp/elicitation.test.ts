@@ -49,7 +49,7 @@ describe('answerFrom', () => {
     expect(answerFrom({ action: 'accept', content: { decision: 'deny', reason: '  not now ' } })).toEqual({ approve: false, reason: 'not now' });
     expect(answerFrom({ action: 'accept', content: { decision: 'bogus' } })).toEqual({ approve: false, reason: 'denied in the approval dialog' });
     expect(answerFrom({ action: 'decline' })).toEqual({ approve: false, reason: 'declined in the approval dialog' });
-    expect(answerFrom({ action: 'cancel' })).toEqual({ approve: false, reason: 'the approval dialog was dismissed' });
+    expect(answerFrom({ action: 'cancel' })).toBeNull();
   });
 });
 
@@ -81,6 +81,15 @@ describe('ElicitationChannel', () => {
     await tick();
     await tick();
     expect(s.record.end()[0]!.notes).toEqual(['the answer in the approval dialog (approve once) lost: no pending request s1.1 (answered elsewhere, timed out, or unknown)']);
+  });
+
+  it('a dialog dismissed without a choice answers nothing: the request waits for the other channels', async () => {
+    const s = setup(async () => ({ action: 'cancel' }));
+    s.channel.onRequest(pending());
+    await tick();
+    expect(s.answers).toEqual([]);
+    s.channel.onResolved({ id: 's1.1', outcome: 'approved', scope: 'once', by: 'human:terminal' });
+    expect(s.record.end()[0]!.notes).toEqual(['the approval dialog was dismissed without an answer, so it waited for the other channels']);
   });
 
   it('a timed-out request withdraws the dialog too', async () => {
