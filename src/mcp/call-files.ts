@@ -56,10 +56,10 @@ const SUFFIXES = ['cmd', 'in', 'cwd', 'out', 'err', 'state'] as const;
 
 export interface CallFilesInput {
   command: string;
-  /** Sourced first: unset and export statements (empty: none). */
-  restore: Buffer;
-  /** The directory to start in (empty: where the shell is). */
-  cwd: string;
+  /** Sourced first: unset and export statements (null: none, no file). */
+  restore: Buffer | null;
+  /** The directory to start in (null: where the shell is, no file). */
+  cwd: string | null;
 }
 
 /** The files of call `id` in `dir`, made before the call starts. */
@@ -77,8 +77,8 @@ export class CallFiles {
     const opened: CallOutput[] = [];
     try {
       writeNew(this.path('cmd'), input.command);
-      writeNew(this.path('in'), input.restore);
-      writeNew(this.path('cwd'), input.cwd === '' ? '' : `${input.cwd}\0`);
+      if (input.restore) writeNew(this.path('in'), input.restore);
+      if (input.cwd !== null) writeNew(this.path('cwd'), `${input.cwd}\0`);
       for (const s of ['out', 'err', 'state'] as const) opened.push(CallOutput.create(this.path(s)));
     } catch (err) {
       opened.forEach((o) => o.close());

@@ -1,7 +1,8 @@
 // The sandboxed shell behind the shell tool: one supervisor (bash/supervisor.bash)
 // per MCP session, started once in the session's sandbox with the session
-// socket at fd 87; each tool call is a fresh `bash -c COMMAND` it starts.
-// Calls run one at a time (each starts where the last one left off).
+// socket at fd 87; each tool call is a fresh `bash -c COMMAND` it starts and
+// waits for. Calls run one at a time (each starts where the last one left
+// off); a time-out kills the call's process group from here.
 //
 // Why a fresh bash per call rather than one long-lived interactive shell fed
 // commands with a sentinel: a command that reads stdin cannot eat the next
@@ -102,6 +103,10 @@ const TICK_MS = 1000;
 
 export class SandboxShell {
   private child: ChildProcess | null = null;
+  /** The supervisor's pid as it sees itself (its "ready" line), and as the
+   * host sees it (found when first needed). */
+  private supervisorPid: number | null = null;
+  private supervisorHostPid: number | null = null;
   private readonly pending = new Map<string, Pending>();
   private stderrHead = '';
   private dead: string | null = null;
@@ -183,6 +188,8 @@ export class SandboxShell {
     });
     this.child = child;
     this.dead = null;
+    this.supervisorPid = null;
+    this.supervisorHostPid = null;
     this.stderrHead = '';
     child.stderr!.on('data', (d: Buffer) => {
       if (this.stderrHead.length < 4096) this.stderrHead += d.toString('utf8').slice(0, 4096 - this.stderrHead.length);
@@ -210,6 +217,8 @@ export class SandboxShell {
   /** One event line from the supervisor (or anything the sandbox wrote to
    * its stdout: only lines naming a call of ours count). */
   private onEvent(line: string): void {
+    const ready = /^ready (\d{1,10})$/.exec(line);
+    if (ready && this.supervisorPid === null) this.supervisorPid = Number(ready[1]);
     const m = /^(started|exited) ([0-9a-f]{12}) (\d{1,10})$/.exec(line);
     if (!m) return;
     const p = this.pending.get(m[2]!);
@@ -220,6 +229,26 @@ export class SandboxShell {
 
   private send(line: string): void {
     this.child?.stdin!.write(`${line}\n`);
+  }
+
+  /** SIGKILL to a call's process group, from here: the supervisor is busy
+   * waiting for that call. `pgid` is as the supervisor said it; inside bwrap
+   * (a pid namespace of its own) the host's number for it is looked up among
+   * the supervisor's children, so nothing but a call of ours is hit. */
+  private killGroup(pgid: number): void {
+    const child = this.child;
+    if (!child?.pid) return;
+    let host: number | null = pgid;
+    if (this.opts.program.sandbox !== 'none') {
+      if (this.supervisorHostPid === null && this.supervisorPid !== null) this.supervisorHostPid = findByNsPid(descendants(child.pid), this.supervisorPid);
+      host = this.supervisorHostPid === null ? null : findByNsPid(childrenOf(this.supervisorHostPid), pgid);
+    }
+    if (host === null) return;
+    try {
+      process.kill(-host, 'SIGKILL');
+    } catch {
+      // gone already
+    }
   }
 
   private async stopChild(): Promise<void> {
@@ -247,10 +276,13 @@ export class SandboxShell {
     }
     const id = randomBytes(6).toString('hex');
     const from = this.state;
+    // A call that starts from the shell's own start needs no restore: its
+    // bash starts that way (the files are then not made at all).
+    const fresh = !from || from === this.initialState;
     const files = new CallFiles(this.opts.ioDir, id, {
       command: req.command,
-      restore: from && from !== this.initialState ? restoreScript(from, this.baseline) : Buffer.alloc(0),
-      cwd: req.workdir ?? from?.cwd ?? '',
+      restore: fresh ? null : restoreScript(from, this.baseline),
+      cwd: req.workdir ?? (fresh ? null : from.cwd),
     });
     const startedAt = Date.now();
     try {
@@ -263,7 +295,9 @@ export class SandboxShell {
         else {
           const parsed = parseStateDump(files.state.read(0, size));
           if (parsed) {
-            this.state = parsed.state;
+            // The same state stays the same object: a call from the start
+            // state needs nothing restored.
+            if (!this.state || !sameState(this.state, parsed.state)) this.state = parsed.state;
             state = 'carried';
           }
         }
@@ -296,7 +330,7 @@ export class SandboxShell {
         if (done) return;
         done = true;
         // Killed before it said its group: kill that group when it does.
-        if (killWhenStarted) this.pending.set(id, { started: (n) => (this.send(`kill ${n}`), this.pending.delete(id)), exited: () => this.pending.delete(id) });
+        if (killWhenStarted) this.pending.set(id, { started: (n) => (this.killGroup(n), this.pending.delete(id)), exited: () => this.pending.delete(id) });
         else this.pending.delete(id);
         clearInterval(ticker);
         if (timer) clearTimeout(timer);
@@ -304,7 +338,7 @@ export class SandboxShell {
         resolve(end);
       };
       const kill = (end: CallEnd) => {
-        if (pgid !== null) this.send(`kill ${pgid}`);
+        if (pgid !== null) this.killGroup(pgid);
         else killWhenStarted = true;
         req.onKill?.();
         finish(end);
@@ -312,7 +346,6 @@ export class SandboxShell {
       this.pending.set(id, {
         started: (n) => {
           pgid = n;
-          if (killWhenStarted) this.send(`kill ${n}`);
         },
         exited: (status) => {
           if (status < 0) return finish({ kind: 'shell-ended', why: this.dead ?? 'it was stopped' });
@@ -334,6 +367,10 @@ export class SandboxShell {
       this.send(`run ${id} ${req.login ? 'login' : 'plain'}`);
     });
   }
+}
+
+function sameState(a: ShellState, b: ShellState): boolean {
+  return a.cwd === b.cwd && a.exports.equals(b.exports) && a.names.size === b.names.size && [...a.names].every((n) => b.names.has(n));
 }
 
 /** Head and tail of an output file, read through our own fd. */
@@ -358,6 +395,51 @@ export function describeEnd(end: CallEnd): string {
     case 'shell-ended':
       return `the sandboxed shell ended (${end.why})`;
   }
+}
+
+/** The parent and (for a pid namespace) the innermost pid of every process. */
+function processTable(): { pid: number; ppid: number }[] {
+  const out: { pid: number; ppid: number }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      out.push({ pid: Number(entry), ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+function childrenOf(pid: number): number[] {
+  return processTable()
+    .filter((p) => p.ppid === pid)
+    .map((p) => p.pid);
+}
+
+function descendants(pid: number): number[] {
+  const table = processTable();
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    const parent = queue.shift()!;
+    for (const p of table) if (p.ppid === parent) (found.push(p.pid), queue.push(p.pid));
+  }
+  return found;
+}
+
+/** The one of `pids` whose pid in its own namespace is `nsPid`. */
+function findByNsPid(pids: number[], nsPid: number): number | null {
+  for (const pid of pids) {
+    try {
+      const m = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+      if (m && Number(m[1]!.trim().split(/\s+/).pop()) === nsPid) return pid;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
 }
 
 /** SIGKILL to every process in session `sid` (no sandbox: the supervisor

@@ -3,7 +3,7 @@
 // declined, answered elsewhere first), time-outs that end the host command
 // too, cut and redacted output, state across calls, bad input, bwrap.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cliPath, rule, tempDir } from '../helpers/execgate.js';
@@ -272,6 +272,26 @@ describe('execgate mcp', () => {
     await live.shell({ command: 'echo kept > /tmp/note; cd /tmp; export N=1' });
     const b = await live.shell({ command: 'cat note; pwd; echo $N; id -un' });
     expect(section(b.text, 'stdout')).toBe(`kept\n/tmp\n1\n${process.getuid!() === 0 ? 'sandbox' : process.env.USER}`);
+    // A time-out ends the call's process group inside the sandbox's own pid namespace too.
+    const tag = String(4000 + Math.floor(Math.random() * 1000));
+    const sleeping = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).some((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'latin1') === `sleep\0${tag}\0`;
+      } catch {
+        return false;
+      }
+    });
+    const c = live.shell({ command: `sleep ${tag} & sleep ${tag}`, timeout_ms: 60_000 });
+    await waitFor(sleeping, { what: 'the sandboxed sleeps to start' });
+    await live.close();
+    live = null;
+    await c.catch(() => {});
+    await waitFor(() => !sleeping(), { what: 'the sandbox to end with the server' });
+    live = await startMcp({ cwd: project, flags: ['--sandbox', 'bwrap'] });
+    const d = live.shell({ command: `sleep ${tag} & sleep ${tag}`, timeout_ms: 3000 });
+    await waitFor(sleeping, { what: 'the sandboxed sleeps to start' });
+    expect((await d).text).toMatch(/^Timed out after 3000 ms/);
+    await waitFor(() => !sleeping(), { what: 'the timed-out group to be killed inside the sandbox' });
   });
 });
 
