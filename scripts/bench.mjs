@@ -169,3 +169,7 @@ await benchAddonPingPong(Number(process.env.EXECGATE_PINGPONG_ROUNDS ?? 20_000))
 // The shell shim attached to a running serve, per tool call (issue 11).
 const { benchShim } = await import('./bench/shim.mjs');
 await benchShim();
+
+// ---- execgate mcp beside Codex's MCP shell tool (scripts/bench/mcp.mjs) ----
+const { benchMcp } = await import('./bench/mcp.mjs');
+await benchMcp({ calls: Number(process.env.BENCH_MCP_CALLS ?? 200), execs: N, rounds: ROUNDS });
