@@ -7,7 +7,7 @@ import { BROKER_ONLY, launchRequest, SANDBOX_FLAGS } from './launch-flags.js';
 import { requireBuilt, SetupError } from './shell.js';
 
 export const MCP_USAGE = `  execgate mcp [--sandbox none|bwrap] [--project DIR] [--no-network] [--bind SRC[:DEST]]... [--ro-bind SRC[:DEST]]...
-               [--sandbox-uid N] [--writable-git (unsafe)] [--pass-env NAME]... [--label NAME] [--no-redact]
+               [--sandbox-uid N] [--writable-git (unsafe)] [--pass-env NAME]... [--label NAME] [--no-redact] [--no-dialog]
                [--policy FILE] [--audit FILE] [--web [--web-port N]] [--dangerously-approve-all] | [--broker SOCKET]`;
 
 const FLAGS = {
@@ -20,6 +20,7 @@ const FLAGS = {
   ...SANDBOX_FLAGS,
   '--broker': 'string',
   '--no-redact': 'boolean',
+  '--no-dialog': 'boolean',
 } as const;
 
 export async function mcpCommand(args: string[]): Promise<number> {
@@ -50,6 +51,7 @@ export async function mcpCommand(args: string[]): Promise<number> {
       approveAll: Boolean(flags['--dangerously-approve-all']),
       web: flags['--web'] ? { port: portFlag(flags['--web-port']) } : undefined,
       redact: !flags['--no-redact'],
+      dialog: !flags['--no-dialog'],
       log,
     });
   } catch (err) {

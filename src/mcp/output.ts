@@ -107,6 +107,8 @@ export function shapeResult(r: CallResult, requests: HostRequest[], opts: { reda
   if (decided.length || opts.brokerNote) lines.push(`--- execgate\n${[...decided, ...(opts.brokerNote ? [opts.brokerNote] : [])].join('\n')}`);
   const redactions = out.redactions + err.redactions;
   if (redactions) lines.push(`(execgate redacted ${redactions} secret-looking value${redactions === 1 ? '' : 's'} from this output)`);
-  const ok = r.end.kind === 'exited' && r.end.code === 0;
-  return { text: lines.join('\n'), isError: !ok, redactions, cut: out.cut + err.cut };
+  // A command that ran and exited, whatever its status, is a result, not a
+  // tool error (the status heads the text); execgate ending it is one.
+  const isError = r.end.kind === 'timed-out' || r.end.kind === 'cancelled' || r.end.kind === 'output-limit' || r.end.kind === 'shell-ended';
+  return { text: lines.join('\n'), isError, redactions, cut: out.cut + err.cut };
 }

@@ -23,6 +23,9 @@ export interface McpServeOptions {
   approveAll: boolean;
   web?: { port?: number };
   redact: boolean;
+  /** Send prompts to the client's dialog when it has one (--no-dialog: not,
+   * for clients that answer every dialog by themselves, like `codex exec`). */
+  dialog: boolean;
   log: (line: string) => void;
 }
 
@@ -52,7 +55,7 @@ export async function serveMcp(opts: McpServeOptions): Promise<number> {
   }
 
   const server = new McpServer({ name: 'execgate', version: version() }, { capabilities: { logging: {} }, instructions: INSTRUCTIONS });
-  const dialog = () => Boolean(server.server.getClientCapabilities()?.elicitation);
+  const dialog = () => opts.dialog && Boolean(server.server.getClientCapabilities()?.elicitation);
   const otherChannels = opts.brokerSocket
     ? "execgate serve's channels: `execgate approve` in another terminal, its web page or terminal"
     : ['`execgate approve` in another terminal', process.env.TMUX ? 'the tmux popup' : null, opts.web ? 'the web page' : null].filter(Boolean).join(', or ');
@@ -62,7 +65,7 @@ export async function serveMcp(opts: McpServeOptions): Promise<number> {
   server.server.oninitialized = () => {
     const client = server.server.getClientVersion();
     if (!dialog()) {
-      log(`execgate mcp: ${client?.name ?? 'the client'} shows no approval dialog (no elicitation): prompts go to ${otherChannels}`);
+      log(`execgate mcp: ${opts.dialog ? `${client?.name ?? 'the client'} shows no approval dialog (no elicitation)` : 'no approval dialog (--no-dialog)'}: prompts go to ${otherChannels}`);
       return;
     }
     // Our first request is a ping, never a dialog: the SDK's own client

@@ -4,7 +4,7 @@
 // tool results come back as `tool_result` blocks in the next user message.
 import type { ServerResponse } from 'node:http';
 import type { Dialect, RecordedRequest } from './server.js';
-import type { ShellScript, ToolResult, Turn } from './script.js';
+import type { ShellScript, ShellTool, ToolResult, Turn } from './script.js';
 import { sendSse, startSse } from './sse.js';
 
 interface Block {
@@ -18,12 +18,6 @@ interface MessagesBody {
   stream?: boolean;
   tools?: { name: string }[];
   messages?: { role: string; content: string | Block[] }[];
-}
-
-/** The tool the scripted model calls, and its input for a command. */
-export interface ShellTool {
-  name: string;
-  input: (command: string) => Record<string, unknown>;
 }
 
 const BASH: ShellTool = { name: 'Bash', input: (command) => ({ command, description: 'Run the scripted command' }) };

@@ -6,7 +6,7 @@
 // gets an object of the schema's required fields, so routing succeeds.
 import type { ServerResponse } from 'node:http';
 import type { Dialect, RecordedRequest } from './server.js';
-import type { ShellScript, ToolResult, Turn } from './script.js';
+import type { ShellScript, ShellTool, ToolResult, Turn } from './script.js';
 import { sendSse, startSse } from './sse.js';
 
 interface Part {
@@ -27,7 +27,7 @@ interface GenerateBody {
   generationConfig?: { responseMimeType?: string; responseJsonSchema?: Schema; responseSchema?: Schema };
 }
 
-const SHELL_TOOL = 'run_shell_command';
+const RUN_SHELL_COMMAND: ShellTool = { name: 'run_shell_command', input: (command) => ({ command, description: 'Run the scripted command' }) };
 
 function toolResults(body: unknown): ToolResult[] {
   const out: ToolResult[] = [];
@@ -61,9 +61,9 @@ function minimal(s: Schema | undefined): unknown {
   }
 }
 
-function partFor(turn: Turn): Part {
+function partFor(turn: Turn, tool: ShellTool): Part {
   if (turn.kind === 'text') return { text: turn.text };
-  return { functionCall: { id: turn.callId, name: SHELL_TOOL, args: { command: turn.command, description: 'Run the scripted command' } } };
+  return { functionCall: { id: turn.callId, name: tool.name, args: tool.input(turn.command) } };
 }
 
 function chunk(part: Part, model: string): Record<string, unknown> {
@@ -74,32 +74,37 @@ function chunk(part: Part, model: string): Record<string, unknown> {
   };
 }
 
-export const gemini: Dialect = {
-  name: 'gemini',
-  toolResults,
-  handle(req: RecordedRequest, res: ServerResponse, script: ShellScript): boolean {
-    const m = /^\/v1(?:beta|alpha|)\/models\/([^:/]+):(generateContent|streamGenerateContent|countTokens)(?:\?|$)/.exec(req.url);
-    if (req.method !== 'POST' || !m) return false;
-    const [, model = 'stand-in', method] = m;
-    const body = req.body as GenerateBody;
-    if (method === 'countTokens') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"totalTokens":10}');
+/** The dialect whose model calls `tool` for each scripted command. */
+export function geminiWith(tool: ShellTool): Dialect {
+  return {
+    name: 'gemini',
+    toolResults,
+    handle(req: RecordedRequest, res: ServerResponse, script: ShellScript): boolean {
+      const m = /^\/v1(?:beta|alpha|)\/models\/([^:/]+):(generateContent|streamGenerateContent|countTokens)(?:\?|$)/.exec(req.url);
+      if (req.method !== 'POST' || !m) return false;
+      const [, model = 'stand-in', method] = m;
+      const body = req.body as GenerateBody;
+      if (method === 'countTokens') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"totalTokens":10}');
+        return true;
+      }
+      const offersShell = (body.tools ?? []).some((t) => (t.functionDeclarations ?? []).some((d) => d.name === tool.name));
+      const config = body.generationConfig;
+      const part: Part = offersShell
+        ? partFor(script.next(toolResults(body).length), tool)
+        : { text: config?.responseMimeType === 'application/json' ? JSON.stringify(minimal(config.responseJsonSchema ?? config.responseSchema)) : 'ok' };
+      if (method === 'generateContent') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(chunk(part, model)));
+      } else {
+        startSse(res);
+        sendSse(res, chunk(part, model));
+        res.end();
+      }
       return true;
-    }
-    const offersShell = (body.tools ?? []).some((t) => (t.functionDeclarations ?? []).some((d) => d.name === SHELL_TOOL));
-    const config = body.generationConfig;
-    const part: Part = offersShell
-      ? partFor(script.next(toolResults(body).length))
-      : { text: config?.responseMimeType === 'application/json' ? JSON.stringify(minimal(config.responseJsonSchema ?? config.responseSchema)) : 'ok' };
-    if (method === 'generateContent') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(chunk(part, model)));
-    } else {
-      startSse(res);
-      sendSse(res, chunk(part, model));
-      res.end();
-    }
-    return true;
-  },
-};
+    },
+  };
+}
+
+export const gemini: Dialect = geminiWith(RUN_SHELL_COMMAND);

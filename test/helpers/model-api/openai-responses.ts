@@ -7,7 +7,7 @@
 // a prompt that a test answers must finish inside one call.
 import type { ServerResponse } from 'node:http';
 import type { Dialect, RecordedRequest } from './server.js';
-import type { ShellScript, ToolResult, Turn } from './script.js';
+import type { ShellScript, ShellTool, ToolResult, Turn } from './script.js';
 import { sendSse, startSse } from './sse.js';
 
 interface InputItem {
@@ -22,9 +22,9 @@ interface ResponsesBody {
   input?: InputItem[] | string;
 }
 
-const SHELL_TOOL = 'exec_command';
 /** Codex caps yield_time_ms at 30 s. */
 const YIELD_MS = 30_000;
+const EXEC_COMMAND: ShellTool = { name: 'exec_command', input: (cmd) => ({ cmd, yield_time_ms: YIELD_MS }) };
 
 function toolResults(body: unknown): ToolResult[] {
   const input = (body as ResponsesBody).input;
@@ -34,14 +34,14 @@ function toolResults(body: unknown): ToolResult[] {
     .map((i) => ({ callId: i.call_id ?? '', output: typeof i.output === 'string' ? i.output : (i.output ?? []).map((c) => c.text ?? '').join('') }));
 }
 
-function itemFor(turn: Turn): Record<string, unknown> {
+function itemFor(turn: Turn, tool: ShellTool): Record<string, unknown> {
   if (turn.kind === 'text') return { type: 'message', id: 'msg_eg_text', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: turn.text, annotations: [] }] };
-  return { type: 'function_call', id: `fc_${turn.callId}`, call_id: turn.callId, name: SHELL_TOOL, status: 'completed', arguments: JSON.stringify({ cmd: turn.command, yield_time_ms: YIELD_MS }) };
+  return { type: 'function_call', id: `fc_${turn.callId}`, call_id: turn.callId, name: tool.name, status: 'completed', arguments: JSON.stringify(tool.input(turn.command)), ...tool.call };
 }
 
-function reply(res: ServerResponse, body: ResponsesBody, turn: Turn): void {
+function reply(res: ServerResponse, body: ResponsesBody, turn: Turn, tool: ShellTool): void {
   const id = `resp_eg_${Date.now()}`;
-  const item = itemFor(turn);
+  const item = itemFor(turn, tool);
   const usage = { input_tokens: 10, input_tokens_details: { cached_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 15 };
   const response = { id, object: 'response', model: body.model ?? 'stand-in', status: 'completed', output: [item], usage };
   if (!body.stream) {
@@ -58,20 +58,25 @@ function reply(res: ServerResponse, body: ResponsesBody, turn: Turn): void {
   res.end();
 }
 
-export const openaiResponses: Dialect = {
-  name: 'openai-responses',
-  toolResults,
-  handle(req: RecordedRequest, res: ServerResponse, script: ShellScript): boolean {
-    const path = req.url.split('?')[0];
-    if (req.method === 'GET' && path === '/v1/models') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"object":"list","data":[]}');
+/** The dialect whose model calls `tool` for each scripted command. */
+export function openaiResponsesWith(tool: ShellTool): Dialect {
+  return {
+    name: 'openai-responses',
+    toolResults,
+    handle(req: RecordedRequest, res: ServerResponse, script: ShellScript): boolean {
+      const path = req.url.split('?')[0];
+      if (req.method === 'GET' && path === '/v1/models') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"object":"list","data":[]}');
+        return true;
+      }
+      if (req.method !== 'POST' || path !== '/v1/responses') return false;
+      const body = req.body as ResponsesBody;
+      const offersShell = (body.tools ?? []).some((t) => t.name === (tool.offered ?? tool.name));
+      reply(res, body, offersShell ? script.next(toolResults(body).length) : { kind: 'text', text: 'ok' }, tool);
       return true;
-    }
-    if (req.method !== 'POST' || path !== '/v1/responses') return false;
-    const body = req.body as ResponsesBody;
-    const offersShell = (body.tools ?? []).some((t) => t.name === SHELL_TOOL);
-    reply(res, body, offersShell ? script.next(toolResults(body).length) : { kind: 'text', text: 'ok' });
-    return true;
-  },
-};
+    },
+  };
+}
+
+export const openaiResponses: Dialect = openaiResponsesWith(EXEC_COMMAND);

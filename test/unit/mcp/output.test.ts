@@ -69,16 +69,18 @@ describe('describeRequests', () => {
 describe('shapeResult', () => {
   const base: CallResult = { end: { kind: 'exited', code: 0 }, durationMs: 1234, stdout: captured('out\n'), stderr: captured(''), state: 'carried', cwd: '/p', restarted: false };
 
-  it('heads the text with the status, time and directory, and is an error only when the command failed', () => {
+  it('heads the text with the status, time and directory; an exit status is a result, not a tool error', () => {
     const ok = shapeResult(base, [], { redact: true });
     expect(ok).toEqual({ text: 'Exit code 0 · 1.23 s · working directory /p\n--- stdout\nout', isError: false, redactions: 0, cut: 0 });
     const failed = shapeResult({ ...base, end: { kind: 'exited', code: 2 }, stdout: captured('') }, [], { redact: true });
-    expect(failed.isError).toBe(true);
+    expect(failed.isError).toBe(false);
     expect(failed.text).toBe('Exit code 2 · 1.23 s · working directory /p\n--- stdout: (empty)');
   });
 
   it('says when a call timed out, the shell was restarted, or the state could not be carried', () => {
-    const t = shapeResult({ ...base, end: { kind: 'timed-out', afterMs: 500 }, restarted: true, state: 'too-big' }, [], { redact: true }).text;
+    const timedOut = shapeResult({ ...base, end: { kind: 'timed-out', afterMs: 500 }, restarted: true, state: 'too-big' }, [], { redact: true });
+    expect(timedOut.isError).toBe(true);
+    const t = timedOut.text;
     expect(t.split('\n').slice(0, 4)).toEqual([
       'Timed out after 500 ms · 1.23 s · working directory /p',
       '(the sandboxed shell had ended, so it was started again: background jobs and its /tmp are gone)',
