@@ -52,7 +52,7 @@ export class CallOutput {
   }
 }
 
-const SUFFIXES = ['cmd', 'in', 'cwd', 'out', 'err', 'state'] as const;
+const SUFFIXES = ['cmd', 'in', 'cwd', 'out', 'err', 'state', 'stdin'] as const;
 
 export interface CallFilesInput {
   command: string;

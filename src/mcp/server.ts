@@ -12,6 +12,7 @@ import type { LaunchRequest } from '../runtime/launch.js';
 import { attachedBroker, inProcessBroker, type BrokerLink } from './broker-link.js';
 import { ElicitationChannel } from './elicitation.js';
 import { ShellSession } from './shell-session.js';
+import { registerProcessTools } from './process-tools.js';
 import { registerTools } from './tools.js';
 
 export interface McpServeOptions {
@@ -60,6 +61,7 @@ export async function serveMcp(opts: McpServeOptions): Promise<number> {
     ? "execgate serve's channels: `execgate approve` in another terminal, its web page or terminal"
     : ['`execgate approve` in another terminal', process.env.TMUX ? 'the tmux popup' : null, opts.web ? 'the web page' : null].filter(Boolean).join(', or ');
   registerTools(server, session, link, { redact: opts.redact, dialog, otherChannels }, log);
+  registerProcessTools(server, session, { redact: opts.redact });
 
   const channel: { unregister?: () => void } = {};
   server.server.oninitialized = () => {

@@ -13,9 +13,9 @@
 // directory and exported variables) is written by its EXIT trap and restored
 // by the next call's prelude (shell-state.ts). The sandbox itself (its /tmp,
 // background jobs) lives as long as the MCP session, or until reset().
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../native/paths.js';
 import type { Fd } from '../native/fd.js';
@@ -94,6 +94,27 @@ export interface CallRequest {
   onKill?: () => void;
 }
 
+/** A command started in the background (process_start): its own files, a
+ * FIFO for its stdin, and no wait. */
+export interface BackgroundRequest {
+  command: string;
+  workdir?: string;
+  login: boolean;
+}
+
+export interface Background {
+  id: string;
+  /** Its files: stdout and stderr grow while it runs; state is written by
+   * its EXIT trap (its status). */
+  files: CallFiles;
+  /** Our end of its stdin (a FIFO, opened read-write: it never blocks, and
+   * the process sees end of file only when we close it). */
+  stdin: number;
+  /** Its process group as the supervisor said it. */
+  pgid: number;
+  startedAt: number;
+}
+
 interface Pending {
   started: (pgid: number) => void;
   exited: (status: number) => void;
@@ -148,6 +169,66 @@ export class SandboxShell {
     });
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** Starts a command in the background, from the state a call would start
+   * from; the caller owns the result (its files and stdin). */
+  startBackground(req: BackgroundRequest): Promise<Background> {
+    const next = this.queue.then(() => this.backgroundNow(req));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Whether a background process's group leader still runs. */
+  running(bg: Background): boolean {
+    const child = this.child;
+    if (!child?.pid) return false;
+    let host: number | null = bg.pgid;
+    if (this.opts.program.sandbox !== 'none') {
+      if (this.supervisorHostPid === null && this.supervisorPid !== null) this.supervisorHostPid = findByNsPid(descendants(child.pid), this.supervisorPid);
+      host = this.supervisorHostPid === null ? null : findByNsPid(childrenOf(this.supervisorHostPid), bg.pgid);
+    }
+    if (host === null) return false;
+    try {
+      return !/^State:\s+Z/m.test(readFileSync(`/proc/${host}/status`, 'latin1'));
+    } catch {
+      return false;
+    }
+  }
+
+  /** A signal to a background process's group. */
+  signal(bg: Background, signal: NodeJS.Signals): void {
+    this.killGroup(bg.pgid, signal);
+  }
+
+  private async backgroundNow(req: BackgroundRequest): Promise<Background> {
+    if (this.closed) throw new Error('the shell is closed');
+    if (!this.child) this.spawnChild();
+    const id = randomBytes(6).toString('hex');
+    const from = this.state;
+    const fresh = !from || from === this.initialState;
+    const files = new CallFiles(this.opts.ioDir, id, {
+      command: req.command,
+      restore: fresh ? null : restoreScript(from, this.baseline),
+      cwd: req.workdir ?? (fresh ? null : from.cwd),
+    });
+    let stdin: number;
+    try {
+      stdin = makeFifo(join(this.opts.ioDir, `${id}.stdin`));
+    } catch (err) {
+      files.dispose();
+      throw err;
+    }
+    const pgid = await new Promise<number | null>((resolve) => {
+      this.pending.set(id, { started: (n) => (this.pending.delete(id), resolve(n)), exited: () => (this.pending.delete(id), resolve(null)) });
+      this.send(`bg ${id} ${req.login ? 'login' : 'plain'}`);
+    });
+    if (pgid === null) {
+      closeSync(stdin);
+      files.dispose();
+      throw new Error(`the sandboxed shell ended (${this.dead ?? 'it is not running'})`);
+    }
+    return { id, files, stdin, pgid, startedAt: Date.now() };
   }
 
   async close(): Promise<void> {
@@ -235,7 +316,7 @@ export class SandboxShell {
    * waiting for that call. `pgid` is as the supervisor said it; inside bwrap
    * (a pid namespace of its own) the host's number for it is looked up among
    * the supervisor's children, so nothing but a call of ours is hit. */
-  private killGroup(pgid: number): void {
+  private killGroup(pgid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
     const child = this.child;
     if (!child?.pid) return;
     let host: number | null = pgid;
@@ -245,7 +326,7 @@ export class SandboxShell {
     }
     if (host === null) return;
     try {
-      process.kill(-host, 'SIGKILL');
+      process.kill(-host, signal);
     } catch {
       // gone already
     }
@@ -395,6 +476,25 @@ export function describeEnd(end: CallEnd): string {
     case 'shell-ended':
       return `the sandboxed shell ended (${end.why})`;
   }
+}
+
+/** A FIFO at `path` (which must not exist), opened read-write through our
+ * own fd: a name the sandbox swapped meanwhile (a symlink, a file) is
+ * refused, never written to. */
+function makeFifo(path: string): number {
+  execFileSync('mkfifo', ['-m', '600', path], { stdio: 'ignore' });
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    unlinkSync(path);
+    throw err;
+  }
+  if (!fstatSync(fd).isFIFO()) {
+    closeSync(fd);
+    throw new Error(`${path} is not the FIFO execgate made`);
+  }
+  return fd;
 }
 
 /** The parent and (for a pid namespace) the innermost pid of every process. */

@@ -11,6 +11,7 @@ import type { LaunchRequest } from '../runtime/launch.js';
 import type { HostCommand } from '../session/session-context.js';
 import type { BrokerLink, LaunchedShell } from './broker-link.js';
 import { CallRecord, type HostRequest } from './call-record.js';
+import { ProcessTable } from './processes.js';
 import { preludePath, SandboxShell, type CallRequest, type CallResult } from './shell-host.js';
 
 /** Where the I/O directory and the prelude are seen inside bwrap. */
@@ -32,6 +33,8 @@ const under = (path: string, root: string) => path === root || path.startsWith(r
 
 export class ShellSession {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Background processes (process_start ...). */
+  readonly processes: ProcessTable;
 
   private constructor(
     private readonly link: BrokerLink,
@@ -43,7 +46,9 @@ export class ShellSession {
     private readonly unwatch: () => void,
     /** What the broker decides during each call. */
     readonly record: CallRecord,
-  ) {}
+  ) {
+    this.processes = new ProcessTable(shell);
+  }
 
   /** Opens the broker session and starts its shell. `req` is what
    * `execgate shell` would launch with the same flags. */
@@ -135,13 +140,17 @@ export class ShellSession {
   }
 
   reset(): Promise<void> {
-    const next = this.queue.then(() => this.shell.reset());
+    const next = this.queue.then(() => {
+      this.processes.closeAll();
+      return this.shell.reset();
+    });
     this.queue = next.catch(() => undefined);
     return next;
   }
 
   async close(): Promise<void> {
     this.unwatch();
+    this.processes.closeAll();
     await this.shell.close();
     this.launched.close();
     rmSync(this.dir, { recursive: true, force: true });

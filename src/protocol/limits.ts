@@ -134,3 +134,8 @@ export const MCP_EVENT_LINE_MAX = 256;
 export const MCP_TIMEOUT_MAX_MS = 24 * 60 * 60 * 1000;
 /** Escalations, denials and prompts listed in one result; more are counted. */
 export const MCP_EVENTS_LISTED = 20;
+/** Background processes (process_start) running at once per MCP session:
+ * each holds files and a FIFO, and lives until stopped or reset. */
+export const MCP_PROCESSES_MAX = 8;
+/** process_read waits at most this long for new output. */
+export const MCP_PROCESS_WAIT_MAX_MS = 30_000;

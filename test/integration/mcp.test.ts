@@ -29,7 +29,7 @@ describe('execgate mcp', () => {
   it('lists its tools with their input schemas', async () => {
     live = await startMcp({ cwd: tempDir('eg-mcp-proj-') });
     const { tools } = await live.client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['explain', 'reset', 'shell']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['explain', 'process_read', 'process_start', 'process_stop', 'process_write', 'reset', 'shell']);
     const shell = tools.find((t) => t.name === 'shell')!;
     expect(Object.keys(shell.inputSchema.properties ?? {}).sort()).toEqual(['command', 'login', 'timeout_ms', 'workdir']);
     expect(shell.inputSchema.required).toEqual(['command']);
@@ -258,6 +258,43 @@ describe('execgate mcp', () => {
     expect(messages.every((m) => m.jsonrpc === '2.0')).toBe(true);
     expect(messages.find((m) => m.id === 2)?.error?.code).toBe(-32601);
     expect(messages.find((m) => m.id === 3)?.result?.content[0]?.text).toContain('raw-ok');
+  });
+
+  it('runs a long-lived process: its output a piece at a time, its input written, its end and exit code', async () => {
+    const project = tempDir('eg-mcp-proj-');
+    live = await startMcp({ cwd: project });
+    await live.shell({ command: 'export GREETING=hi; mkdir -p d && cd d' });
+    const started = await live.tool('process_start', { command: 'echo "$GREETING from $PWD"; while IFS= read -r l; do echo "got:$l"; done; echo bye >&2; exit 4' });
+    expect(started).toEqual({ isError: false, text: 'Started p1. Read its output with process_read {"id": "p1"}.' });
+    const first = await live.tool('process_read', { id: 'p1', wait_ms: 10_000 });
+    expect(first.text).toBe(`p1: running\n--- stdout (${`hi from ${project}/d\n`.length} new bytes)\nhi from ${project}/d`);
+    expect((await live.tool('process_write', { id: 'p1', input: 'one\ntwo\n' })).text).toBe('Wrote 8 bytes.');
+    let seen = '';
+    await waitFor(async () => ((seen += (await live!.tool('process_read', { id: 'p1', wait_ms: 1000 })).text), seen.includes('got:two')), { what: 'the echoed lines' });
+    expect(seen).toContain('got:one\ngot:two');
+    await live.tool('process_write', { id: 'p1', input: '', eof: true });
+    let last = '';
+    await waitFor(async () => ((last = (await live!.tool('process_read', { id: 'p1', wait_ms: 1000 })).text), !last.startsWith('p1: running')), { what: 'p1 to end' });
+    expect(last).toBe('p1: exited with code 4\n--- stderr (4 new bytes)\nbye');
+    expect((await live.tool('process_read', { id: 'nope' })).isError).toBe(true);
+  });
+
+  it('a process on a terminal of its own, and process_stop ends its whole group', async () => {
+    live = await startMcp({ cwd: tempDir('eg-mcp-proj-') });
+    const tag = String(5000 + Math.floor(Math.random() * 1000));
+    await live.tool('process_start', { command: `tty; sleep ${tag} & sleep ${tag}`, tty: true });
+    let out = '';
+    await waitFor(async () => ((out += (await live!.tool('process_read', { id: 'p1', wait_ms: 1000 })).text), /\/dev\/pts\/\d+/.test(out)), { what: 'the terminal name' });
+    const sleeping = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).some((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'latin1') === `sleep\0${tag}\0`;
+      } catch {
+        return false;
+      }
+    });
+    await waitFor(sleeping, { what: 'the sleeps' });
+    expect((await live.tool('process_stop', { id: 'p1' })).text).toMatch(/^p1: /);
+    await waitFor(() => !sleeping(), { what: 'the group to be gone' });
   });
 
   it('--sandbox bwrap: a host-only file is reached only through an escalation, and /tmp and state last across calls', async () => {

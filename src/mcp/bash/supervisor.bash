@@ -8,6 +8,8 @@
 # one at a time. Only builtins: an exec here would itself be intercepted.
 #
 # Requests (stdin):  run ID login|plain     start call ID, wait for it
+#                    bg ID login|plain      start call ID in the background,
+#                                           its stdin the FIFO ID.stdin
 # Events (stdout):   ready PID              this shell's pid (as seen here)
 #                    started ID PGID
 #                    exited ID STATUS       ($?: 128+N when a signal ended it)
@@ -22,12 +24,15 @@ D=$1 B=$2 P=$3 MAX=$4 W=$EXEC_WRAPPER
 unset EXEC_WRAPPER
 builtin printf 'ready %s\n' "$$"
 while IFS=' ' read -r verb id arg; do
-  [[ $verb == run ]] || continue
+  [[ $verb == run || $verb == bg ]] || continue
   IFS= read -r -d '' s <"$D/$id.cmd"
   if ((${#s} > MAX)); then set -- "$D/$id.cmd"; else set -- -c "$s"; fi
+  in=/dev/null
+  [[ $verb == bg ]] && in=$D/$id.stdin
   EXECGATE_MCP_PARENT=$$ EXECGATE_MCP_ID=$id EXECGATE_MCP_DIR=$D EXECGATE_MCP_LOGIN=$arg EXECGATE_MCP_WRAPPER=$W BASH_ENV=$P \
-    "$B" "$@" </dev/null >>"$D/$id.out" 2>>"$D/$id.err" &
+    "$B" "$@" <"$in" >>"$D/$id.out" 2>>"$D/$id.err" &
   builtin printf 'started %s %s\n' "$id" "$!"
+  [[ $verb == bg ]] && continue
   wait "$!"
   builtin printf 'exited %s %s\n' "$id" "$?"
 done
