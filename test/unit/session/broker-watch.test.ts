@@ -132,7 +132,7 @@ describe('Session.onHostCommand', () => {
       return { pid, exited, forward() {}, resize() {}, terminate: () => end(), onStop() {} };
     };
     session.own(cmd(1));
-    const seen: number[] = [];
+    const seen: (number | null)[] = [];
     const stop = session.onHostCommand((c) => seen.push(c.pid));
     session.own(cmd(2));
     stop();
