@@ -141,6 +141,8 @@ describe('Claude Code with execgate mcp as its shell', () => {
     expect(shown.message).toContain(`  argv     ls ${s.hostDir}`);
     expect(shown.message).toContain('  program  /usr/bin/ls');
     expect(Object.keys(shown.requested_schema.properties)).toEqual(['decision', 'reason']);
+    // The server writes its audit log behind the results.
+    await waitFor(() => records(s.audit).some((a) => a.event === 'completion' && a.decided_by === 'human:elicitation'), { what: 'the audit of the dialog\'s answer' });
     expect(records(s.audit).find((a) => a.event === 'completion' && a.decided_by === 'human:elicitation')).toMatchObject({ outcome: 'exited', exit_code: 0 });
   }, 180_000);
 });

@@ -103,8 +103,10 @@ describe.each(MCP_RECIPES)('$title with execgate mcp as its shell', (r: McpRecip
     expect(prompted).toContain(`asked a human (rule "ask-ls"): ls ${hostDir}: approved by human:terminal, exit code 0`);
     expect(denied).toContain(`execgate: denied: git: ${PUSH_REASON}`);
     expect(denied).toContain(`denied: git push origin main: rule "no-push" says: ${PUSH_REASON}.`);
-    const records = existsSync(audit) ? readFileSync(audit, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
-    expect(records.find((a) => a.event === 'completion' && a.decided_by === 'human:terminal')).toMatchObject({ outcome: 'exited', exit_code: 0 });
+    const records = () => (existsSync(audit) ? readFileSync(audit, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : []);
+    // The server writes its audit log behind the results.
+    await waitFor(() => records().some((a) => a.event === 'completion' && a.decided_by === 'human:terminal'), { what: 'the audit of the answer' });
+    expect(records().find((a) => a.event === 'completion' && a.decided_by === 'human:terminal')).toMatchObject({ outcome: 'exited', exit_code: 0 });
   }, 180_000);
 });
 

@@ -48,6 +48,8 @@ describe('execgate mcp', () => {
     const broker = section(r.text, 'execgate').split('\n');
     expect(broker[0]).toBe('ran on the host (rule "host-id"): id -u: exit code 0');
     expect(broker[1]).toMatch(/^denied: rm -f x: rule "no-rm" says: nothing is removed here\. Retrying the same command will be denied again/);
+    // The audit log is written behind the results: wait for its lines.
+    await waitFor(() => live!.audit().some((a) => a.event === 'completion' && a.decided_by === 'rule:host-id'), { what: 'the audit of the escalation' });
     const audit = live.audit();
     expect(audit.find((a) => a.event === 'decision' && a.decided_by === 'rule:no-rm')).toMatchObject({ decision: 'deny', argv: ['rm', '-f', 'x'] });
     expect(audit.find((a) => a.event === 'completion' && a.decided_by === 'rule:host-id')).toMatchObject({ outcome: 'exited', exit_code: 0 });
@@ -94,6 +96,7 @@ describe('execgate mcp', () => {
       expect(asked[0]).toContain('  argv     ls /');
       expect(asked[0]).toContain(`  cwd      ${project}`);
       expect(asked[0]).toMatch(/rule {5}ask-ls/);
+      await waitFor(() => live!.audit().some((a) => a.event === 'completion'), { what: 'the audit of the completion' });
       expect(live.audit().find((a) => a.event === 'completion')).toMatchObject({ decided_by: 'human:elicitation', outcome: 'exited', exit_code: 0 });
     });
 
