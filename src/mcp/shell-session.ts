@@ -37,7 +37,6 @@ export class ShellSession {
   readonly processes: ProcessTable;
 
   private constructor(
-    private readonly link: BrokerLink,
     private readonly launched: LaunchedShell,
     private readonly shell: SandboxShell,
     private readonly dir: string,
@@ -84,7 +83,7 @@ export class ShellSession {
       const record = new CallRecord();
       const session = launched.session;
       const unwatch = link.broker && session ? link.broker.watchSession(session, { decision: (e) => record.decision(e), completion: (e) => record.completion(e) }) : () => {};
-      return new ShellSession(link, launched, shell, dir, roots, unwatch, record);
+      return new ShellSession(launched, shell, dir, roots, unwatch, record);
     } catch (err) {
       launched?.close();
       rmSync(dir, { recursive: true, force: true });
