@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../native/paths.js';
+import { DEFAULT_TRUSTED_PATH, findOnPath } from '../policy/resolve.js';
 import type { Fd } from '../native/fd.js';
 import { SESSION_FD } from '../protocol/constants.js';
 import { MCP_COMMAND_ARG_MAX_BYTES, MCP_EVENT_LINE_MAX, MCP_OUTPUT_FILE_MAX_BYTES, MCP_OUTPUT_HEAD_BYTES, MCP_OUTPUT_TAIL_BYTES, MCP_STATE_MAX_BYTES } from '../protocol/limits.js';
@@ -482,7 +483,11 @@ export function describeEnd(end: CallEnd): string {
  * own fd: a name the sandbox swapped meanwhile (a symlink, a file) is
  * refused, never written to. */
 function makeFifo(path: string): number {
-  execFileSync('mkfifo', ['-m', '600', path], { stdio: 'ignore' });
+  // From the trusted PATH, never this process's own: `npx execgate mcp` puts
+  // PROJECT/node_modules/.bin first on it, which the sandbox can write.
+  const mkfifo = findOnPath('mkfifo');
+  if (mkfifo === null) throw new Error(`mkfifo is not on ${DEFAULT_TRUSTED_PATH.join(':')}`);
+  execFileSync(mkfifo, ['-m', '600', path], { stdio: 'ignore', env: {} });
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK);

@@ -2,7 +2,7 @@
 // output is written there). execgate must never read through a name the
 // sandbox can change: an agent that swaps its own stdout file for a symlink
 // to a host file it cannot read must not get that file in its tool result.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { tempDir } from '../helpers/execgate.js';
@@ -32,4 +32,22 @@ it('a call that swaps its output and state files for symlinks to host-only files
   expect(section(r.text, 'stderr')).toBe('decoy-err');
   const next = await live.shell({ command: 'pwd; cat /dev/null' });
   expect(next.text).not.toContain('HOST-ONLY-SECRET');
+});
+
+it('a program the sandbox plants on the server\'s PATH (npx puts PROJECT/node_modules/.bin first) is never run on the host', async () => {
+  const project = tempDir('eg-mcp-proj-');
+  const hostDir = tempDir('eg-mcp-host-');
+  const marker = join(hostDir, 'ran-on-the-host');
+  const bin = join(project, 'node_modules', '.bin');
+  live = await startMcp({ cwd: project, flags: ['--sandbox', 'bwrap'], env: { PATH: `${bin}:${process.env.PATH}` } });
+  // The agent, inside, writes the project's node_modules/.bin.
+  const planted = await live.shell({ command: `mkdir -p ${bin} && for p in mkfifo script mktemp cat; do printf '#!/bin/sh\\ntouch ${marker}\\nexec /usr/bin/$p "$@"\\n' > ${bin}/$p; chmod +x ${bin}/$p; done; ls ${bin} | wc -l` });
+  expect(section(planted.text, 'stdout')).toBe('4');
+  await live.tool('process_start', { command: 'echo started; cat' });
+  await live.tool('process_write', { id: 'p1', input: 'x\n', eof: true });
+  await live.tool('process_read', { id: 'p1', wait_ms: 3000 });
+  await live.tool('process_start', { command: 'tty', tty: true });
+  await live.tool('process_read', { id: 'p2', wait_ms: 3000 });
+  await live.shell({ command: 'true' });
+  expect(existsSync(marker), 'a planted program ran on the host').toBe(false);
 });
