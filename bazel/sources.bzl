@@ -58,6 +58,7 @@ ADDON_DEFINES = [
 # wrapper (uses fdpass, codec, say: deps in BUILD.bazel)
 WRAPPER_SRCS = [
     "native/wrapper/main.c",
+    "native/wrapper/backstop.c",
 ]
 WRAPPER_DEFINES = [
     "_GNU_SOURCE",
