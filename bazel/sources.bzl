@@ -45,6 +45,7 @@ SAY_DEFINES = [
 # addon (uses fdpass: deps in BUILD.bazel)
 ADDON_SRCS = [
     "native/addon/module.cc",
+    "native/addon/seccomp.cc",
     "native/addon/syscalls.cc",
     "native/addon/util.cc",
     "native/addon/watcher.cc",

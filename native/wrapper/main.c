@@ -878,7 +878,11 @@ int main(int argc, char **argv)
         usage_client();
     } else if (mode == SHIM) {
         /* argv as our caller gave it, argv[0] included; asked about as the
-         * program we stand for; run as the real one (never by the table). */
+         * program we stand for; run as the real one (never by the table).
+         * A copy of a shim (`cp /usr/bin/git x` copies the wrapper) stands
+         * for nothing: it has no real program beside it. */
+        if (access(shim_real, F_OK) != 0)
+            fail(shim_self, "a copy of execgate's program shim, not the program: copy the real one from " EG_SANDBOX_REAL_DIR);
         rq.kind = EG_KIND_SHIM;
         rq.file.p = (const uint8_t *)shim_self;
         rq.file.n = strlen(shim_self);

@@ -94,3 +94,23 @@ export const MAX_REGEX_SUBJECT = 64 * 1024;
  * typical rule has 10-50). Bigger ones are refused at load with file:line:
  * `.{300}` style counted repetition multiplies the cost of every request. */
 export const MAX_REGEX_PROGRAM = 500;
+
+// The seccomp backstop (execgate.proto, "Seccomp backstop") reads what it
+// decides on from the exec'ing process's memory, on the broker's one thread.
+
+/** argv read from a notified exec, counted as execve counts (bytes + NUL +
+ * pointer), for rules with arguments and the audit line. Each string costs
+ * at least one process_vm_readv, so the count is capped too: a hostile
+ * process cannot make one exec cost the broker more than a few ms. A
+ * program a rule names whose argv is longer is refused (it could hide what
+ * a deny rule looks for); its shim, which asks with the whole argv, is not
+ * affected. */
+export const MAX_BACKSTOP_ARGV_BYTES = 256 * 1024;
+export const MAX_BACKSTOP_ARGV_COUNT = 4096;
+/** Notifications handled in one turn of the event loop before the other
+ * sessions' sockets get theirs (the listener is level-triggered: the rest
+ * wait for the next turn). */
+export const MAX_BACKSTOP_BATCH = 64;
+/** The reason an init sends when it could not install the backstop
+ * ("EXN1" + text): a line for the human, cut beyond this. */
+export const MAX_BACKSTOP_REASON = 512;

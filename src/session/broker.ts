@@ -14,7 +14,13 @@ import { mentionsProgram } from '../policy/evaluate.js';
 import type { Policy } from '../policy/types.js';
 import { makePlan, programName, type Plan } from './plan.js';
 import { runTableFor } from './run-table.js';
+import { isSeccompListener, SeccompBackstop } from './seccomp.js';
 import { Session, type SessionHost, type SessionOptions } from './session.js';
+import { missingShims, programBehindShim, shimNamedPath } from '../sandbox/shims.js';
+import { findTrusted } from '../policy/trusted-path.js';
+import { Kind } from '../protocol/messages.js';
+import type { Fd } from '../native/fd.js';
+import type { AuditRecord } from '../audit/audit-log.js';
 import type { HostCommand, SessionContext, Verdict } from './session-context.js';
 
 export type { CompletionEvent } from '../audit/records.js';
@@ -47,6 +53,10 @@ export class Broker implements SessionHost {
   private droppedRecords = 0;
   /** The run table for the policy in force, made once per policy. */
   private table: { policy: Policy; bytes: Buffer; generation: number } | null = null;
+  /** The seccomp backstop of each session that has one. */
+  private readonly backstops = new Map<Session, SeccompBackstop>();
+  /** Per session, the programs already said to have no shim there. */
+  private readonly staleShims = new WeakMap<Session, Set<string>>();
 
   constructor(private readonly opts: BrokerOptions) {}
 
@@ -103,17 +113,45 @@ export class Broker implements SessionHost {
   /** The policy changed (a reload): every session's run table follows it
    * before the next exec. */
   policyChanged(): void {
-    for (const s of this.sessions) this.publish(s);
+    for (const s of this.sessions) {
+      this.publish(s);
+      this.checkShims(s);
+    }
   }
 
-  private publish(session: Session): void {
+  /** Shims are bound when a sandbox starts: a reload that names a new
+   * program leaves running sandboxes without its shim (new sessions get
+   * it). Said once per session and program, on stderr and in the audit. */
+  private checkShims(session: Session): void {
+    const m = session.mediation;
+    if (m === null) return;
+    let said = this.staleShims.get(session);
+    if (!said) this.staleShims.set(session, (said = new Set()));
+    for (const shim of missingShims(this.policy, session.pathMap, session.writableRoots, m.replaced, m.shims)) {
+      if (said.has(shim.program)) continue;
+      said.add(shim.program);
+      const why = `rule ${shim.rules.join(', ')} names ${shim.program}, which this session's sandbox started without a shim for: started there other than from the shell, it is not asked about (the seccomp backstop sees it, but never escalates); new sessions have the shim`;
+      this.opts.log?.(`execgate: session ${session.id} (${session.label}): ${why}`);
+      this.opts.audit.write({ event: 'shims-stale', session: session.id, label: session.label, program: shim.program, rules: shim.rules, what: why });
+    }
+  }
+
+  /** The run table for the policy in force. */
+  private tableBytes(): Buffer {
     const policy = this.policy;
     if (this.table?.policy !== policy) {
       const generation = (this.table?.generation ?? 0) + 1;
       this.table = { policy, generation, bytes: runTableFor(policy, generation, this.opts.audit.enabled) };
     }
+    return this.table.bytes;
+  }
+
+  private publish(session: Session): void {
+    const bytes = this.tableBytes();
+    // The backstop decides by the same table, in its listener's thread.
+    this.backstops.get(session)?.setTable(bytes);
     try {
-      session.publishRunTable(this.table.bytes);
+      session.publishRunTable(bytes);
     } catch (err) {
       // No table only means every exec asks: say so, carry on.
       this.opts.log?.(`execgate: could not write the run table of session ${session.id}: ${(err as Error).message}`);
@@ -126,7 +164,7 @@ export class Broker implements SessionHost {
     const audit = this.opts.audit;
     return {
       deadlines: { requestMs: REQUEST_DEADLINE_MS, stdioMs: STDIO_DEADLINE_MS },
-      plan: (req) => makePlan(session.nextRequestId(), req, this.policy, session.confinement),
+      plan: (req) => makePlan(session.nextRequestId(), this.mediatedRequest(session, req), this.policy, session.confinement),
       envAllow: () => this.policy.envAllow,
       authorize: (plan, crossing, signal) => this.authorize(session, plan, crossing, signal),
       spawn: (plan, crossing, stdio, fds) => {
@@ -156,6 +194,28 @@ export class Broker implements SessionHost {
     };
   }
 
+  /** What a request names once the shims are seen through (shims.ts): a
+   * shim's request names the program by the name its caller used, when that
+   * reaches the same file; an exec of a shimmed program's real file names
+   * the program. */
+  private mediatedRequest(session: Session, req: Request): Request {
+    const shims = session.mediation?.shims;
+    if (!shims || shims.size === 0) return req;
+    const file = utf8OrNull(req.file);
+    if (file === null) return req;
+    const program = req.kind === Kind.EXEC ? programBehindShim(file, shims) : null;
+    if (program !== null) return { kind: req.kind, file: Buffer.from(program), argv: req.argv, argc: req.argc, cwd: req.cwd, pid: req.pid };
+    if (req.kind !== Kind.SHIM || req.argc === 0) return req;
+    const policy = this.policy;
+    const named = shimNamedPath(file, utf8OrNull(req.argv[0]!), {
+      cwd: utf8OrNull(req.cwd),
+      toHost: (p) => session.pathMap.toHost(p),
+      findNamed: (n) => findTrusted(n, policy, session.writableRoots),
+    });
+    if (named === file) return req;
+    return { kind: req.kind, file: Buffer.from(named), argv: req.argv, argc: req.argc, cwd: req.cwd, pid: req.pid };
+  }
+
   /** A run the wrapper did by itself, as the run table allowed: audited as
    * decided by the fast path. A record for a program the policy names is a
    * forgery (the table names every such program), and audited as one. */
@@ -172,6 +232,57 @@ export class Broker implements SessionHost {
     this.flushDropped();
     const plan = makePlan(session.nextRequestId(), req, this.policy, session.confinement);
     audit.write(decisionRecord(session, Object.assign(plan, { decidedBy: 'fast-path' })));
+  }
+
+  backstop(session: Session, listener: Fd | null, why: string): void {
+    if (listener !== null && !isSeccompListener(listener)) {
+      listener.close();
+      return this.protocolError(session, 'the init sent an fd that is not a seccomp listener');
+    }
+    if (listener === null) {
+      const text = `no seccomp backstop in this sandbox (${displayText(why)}): programs started other than from the shell are asked about only where a rule names them (their shims); the others run unasked`;
+      this.opts.log?.(`execgate: session ${session.id} (${session.label}): ${text}`);
+      this.opts.audit.write({ event: 'backstop', session: session.id, label: session.label, state: 'off', what: text });
+      return;
+    }
+    const audit = this.opts.audit;
+    const backstop = new SeccompBackstop(
+      listener,
+      {
+      who: session,
+      policy: () => this.policy,
+      confinement: () => session.confinement,
+      shims: () => session.mediation?.shims ?? new Set(),
+      nextRequestId: () => session.nextRequestId(),
+      auditing: () => audit.enabled,
+        record: (rec) => this.recordBounded(rec),
+        dropped: (count) => {
+          this.droppedRecords += count;
+        },
+        problem: (what) => this.protocolError(session, what),
+      },
+      this.tableBytes(),
+    );
+    this.backstops.set(session, backstop);
+    session.onClose(() => {
+      this.backstops.delete(session);
+      backstop.close();
+    });
+    audit.write({ event: 'backstop', session: session.id, label: session.label, state: 'on' });
+  }
+
+  /** An audit line of a run or refusal done without a connection (run
+   * records, the backstop): dropped, and counted, while the audit log is
+   * too far behind, so a flood from a sandbox cannot grow our memory. */
+  private recordBounded(rec: AuditRecord): void {
+    const audit = this.opts.audit;
+    if (!audit.enabled) return;
+    if (audit.backlogBytes > MAX_AUDIT_BACKLOG_BYTES) {
+      this.droppedRecords += 1;
+      return;
+    }
+    this.flushDropped();
+    audit.write(rec);
   }
 
   protocolError(session: Session, why: string): void {
