@@ -170,14 +170,14 @@ static int refuse(const char **why, int *err, const char *what, int e)
 int eg_backstop_install(const char **why, int *err)
 {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        return refuse(why, err, "prctl(PR_SET_NO_NEW_PRIVS)", errno);
+        return refuse(why, err, "prctl(PR_SET_NO_NEW_PRIVS) failed", errno);
     uint32_t action = EG_SECCOMP_RET_USER_NOTIF;
     if (syscall(SYS_seccomp, EG_SECCOMP_GET_ACTION_AVAIL, 0u, &action) < 0)
-        return refuse(why, err, "seccomp user notification", errno);
+        return refuse(why, err, "seccomp user notification is not available", errno);
 
     int probe = install(probe_filter, P_COUNT);
     if (probe < 0)
-        return refuse(why, err, "seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER)", errno);
+        return refuse(why, err, "seccomp refused a filter with a listener", errno);
     struct eg_seccomp_notif_resp resp = { .id = ~(uint64_t)0, .flags = EG_SECCOMP_USER_NOTIF_FLAG_CONTINUE };
     uint64_t id = ~(uint64_t)0;
     int cont = probe_errno(probe, EG_IOCTL_NOTIF_SEND, &resp);
@@ -190,7 +190,7 @@ int eg_backstop_install(const char **why, int *err)
 
     int listener = install(exec_filter, I_COUNT);
     if (listener < 0)
-        return refuse(why, err, "seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER)", errno);
+        return refuse(why, err, "seccomp refused the exec filter", errno);
     return listener;
 }
 
