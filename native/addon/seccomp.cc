@@ -2,7 +2,7 @@
 // backstop"): the listener a sandbox's init hands over holds every exec that
 // did not go through execgate, each process blocked until we answer.
 //
-//   new SeccompListener(fd, onReady)
+//   new SeccompListener(fd, table, onReady, maxArgvBytes, maxArgvCount)
 //   setTable(table)          the run table (execgate.proto, "Run table")
 //   take()                   the next exec for JS to decide, or null
 //   takeRecord()             the next fast-path run to audit, or null
@@ -287,6 +287,33 @@ struct Shared {
     std::unordered_set<std::string> names;
 };
 
+// Reads a run table (execgate.proto, "Run table") into s, as the wrapper
+// does; a table that does not parse lets nothing run without JS. With mu held.
+bool SetTableLocked(Shared *s, const uint8_t *p, size_t n)
+{
+    auto le32 = [](const uint8_t *q) {
+        return static_cast<uint32_t>(q[0]) | static_cast<uint32_t>(q[1]) << 8 | static_cast<uint32_t>(q[2]) << 16 |
+               static_cast<uint32_t>(q[3]) << 24;
+    };
+    std::unordered_set<std::string> names;
+    bool ok = n >= 16 && n <= kMaxTable && memcmp(p, "EGT1", 4) == 0;
+    uint32_t flags = ok ? le32(p + 8) : 0;
+    ok = ok && (flags & ~(kTableLocalRun | kTableRecord)) == 0;
+    size_t at = 16;
+    for (uint32_t i = 0, count = ok ? le32(p + 12) : 0; ok && i < count; i++) {
+        size_t len = at < n ? p[at++] : 0;
+        ok = len > 0 && len <= n - at;
+        if (ok)
+            names.emplace(reinterpret_cast<const char *>(p + at), len);
+        at += len;
+    }
+    ok = ok && at == n;
+    s->localRun = ok && (flags & kTableLocalRun);
+    s->record = ok && (flags & kTableRecord);
+    s->names = ok ? std::move(names) : std::unordered_set<std::string>();
+    return ok;
+}
+
 // With mu held: make sure onReady will run.
 void Kick(Shared *s)
 {
@@ -390,13 +417,15 @@ void Run(std::shared_ptr<Shared> s)
 // Runs on the main thread for each kick: onReady().
 void CallJs(napi_env env, napi_value jsCallback, void *context, void *)
 {
+    // Closing: Node calls us for what is still queued after the finalizer
+    // freed the context (env is then NULL). Nothing to do then.
+    if (!env || !jsCallback)
+        return;
     auto *s = static_cast<std::shared_ptr<Shared> *>(context);
     {
         std::lock_guard<std::mutex> lock((*s)->mu);
         (*s)->kicked = false;
     }
-    if (!env || !jsCallback)
-        return;  // shutting down
     napi_value undefined;
     napi_get_undefined(env, &undefined);
     if (napi_call_function(env, undefined, jsCallback, 0, nullptr, nullptr) != napi_ok) {
@@ -463,7 +492,8 @@ public:
                            });
     }
 
-    // new SeccompListener(fd, onReady, maxArgvBytes, maxArgvCount)
+    // new SeccompListener(fd, table, onReady, maxArgvBytes, maxArgvCount):
+    // the table is there before the thread receives anything.
     explicit Listener(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Listener>(info)
     {
         Napi::Env env = info.Env();
@@ -471,12 +501,16 @@ public:
         int64_t maxBytes, maxCount;
         if (!GetFd(info[0], "fd", &fd))
             return;
-        if (!info[1].IsFunction()) {
-            ThrowArgType(env, "onReady", "of type function", info[1]);
+        if (!info[1].IsBuffer()) {
+            ThrowArgType(env, "table", "an instance of Buffer", info[1]);
             return;
         }
-        if (!GetInt(info[2], "maxArgvBytes", 0, kMaxArgvBytes, &maxBytes) ||
-            !GetInt(info[3], "maxArgvCount", 0, kMaxArgvCount, &maxCount))
+        if (!info[2].IsFunction()) {
+            ThrowArgType(env, "onReady", "of type function", info[2]);
+            return;
+        }
+        if (!GetInt(info[3], "maxArgvBytes", 0, kMaxArgvBytes, &maxBytes) ||
+            !GetInt(info[4], "maxArgvCount", 0, kMaxArgvCount, &maxCount))
             return;
         if (fcntl(fd, F_GETFD) < 0) {
             ThrowSystemError(env, -errno, "fcntl");
@@ -486,6 +520,8 @@ public:
         s->fd = fd;
         s->maxArgvBytes = static_cast<size_t>(maxBytes);
         s->maxArgvCount = static_cast<size_t>(maxCount);
+        Napi::Buffer<uint8_t> table = info[1].As<Napi::Buffer<uint8_t>>();
+        SetTableLocked(s.get(), table.Data(), table.Length());
         s->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (s->wake < 0) {
             ThrowSystemError(env, -errno, "eventfd");
@@ -494,7 +530,7 @@ public:
         auto *context = new std::shared_ptr<Shared>(s);
         napi_value name;
         napi_create_string_utf8(env, "execgate.SeccompListener", NAPI_AUTO_LENGTH, &name);
-        napi_status st = napi_create_threadsafe_function(env, info[1], nullptr, name, 0, 1, context, FinalizeTsfn, context,
+        napi_status st = napi_create_threadsafe_function(env, info[2], nullptr, name, 0, 1, context, FinalizeTsfn, context,
                                                          CallJs, &s->tsfn);
         if (st != napi_ok) {
             delete context;
@@ -566,29 +602,8 @@ private:
             return Napi::Value();
         }
         Napi::Buffer<uint8_t> b = info[0].As<Napi::Buffer<uint8_t>>();
-        const uint8_t *p = b.Data();
-        size_t n = b.Length();
-        auto le32 = [](const uint8_t *q) {
-            return static_cast<uint32_t>(q[0]) | static_cast<uint32_t>(q[1]) << 8 | static_cast<uint32_t>(q[2]) << 16 |
-                   static_cast<uint32_t>(q[3]) << 24;
-        };
-        std::unordered_set<std::string> names;
-        bool ok = n >= 16 && n <= kMaxTable && memcmp(p, "EGT1", 4) == 0;
-        uint32_t flags = ok ? le32(p + 8) : 0;
-        ok = ok && (flags & ~(kTableLocalRun | kTableRecord)) == 0;
-        size_t at = 16;
-        for (uint32_t i = 0, count = ok ? le32(p + 12) : 0; ok && i < count; i++) {
-            size_t len = at < n ? p[at++] : 0;
-            ok = len > 0 && len <= n - at;
-            if (ok)
-                names.emplace(reinterpret_cast<const char *>(p + at), len);
-            at += len;
-        }
-        ok = ok && at == n;
         std::lock_guard<std::mutex> lock(shared_->mu);
-        shared_->localRun = ok && (flags & kTableLocalRun);
-        shared_->record = ok && (flags & kTableRecord);
-        shared_->names = std::move(names);
+        bool ok = SetTableLocked(shared_.get(), b.Data(), b.Length());
         return Napi::Boolean::New(env, ok);
     }
 

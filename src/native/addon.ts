@@ -177,7 +177,8 @@ export interface SeccompListener {
 }
 
 export interface SeccompListenerConstructor {
-  new (fd: number, onReady: () => void, maxArgvBytes: number, maxArgvCount: number): SeccompListener;
+  /** `table`: the run table the thread starts with (setTable replaces it). */
+  new (fd: number, table: Buffer, onReady: () => void, maxArgvBytes: number, maxArgvCount: number): SeccompListener;
 }
 
 export interface Addon {

@@ -130,7 +130,7 @@ export class Broker implements SessionHost {
     for (const shim of missingShims(this.policy, session.pathMap, session.writableRoots, m.replaced, m.shims)) {
       if (said.has(shim.program)) continue;
       said.add(shim.program);
-      const why = `rule ${shim.rules.join(', ')} names ${shim.program}, which this session's sandbox started without a shim for: started there other than from the shell, it is not asked about (the seccomp backstop sees it, but never escalates); new sessions have the shim`;
+      const why = `rule ${shim.rules.join(', ')} names ${shim.program}, but this session's sandbox started before and has no shim for it: started there other than from the shell, it is not asked about by a shim and cannot be escalated (the seccomp backstop, where there is one, only lets it run or refuses it); new sessions have the shim`;
       this.opts.log?.(`execgate: session ${session.id} (${session.label}): ${why}`);
       this.opts.audit.write({ event: 'shims-stale', session: session.id, label: session.label, program: shim.program, rules: shim.rules, what: why });
     }

@@ -215,10 +215,9 @@ export class SeccompBackstop {
     table: Buffer,
   ) {
     const { SeccompListener } = loadAddon();
-    this.native = new SeccompListener(listener.fd, () => this.onReady(), MAX_BACKSTOP_ARGV_BYTES, MAX_BACKSTOP_ARGV_COUNT);
+    this.native = new SeccompListener(listener.fd, table, () => this.onReady(), MAX_BACKSTOP_ARGV_BYTES, MAX_BACKSTOP_ARGV_COUNT);
     // Closing the fd stops the thread first.
     listener.attach(this.native);
-    this.setTable(table);
   }
 
   /** The run table for the policy in force (published with the wrapper's). */
