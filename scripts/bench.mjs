@@ -67,3 +67,60 @@ for (const [name, loop] of Object.entries(loops)) {
     console.log(`  ${name.padEnd(12)} ${c.padEnd(9)} ${t.toFixed(3)} s  ${perExec.toFixed(0).padStart(5)} us/exec  ratio ${(t / base).toFixed(2)}`);
   }
 }
+
+// ---- mediation (issue 16) --------------------------------------------------
+// Execs that bypass the shell, under --sandbox bwrap, with the seccomp
+// backstop (the default) and without it (EXECGATE_BACKSTOP=off: shims only),
+// interleaved. Every loop runs inside one sandbox per round and mode:
+//   xargs        seq N | xargs -n1 /bin/true          (xargs's execs)
+//   find -exec   find DIR -type f -exec /bin/true {} \; over N files
+//   bash, plain  bash's own loop with EXEC_WRAPPER empty: its execs are
+//                plain execve, so with the backstop each is a notification
+//   bash, wrapped  the same with the wrapper (the cookie: never notified)
+// The notification's cost per exec is bash-plain(on) - bash-plain(off); the
+// wrapper's is bash-wrapped - bash-plain(off). Target: the backstop adds at
+// most 10 % to the xargs and find loops.
+{
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const project = mkdtempSync(join(tmpdir(), 'eg-bench-mediation-'));
+  mkdirSync(join(project, 'files'));
+  for (let i = 0; i < N; i++) writeFileSync(join(project, 'files', String(i)), '');
+  const mediationLoops = {
+    xargs: `seq ${N} | xargs -n1 /bin/true`,
+    'find -exec': `find ${project}/files -type f -exec /bin/true {} \\;`,
+    'bash, plain': `(EXEC_WRAPPER=; for ((i=0;i<${N};i++)); do /bin/true; done)`,
+    'bash, wrapped': `for ((i=0;i<${N};i++)); do /bin/true; done`,
+  };
+  const script = Object.values(mediationLoops)
+    .map((loop) => `s=$EPOCHREALTIME; ${loop}; e=$EPOCHREALTIME; echo "$s $e"`)
+    .join('\n');
+  const inSandbox = (backstop) => {
+    const r = spawnSync(process.execPath, [cli, 'shell', '--sandbox', 'bwrap', '--project', project, '-c', script], {
+      cwd: project,
+      env: { ...process.env, EXECGATE_BACKSTOP: backstop },
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(`execgate shell --sandbox bwrap failed (${r.status}): ${r.stderr}`);
+    return r.stdout.trim().split('\n').map((l) => {
+      const [s, e] = l.split(/\s+/).map(Number);
+      return e - s;
+    });
+  };
+  const names = Object.keys(mediationLoops);
+  const runs = { off: names.map(() => []), on: names.map(() => []) };
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const mode of ['off', 'on']) inSandbox(mode).forEach((t, i) => runs[mode][i].push(t));
+  }
+  rmSync(project, { recursive: true, force: true });
+  const us = (t) => ((t / N) * 1e6).toFixed(0).padStart(5);
+  console.log(`\nmediation (--sandbox bwrap): ${N} execs per loop, median of ${ROUNDS} rounds (interleaved), backstop off vs on`);
+  const med = Object.fromEntries(['off', 'on'].map((m) => [m, runs[m].map(median)]));
+  names.forEach((name, i) => {
+    const [off, on] = [med.off[i], med.on[i]];
+    console.log(`  ${name.padEnd(14)} off ${off.toFixed(3)} s ${us(off)} us/exec   on ${on.toFixed(3)} s ${us(on)} us/exec   ratio ${(on / off).toFixed(2)}`);
+  });
+  const plain = names.indexOf('bash, plain');
+  const wrapped = names.indexOf('bash, wrapped');
+  console.log(`  per exec: a seccomp notification ${(((med.on[plain] - med.off[plain]) / N) * 1e6).toFixed(0)} us, the wrapper ${(((med.off[wrapped] - med.off[plain]) / N) * 1e6).toFixed(0)} us (on top of the exec itself)`);
+}
