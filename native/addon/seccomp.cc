@@ -22,8 +22,10 @@
 // called (through a thread-safe function, coalesced) when there is something
 // to take, or when the thread ended.
 //
-// After every read from the process, SECCOMP_IOCTL_NOTIF_ID_VALID: what was
-// read belongs to the process that still waits, not to one that took its pid.
+// Before an exec goes to JS, and after JS reads more of it,
+// SECCOMP_IOCTL_NOTIF_ID_VALID: what was read belongs to the process that
+// still waits, not to one that took its pid. (The thread's own answers need
+// none: see Run.)
 // Everything read is the agent's and racy: another thread of the process may
 // rewrite the path after we read it and before the kernel does (the exec then
 // runs what the kernel reads). So a Run or Deny here is a convenience inside
@@ -244,7 +246,8 @@ int StillWaiting(int fd, uint64_t id)
     return errno == ENOENT ? 0 : -errno;
 }
 
-// 1 answered, 0 gone, -errno.
+// 1 answered, 0 gone (its process killed: ENOENT) or answered already
+// (EINPROGRESS, until the process has taken the first answer), -errno.
 int Answer(int fd, uint64_t id, int err)
 {
     struct seccomp_notif_resp resp;
@@ -260,7 +263,7 @@ int Answer(int fd, uint64_t id, int err)
     while (rc < 0 && errno == EINTR);
     if (rc == 0)
         return 1;
-    return errno == ENOENT ? 0 : -errno;
+    return errno == ENOENT || errno == EINPROGRESS ? 0 : -errno;
 }
 
 // ---- the listener thread ---------------------------------------------------
@@ -374,12 +377,15 @@ void Run(std::shared_ptr<Shared> s)
             record = s->record;
         }
         if (fast) {
+            // No ID_VALID here: the answer is "continue", which the kernel
+            // takes only while this very process still waits on this very
+            // notification, and then its pid was its own all along, so what
+            // we read (for the record, queued only once answered) was its.
             if (record)
                 ReadContext(&e, s->maxArgvBytes, s->maxArgvCount);
-            int waiting = StillWaiting(s->fd, e.id);
-            int sent = waiting == 1 ? Answer(s->fd, e.id, 0) : waiting;
+            int sent = Answer(s->fd, e.id, 0);
             if (sent < 0) {
-                Fail(s.get(), sent, waiting < 0 ? "ioctl(SECCOMP_IOCTL_NOTIF_ID_VALID)" : "ioctl(SECCOMP_IOCTL_NOTIF_SEND)");
+                Fail(s.get(), sent, "ioctl(SECCOMP_IOCTL_NOTIF_SEND)");
                 break;
             }
             if (sent == 1 && record) {

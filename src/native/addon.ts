@@ -166,7 +166,8 @@ export interface SeccompListener {
    * the process no longer waits. */
   readContext(n: SeccompNotification, maxBytes: number, maxCount: number): SeccompContext | null;
   /** Answers a taken exec: errno 0 lets it continue, 1..4095 makes it fail
-   * with that errno. false when the process no longer waits. */
+   * with that errno. false when the process no longer waits (killed, or
+   * answered already). */
   respond(id: bigint, errno: number): boolean;
   /** Stops the thread (joined); idempotent. */
   close(): void;

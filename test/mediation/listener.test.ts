@@ -151,8 +151,9 @@ describe('the init and the listener', () => {
     expect(() => native.respond(1n, 5000)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     expect(() => new addon.SeccompListener(-1, table([]), () => {}, 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     expect(() => new addon.SeccompListener(s.listener.fd, 'table' as unknown as Buffer, () => {}, 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
-    expect(native.setTable(Buffer.from('EGT1'))).toBe(false);
     await s.exited;
+    // (after the exec: a table that does not parse lets nothing run unasked)
+    expect(native.setTable(Buffer.from('EGT1'))).toBe(false);
     s.listener.close(); // closes the listener first
     expect(native.closed).toBe(true);
     expect(() => native.take()).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
