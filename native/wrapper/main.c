@@ -171,6 +171,7 @@ static struct {
     int fd_err;         /* errno, NOT_SEQPACKET or NOT_A_NUMBER */
     const char *dir;    /* $EXECGATE_SESSION, NULL if unset or empty */
     int path_err;       /* errno */
+    int shim;           /* we are a shim: the sandbox's session directory is known */
 } session;
 
 /* $EXECGATE_SOCKET's fd: canonical decimal only (no sign, space, leading
@@ -240,6 +241,12 @@ static int reach_session(void)
     session.dir = getenv(EG_ENV_SESSION_DIR);
     if (session.dir && !*session.dir)
         session.dir = NULL;
+    /* A shim exists only inside bwrap, where the session directory is
+     * always here: its caller may have cleared the environment and closed
+     * every fd (Python's subprocess with env={}). Never the wrapper's
+     * fallback: with --sandbox none that path would be the host's. */
+    if (!session.dir && session.shim)
+        session.dir = EG_SANDBOX_SESSION_DIR;
     if (session.dir) {
         session.fd = connect_session_path(session.dir);
         session.by_path = session.fd >= 0;
@@ -883,6 +890,7 @@ int main(int argc, char **argv)
          * for nothing: it has no real program beside it. */
         if (access(shim_real, F_OK) != 0)
             fail(shim_self, "a copy of execgate's program shim, not the program: copy the real one from " EG_SANDBOX_REAL_DIR);
+        session.shim = 1;
         rq.kind = EG_KIND_SHIM;
         rq.file.p = (const uint8_t *)shim_self;
         rq.file.n = strlen(shim_self);

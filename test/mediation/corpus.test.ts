@@ -38,6 +38,11 @@ const cases: Case[] = [
     id: `python3 -c 'import subprocess, sys; sys.exit(subprocess.run(["id"]).returncode)'`,
   },
   {
+    name: 'Python subprocess with an empty environment (and every fd closed, as subprocess does)',
+    printenv: `python3 -c 'import subprocess, sys; sys.exit(subprocess.run(["/usr/bin/printenv", "${HOST_ONLY}"], env={}).returncode)'`,
+    id: `python3 -c 'import subprocess, sys; sys.exit(subprocess.run(["/usr/bin/id"], env={}).returncode)'`,
+  },
+  {
     name: 'Node spawn without a shell',
     printenv: `node -e 'process.exit(require("child_process").spawnSync("printenv", ["${HOST_ONLY}"], { stdio: "inherit" }).status)'`,
     id: `node -e 'process.exit(require("child_process").spawnSync("id", [], { stdio: "inherit" }).status)'`,
