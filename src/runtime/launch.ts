@@ -12,10 +12,6 @@ import { join } from 'node:path';
 import { controlRoot } from '../control/paths.js';
 import { patchedBashPath, sandboxBinDir, shimDir, wrapperPath } from '../native/paths.js';
 import { ENV_EXEC_WRAPPER, ENV_SESSION_DIR, ENV_SESSION_FD, SESSION_FD } from '../protocol/constants.js';
-
-/** In the launching environment (the human's, never the sandbox's):
- * `off` starts the sandbox without the seccomp backstop. */
-export const ENV_BACKSTOP = 'EXECGATE_BACKSTOP';
 import { bwrapLaunch, parseBind, SandboxConfigError, type Bind } from '../sandbox/bwrap.js';
 import { checkBwrap } from '../sandbox/bwrap-check.js';
 import { parseSandboxUid } from '../sandbox/identity.js';
@@ -26,6 +22,10 @@ import { startupWarnings } from '../exec/host-env.js';
 import { warningsFor } from '../policy/warnings.js';
 import { trustedPathFor } from '../policy/trusted-path.js';
 import type { Session } from '../session/session.js';
+
+/** In the launching environment (the human's, never the sandbox's):
+ * `off` starts the sandbox without the seccomp backstop. */
+export const ENV_BACKSTOP = 'EXECGATE_BACKSTOP';
 
 /** What a launch asks for: `execgate shell`'s flags, or a Launch message. */
 export interface LaunchRequest {

@@ -18,7 +18,9 @@ import { basename, posix } from 'node:path';
 import { ruleTarget } from '../policy/evaluate.js';
 import { isExecutableFile, realpathOrNull } from '../policy/resolve.js';
 import type { Policy } from '../policy/types.js';
+import { utf8OrNull } from '../protocol/bytes.js';
 import { SANDBOX_REAL_DIR } from '../protocol/constants.js';
+import { Kind, type Request } from '../protocol/messages.js';
 import type { PathMap } from './path-map.js';
 
 export interface Shim {
@@ -119,4 +121,20 @@ export function programBehindShim(file: string, shims: ReadonlySet<string>): str
   if (!file.startsWith(`${SANDBOX_REAL_DIR}/`)) return null;
   const program = posix.normalize(file.slice(SANDBOX_REAL_DIR.length));
   return shims.has(program) ? program : null;
+}
+
+/** What a request names once this sandbox's shims are seen through: a
+ * shim's request by the name its caller used, when that reaches the same
+ * file (shimNamedPath); an exec of a shimmed program's real file by the
+ * program (programBehindShim). `findNamed`: a bare name on the session's
+ * trusted PATH. Anything else is returned as it is. */
+export function throughShims(req: Request, shims: ReadonlySet<string>, pathMap: PathMap, findNamed: (name: string) => string | null): Request {
+  const file = shims.size === 0 ? null : utf8OrNull(req.file);
+  if (file === null) return req;
+  const as = (named: string): Request => ({ kind: req.kind, file: Buffer.from(named), argv: req.argv, argc: req.argc, cwd: req.cwd, pid: req.pid });
+  const program = req.kind === Kind.EXEC ? programBehindShim(file, shims) : null;
+  if (program !== null) return as(program);
+  if (req.kind !== Kind.SHIM || req.argc === 0) return req;
+  const named = shimNamedPath(file, utf8OrNull(req.argv[0]!), { cwd: utf8OrNull(req.cwd), toHost: (p) => pathMap.toHost(p), findNamed });
+  return named === file ? req : as(named);
 }

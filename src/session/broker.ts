@@ -2,7 +2,7 @@
 // host-side spawning, shared by every session it serves. Sessions and their
 // execs ask it; it decides.
 import { decisionRecord, completionEvent, completionRecord, protocolErrorRecord, type CompletionEvent, type CompletionInfo } from '../audit/records.js';
-import type { Audit } from '../audit/audit-log.js';
+import type { Audit, AuditRecord } from '../audit/audit-log.js';
 import { grantKey } from '../approval/grant-key.js';
 import type { Approver, PendingRequest, RuleTarget } from '../approval/types.js';
 import { HostProcess } from '../exec/host-process.js';
@@ -10,17 +10,15 @@ import { hostEnv } from '../exec/host-env.js';
 import { displayBytes, displayText, utf8OrNull } from '../protocol/bytes.js';
 import { MAX_AUDIT_BACKLOG_BYTES, MAX_PENDING_PROMPTS_PER_SESSION, REQUEST_DEADLINE_MS, STDIO_DEADLINE_MS } from '../protocol/limits.js';
 import type { Request } from '../protocol/messages.js';
+import type { Fd } from '../native/fd.js';
 import { mentionsProgram } from '../policy/evaluate.js';
+import { findTrusted } from '../policy/trusted-path.js';
 import type { Policy } from '../policy/types.js';
+import { missingShims, throughShims } from '../sandbox/shims.js';
 import { makePlan, programName, type Plan } from './plan.js';
 import { runTableFor } from './run-table.js';
 import { isSeccompListener, SeccompBackstop } from './seccomp.js';
 import { Session, type SessionHost, type SessionOptions } from './session.js';
-import { missingShims, programBehindShim, shimNamedPath } from '../sandbox/shims.js';
-import { findTrusted } from '../policy/trusted-path.js';
-import { Kind } from '../protocol/messages.js';
-import type { Fd } from '../native/fd.js';
-import type { AuditRecord } from '../audit/audit-log.js';
 import type { HostCommand, SessionContext, Verdict } from './session-context.js';
 
 export type { CompletionEvent } from '../audit/records.js';
@@ -164,7 +162,12 @@ export class Broker implements SessionHost {
     const audit = this.opts.audit;
     return {
       deadlines: { requestMs: REQUEST_DEADLINE_MS, stdioMs: STDIO_DEADLINE_MS },
-      plan: (req) => makePlan(session.nextRequestId(), this.mediatedRequest(session, req), this.policy, session.confinement),
+      plan: (req) => {
+        const policy = this.policy;
+        const shims = session.mediation?.shims;
+        const named = shims ? throughShims(req, shims, session.pathMap, (n) => findTrusted(n, policy, session.writableRoots)) : req;
+        return makePlan(session.nextRequestId(), named, policy, session.confinement);
+      },
       envAllow: () => this.policy.envAllow,
       authorize: (plan, crossing, signal) => this.authorize(session, plan, crossing, signal),
       spawn: (plan, crossing, stdio, fds) => {
@@ -192,28 +195,6 @@ export class Broker implements SessionHost {
       auditCompletion: (plan, info) => this.completed(session, plan, info),
       auditProtocolError: (why, plan) => audit.write(protocolErrorRecord(session, why, plan)),
     };
-  }
-
-  /** What a request names once the shims are seen through (shims.ts): a
-   * shim's request names the program by the name its caller used, when that
-   * reaches the same file; an exec of a shimmed program's real file names
-   * the program. */
-  private mediatedRequest(session: Session, req: Request): Request {
-    const shims = session.mediation?.shims;
-    if (!shims || shims.size === 0) return req;
-    const file = utf8OrNull(req.file);
-    if (file === null) return req;
-    const program = req.kind === Kind.EXEC ? programBehindShim(file, shims) : null;
-    if (program !== null) return { kind: req.kind, file: Buffer.from(program), argv: req.argv, argc: req.argc, cwd: req.cwd, pid: req.pid };
-    if (req.kind !== Kind.SHIM || req.argc === 0) return req;
-    const policy = this.policy;
-    const named = shimNamedPath(file, utf8OrNull(req.argv[0]!), {
-      cwd: utf8OrNull(req.cwd),
-      toHost: (p) => session.pathMap.toHost(p),
-      findNamed: (n) => findTrusted(n, policy, session.writableRoots),
-    });
-    if (named === file) return req;
-    return { kind: req.kind, file: Buffer.from(named), argv: req.argv, argc: req.argc, cwd: req.cwd, pid: req.pid };
   }
 
   /** A run the wrapper did by itself, as the run table allowed: audited as
@@ -249,12 +230,12 @@ export class Broker implements SessionHost {
     const backstop = new SeccompBackstop(
       listener,
       {
-      who: session,
-      policy: () => this.policy,
-      confinement: () => session.confinement,
-      shims: () => session.mediation?.shims ?? new Set(),
-      nextRequestId: () => session.nextRequestId(),
-      auditing: () => audit.enabled,
+        who: session,
+        policy: () => this.policy,
+        confinement: () => session.confinement,
+        shims: () => session.mediation?.shims ?? new Set(),
+        nextRequestId: () => session.nextRequestId(),
+        auditing: () => audit.enabled,
         record: (rec) => this.recordBounded(rec),
         dropped: (count) => {
           this.droppedRecords += count;

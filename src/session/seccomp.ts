@@ -259,7 +259,7 @@ export class SeccompBackstop {
       const answer = decideNotification(n, this.ctx, () => this.native.readContext(n, MAX_BACKSTOP_ARGV_BYTES, MAX_BACKSTOP_ARGV_COUNT));
       if (answer === null) continue; // the process went away while we read
       // false: killed meanwhile; nothing ran, nothing to audit
-      if (!this.native.respond(n.id, answer.errno)) continue;
+      if (!this.native.respond(n.id, answer.errno) || !this.ctx.auditing()) continue;
       const rec = backstopRecord(this.ctx.who, n, answer);
       if (rec !== null) this.ctx.record(rec);
     }

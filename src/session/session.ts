@@ -23,8 +23,8 @@ import { FdWatcher } from '../native/watcher.js';
 import { HELLO_CONNECTION, HELLO_RECORD, HELLO_SECCOMP, RUN_TABLE_NAME, SESSION_SOCKET_NAME } from '../protocol/constants.js';
 import {
   FRAME_DEADLINE_MS,
-  MAX_CONNECTIONS_PER_SESSION,
   MAX_BACKSTOP_REASON,
+  MAX_CONNECTIONS_PER_SESSION,
   MAX_ENDPOINTS_PER_SESSION,
   MAX_FDS_PER_MESSAGE,
   MAX_FRAME_TO_BROKER,
@@ -318,6 +318,7 @@ export class Session {
     if (hello.equals(HELLO_SECCOMP)) {
       if (!init) throw new ProtocolError('seccomp listener from something other than the sandbox\'s init');
       const [fd] = fds;
+      if (fd !== undefined && data.length !== 4) throw new ProtocolError('malformed hello');
       if (fd !== undefined) return this.host.backstop(this, fd, '');
       return this.host.backstop(this, null, data.subarray(4, 4 + MAX_BACKSTOP_REASON).toString('utf8') || 'no reason given');
     }

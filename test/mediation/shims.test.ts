@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/policy/load.js';
 import { bwrapLaunch } from '../../src/sandbox/bwrap.js';
 import { PathMap } from '../../src/sandbox/path-map.js';
-import { missingShims, placeShims, programBehindShim, shimBindArgs, shimNamedPath, shimTargets } from '../../src/sandbox/shims.js';
+import { Kind, type Request } from '../../src/protocol/messages.js';
+import { missingShims, placeShims, programBehindShim, shimBindArgs, shimNamedPath, shimTargets, throughShims } from '../../src/sandbox/shims.js';
 import { tempDir } from '../helpers/execgate.js';
 
 const policy = (text: string) => parsePolicy(text, 'test.toml');
@@ -171,5 +172,26 @@ describe('programBehindShim', () => {
     expect(programBehindShim('/.execgate/real/usr/bin/printenv', shims)).toBeNull();
     expect(programBehindShim('/usr/bin/id', shims)).toBeNull();
     expect(programBehindShim('/.execgate/realusr/bin/id', shims)).toBeNull();
+  });
+});
+
+describe('throughShims: what the broker plans', () => {
+  const req = (kind: Request['kind'], file: string, argv: string[]): Request => ({ kind, file: Buffer.from(file), argv: argv.map((a) => Buffer.from(a)), argc: argv.length, cwd: Buffer.from('/'), pid: 1 });
+  const id = realpathSync('/usr/bin/id');
+  const shims = new Set([id]);
+
+  it('an exec of the real file behind a shim is the program; a shim request keeps its own path unless argv[0] reaches it otherwise', () => {
+    expect(String(throughShims(req(Kind.EXEC, `/.execgate/real${id}`, ['id']), shims, hostMap, () => null).file)).toBe(id);
+    expect(String(throughShims(req(Kind.SHIM, id, ['printenv']), shims, hostMap, () => '/usr/bin/printenv').file)).toBe(id);
+    expect(String(throughShims(req(Kind.SHIM, id, []), shims, hostMap, () => null).file)).toBe(id);
+  });
+
+  it('changes nothing without shims, for other kinds, or for other files', () => {
+    const r = req(Kind.EXEC, `/.execgate/real${id}`, ['id']);
+    expect(throughShims(r, new Set(), hostMap, () => null)).toBe(r);
+    const run = req(Kind.RUN, `/.execgate/real${id}`, ['id']);
+    expect(throughShims(run, shims, hostMap, () => null)).toBe(run);
+    const other = req(Kind.EXEC, '/usr/bin/printenv', ['printenv']);
+    expect(throughShims(other, shims, hostMap, () => null)).toBe(other);
   });
 });
