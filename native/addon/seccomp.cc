@@ -2,7 +2,7 @@
 // backstop"): the listener a sandbox's init hands over holds every exec that
 // did not go through execgate, each process blocked until we answer.
 //
-//   new SeccompListener(fd, table, onReady, maxArgvBytes, maxArgvCount)
+//   new SeccompListener(fd, table, onReady, limits)
 //   setTable(table)          the run table (execgate.proto, "Run table")
 //   take()                   the next exec for JS to decide, or null
 //   takeRecord()             the next fast-path run to audit, or null
@@ -66,18 +66,12 @@ namespace {
 constexpr size_t kPage = 4096;
 // A path longer than this the kernel refuses itself (ENAMETOOLONG).
 constexpr size_t kMaxPath = PATH_MAX;
-// Argv bounds callers may ask for: execve's own limit for argv and envp
-// together is a quarter of the stack limit (2 MiB by default); we read argv
-// only, one process_vm_readv per string at least, so the count bounds the
-// work.
+// The most a caller may ask for (the limits themselves, with their reasons,
+// are src/protocol/limits.ts's): execve's own limit for argv and envp
+// together is a quarter of the stack limit (2 MiB by default).
 constexpr int64_t kMaxArgvBytes = 4 * 1024 * 1024;
 constexpr int64_t kMaxArgvCount = 1024 * 1024;
-// Execs waiting for JS at once: each is a process blocked in the sandbox.
-// Beyond it the thread stops receiving (the rest wait in the kernel) until
-// JS catches up.
-constexpr size_t kMaxPending = 1024;
-// Fast-path records waiting for JS: beyond it they are dropped and counted.
-constexpr size_t kMaxRecords = 1024;
+constexpr int64_t kMaxQueue = 64 * 1024;
 // The run table: as the wrapper reads it (protocol.h).
 constexpr size_t kMaxTable = 64 * 1024;
 constexpr uint32_t kTableLocalRun = 1, kTableRecord = 2;
@@ -273,6 +267,9 @@ struct Shared {
     int fd = -1;
     int wake = -1;  // eventfd: the thread stops when it is readable
     size_t maxArgvBytes = 0, maxArgvCount = 0;
+    // Execs waiting for JS at once (beyond: the thread stops receiving, the
+    // rest wait in the kernel); records waiting (beyond: dropped, counted).
+    size_t maxPending = 0, maxRecords = 0;
     napi_threadsafe_function tsfn = nullptr;
 
     std::mutex mu;
@@ -390,7 +387,7 @@ void Run(std::shared_ptr<Shared> s)
             }
             if (sent == 1 && record) {
                 std::lock_guard<std::mutex> lock(s->mu);
-                if (s->records.size() >= kMaxRecords) {
+                if (s->records.size() >= s->maxRecords) {
                     s->dropped++;
                 } else {
                     s->records.push_back(std::move(e));
@@ -408,7 +405,7 @@ void Run(std::shared_ptr<Shared> s)
         if (waiting == 0)
             continue;
         std::unique_lock<std::mutex> lock(s->mu);
-        s->room.wait(lock, [&] { return s->pending.size() < kMaxPending || s->stop; });
+        s->room.wait(lock, [&] { return s->pending.size() < s->maxPending || s->stop; });
         if (s->stop)
             break;
         s->pending.push_back(std::move(e));
@@ -498,13 +495,14 @@ public:
                            });
     }
 
-    // new SeccompListener(fd, table, onReady, maxArgvBytes, maxArgvCount):
-    // the table is there before the thread receives anything.
+    // new SeccompListener(fd, table, onReady, {maxArgvBytes, maxArgvCount,
+    // maxPending, maxRecords}): the table is there before the thread
+    // receives anything.
     explicit Listener(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Listener>(info)
     {
         Napi::Env env = info.Env();
         int fd;
-        int64_t maxBytes, maxCount;
+        int64_t maxBytes, maxCount, maxPending, maxRecords;
         if (!GetFd(info[0], "fd", &fd))
             return;
         if (!info[1].IsBuffer()) {
@@ -515,8 +513,15 @@ public:
             ThrowArgType(env, "onReady", "of type function", info[2]);
             return;
         }
-        if (!GetInt(info[3], "maxArgvBytes", 0, kMaxArgvBytes, &maxBytes) ||
-            !GetInt(info[4], "maxArgvCount", 0, kMaxArgvCount, &maxCount))
+        if (!info[3].IsObject()) {
+            ThrowArgType(env, "limits", "of type object", info[3]);
+            return;
+        }
+        Napi::Object limits = info[3].As<Napi::Object>();
+        if (!GetInt(limits.Get("maxArgvBytes"), "limits.maxArgvBytes", 0, kMaxArgvBytes, &maxBytes) ||
+            !GetInt(limits.Get("maxArgvCount"), "limits.maxArgvCount", 0, kMaxArgvCount, &maxCount) ||
+            !GetInt(limits.Get("maxPending"), "limits.maxPending", 1, kMaxQueue, &maxPending) ||
+            !GetInt(limits.Get("maxRecords"), "limits.maxRecords", 0, kMaxQueue, &maxRecords))
             return;
         if (fcntl(fd, F_GETFD) < 0) {
             ThrowSystemError(env, -errno, "fcntl");
@@ -526,6 +531,8 @@ public:
         s->fd = fd;
         s->maxArgvBytes = static_cast<size_t>(maxBytes);
         s->maxArgvCount = static_cast<size_t>(maxCount);
+        s->maxPending = static_cast<size_t>(maxPending);
+        s->maxRecords = static_cast<size_t>(maxRecords);
         Napi::Buffer<uint8_t> table = info[1].As<Napi::Buffer<uint8_t>>();
         SetTableLocked(s.get(), table.Data(), table.Length());
         s->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -177,9 +177,21 @@ export interface SeccompListener {
   readonly closed: boolean;
 }
 
+/** A SeccompListener's bounds (src/protocol/limits.ts says why). */
+export interface SeccompListenerLimits {
+  /** argv read for a record: bytes as execve counts them (<= 4 MiB), and strings. */
+  maxArgvBytes: number;
+  maxArgvCount: number;
+  /** Execs waiting for JS at once (1..65536); beyond, the thread stops
+   * receiving until JS takes some (the rest wait in the kernel). */
+  maxPending: number;
+  /** Records waiting for JS (0..65536); beyond, dropped and counted. */
+  maxRecords: number;
+}
+
 export interface SeccompListenerConstructor {
   /** `table`: the run table the thread starts with (setTable replaces it). */
-  new (fd: number, table: Buffer, onReady: () => void, maxArgvBytes: number, maxArgvCount: number): SeccompListener;
+  new (fd: number, table: Buffer, onReady: () => void, limits: SeccompListenerLimits): SeccompListener;
 }
 
 export interface Addon {

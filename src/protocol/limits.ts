@@ -107,6 +107,15 @@ export const MAX_REGEX_PROGRAM = 500;
  * affected. */
 export const MAX_BACKSTOP_ARGV_BYTES = 256 * 1024;
 export const MAX_BACKSTOP_ARGV_COUNT = 4096;
+/** Execs of one sandbox waiting for the policy in JS at once (each a
+ * process blocked in its exec): beyond it the listener's thread stops
+ * receiving, and the rest wait in the kernel, so a fork bomb of execs costs
+ * the broker no more memory than this. */
+export const MAX_BACKSTOP_PENDING = 1024;
+/** Runs the listener's thread let through that wait to be audited: beyond
+ * it they are dropped and counted (the count is audited), as the wrapper's
+ * run records are when the audit log is behind. */
+export const MAX_BACKSTOP_RECORDS = 1024;
 /** Notifications handled in one turn of the event loop before the other
  * sessions' sockets get theirs (the listener is level-triggered: the rest
  * wait for the next turn). */

@@ -29,7 +29,7 @@ import type { AuditRecord } from '../audit/audit-log.js';
 import { decisionRecord, type Who } from '../audit/records.js';
 import { loadAddon, type SeccompContext, type SeccompListener, type SeccompNotification, type SeccompRecord } from '../native/addon.js';
 import type { Fd } from '../native/fd.js';
-import { MAX_BACKSTOP_ARGV_BYTES, MAX_BACKSTOP_ARGV_COUNT, MAX_BACKSTOP_BATCH } from '../protocol/limits.js';
+import { MAX_BACKSTOP_ARGV_BYTES, MAX_BACKSTOP_ARGV_COUNT, MAX_BACKSTOP_BATCH, MAX_BACKSTOP_PENDING, MAX_BACKSTOP_RECORDS } from '../protocol/limits.js';
 import { Kind, type Request } from '../protocol/messages.js';
 import { mentionsProgram } from '../policy/evaluate.js';
 import { realpathOrNull } from '../policy/resolve.js';
@@ -215,7 +215,12 @@ export class SeccompBackstop {
     table: Buffer,
   ) {
     const { SeccompListener } = loadAddon();
-    this.native = new SeccompListener(listener.fd, table, () => this.onReady(), MAX_BACKSTOP_ARGV_BYTES, MAX_BACKSTOP_ARGV_COUNT);
+    this.native = new SeccompListener(listener.fd, table, () => this.onReady(), {
+      maxArgvBytes: MAX_BACKSTOP_ARGV_BYTES,
+      maxArgvCount: MAX_BACKSTOP_ARGV_COUNT,
+      maxPending: MAX_BACKSTOP_PENDING,
+      maxRecords: MAX_BACKSTOP_RECORDS,
+    });
     // Closing the fd stops the thread first.
     listener.attach(this.native);
   }

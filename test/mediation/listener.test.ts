@@ -52,11 +52,12 @@ async function init(script: string): Promise<Started> {
 
 function listen(l: Fd, table: Buffer): { native: SeccompListener; ready: () => number } {
   let calls = 0;
-  const native = new addon.SeccompListener(l.fd, table, () => calls++, 64 * 1024, 256);
+  const native = new addon.SeccompListener(l.fd, table, () => calls++, limits);
   l.attach(native);
   return { native, ready: () => calls };
 }
 
+const limits = { maxArgvBytes: 64 * 1024, maxArgvCount: 256, maxPending: 16, maxRecords: 16 };
 const table = (names: string[], record = false) => encodeRunTable({ generation: 1, localRun: true, record, names });
 
 describe('the init and the listener', () => {
@@ -134,6 +135,19 @@ describe('the init and the listener', () => {
     expect(native.takeDropped()).toBe(0);
   });
 
+  it('records beyond its queue are dropped and counted, never waited for', async () => {
+    const s = await init('/bin/true 1; /bin/true 2; /bin/true 3');
+    let calls = 0;
+    const native = new addon.SeccompListener(s.listener.fd, table(['id'], true), () => calls++, { ...limits, maxRecords: 1 });
+    s.listener.attach(native);
+    expect(await s.exited).toBe(0);
+    await waitFor(() => native.ended, { what: 'the sandbox to be gone' });
+    expect(native.takeRecord()!.argv.map(String)).toEqual(['/bin/true', '1']);
+    expect(native.takeRecord()).toBeNull();
+    expect(native.takeDropped()).toBe(2);
+    expect(native.takeDropped()).toBe(0);
+  });
+
   it('a table that does not parse lets nothing run without JS', async () => {
     const s = await init('/bin/true');
     const { native, ready } = listen(s.listener, Buffer.from('not a table'));
@@ -149,8 +163,9 @@ describe('the init and the listener', () => {
     const { native } = listen(s.listener, table([]));
     expect(() => native.respond(1 as unknown as bigint, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => native.respond(1n, 5000)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
-    expect(() => new addon.SeccompListener(-1, table([]), () => {}, 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
-    expect(() => new addon.SeccompListener(s.listener.fd, 'table' as unknown as Buffer, () => {}, 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => new addon.SeccompListener(-1, table([]), () => {}, limits)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => new addon.SeccompListener(s.listener.fd, 'table' as unknown as Buffer, () => {}, limits)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => new addon.SeccompListener(s.listener.fd, table([]), () => {}, { ...limits, maxPending: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     await s.exited;
     // (after the exec: a table that does not parse lets nothing run unasked)
     expect(native.setTable(Buffer.from('EGT1'))).toBe(false);
