@@ -13,7 +13,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/native/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/conformance/**/*.test.ts', 'test/adversarial/**/*.test.ts'],
+          include: ['test/native/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/conformance/**/*.test.ts', 'test/adversarial/**/*.test.ts', 'test/mediation/**/*.test.ts'],
           // The real patched bash and the real native build must exist.
           globalSetup: ['test/helpers/global-setup.ts'],
         },

@@ -45,6 +45,7 @@ SAY_DEFINES = [
 # addon (uses fdpass: deps in BUILD.bazel)
 ADDON_SRCS = [
     "native/addon/module.cc",
+    "native/addon/seccomp.cc",
     "native/addon/syscalls.cc",
     "native/addon/util.cc",
     "native/addon/watcher.cc",
@@ -58,6 +59,7 @@ ADDON_DEFINES = [
 # wrapper (uses fdpass, codec, say: deps in BUILD.bazel)
 WRAPPER_SRCS = [
     "native/wrapper/main.c",
+    "native/wrapper/backstop.c",
 ]
 WRAPPER_DEFINES = [
     "_GNU_SOURCE",

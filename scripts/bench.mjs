@@ -173,3 +173,78 @@ await benchShim();
 // ---- execgate mcp beside Codex's MCP shell tool (scripts/bench/mcp.mjs) ----
 const { benchMcp } = await import('./bench/mcp.mjs');
 await benchMcp({ calls: Number(process.env.BENCH_MCP_CALLS ?? 200), execs: N, rounds: ROUNDS });
+// ---- mediation (issue 16) --------------------------------------------------
+// Execs that bypass the shell, under --sandbox bwrap, interleaved in three
+// configurations:
+//   off    EXECGATE_BACKSTOP=off: no seccomp backstop (shims only)
+//   on     the backstop (the default): the listener's thread answers execs
+//          of programs no rule names by itself
+//   named  the backstop, with a policy whose rule names `true` (decision
+//          run): every exec of it is decided by the policy in JS, and the
+//          shell's wrapper asks the broker instead of using its run table
+// Every loop runs inside one sandbox per round and configuration:
+//   xargs          seq N | xargs -n1 /bin/true          (xargs's execs)
+//   find -exec     find DIR -type f -exec /bin/true {} \; over N files
+//   bash, plain    bash's own loop with EXEC_WRAPPER empty: plain execve,
+//                  each one a notification when the backstop is on
+//   bash, wrapped  the same through the wrapper (the cookie: never notified)
+// Costs per exec, on top of the exec itself: a notification answered by the
+// thread, plain(on) - plain(off); one decided in JS, plain(named) -
+// plain(off); the wrapper, wrapped(off) - plain(off). Target: the backstop
+// adds at most 10 % to the xargs and find loops (on against off).
+{
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const project = mkdtempSync(join(tmpdir(), 'eg-bench-mediation-'));
+  const outside = mkdtempSync(join(tmpdir(), 'eg-bench-mediation-policy-'));
+  const namedPolicy = join(outside, 'policy.toml');
+  writeFileSync(namedPolicy, '[[rule]]\nid = "true-runs"\nprogram = "true"\ndecision = "run"\n');
+  const emptyPolicy = join(outside, 'empty.toml');
+  writeFileSync(emptyPolicy, '');
+  mkdirSync(join(project, 'files'));
+  for (let i = 0; i < N; i++) writeFileSync(join(project, 'files', String(i)), '');
+  const mediationLoops = {
+    xargs: `seq ${N} | xargs -n1 /bin/true`,
+    'find -exec': `find ${project}/files -type f -exec /bin/true {} \\;`,
+    'bash, plain': `(EXEC_WRAPPER=; for ((i=0;i<${N};i++)); do /bin/true; done)`,
+    'bash, wrapped': `for ((i=0;i<${N};i++)); do /bin/true; done`,
+  };
+  const script = Object.values(mediationLoops)
+    .map((loop) => `s=$EPOCHREALTIME; ${loop}; e=$EPOCHREALTIME; echo "$s $e"`)
+    .join('\n');
+  const configs = {
+    off: { backstop: 'off', policy: emptyPolicy },
+    on: { backstop: 'on', policy: emptyPolicy },
+    named: { backstop: 'on', policy: namedPolicy },
+  };
+  const inSandbox = ({ backstop, policy }) => {
+    const r = spawnSync(process.execPath, [cli, 'shell', '--sandbox', 'bwrap', '--project', project, '--policy', policy, '-c', script], {
+      cwd: project,
+      env: { ...process.env, EXECGATE_BACKSTOP: backstop },
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(`execgate shell --sandbox bwrap failed (${r.status}): ${r.stderr}`);
+    return r.stdout.trim().split('\n').map((l) => {
+      const [s, e] = l.split(/\s+/).map(Number);
+      return e - s;
+    });
+  };
+  const names = Object.keys(mediationLoops);
+  const runs = Object.fromEntries(Object.keys(configs).map((c) => [c, names.map(() => [])]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [c, config] of Object.entries(configs)) inSandbox(config).forEach((t, i) => runs[c][i].push(t));
+  }
+  rmSync(project, { recursive: true, force: true });
+  rmSync(outside, { recursive: true, force: true });
+  const us = (t) => ((t / N) * 1e6).toFixed(0).padStart(5);
+  const med = Object.fromEntries(Object.keys(configs).map((c) => [c, runs[c].map(median)]));
+  console.log(`\nmediation (--sandbox bwrap): ${N} execs per loop, median of ${ROUNDS} rounds (interleaved); us/exec, ratio against off`);
+  names.forEach((name, i) => {
+    const cols = Object.keys(configs).map((c) => `${c} ${us(med[c][i])}${c === 'off' ? '' : ` (${(med[c][i] / med.off[i]).toFixed(2)})`}`);
+    console.log(`  ${name.padEnd(14)} ${cols.join('   ')}`);
+  });
+  const plain = names.indexOf('bash, plain');
+  const wrapped = names.indexOf('bash, wrapped');
+  const per = (a, b) => (((a - b) / N) * 1e6).toFixed(0);
+  console.log(`  per exec: a notification answered by the listener's thread ${per(med.on[plain], med.off[plain])} us, decided by the policy in JS ${per(med.named[plain], med.off[plain])} us; the wrapper ${per(med.off[wrapped], med.off[plain])} us`);
+}

@@ -17,6 +17,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports)
     env.SetInstanceData(new eg::AddonData());
     eg::InitSyscalls(env, exports);
     eg::InitWatcher(env, exports);
+    eg::InitSeccomp(env, exports);
     return exports;
 }
 

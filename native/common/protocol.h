@@ -16,6 +16,9 @@
 #define EG_ENV_LABEL "EXECGATE_LABEL"
 
 #define EG_SANDBOX_SESSION_DIR "/.execgate/session"
+/* Inside bwrap, the real program behind a shim: this prefix + its path
+ * (a shim for /usr/bin/git execs /.execgate/real/usr/bin/git on Run). */
+#define EG_SANDBOX_REAL_DIR "/.execgate/real"
 #define EG_SESSION_SOCKET_NAME "sock"
 #define EG_RUN_TABLE_NAME "table"
 
@@ -23,6 +26,16 @@
 #define EG_HELLO_CONNECTION "EXG1"
 #define EG_HELLO_RECORD "EXR1"
 #define EG_HELLO_SECCOMP "EXN1"
+
+/* bwrap starts the wrapper with this first argument (init mode): install
+ * the seccomp backstop, hand its listener to the session, exec the shell. */
+#define EG_INIT_ARG "--execgate-init"
+/* An exec that already went through execgate (the patched bash's exec of the
+ * wrapper, the wrapper's Run, a shim's exec of the real program) passes this
+ * in an argument register the call ignores: execve's args[3], execveat's
+ * args[5]. The seccomp backstop lets such execs through unasked. Not a
+ * secret: it only saves a round trip (execgate.proto, "Seccomp backstop"). */
+#define EG_EXEC_COOKIE 0x4558454347415445
 
 /* The run table: its magic and flag bits (src/protocol/run-table.ts). */
 #define EG_RUN_TABLE_MAGIC "EGT1"

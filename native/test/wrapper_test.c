@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -314,6 +317,7 @@ struct opts {
     int broker_gone;       /* the broker's end of the session is closed */
     int fill_session;      /* the session socket full: a send without waiting fails */
     int fd87;              /* an fd to put at 87 as well (0: none) */
+    int no_seccomp;        /* seccomp(2) fails with EPERM, as under an outer profile */
 };
 
 struct child {
@@ -410,6 +414,17 @@ static struct child start(char *const argv[], const struct opts *o)
         for (int i = 0; i < 3; i++)
             if (o->closed[i])
                 close(i);
+        if (o->no_seccomp) {
+            struct sock_filter code[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_seccomp, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+            };
+            struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+            if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+                _exit(95);
+        }
         execve(wrapper, argv, env);
         _exit(93);
     }
@@ -1932,6 +1947,97 @@ static void test_run_table(void)
 }
 
 /* The wrapper leaves no fd open in us (the fake broker) either. */
+/* The "EXN1" datagram the init sends on the session socket: its body in
+ * buf (NUL-terminated), the fd it carried or -1; -2 if none came. */
+static int recv_exn1(int session, char *buf, size_t size)
+{
+    struct pollfd p = { .fd = session, .events = POLLIN };
+    if (poll(&p, 1, 10000) != 1)
+        return -2;
+    int fds[EG_MAX_FDS];
+    size_t nfds, excess;
+    ssize_t n = eg_recv_fds(session, buf, size - 1, fds, EG_MAX_FDS, &nfds, &excess);
+    if (n < 4 || memcmp(buf, EG_HELLO_SECCOMP, 4) != 0 || nfds > 1 || excess != 0)
+        return -2;
+    buf[n] = '\0';
+    return nfds ? fds[0] : -1;
+}
+
+/* bwrap's first program: the backstop installed, its listener handed to the
+ * session first thing, the program exec'd through the filter unasked (the
+ * cookie: nobody answers here, so a notified exec would hang), and nothing
+ * of it left open in the program. */
+static void test_init(void)
+{
+    char *argv[] = { W(), EG_INIT_ARG, (char *)probe, "after-init", NULL };
+    struct child ch = start(argv, NULL);
+    char buf[512];
+    int listener = recv_exn1(ch.session, buf, sizeof(buf));
+    CHECK(listener >= 0);
+    CHECK_EQ(strlen(buf), 4);
+    char link[64], target[64] = "";
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", listener);
+    ssize_t n = readlink(link, target, sizeof(target) - 1);
+    if (n > 0)
+        target[n] = '\0';
+    CHECK_MEM(target, strlen(target), "anon_inode:seccomp notify", strlen("anon_inode:seccomp notify"));
+    finish(&ch);
+    CHECK_EQ(exit_code(&ch), 0);
+    CHECK_EQ(ch.errs[0], '\0');
+    CHECK_HAS(ch.outs, "arg 61667465722d696e6974\n");
+    CHECK_HAS(ch.outs, "fd 0\nfd 1\nfd 2\nfd 10\n");
+    CHECK_EQ(report_count(ch.outs, "fd "), 4);
+    if (listener >= 0)
+        close(listener);
+    release(&ch);
+}
+
+/* Under an outer filter that refuses seccomp(2): the session is told why,
+ * with no fd, and the program runs all the same; nothing on stderr (the
+ * session says it). */
+static void test_init_refused(void)
+{
+    char *argv[] = { W(), EG_INIT_ARG, (char *)probe, NULL };
+    struct opts o = { .stdin_fd = -1, .no_seccomp = 1 };
+    struct child ch = start(argv, &o);
+    char buf[512];
+    CHECK_EQ(recv_exn1(ch.session, buf, sizeof(buf)), -1);
+    CHECK_MEM(buf + 4, strlen(buf + 4), "seccomp user notification is not available: Operation not permitted", strlen("seccomp user notification is not available: Operation not permitted"));
+    finish(&ch);
+    CHECK_EQ(exit_code(&ch), 0);
+    CHECK_EQ(ch.errs[0], '\0');
+    CHECK_HAS(ch.outs, "fd 0\nfd 1\nfd 2\nfd 10\n");
+    release(&ch);
+}
+
+/* A copy of the wrapper under another name is a shim for nothing (there is
+ * no real program beside it): it says so, and asks nobody. */
+static void test_shim_copy(void)
+{
+    char copy[PATH_MAX + 16];
+    snprintf(copy, sizeof(copy), "%s/fakeprog", tmpdir);
+    int in = open(wrapper, O_RDONLY | O_CLOEXEC), out = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+    CHECK(in >= 0 && out >= 0);
+    char chunk[65536];
+    ssize_t got;
+    while ((got = read(in, chunk, sizeof(chunk))) > 0)
+        CHECK_EQ(write(out, chunk, (size_t)got), got);
+    close(in);
+    close(out);
+    char *argv[] = { "fakeprog", "x", NULL };
+    char *const saved = (char *)wrapper;
+    wrapper = copy;
+    struct child ch = run_alone(argv, NULL);
+    wrapper = saved;
+    CHECK_EQ(exit_code(&ch), 126);
+    char want[PATH_MAX + 200];
+    snprintf(want, sizeof(want), "execgate: %s: a copy of execgate's program shim, not the program: copy the real one from " EG_SANDBOX_REAL_DIR "\n", copy);
+    CHECK_MEM(ch.errs, strlen(ch.errs), want, strlen(want));
+    CHECK(accept_conn(ch.session, 0) < 0);
+    release(&ch);
+    unlink(copy);
+}
+
 static void test_no_leaks(int before)
 {
     CHECK_EQ(count_fds(), before);
@@ -2003,6 +2109,9 @@ int main(int argc, char **argv)
         { "deny midway", test_deny_midway },
         { "closed stdio", test_closed_stdio },
         { "client", test_client },
+        { "init", test_init },
+        { "init refused", test_init_refused },
+        { "shim copy", test_shim_copy },
     };
     for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
         int failed = eg_failed;

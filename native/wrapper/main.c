@@ -8,7 +8,11 @@
  * path here, have the broker run it on the host with our stdio, or refuse;
  * or, when the broker's run table says no rule can match path, runs it here
  * without asking. Installed as `execgate` inside the sandbox it is also the
- * client for `execgate run CMD...` and `execgate notify EVENT`.
+ * client for `execgate run CMD...` and `execgate notify EVENT`. Inside bwrap
+ * it is also the sandbox's init (`--execgate-init`: install the seccomp
+ * backstop, hand its listener to the session, exec the shell), and, bound
+ * over a program a rule names, that program's shim: it asks the broker about
+ * the program it stands for, whoever started it.
  *
  * The agent controls our argv, environment, fds and files, and may stand in
  * for the broker: nothing we are given is trusted. Nothing runs on the host
@@ -36,6 +40,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "backstop.h"
 #include "codec.h"
 #include "fdpass.h"
 #include "protocol.h"
@@ -166,6 +171,7 @@ static struct {
     int fd_err;         /* errno, NOT_SEQPACKET or NOT_A_NUMBER */
     const char *dir;    /* $EXECGATE_SESSION, NULL if unset or empty */
     int path_err;       /* errno */
+    int shim;           /* we are a shim: the sandbox's session directory is known */
 } session;
 
 /* $EXECGATE_SOCKET's fd: canonical decimal only (no sign, space, leading
@@ -235,6 +241,12 @@ static int reach_session(void)
     session.dir = getenv(EG_ENV_SESSION_DIR);
     if (session.dir && !*session.dir)
         session.dir = NULL;
+    /* A shim exists only inside bwrap, where the session directory is
+     * always here: its caller may have cleared the environment and closed
+     * every fd (Python's subprocess with env={}). Never the wrapper's
+     * fallback: with --sandbox none that path would be the host's. */
+    if (!session.dir && session.shim)
+        session.dir = EG_SANDBOX_SESSION_DIR;
     if (session.dir) {
         session.fd = connect_session_path(session.dir);
         session.by_path = session.fd >= 0;
@@ -366,12 +378,15 @@ static int send_frame(uint8_t *frame, size_t len, const int *fds, size_t nfds)
     return eg_write_all(conn.fd, frame, len);
 }
 
+/* Execs file (our own Run) with the exec cookie, so that the seccomp
+ * backstop does not ask about it again; `search`: look file up on PATH
+ * (`execgate run`), where the backstop does ask. */
 static noreturn void run(const char *file, char *const *argv, int search)
 {
     if (search)
         execvp(file, argv);
     else
-        execve(file, argv, environ);
+        eg_execve_cookie(file, argv, environ);
     int e = errno;
     /* bash is gone (we replaced it): say what it would have said, with its
      * status (patches/README.md, "What a wrapper must do"). */
@@ -758,6 +773,94 @@ static noreturn void usage_client(void)
     exit(2);
 }
 
+/* ---- what we are -------------------------------------------------------
+ * The same binary serves four ways, told apart by how it was started:
+ *   WRAPPER  bash's EXEC_WRAPPER: argv = [wrapper, PATH, ARGV0, ARG...]
+ *   CLIENT   `execgate run|notify ...` (argv[0]'s file name is "execgate")
+ *   INIT     bwrap's first program: [wrapper, --execgate-init, SHELL, ARG...]
+ *   SHIM     bound over a program a rule names (/usr/bin/git): argv is that
+ *            program's, argv[0] whatever its caller chose
+ * A shim is known by /proc/self/exe: the path it is bound at, whose file name
+ * is not "execgate-wrapper". That costs a readlink, so it is read only when
+ * argv[0] is none of our own names: never on the path of bash's execs
+ * (argv[0] is then $EXEC_WRAPPER), but for `exec -c`, whose empty
+ * environment has no EXEC_WRAPPER. */
+enum mode { WRAPPER, CLIENT, INIT, SHIM };
+
+/* The program a shim stands for (its own path), and where the real one is. */
+static char shim_self[PATH_MAX];
+static char shim_real[sizeof(EG_SANDBOX_REAL_DIR) + PATH_MAX];
+
+static enum mode mode_of(int argc, char **argv)
+{
+    const char *named = getenv(EG_ENV_EXEC_WRAPPER);
+    int ours = argc > 0 && named && strcmp(argv[0], named) == 0;
+    if (!ours && argc > 0 && strcmp(base_name(argv[0]), "execgate") == 0)
+        return CLIENT;
+    if (!ours) {
+        ssize_t n = readlink("/proc/self/exe", shim_self, sizeof(shim_self) - 1);
+        if (n > 0 && (size_t)n < sizeof(shim_self) - 1) {
+            shim_self[n] = '\0';
+            if (strcmp(base_name(shim_self), "execgate-wrapper") != 0) {
+                memcpy(shim_real, EG_SANDBOX_REAL_DIR, sizeof(EG_SANDBOX_REAL_DIR) - 1);
+                memcpy(shim_real + sizeof(EG_SANDBOX_REAL_DIR) - 1, shim_self, (size_t)n + 1);
+                return SHIM;
+            }
+        }
+    }
+    return argc >= 2 && strcmp(argv[1], EG_INIT_ARG) == 0 ? INIT : WRAPPER;
+}
+
+/* ---- init: the seccomp backstop ----------------------------------------
+ * bwrap runs us first, as `--execgate-init SHELL ARG...`: install the
+ * backstop (backstop.h), hand its listener to the session as "EXN1" + the fd
+ * on the session socket (fd 87, before anything else is sent there), close
+ * our copy, and exec the shell in our place (with the cookie: the filter
+ * lets it through). When the kernel or the sandbox refuses, the session is
+ * told why instead ("EXN1" + the reason, no fd) and says so itself, once; the
+ * sandbox then runs with shims only. Nothing of the agent runs before this. */
+#define MAX_INIT_REASON 400
+
+static void hand_over_backstop(int listener, const char *why, int err)
+{
+    char msg[4 + MAX_INIT_REASON];
+    size_t n = 4;
+    memcpy(msg, EG_HELLO_SECCOMP, 4);
+    if (listener < 0) {
+        const char *parts[3] = { why, err ? ": " : NULL, err ? strerror(err) : NULL };
+        for (size_t i = 0; i < 3; i++) {
+            size_t len = parts[i] ? strlen(parts[i]) : 0;
+            if (len > sizeof(msg) - n)
+                len = sizeof(msg) - n;
+            memcpy(msg + n, parts[i] ? parts[i] : "", len);
+            n += len;
+        }
+    }
+    int fd = reach_session();
+    int rc = fd < 0 ? -ENOTCONN : eg_send_fds(fd, msg, n, &listener, listener < 0 ? 0 : 1);
+    if (listener >= 0)
+        close(listener);
+    if (rc == 0)
+        return;
+    /* The session cannot say it: we do (every exec will fail anyway). */
+    struct eg_say s;
+    eg_say_begin(&s, 2);
+    eg_say_str(&s, "cannot hand the seccomp backstop to the session: ");
+    eg_say_str(&s, strerror(-rc));
+    eg_say_end(&s);
+}
+
+static noreturn void init_sandbox(int argc, char **argv)
+{
+    if (argc < 3)
+        fail("usage", "execgate-wrapper " EG_INIT_ARG " PROGRAM [ARG...] (run by bwrap)");
+    const char *why = NULL;
+    int err = 0;
+    int listener = eg_backstop_install(&why, &err);
+    hand_over_backstop(listener, why, err);
+    run(argv[2], argv + 2, 0);
+}
+
 int main(int argc, char **argv)
 {
     static char notify_word[] = "notify";
@@ -766,18 +869,33 @@ int main(int argc, char **argv)
     memset(&rq, 0, sizeof(rq));
 
     /* What to ask about, and what to exec on Run. */
-    int client = argc > 0 && strcmp(base_name(argv[0]), "execgate") == 0;
-    if (client && argc >= 3 && strcmp(argv[1], "run") == 0) {
+    enum mode mode = mode_of(argc, argv);
+    if (mode == INIT)
+        init_sandbox(argc, argv);
+    if (mode == CLIENT && argc >= 3 && strcmp(argv[1], "run") == 0) {
         rq.kind = EG_KIND_RUN;
         rq.argv = argv + 2;
         rq.argc = (size_t)argc - 2;
-    } else if (client && argc == 3 && strcmp(argv[1], "notify") == 0) {
+    } else if (mode == CLIENT && argc == 3 && strcmp(argv[1], "notify") == 0) {
         rq.kind = EG_KIND_NOTIFY;
         notify_argv[1] = argv[2];
         rq.argv = notify_argv;
         rq.argc = 2;
-    } else if (client) {
+    } else if (mode == CLIENT) {
         usage_client();
+    } else if (mode == SHIM) {
+        /* argv as our caller gave it, argv[0] included; asked about as the
+         * program we stand for; run as the real one (never by the table).
+         * A copy of a shim (`cp /usr/bin/git x` copies the wrapper) stands
+         * for nothing: it has no real program beside it. */
+        if (access(shim_real, F_OK) != 0)
+            fail(shim_self, "a copy of execgate's program shim, not the program: copy the real one from " EG_SANDBOX_REAL_DIR);
+        session.shim = 1;
+        rq.kind = EG_KIND_SHIM;
+        rq.file.p = (const uint8_t *)shim_self;
+        rq.file.n = strlen(shim_self);
+        rq.argv = argv;
+        rq.argc = (size_t)argc;
     } else if (argc >= 3) {
         rq.kind = EG_KIND_EXEC;
         rq.file.p = (const uint8_t *)argv[1];
@@ -787,14 +905,14 @@ int main(int argc, char **argv)
     } else {
         fail("usage", "execgate-wrapper PATH ARGV0 [ARG...] (run by the patched shell for every exec)");
     }
-    const char *file = rq.kind == EG_KIND_EXEC ? argv[1] : argv[2];
+    const char *file = rq.kind == EG_KIND_EXEC ? argv[1] : rq.kind == EG_KIND_SHIM ? shim_real : argv[2];
     if (rq.kind == EG_KIND_RUN) {
         rq.file.p = (const uint8_t *)file;
         rq.file.n = strlen(file);
     }
 
     /* An exec the run table lets run here: no connection, no reply. Never
-     * `execgate run` (it asks for the host) or notify. */
+     * `execgate run` (it asks for the host), notify, or a shim. */
     int table_flags = rq.kind == EG_KIND_EXEC ? run_table_allows(file) : -1;
     if (table_flags >= 0 && !(table_flags & EG_RUN_TABLE_RECORD))
         run(file, rq.argv, 0);
@@ -833,7 +951,7 @@ int main(int argc, char **argv)
     if (!sent && !(m.which == EG_MSG_DECISION && m.action == EG_ACTION_DENY))
         lost();
 
-    const char *argv0 = rq.argv[0];
+    const char *argv0 = rq.argc > 0 ? rq.argv[0] : file;
     if (m.which == EG_MSG_DECISION) {
         switch (m.action) {
         case EG_ACTION_RUN:

@@ -4,7 +4,7 @@
 import { closeSync, createWriteStream, fchmodSync, openSync, type WriteStream } from 'node:fs';
 
 export interface AuditRecord {
-  event: 'session-start' | 'session-end' | 'decision' | 'completion' | 'protocol-error' | 'notify' | 'records-dropped';
+  event: 'session-start' | 'session-end' | 'decision' | 'completion' | 'protocol-error' | 'notify' | 'records-dropped' | 'backstop' | 'shims-stale';
   [field: string]: unknown;
 }
 

@@ -3,6 +3,7 @@
 // only says when.
 import { constants } from 'node:os';
 import type { ExitStatus } from '../exec/host-process.js';
+import { Kind } from '../protocol/messages.js';
 import type { Plan } from '../session/plan.js';
 import type { AuditRecord } from './audit-log.js';
 import { redactArgv } from './redact.js';
@@ -49,6 +50,8 @@ export function decisionRecord(who: Who, plan: Plan): AuditRecord {
   return {
     event: 'decision',
     ...common(who, plan),
+    // A program shim asked (README, "Mediation beyond the shell").
+    ...(plan.request.kind === Kind.SHIM ? { via: 'shim' } : {}),
     explicit: plan.explicit,
     program: plan.file,
     host_program: plan.host?.program ?? null,

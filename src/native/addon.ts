@@ -107,6 +107,93 @@ export interface WatcherConstructor {
   new (fd: number, onEvent: WatchCallback): Watcher;
 }
 
+/** One exec the seccomp backstop holds (SeccompListener.take). Everything
+ * in it was read from the sandbox, from a process whose other threads may
+ * rewrite it meanwhile: untrusted and racy (a Run or Deny on it is a
+ * convenience). */
+export interface SeccompNotification {
+  /** For respond. */
+  id: bigint;
+  /** The process, in the broker's pid namespace. */
+  pid: number;
+  /** A number for anything the filter should never have sent (another
+   * system call or architecture): refuse it. */
+  syscall: 'execve' | 'execveat' | number;
+  /** The program path as the caller passed it, or null (pathError says why:
+   * 'EFAULT' unreadable, 'ENAMETOOLONG'; the kernel would fail the same). */
+  path: Buffer | null;
+  pathError: string | null;
+  /** The directory a relative path starts from (the caller's cwd, or
+   * execveat's dirfd), as /proc shows it inside the sandbox; with emptyPath,
+   * the file itself (fexecve). null when path is absolute or it is unknown. */
+  base: Buffer | null;
+  /** execveat(fd, "", ..., AT_EMPTY_PATH): the program is base. */
+  emptyPath: boolean;
+  /** Where argv is in the process, for readContext. */
+  argvAddress: bigint;
+}
+
+/** argv (bounded) and the working directory of an exec, racy as the rest. */
+export interface SeccompContext {
+  argv: Buffer[];
+  /** false when cut at the bounds or unreadable. */
+  argvComplete: boolean;
+  /** As /proc shows it inside the sandbox, or null. */
+  cwd: Buffer | null;
+}
+
+/** A run the listener's thread let through by itself (the run table allowed
+ * it), with what the audit line needs. */
+export type SeccompRecord = SeccompNotification & SeccompContext;
+
+/** A seccomp backstop's listener (native/addon/seccomp.cc): a thread of its
+ * own receives every notified exec and reads what it names; those the run
+ * table lets run it continues at once (queuing a record when the table says
+ * RECORD); the rest wait for take() and respond(). onReady runs on the event
+ * loop (coalesced) when there is something to take, or when the thread
+ * ended (the sandbox is gone, or failure says why). Never closes fd: close()
+ * the listener before the fd (Fd.attach does). */
+export interface SeccompListener {
+  /** The run table's bytes (execgate.proto, "Run table"); false if they do
+   * not parse (then nothing runs without JS). */
+  setTable(table: Buffer): boolean;
+  take(): SeccompNotification | null;
+  takeRecord(): SeccompRecord | null;
+  /** Records dropped (the queue was full) since the last call. */
+  takeDropped(): number;
+  /** For a taken exec: argv within maxBytes (counted as execve counts:
+   * bytes + 9 each, <= 4 MiB) and maxCount strings, and the cwd. null when
+   * the process no longer waits. */
+  readContext(n: SeccompNotification, maxBytes: number, maxCount: number): SeccompContext | null;
+  /** Answers a taken exec: errno 0 lets it continue, 1..4095 makes it fail
+   * with that errno. false when the process no longer waits (killed, or
+   * answered already). */
+  respond(id: bigint, errno: number): boolean;
+  /** Stops the thread (joined); idempotent. */
+  close(): void;
+  readonly ended: boolean;
+  /** The system error that stopped the thread, or null. */
+  readonly failure: SystemError | null;
+  readonly closed: boolean;
+}
+
+/** A SeccompListener's bounds (src/protocol/limits.ts says why). */
+export interface SeccompListenerLimits {
+  /** argv read for a record: bytes as execve counts them (<= 4 MiB), and strings. */
+  maxArgvBytes: number;
+  maxArgvCount: number;
+  /** Execs waiting for JS at once (1..65536); beyond, the thread stops
+   * receiving until JS takes some (the rest wait in the kernel). */
+  maxPending: number;
+  /** Records waiting for JS (0..65536); beyond, dropped and counted. */
+  maxRecords: number;
+}
+
+export interface SeccompListenerConstructor {
+  /** `table`: the run table the thread starts with (setTable replaces it). */
+  new (fd: number, table: Buffer, onReady: () => void, limits: SeccompListenerLimits): SeccompListener;
+}
+
 export interface Addon {
   /** AF_UNIX socketpair; both ends close-on-exec and blocking. */
   socketpair(type: SocketPairType): [number, number];
@@ -144,12 +231,13 @@ export interface Addon {
   /** A pidfd for pid (close-on-exec): readable once that process exited.
    * ESRCH if it is gone already. */
   pidfdOpen(pid: number): number;
+  SeccompListener: SeccompListenerConstructor;
   Watcher: WatcherConstructor;
   readonly MAX_FDS: number;
   readonly MAX_RECV_BYTES: number;
 }
 
-const FUNCTIONS = ['socketpair', 'setNonBlocking', 'setCloexec', 'close', 'send', 'recv', 'socketType', 'listen', 'accept', 'connect', 'hangup', 'peerCredentials', 'pidfdOpen', 'Watcher'];
+const FUNCTIONS = ['socketpair', 'setNonBlocking', 'setCloexec', 'close', 'send', 'recv', 'socketType', 'listen', 'accept', 'connect', 'hangup', 'peerCredentials', 'pidfdOpen', 'SeccompListener', 'Watcher'];
 
 let loaded: { path: string; addon: Addon } | undefined;
 

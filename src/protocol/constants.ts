@@ -21,6 +21,8 @@ export const ENV_LABEL = 'EXECGATE_LABEL';
 
 /** Inside bwrap, the session directory is bound read-only here. */
 export const SANDBOX_SESSION_DIR = '/.execgate/session';
+/** Inside bwrap, the real program behind a shim: this prefix + its path. */
+export const SANDBOX_REAL_DIR = '/.execgate/real';
 /** In the session directory: the listening SOCK_SEQPACKET socket. */
 export const SESSION_SOCKET_NAME = 'sock';
 /** In the session directory: the run table (execgate.proto, "Run table"). */
@@ -30,3 +32,11 @@ export const RUN_TABLE_NAME = 'table';
 export const HELLO_CONNECTION = Buffer.from('EXG1', 'latin1');
 export const HELLO_RECORD = Buffer.from('EXR1', 'latin1');
 export const HELLO_SECCOMP = Buffer.from('EXN1', 'latin1');
+
+/** bwrap starts the wrapper with this first argument (init mode): it
+ * installs the seccomp backstop, sends its listener ("EXN1"), execs the shell. */
+export const INIT_ARG = '--execgate-init';
+/** execve's args[3] / execveat's args[5] on execs that already went through
+ * execgate ("EXECGATE" in ASCII): the backstop lets them through unasked.
+ * Not a secret (execgate.proto, "Seccomp backstop"). */
+export const EXEC_COOKIE = 0x4558454347415445n;

@@ -139,3 +139,31 @@ export const MCP_EVENTS_LISTED = 20;
 export const MCP_PROCESSES_MAX = 8;
 /** process_read waits at most this long for new output. */
 export const MCP_PROCESS_WAIT_MAX_MS = 30_000;
+// The seccomp backstop (execgate.proto, "Seccomp backstop") reads what it
+// decides on from the exec'ing process's memory, on the broker's one thread.
+
+/** argv read from a notified exec, counted as execve counts (bytes + NUL +
+ * pointer), for rules with arguments and the audit line. Each string costs
+ * at least one process_vm_readv, so the count is capped too: a hostile
+ * process cannot make one exec cost the broker more than a few ms. A
+ * program a rule names whose argv is longer is refused (it could hide what
+ * a deny rule looks for); its shim, which asks with the whole argv, is not
+ * affected. */
+export const MAX_BACKSTOP_ARGV_BYTES = 256 * 1024;
+export const MAX_BACKSTOP_ARGV_COUNT = 4096;
+/** Execs of one sandbox waiting for the policy in JS at once (each a
+ * process blocked in its exec): beyond it the listener's thread stops
+ * receiving, and the rest wait in the kernel, so a fork bomb of execs costs
+ * the broker no more memory than this. */
+export const MAX_BACKSTOP_PENDING = 1024;
+/** Runs the listener's thread let through that wait to be audited: beyond
+ * it they are dropped and counted (the count is audited), as the wrapper's
+ * run records are when the audit log is behind. */
+export const MAX_BACKSTOP_RECORDS = 1024;
+/** Notifications handled in one turn of the event loop before the other
+ * sessions' sockets get theirs (the listener is level-triggered: the rest
+ * wait for the next turn). */
+export const MAX_BACKSTOP_BATCH = 64;
+/** The reason an init sends when it could not install the backstop
+ * ("EXN1" + text): a line for the human, cut beyond this. */
+export const MAX_BACKSTOP_REASON = 512;

@@ -23,6 +23,10 @@ import { warningsFor } from '../policy/warnings.js';
 import { trustedPathFor } from '../policy/trusted-path.js';
 import type { Session } from '../session/session.js';
 
+/** In the launching environment (the human's, never the sandbox's):
+ * `off` starts the sandbox without the seccomp backstop. */
+export const ENV_BACKSTOP = 'EXECGATE_BACKSTOP';
+
 /** What a launch asks for: `execgate shell`'s flags, or a Launch message. */
 export interface LaunchRequest {
   label: string;
@@ -165,9 +169,13 @@ function plan(broker: Broker, session: Session, req: LaunchRequest, log: (line: 
     hide: [hide],
     sandboxUid,
     writableGit: req.writableGit,
+    shimPolicy: broker.policy,
+    backstop: req.env[ENV_BACKSTOP] !== 'off',
   });
+  if (req.env[ENV_BACKSTOP] === 'off') log(`execgate: ${ENV_BACKSTOP}=off: no seccomp backstop; programs started other than from the shell are asked about only where a rule names them (their shims)`);
   if (req.writableGit) log('execgate: --writable-git: the sandbox can write the git metadata, and git commands escalated to the host run what it writes there (hooks, core.fsmonitor, ...)');
   session.confine(new PathMap(b.pathMap), project);
+  session.mediate({ shims: new Set(b.shims.map((s) => s.program)), replaced: new Set(b.replaced), backstop: b.backstop });
   for (const f of b.files) {
     const path = join(session.dir, f.name);
     writeFileSync(path, f.data, { mode: f.mode });

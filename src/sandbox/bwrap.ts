@@ -1,19 +1,23 @@
 // The bubblewrap sandbox: the host's file system read-only, the project
 // writable at the same path (its git metadata read-only), a fresh empty HOME,
 // private /proc, /dev, /tmp and /run, a cleared environment, the patched bash
-// over /bin/bash and /bin/sh, and no privilege: a user namespace of its own,
-// no capabilities, no further user namespaces, whoever starts it. Returns
-// the bwrap argv and the path map that goes with it: every path bound from
-// the host maps to itself (or to its source), nothing else.
+// over /bin/bash and /bin/sh, the wrapper as a shim over every program a
+// rule names (shims.ts), and no privilege: a user namespace of its own, no
+// capabilities, no further user namespaces, whoever starts it. The shell is
+// started by the wrapper's init, which installs the seccomp backstop first.
+// Returns the bwrap argv and the path map that goes with it: every path
+// bound from the host maps to itself (or to its source), nothing else.
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import { DEFAULT_ENV_ALLOW, nameAllowed } from '../exec/host-env.js';
-import { ENV_EXEC_WRAPPER, ENV_SESSION_DIR, ENV_SESSION_FD, SANDBOX_SESSION_DIR } from '../protocol/constants.js';
+import type { Policy } from '../policy/types.js';
+import { ENV_EXEC_WRAPPER, ENV_SESSION_DIR, ENV_SESSION_FD, INIT_ARG, SANDBOX_SESSION_DIR } from '../protocol/constants.js';
 import { gitMetadata } from './git-metadata.js';
 import { currentCaller, sandboxIdentity, type Caller } from './identity.js';
 import { NESTED_BWRAP_STUB } from './nested-sandbox.js';
-import type { PathMapping } from './path-map.js';
+import { PathMap, type PathMapping } from './path-map.js';
+import { placeShims, shimBindArgs, shimTargets, type Shim } from './shims.js';
 
 export interface Bind {
   src: string;
@@ -48,6 +52,12 @@ export interface BwrapConfig {
   writableGit: boolean;
   /** Who starts the sandbox; the current process unless a test says. */
   caller?: Caller;
+  /** The policy whose escalate, prompt and deny programs get shims; none:
+   * no shims. */
+  shimPolicy?: Policy;
+  /** Start the shell through the wrapper's init (`--execgate-init`), which
+   * installs the seccomp backstop and hands its listener to the session. */
+  backstop?: boolean;
 }
 
 /** A file the sandbox sees at `dest`, made by whoever opens the session:
@@ -71,6 +81,13 @@ export interface BwrapLaunch {
   /** The uid and user name inside. */
   uid: number;
   user: string;
+  /** The program shims bound inside. */
+  shims: Shim[];
+  /** Canonical host files execgate binds something else over (the shells,
+   * the bwrap stubs): never shimmed. */
+  replaced: string[];
+  /** Whether the shell starts through the init (the seccomp backstop). */
+  backstop: boolean;
 }
 
 /** A sandbox asked for that must not be made (the launcher says why). */
@@ -205,13 +222,20 @@ export function bwrapLaunch(c: BwrapConfig): BwrapLaunch {
   const wrapperInside = join(SANDBOX_EXECGATE_DIR, 'execgate-wrapper');
   args.push('--dir', SANDBOX_EXECGATE_DIR, '--ro-bind', c.wrapper, wrapperInside, '--ro-bind', c.sandboxBin, join(SANDBOX_EXECGATE_DIR, 'bin'));
   args.push('--ro-bind', c.sessionDir, SANDBOX_SESSION_DIR);
+  // Host files replaced inside (bwrap binds over a symlink's target).
+  const replaced = new Set<string>();
+  const replace = (path: string) => {
+    const real = realpathOrSelf(path);
+    replaced.add(real);
+    return path;
+  };
   for (const shell of ['/usr/bin/bash', '/usr/bin/sh', '/bin/bash', '/bin/sh']) {
-    if (existsSync(shell) && !(lstatSync('/bin').isSymbolicLink() && shell.startsWith('/bin/'))) args.push('--ro-bind', c.patchedBash, shell);
+    if (existsSync(shell) && !(lstatSync('/bin').isSymbolicLink() && shell.startsWith('/bin/'))) args.push('--ro-bind', c.patchedBash, replace(shell));
   }
   const stubs = bwrapsOnPath(c.env.PATH, pathMap);
   if (stubs.length > 0) {
     const stub = file('nested-bwrap', NESTED_BWRAP_STUB, 0o555);
-    for (const bwrap of stubs) args.push('--ro-bind', stub, bwrap);
+    for (const bwrap of stubs) args.push('--ro-bind', stub, replace(bwrap));
   }
   // Login shells (`bash -l`, as Codex runs every command) read /etc/profile,
   // which sets PATH afresh: the same file, then execgate's client put back
@@ -222,6 +246,10 @@ export function bwrapLaunch(c: BwrapConfig): BwrapLaunch {
   }
   if (who.passwd !== null && existsSync('/etc/passwd')) args.push('--ro-bind', file('passwd', who.passwd, 0o444), '/etc/passwd');
   if (who.group !== null && existsSync('/etc/group')) args.push('--ro-bind', file('group', who.group, 0o444), '/etc/group');
+  // The programs rules name: the wrapper over each, the real one beside.
+  const writableRoots = [...new Set(writable.map((m) => m.host))];
+  const shims = c.shimPolicy ? placeShims(shimTargets(c.shimPolicy, writableRoots), new PathMap(pathMap), replaced) : [];
+  args.push(...shimBindArgs(shims, c.wrapper));
 
   args.push(...isolationArgs(who.uid, who.gid));
   if (!c.network) args.push('--unshare-net');
@@ -231,9 +259,17 @@ export function bwrapLaunch(c: BwrapConfig): BwrapLaunch {
   args.push('--clearenv');
   const env = sandboxEnv({ host: c.env, home, user: who.name, wrapper: wrapperInside, sessionFd: c.sessionFd, sessionDir: SANDBOX_SESSION_DIR, pass: c.passEnv });
   for (const [k, v] of Object.entries(env)) args.push('--setenv', k, v);
-  args.push('--chdir', c.cwd, '--', '/bin/bash', ...c.bashArgs);
-  const writableRoots = [...new Set(writable.map((m) => m.host))];
-  return { file: 'bwrap', args, pathMap, writableRoots, files, uid: who.uid, user: who.name };
+  const backstop = c.backstop ?? false;
+  args.push('--chdir', c.cwd, '--', ...(backstop ? [wrapperInside, INIT_ARG] : []), '/bin/bash', ...c.bashArgs);
+  return { file: 'bwrap', args, pathMap, writableRoots, files, uid: who.uid, user: who.name, shims, replaced: [...replaced], backstop };
+}
+
+function realpathOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /** Canonical paths of the bwrap programs the sandbox's PATH (and /usr/bin)

@@ -2,7 +2,7 @@
 // host-side spawning, shared by every session it serves. Sessions and their
 // execs ask it; it decides.
 import { decisionRecord, completionEvent, completionRecord, protocolErrorRecord, type CompletionEvent, type CompletionInfo } from '../audit/records.js';
-import type { Audit } from '../audit/audit-log.js';
+import type { Audit, AuditRecord } from '../audit/audit-log.js';
 import { grantKey } from '../approval/grant-key.js';
 import { redactArgv } from '../audit/redact.js';
 import type { Approver, PendingRequest, RuleTarget } from '../approval/types.js';
@@ -11,10 +11,14 @@ import { Spawner } from '../exec/spawner.js';
 import { displayBytes, displayText, utf8OrNull } from '../protocol/bytes.js';
 import { MAX_AUDIT_BACKLOG_BYTES, MAX_PENDING_PROMPTS_PER_SESSION, REQUEST_DEADLINE_MS, STDIO_DEADLINE_MS } from '../protocol/limits.js';
 import type { Request } from '../protocol/messages.js';
+import type { Fd } from '../native/fd.js';
 import { mentionsProgram } from '../policy/evaluate.js';
+import { findTrusted } from '../policy/trusted-path.js';
 import type { Policy } from '../policy/types.js';
+import { missingShims, throughShims } from '../sandbox/shims.js';
 import { makePlan, programName, type Plan } from './plan.js';
 import { runTableFor } from './run-table.js';
+import { isSeccompListener, SeccompBackstop } from './seccomp.js';
 import { Session, type SessionHost, type SessionOptions } from './session.js';
 import type { HostCommand, SessionContext, Verdict } from './session-context.js';
 
@@ -70,6 +74,10 @@ export class Broker implements SessionHost {
   private table: { policy: Policy; bytes: Buffer; generation: number } | null = null;
   /** Starts every escalated command, and knows when they have all ended. */
   readonly spawner = new Spawner();
+  /** The seccomp backstop of each session that has one. */
+  private readonly backstops = new Map<Session, SeccompBackstop>();
+  /** Per session, the programs already said to have no shim there. */
+  private readonly staleShims = new WeakMap<Session, Set<string>>();
 
   constructor(private readonly opts: BrokerOptions) {}
 
@@ -142,17 +150,45 @@ export class Broker implements SessionHost {
   /** The policy changed (a reload): every session's run table follows it
    * before the next exec. */
   policyChanged(): void {
-    for (const s of this.sessions) this.publish(s);
+    for (const s of this.sessions) {
+      this.publish(s);
+      this.checkShims(s);
+    }
   }
 
-  private publish(session: Session): void {
+  /** Shims are bound when a sandbox starts: a reload that names a new
+   * program leaves running sandboxes without its shim (new sessions get
+   * it). Said once per session and program, on stderr and in the audit. */
+  private checkShims(session: Session): void {
+    const m = session.mediation;
+    if (m === null) return;
+    let said = this.staleShims.get(session);
+    if (!said) this.staleShims.set(session, (said = new Set()));
+    for (const shim of missingShims(this.policy, session.pathMap, session.writableRoots, m.replaced, m.shims)) {
+      if (said.has(shim.program)) continue;
+      said.add(shim.program);
+      const why = `rule ${shim.rules.join(', ')} names ${shim.program}, but this session's sandbox started before and has no shim for it: started there other than from the shell, it is not asked about by a shim and cannot be escalated (the seccomp backstop, where there is one, only lets it run or refuses it); new sessions have the shim`;
+      this.opts.log?.(`execgate: session ${session.id} (${session.label}): ${why}`);
+      this.opts.audit.write({ event: 'shims-stale', session: session.id, label: session.label, program: shim.program, rules: shim.rules, what: why });
+    }
+  }
+
+  /** The run table for the policy in force. */
+  private tableBytes(): Buffer {
     const policy = this.policy;
     if (this.table?.policy !== policy) {
       const generation = (this.table?.generation ?? 0) + 1;
       this.table = { policy, generation, bytes: runTableFor(policy, generation, this.opts.audit.enabled) };
     }
+    return this.table.bytes;
+  }
+
+  private publish(session: Session): void {
+    const bytes = this.tableBytes();
+    // The backstop decides by the same table, in its listener's thread.
+    this.backstops.get(session)?.setTable(bytes);
     try {
-      session.publishRunTable(this.table.bytes);
+      session.publishRunTable(bytes);
     } catch (err) {
       // No table only means every exec asks: say so, carry on.
       this.opts.log?.(`execgate: could not write the run table of session ${session.id}: ${(err as Error).message}`);
@@ -165,7 +201,12 @@ export class Broker implements SessionHost {
     const audit = this.opts.audit;
     return {
       deadlines: { requestMs: REQUEST_DEADLINE_MS, stdioMs: STDIO_DEADLINE_MS },
-      plan: (req) => makePlan(session.nextRequestId(), req, this.policy, session.confinement),
+      plan: (req) => {
+        const policy = this.policy;
+        const shims = session.mediation?.shims;
+        const named = shims ? throughShims(req, shims, session.pathMap, (n) => findTrusted(n, policy, session.writableRoots)) : req;
+        return makePlan(session.nextRequestId(), named, policy, session.confinement);
+      },
       envAllow: () => this.policy.envAllow,
       authorize: (plan, crossing, signal) => this.authorize(session, plan, crossing, signal),
       spawn: (plan, crossing, stdio, fds) => {
@@ -213,6 +254,57 @@ export class Broker implements SessionHost {
     this.flushDropped();
     const plan = makePlan(session.nextRequestId(), req, this.policy, session.confinement);
     audit.write(decisionRecord(session, Object.assign(plan, { decidedBy: 'fast-path' })));
+  }
+
+  backstop(session: Session, listener: Fd | null, why: string): void {
+    if (listener !== null && !isSeccompListener(listener)) {
+      listener.close();
+      return this.protocolError(session, 'the init sent an fd that is not a seccomp listener');
+    }
+    if (listener === null) {
+      const text = `no seccomp backstop in this sandbox (${displayText(why)}): programs started other than from the shell are asked about only where a rule names them (their shims); the others run unasked`;
+      this.opts.log?.(`execgate: session ${session.id} (${session.label}): ${text}`);
+      this.opts.audit.write({ event: 'backstop', session: session.id, label: session.label, state: 'off', what: text });
+      return;
+    }
+    const audit = this.opts.audit;
+    const backstop = new SeccompBackstop(
+      listener,
+      {
+        who: session,
+        policy: () => this.policy,
+        confinement: () => session.confinement,
+        shims: () => session.mediation?.shims ?? new Set(),
+        nextRequestId: () => session.nextRequestId(),
+        auditing: () => audit.enabled,
+        record: (rec) => this.recordBounded(rec),
+        dropped: (count) => {
+          this.droppedRecords += count;
+        },
+        problem: (what) => this.protocolError(session, what),
+      },
+      this.tableBytes(),
+    );
+    this.backstops.set(session, backstop);
+    session.onClose(() => {
+      this.backstops.delete(session);
+      backstop.close();
+    });
+    audit.write({ event: 'backstop', session: session.id, label: session.label, state: 'on' });
+  }
+
+  /** An audit line of a run or refusal done without a connection (run
+   * records, the backstop): dropped, and counted, while the audit log is
+   * too far behind, so a flood from a sandbox cannot grow our memory. */
+  private recordBounded(rec: AuditRecord): void {
+    const audit = this.opts.audit;
+    if (!audit.enabled) return;
+    if (audit.backlogBytes > MAX_AUDIT_BACKLOG_BYTES) {
+      this.droppedRecords += 1;
+      return;
+    }
+    this.flushDropped();
+    audit.write(rec);
   }
 
   protocolError(session: Session, why: string): void {

@@ -3,7 +3,9 @@
 // session directory holds `sock`, a listening socket for clients that lost
 // fd 87 (execgate.proto, "Transport"). Both carry the same datagrams:
 // "EXG1" + a connection fd (one exec), "EXR1" + a record of a run the
-// wrapper did by itself. The session is known by which socket was reached.
+// wrapper did by itself; and once, first on fd 87 from the sandbox's init,
+// "EXN1" + the seccomp backstop's listener (or why there is none). The
+// session is known by which socket was reached.
 //
 // The session owns its sockets, its connections and the host commands they
 // started, and ends them all when it ends: when its owner closes it (the
@@ -18,9 +20,10 @@ import { loadAddon, type Addon } from '../native/addon.js';
 import { Fd } from '../native/fd.js';
 import { ByteBudget, FramedSocket } from '../native/framed-socket.js';
 import { FdWatcher } from '../native/watcher.js';
-import { HELLO_CONNECTION, HELLO_RECORD, RUN_TABLE_NAME, SESSION_SOCKET_NAME } from '../protocol/constants.js';
+import { HELLO_CONNECTION, HELLO_RECORD, HELLO_SECCOMP, RUN_TABLE_NAME, SESSION_SOCKET_NAME } from '../protocol/constants.js';
 import {
   FRAME_DEADLINE_MS,
+  MAX_BACKSTOP_REASON,
   MAX_CONNECTIONS_PER_SESSION,
   MAX_ENDPOINTS_PER_SESSION,
   MAX_FDS_PER_MESSAGE,
@@ -46,6 +49,9 @@ export interface SessionHost {
   context(session: Session): SessionContext;
   /** A run the wrapper did by itself (the run table allowed it). */
   record(session: Session, req: Request): void;
+  /** The seccomp backstop's listener from the sandbox's init (the host now
+   * owns it), or, with null, why there is none. */
+  backstop(session: Session, listener: Fd | null, why: string): void;
   protocolError(session: Session, why: string): void;
   /** An error that is a bug, not the peer's doing: logged, never fatal. */
   internalError(session: Session, err: unknown): void;
@@ -56,6 +62,17 @@ export interface SessionHost {
 interface Endpoint {
   fd: Fd;
   watcher: FdWatcher;
+}
+
+/** What mediates the sandbox's execs beyond its shell (launch.ts says so
+ * before the shell starts): the program shims bound inside, and whether the
+ * shell starts through the init that hands over the seccomp backstop. */
+export interface Mediation {
+  /** Canonical host paths of the programs shimmed inside. */
+  shims: ReadonlySet<string>;
+  /** Canonical host paths execgate binds something else over inside. */
+  replaced: ReadonlySet<string>;
+  backstop: boolean;
 }
 
 /** A run record is the biggest datagram (its hello included). */
@@ -77,6 +94,10 @@ export class Session {
   private readonly commands = new Set<HostCommand>();
   private readonly commandListeners = new Set<(cmd: HostCommand) => void>();
   private shellEnd: Fd | null;
+  /** The shell's own socket (fd 87's peer): the init speaks first on it. */
+  private readonly shellEndpoint: Endpoint;
+  private heardFromShell = false;
+  private mediated: Mediation | null = null;
   private requestCount = 0;
   private closed = false;
   /** Reading what is queued before closing: records count, execs do not start. */
@@ -97,7 +118,7 @@ export class Session {
     mkdirSync(this.dir, { mode: 0o700 });
     const [mine, shells] = this.addon.socketpair('seqpacket');
     this.shellEnd = new Fd(shells);
-    this.addEndpoint(new Fd(mine));
+    this.shellEndpoint = this.addEndpoint(new Fd(mine));
     const listenFd = new Fd(this.addon.listen(join(this.dir, SESSION_SOCKET_NAME), 'seqpacket', 64));
     this.listener = { fd: listenFd, watcher: new FdWatcher(listenFd, () => this.acceptAll()) };
     this.listener.watcher.start(true, false);
@@ -133,6 +154,16 @@ export class Session {
       .filter((m) => !m.writable && writableRoots.some((r) => m.host === r || m.host.startsWith(`${r}/`)))
       .map((m) => m.host);
     this.where = { pathMap, writableRoots, project, readOnly };
+  }
+
+  /** Set once, before the shell starts (bwrap launches only). */
+  mediate(m: Mediation): void {
+    this.mediated = m;
+  }
+
+  /** The shims and the backstop of this sandbox, or null (no bwrap). */
+  get mediation(): Mediation | null {
+    return this.mediated;
   }
 
   /** What plans need to know of the sandbox (plan.ts). */
@@ -213,7 +244,7 @@ export class Session {
     for (const cb of this.closedCallbacks) cb();
   }
 
-  private addEndpoint(fd: Fd): void {
+  private addEndpoint(fd: Fd): Endpoint {
     const endpoint: Endpoint = {
       fd,
       watcher: new FdWatcher(fd, (ev) => {
@@ -224,6 +255,7 @@ export class Session {
     };
     this.endpoints.add(endpoint);
     endpoint.watcher.start(true, false);
+    return endpoint;
   }
 
   private acceptAll(): void {
@@ -267,7 +299,9 @@ export class Session {
         continue;
       }
       try {
-        this.onDatagram(r.data, fds, r.excess, r.truncated);
+        const first = endpoint === this.shellEndpoint && !this.heardFromShell;
+        if (endpoint === this.shellEndpoint) this.heardFromShell = true;
+        this.onDatagram(r.data, fds, r.excess, r.truncated, first);
       } catch (err) {
         fds.forEach((f) => f.close());
         if (err instanceof ProtocolError) this.host.protocolError(this, err.message);
@@ -282,11 +316,23 @@ export class Session {
   }
 
   /** One datagram. Throws ProtocolError (its fds are then closed by the
-   * caller) for anything that is not exactly a hello or a record. */
-  private onDatagram(data: Buffer, fds: Fd[], excess: number, truncated: boolean): void {
+   * caller) for anything that is not exactly a hello or a record. `first`:
+   * the first datagram on the shell's own socket. */
+  private onDatagram(data: Buffer, fds: Fd[], excess: number, truncated: boolean, first: boolean): void {
     if (excess > 0 || fds.length > 1) throw new ProtocolError(`hello with ${fds.length + excess} fds`);
     if (truncated) throw new ProtocolError('malformed hello');
     const hello = data.subarray(0, 4);
+    // The init speaks first, before anything of the agent runs: a listener
+    // from anyone later (or from a sandbox without an init) is refused.
+    const init = first && this.mediated?.backstop === true;
+    if (hello.equals(HELLO_SECCOMP)) {
+      if (!init) throw new ProtocolError('seccomp listener from something other than the sandbox\'s init');
+      const [fd] = fds;
+      if (fd !== undefined && data.length !== 4) throw new ProtocolError('malformed hello');
+      if (fd !== undefined) return this.host.backstop(this, fd, '');
+      return this.host.backstop(this, null, data.subarray(4, 4 + MAX_BACKSTOP_REASON).toString('utf8') || 'no reason given');
+    }
+    if (init) this.host.backstop(this, null, 'the sandbox\'s init did not hand over a listener');
     if (hello.equals(HELLO_CONNECTION)) {
       const [fd] = fds;
       if (fd === undefined) throw new ProtocolError('hello without a connection fd');

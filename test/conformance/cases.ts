@@ -22,7 +22,9 @@
 // - `sandbox: 'bwrap'` with `bwrapBecause`: the case needs /bin/sh and
 //   /bin/bash to be the patched bash (bound over them inside bubblewrap), so
 //   that the commands of nested shells are intercepted. Everything else runs
-//   with --sandbox none.
+//   with --sandbox none. Under bwrap the `run` record also holds the execs
+//   the seccomp backstop decided (those made without the shell: xargs's,
+//   find's, make's own); under Escalate those programs run on the host.
 import { x, xp, type ExpectedExec, type FileSpec, type Sandbox } from '../helpers/conformance.js';
 
 export type Field = 'stderr' | 'stdout' | 'status' | 'after' | 'record';
@@ -61,7 +63,8 @@ const exe = (content: string | Buffer, mode = 0o755): FileSpec => ({ content, mo
 // Reasons shared by several cases.
 const HOST_SHELL =
   'an escalated shell, script, make, find or xargs runs on the host, whose /bin/sh and /bin/bash are the ordinary unpatched shells: the commands it starts are not intercepted (they run on the host, which is what escalating it asked for)';
-const NOT_A_SHELL = 'programs that start programs themselves without a shell (env, xargs, find -exec, make for a recipe line without shell syntax, a #! interpreter) are not intercepted: only the patched bash asks the broker';
+const NOT_A_SHELL =
+  'programs that start programs themselves without a shell (env, xargs, find -exec, make for a recipe line without shell syntax, a #! interpreter) do not go through the wrapper (only the patched bash does): with --sandbox none nothing sees their execs; under --sandbox bwrap the seccomp backstop decides each one (audited with via "seccomp"), and the programs rules name are shims that ask as the wrapper does';
 const STDIO_ONLY = 'an escalated command gets the caller\'s fds 0, 1 and 2 only; any other fd, and so /dev/fd/N for N > 2 (process substitution), does not exist on the host';
 const WRAPPER_EXPLAINS =
   'bash has already exec\'d the wrapper when the kernel refuses the file, so the wrapper reports the failure itself: it cannot know the shell\'s name and line ("conf: line N:"), so the message starts with "execgate:"';
@@ -395,7 +398,18 @@ printf '1\\n2\\n' | xargs -n1 sh -c '/bin/echo "item $0"'
 printf 'usr\\n' | xargs -I{} ls -d /{}`,
     sandbox: 'bwrap',
     bwrapBecause: 'the sh that xargs starts must be the patched bash for its commands to be intercepted',
-    run: [x('xargs', '/bin/echo', 'got'), x('xargs', '-n1', 'sh', '-c', '/bin/echo "item $0"'), x('/bin/echo', 'item 1'), x('/bin/echo', 'item 2'), x('xargs', '-I{}', 'ls', '-d', '/{}')],
+    run: [
+      x('xargs', '/bin/echo', 'got'),
+      x('xargs', '-n1', 'sh', '-c', '/bin/echo "item $0"'),
+      x('/bin/echo', 'item 1'),
+      x('/bin/echo', 'item 2'),
+      x('xargs', '-I{}', 'ls', '-d', '/{}'),
+      // xargs's own execs, decided by the seccomp backstop
+      x('/bin/echo', 'got', 'a', 'b'),
+      x('sh', '-c', '/bin/echo "item $0"', '1'),
+      x('sh', '-c', '/bin/echo "item $0"', '2'),
+      x('ls', '-d', '/usr'),
+    ],
     escalate: [x('xargs', '/bin/echo', 'got'), x('xargs', '-n1', 'sh', '-c', '/bin/echo "item $0"'), x('xargs', '-I{}', 'ls', '-d', '/{}')],
     note: `${NOT_A_SHELL}; the sh that xargs starts is the patched bash in the sandbox, so its commands are`,
     knownDifferences: [{ mode: 'escalate', what: 'record', reason: HOST_SHELL }],
@@ -414,6 +428,11 @@ find d -type f -exec sh -c '/bin/echo "sh sees $1"' _ {} \\; | sort`,
       x('sort'),
       x('/bin/echo', 'sh sees d/a'),
       x('/bin/echo', 'sh sees d/b'),
+      // find's own execs, decided by the seccomp backstop
+      x('/bin/echo', 'found', 'd/a'),
+      x('/bin/echo', 'found', 'd/b'),
+      x('sh', '-c', '/bin/echo "sh sees $1"', '_', 'd/a'),
+      x('sh', '-c', '/bin/echo "sh sees $1"', '_', 'd/b'),
     ],
     escalate: [x('find', 'd', '-type', 'f', '-exec', '/bin/echo', 'found', '{}', ';'), x('sort'), x('find', 'd', '-type', 'f', '-exec', 'sh', '-c', '/bin/echo "sh sees $1"', '_', '{}', ';'), x('sort')],
     note: NOT_A_SHELL,
@@ -427,7 +446,18 @@ find d -type f -exec sh -c '/bin/echo "sh sees $1"' _ {} \\; | sort`,
     },
     sandbox: 'bwrap',
     bwrapBecause: 'make runs recipes with /bin/sh, which must be the patched bash for their commands to be intercepted',
-    run: [x('make'), x('cat', 'out.txt'), x('/bin/echo', 'built made'), x('/bin/echo', 'loop 1'), x('/bin/echo', 'loop 2')],
+    run: [
+      x('make'),
+      x('cat', 'out.txt'),
+      x('/bin/echo', 'built made'),
+      x('/bin/echo', 'loop 1'),
+      x('/bin/echo', 'loop 2'),
+      // make's own execs, decided by the seccomp backstop
+      x('/bin/echo', 'direct'),
+      x('/bin/sh', '-c', "printf 'made\\n' > out.txt"),
+      x('/bin/sh', '-c', '/bin/echo "built $(cat out.txt)"'),
+      x('/bin/sh', '-c', 'for i in 1 2; do /bin/echo "loop $i"; done'),
+    ],
     escalate: [x('make')],
     note: `\`@/bin/echo direct\` has no shell syntax, so make execs it itself: ${NOT_A_SHELL}`,
     knownDifferences: [{ mode: 'escalate', what: 'record', reason: HOST_SHELL }],

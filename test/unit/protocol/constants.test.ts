@@ -11,7 +11,7 @@ import { packageRoot } from '../../../src/native/paths.js';
 const header = readFileSync(join(packageRoot, 'native/common/protocol.h'), 'utf8');
 const defines = new Map([...header.matchAll(/^#define (EG_\w+) (.+)$/gm)].map((m) => [m[1]!, m[2]!.trim()]));
 
-const pairs: [string, string | number | Buffer][] = [
+const pairs: [string, string | number | bigint | Buffer][] = [
   ['EG_SESSION_FD', c.SESSION_FD],
   ['EG_ENV_EXEC_WRAPPER', c.ENV_EXEC_WRAPPER],
   ['EG_ENV_SESSION_FD', c.ENV_SESSION_FD],
@@ -19,11 +19,14 @@ const pairs: [string, string | number | Buffer][] = [
   ['EG_ENV_BROKER', c.ENV_BROKER],
   ['EG_ENV_LABEL', c.ENV_LABEL],
   ['EG_SANDBOX_SESSION_DIR', c.SANDBOX_SESSION_DIR],
+  ['EG_SANDBOX_REAL_DIR', c.SANDBOX_REAL_DIR],
   ['EG_SESSION_SOCKET_NAME', c.SESSION_SOCKET_NAME],
   ['EG_RUN_TABLE_NAME', c.RUN_TABLE_NAME],
   ['EG_HELLO_CONNECTION', c.HELLO_CONNECTION],
   ['EG_HELLO_RECORD', c.HELLO_RECORD],
   ['EG_HELLO_SECCOMP', c.HELLO_SECCOMP],
+  ['EG_INIT_ARG', c.INIT_ARG],
+  ['EG_EXEC_COOKIE', c.EXEC_COOKIE],
   ['EG_RUN_TABLE_MAGIC', table.RUN_TABLE_MAGIC],
   ['EG_RUN_TABLE_LOCAL_RUN', table.RUN_TABLE_LOCAL_RUN],
   ['EG_RUN_TABLE_RECORD', table.RUN_TABLE_RECORD],
@@ -36,11 +39,20 @@ describe('protocol constants', () => {
   it.each(pairs)('%s is the same in C and TypeScript', (name, value) => {
     const text = defines.get(name);
     expect(text, `${name} missing from protocol.h`).toBeDefined();
-    const expected = typeof value === 'number' ? String(value) : JSON.stringify(Buffer.isBuffer(value) ? value.toString('latin1') : value);
+    const expected = typeof value === 'bigint' ? `0x${value.toString(16)}` : typeof value === 'number' ? String(value) : JSON.stringify(Buffer.isBuffer(value) ? value.toString('latin1') : value);
     expect(text).toBe(expected);
   });
 
   it('every define in protocol.h is checked here', () => {
     expect([...defines.keys()].filter((k) => k !== 'EXECGATE_PROTOCOL_H').sort()).toEqual(pairs.map(([n]) => n).sort());
+  });
+});
+
+describe('the exec cookie', () => {
+  it('is the one the patched bash passes when it execs the wrapper', () => {
+    const patch = readFileSync(join(packageRoot, 'patches/bash-exec-wrapper.patch'), 'utf8');
+    const m = /^\+#define EXEC_WRAPPER_COOKIE (0x[0-9a-fA-F]+)L$/m.exec(patch);
+    expect(m, 'EXEC_WRAPPER_COOKIE missing from the patch').not.toBeNull();
+    expect(BigInt(m![1]!)).toBe(c.EXEC_COOKIE);
   });
 });

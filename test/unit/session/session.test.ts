@@ -39,6 +39,7 @@ function host() {
       auditProtocolError: (why) => seen.errors.push(why),
     }),
     record: (_s, req) => void seen.records.push(req),
+    backstop: (_s, listener, why) => (listener?.close(), void seen.errors.push(`backstop: ${why}`)),
     protocolError: (_s, why) => void seen.errors.push(why),
     internalError: (_s, err) => void seen.internal.push(err),
   };
