@@ -16,7 +16,7 @@ namespace eg {
 constexpr int64_t kMaxRecvBytes = 8 * 1024 * 1024;
 // recv() reads up to this many bytes into a per-environment scratch buffer
 // and copies out what arrived; bigger reads go into a buffer sized by what the
-// socket holds (SIOCINQ), handed to JS without a copy.
+// socket holds (SIOCINQ), copied out too.
 constexpr size_t kScratchBytes = 64 * 1024;
 
 // Per-environment (main thread, each worker) state.

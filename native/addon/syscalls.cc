@@ -59,38 +59,6 @@ Napi::Value SocketPair(const Napi::CallbackInfo &info)
     return pair;
 }
 
-// Sets or clears one bit with F_GETxx/F_SETxx, skipping the write when it is
-// already as asked.
-Napi::Value SetFlag(const Napi::CallbackInfo &info, int getCmd, int setCmd, int bit)
-{
-    Napi::Env env = info.Env();
-    int fd;
-    bool on;
-    if (!GetFd(info[0], "fd", &fd) || !GetBool(info[1], "on", &on))
-        return Napi::Value();
-    int flags = fcntl(fd, getCmd);
-    if (flags < 0) {
-        ThrowSystemError(env, -errno, "fcntl");
-        return Napi::Value();
-    }
-    int want = on ? (flags | bit) : (flags & ~bit);
-    if (want != flags && fcntl(fd, setCmd, want) < 0) {
-        ThrowSystemError(env, -errno, "fcntl");
-        return Napi::Value();
-    }
-    return env.Undefined();
-}
-
-Napi::Value SetNonBlocking(const Napi::CallbackInfo &info)
-{
-    return SetFlag(info, F_GETFL, F_SETFL, O_NONBLOCK);
-}
-
-Napi::Value SetCloexec(const Napi::CallbackInfo &info)
-{
-    return SetFlag(info, F_GETFD, F_SETFD, FD_CLOEXEC);
-}
-
 // close(fd). EINTR counts as closed: on Linux the fd is gone either way, and
 // retrying could close an fd someone else just got.
 Napi::Value Close(const Napi::CallbackInfo &info)
@@ -155,11 +123,6 @@ Napi::Value Send(const Napi::CallbackInfo &info)
     return Napi::Number::New(env, static_cast<double>(n));
 }
 
-void FreeFinalizer(napi_env, void *data, void *)
-{
-    free(data);
-}
-
 void CloseAll(const int *fds, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -217,30 +180,12 @@ Napi::Value Recv(const Napi::CallbackInfo &info)
         return Napi::Value();
     }
 
+    // Always a copy: big reads are rare (a request of megabytes), and a
+    // copy costs far less than the exec that sent it.
     size_t len = static_cast<size_t>(n);
-    Napi::Value dataValue;
-    if (scratch || len <= kScratchBytes) {
-        dataValue = Napi::Buffer<uint8_t>::Copy(env, buf, len);
-        if (!scratch)
-            free(buf);
-    } else {
-        if (len < want) {
-            void *shrunk = realloc(buf, len);
-            if (shrunk)
-                buf = static_cast<uint8_t *>(shrunk);
-        }
-        napi_value external;
-        napi_status st = napi_create_external_buffer(env, len, buf, FreeFinalizer, nullptr, &external);
-        if (st == napi_ok) {
-            dataValue = Napi::Value(env, external);
-        } else {
-            // e.g. napi_no_external_buffers_allowed (V8 sandbox builds).
-            if (env.IsExceptionPending())
-                env.GetAndClearPendingException();
-            dataValue = Napi::Buffer<uint8_t>::Copy(env, buf, len);
-            free(buf);
-        }
-    }
+    Napi::Value dataValue = Napi::Buffer<uint8_t>::Copy(env, buf, len);
+    if (!scratch)
+        free(buf);
 
     Napi::Object result = Napi::Object::New(env);
     Napi::Array fdArray = Napi::Array::New(env, nfds);
@@ -482,8 +427,6 @@ Napi::Value PidfdOpen(const Napi::CallbackInfo &info)
 void InitSyscalls(Napi::Env env, Napi::Object exports)
 {
     exports.Set("socketpair", Napi::Function::New(env, SocketPair, "socketpair"));
-    exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking, "setNonBlocking"));
-    exports.Set("setCloexec", Napi::Function::New(env, SetCloexec, "setCloexec"));
     exports.Set("close", Napi::Function::New(env, Close, "close"));
     exports.Set("send", Napi::Function::New(env, Send, "send"));
     exports.Set("recv", Napi::Function::New(env, Recv, "recv"));

@@ -3,7 +3,7 @@
 //
 //   new Watcher(fd, onEvent)   onEvent({ readable, writable, hangup, error })
 //   start(readable, writable)  (re)arm; start(false, false) watches hangup only
-//   stop()  close()  ref()  unref()   fd  active  closed
+//   stop()  close()   fd  active  closed
 //
 // Rules kept here:
 //  * The watcher never closes, reads or writes the fd, and leaves its
@@ -92,8 +92,6 @@ public:
                                InstanceMethod<&Watcher::Start>("start"),
                                InstanceMethod<&Watcher::Stop>("stop"),
                                InstanceMethod<&Watcher::Close>("close"),
-                               InstanceMethod<&Watcher::RefHandle>("ref"),
-                               InstanceMethod<&Watcher::UnrefHandle>("unref"),
                                InstanceAccessor<&Watcher::GetFd>("fd"),
                                InstanceAccessor<&Watcher::GetActive>("active"),
                                InstanceAccessor<&Watcher::GetClosed>("closed"),
@@ -259,20 +257,6 @@ private:
             SetActive(false);
             BeginClose(handle_);
         }
-        return info.Env().Undefined();
-    }
-
-    Napi::Value RefHandle(const Napi::CallbackInfo &info)
-    {
-        if (!Closed())
-            uv_ref(reinterpret_cast<uv_handle_t *>(&handle_->poll));
-        return info.Env().Undefined();
-    }
-
-    Napi::Value UnrefHandle(const Napi::CallbackInfo &info)
-    {
-        if (!Closed())
-            uv_unref(reinterpret_cast<uv_handle_t *>(&handle_->poll));
         return info.Env().Undefined();
     }
 

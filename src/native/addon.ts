@@ -89,9 +89,7 @@ export interface Watcher {
   /** Releases the uv handle; never closes the fd. Idempotent, safe inside
    * the callback; a closed watcher never keeps the process alive. */
   close(): void;
-  /** While started, a ref'd watcher keeps the process alive (the default). */
-  ref(): void;
-  unref(): void;
+  // A started watcher keeps the process alive until it is stopped or closed.
   readonly fd: number;
   /** Started and not stopped (by stop(), an error, or hangup with nothing
    * else to watch). */
@@ -197,8 +195,6 @@ export interface SeccompListenerConstructor {
 export interface Addon {
   /** AF_UNIX socketpair; both ends close-on-exec and blocking. */
   socketpair(type: SocketPairType): [number, number];
-  setNonBlocking(fd: number, on: boolean): void;
-  setCloexec(fd: number, on: boolean): void;
   /** close(2); throws EBADF etc. like Node (EINTR counts as closed). */
   close(fd: number): void;
   /** One sendmsg (MSG_NOSIGNAL | MSG_DONTWAIT), fds on the first byte (at
@@ -237,7 +233,7 @@ export interface Addon {
   readonly MAX_RECV_BYTES: number;
 }
 
-const FUNCTIONS = ['socketpair', 'setNonBlocking', 'setCloexec', 'close', 'send', 'recv', 'socketType', 'listen', 'accept', 'connect', 'hangup', 'peerCredentials', 'pidfdOpen', 'SeccompListener', 'Watcher'];
+const FUNCTIONS = ['socketpair', 'close', 'send', 'recv', 'socketType', 'listen', 'accept', 'connect', 'hangup', 'peerCredentials', 'pidfdOpen', 'SeccompListener', 'Watcher'];
 
 let loaded: { path: string; addon: Addon } | undefined;
 

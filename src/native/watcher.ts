@@ -35,15 +35,6 @@ export class FdWatcher {
     this.#watcher.close();
   }
 
-  ref(): this {
-    this.#watcher.ref();
-    return this;
-  }
-
-  unref(): this {
-    this.#watcher.unref();
-    return this;
-  }
 
   get active(): boolean {
     return this.#watcher.active;

@@ -119,7 +119,7 @@ describe('FdWatcher', () => {
     w.close();
     w.close();
     expect(b.closed).toBe(false);
-    const w2 = new FdWatcher(b, () => {}).unref().ref();
+    const w2 = new FdWatcher(b, () => {});
     w2.stop();
     b.close();
     expect(w2.closed).toBe(true);
