@@ -1,6 +1,7 @@
 #include "say.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -166,4 +167,17 @@ void eg_say_end(struct eg_say *s)
 {
     eg_say_str(s, "\n");
     flush(s);
+}
+
+void eg_die(int status, const char *what, const char *why)
+{
+    struct eg_say s;
+    eg_say_begin(&s, 2);
+    eg_say_str(&s, what);
+    if (why) {
+        eg_say_str(&s, ": ");
+        eg_say_str(&s, why);
+    }
+    eg_say_end(&s);
+    exit(status);
 }

@@ -27,6 +27,10 @@ void eg_say_num(struct eg_say *s, uint64_t v);
 /* Appends the newline and writes everything out. */
 void eg_say_end(struct eg_say *s);
 
+/* Says "execgate: WHAT[: WHY]" on stderr (both our own text) and exits with
+ * status: how the wrapper and the launcher fail. */
+void eg_die(int status, const char *what, const char *why) __attribute__((noreturn));
+
 /* Escapes p[0..n) into out (room for at least 4*n bytes); returns its length. */
 size_t eg_escape(char *out, const void *p, size_t n);
 

@@ -54,15 +54,7 @@ static int failure_status = 1;
 
 static noreturn void fail(const char *what, const char *why)
 {
-    struct eg_say s;
-    eg_say_begin(&s, 2);
-    eg_say_str(&s, what);
-    if (why) {
-        eg_say_str(&s, ": ");
-        eg_say_str(&s, why);
-    }
-    eg_say_end(&s);
-    exit(failure_status);
+    eg_die(failure_status, what, why);
 }
 
 static noreturn void protocol_error(const char *what)

@@ -801,6 +801,20 @@ static void close3(int fds[3])
         close(fds[i]);
 }
 
+/* escalate() for tests that need nothing of the stdio: it is taken and let
+ * go, and the connection returned. */
+static int escalate_plain(struct child *ch)
+{
+    struct tb st;
+    uint8_t *keep;
+    int fds[3] = { -1, -1, -1 };
+    int c = escalate(ch, NULL, &st, &keep, fds);
+    close3(fds);
+    free(st.list);
+    free(keep);
+    return c;
+}
+
 static void test_escalate_code(void)
 {
     char *env[] = { "TERM=xterm-256color", "TERMINFO=/x", "LC_ALL=C.UTF-8", "LANG=en",
@@ -868,13 +882,7 @@ static void test_escalate_exits(void)
         struct opts o = { .stdin_fd = -1, .core = t[i].core };
         char *argv[] = { W(), "/bin/x", "x", NULL };
         struct child ch = start(argv, &o);
-        struct tb st;
-        uint8_t *keep;
-        int fds[3] = { -1, -1, -1 };
-        int c = escalate(&ch, NULL, &st, &keep, fds);
-        close3(fds);
-        free(st.list);
-        free(keep);
+        int c = escalate_plain(&ch);
         reply_decision(c, EG_ACTION_ESCALATE, NULL);
         reply_exit(c, t[i].code, t[i].sig);
         finish(&ch);
@@ -904,13 +912,7 @@ static void test_forward(void)
 {
     char *argv[] = { W(), "/bin/x", "x", NULL };
     struct child ch = start(argv, NULL);
-    struct tb st;
-    uint8_t *keep;
-    int fds[3] = { -1, -1, -1 };
-    int c = escalate(&ch, NULL, &st, &keep, fds);
-    close3(fds);
-    free(st.list);
-    free(keep);
+    int c = escalate_plain(&ch);
     reply_decision(c, EG_ACTION_ESCALATE, NULL);
     CHECK_EQ(wait_blocked(ch.pid, SIGINT), 0);
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGINT };
@@ -941,13 +943,7 @@ static void test_forward_ignored(void)
     struct opts o = { .stdin_fd = -1, .ignore_sigint = 1 };
     char *argv[] = { W(), "/bin/x", "x", NULL };
     struct child ch = start(argv, &o);
-    struct tb st;
-    uint8_t *keep;
-    int fds[3] = { -1, -1, -1 };
-    int c = escalate(&ch, NULL, &st, &keep, fds);
-    close3(fds);
-    free(st.list);
-    free(keep);
+    int c = escalate_plain(&ch);
     reply_decision(c, EG_ACTION_ESCALATE, NULL);
     CHECK_EQ(wait_blocked(ch.pid, SIGTERM), 0);
     kill(ch.pid, SIGINT);
@@ -1046,13 +1042,7 @@ static void test_protocol_errors(void)
             size_t len;
             free(recv_frame(c, &len, NULL, NULL));
         } else {
-            struct tb st;
-            uint8_t *keep;
-            int fds[3] = { -1, -1, -1 };
-            c = escalate(&ch, NULL, &st, &keep, fds);
-            close3(fds);
-            free(st.list);
-            free(keep);
+            c = escalate_plain(&ch);
             if (t[i].when == AFTER_ESCALATE)
                 reply_decision(c, EG_ACTION_ESCALATE, NULL);
         }
@@ -1082,13 +1072,7 @@ static void test_lost(void)
             if (when == 1) /* half a frame */
                 send_raw(c, "\0\0\0\x04\x0a\x02", 6);
         } else {
-            struct tb st;
-            uint8_t *keep;
-            int fds[3] = { -1, -1, -1 };
-            c = escalate(&ch, NULL, &st, &keep, fds);
-            close3(fds);
-            free(st.list);
-            free(keep);
+            c = escalate_plain(&ch);
             if (when == 3)
                 reply_decision(c, EG_ACTION_ESCALATE, NULL);
         }
@@ -1114,13 +1098,7 @@ static void test_frames_together(void)
 {
     char *argv[] = { W(), "/bin/x", "x", NULL };
     struct child ch = start(argv, NULL);
-    struct tb st;
-    uint8_t *keep;
-    int fds[3] = { -1, -1, -1 };
-    int c = escalate(&ch, NULL, &st, &keep, fds);
-    close3(fds);
-    free(st.list);
-    free(keep);
+    int c = escalate_plain(&ch);
     uint8_t a[64], b[64], both[136];
     size_t na = tw_decision(a, EG_ACTION_ESCALATE, NULL), nb = tw_exit(b, 5, 0);
     both[0] = both[1] = both[2] = 0;
@@ -1424,13 +1402,7 @@ static void test_client(void)
     {
         char *argv[] = { path, "run", "git", "push", NULL };
         struct child ch = start(argv, NULL);
-        struct tb st;
-        uint8_t *keep;
-        int fds[3] = { -1, -1, -1 };
-        int c = escalate(&ch, NULL, &st, &keep, fds);
-        close3(fds);
-        free(st.list);
-        free(keep);
+        int c = escalate_plain(&ch);
         reply_decision(c, EG_ACTION_ESCALATE, NULL);
         reply_exit(c, 3, 0);
         finish(&ch);

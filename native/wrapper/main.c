@@ -72,15 +72,7 @@ static struct {
 
 static noreturn void fail(const char *what, const char *why)
 {
-    struct eg_say s;
-    eg_say_begin(&s, 2);
-    eg_say_str(&s, what);
-    if (why) {
-        eg_say_str(&s, ": ");
-        eg_say_str(&s, why);
-    }
-    eg_say_end(&s);
-    exit(126);
+    eg_die(126, what, why);
 }
 
 static noreturn void protocol_error(const char *what)
