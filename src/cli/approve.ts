@@ -12,10 +12,6 @@ import type { PendingRequest } from '../approval/types.js';
 import { parseArgs, UsageError } from './args.js';
 import { CliError } from './errors.js';
 
-export const APPROVE_USAGE = `  execgate approve [--socket PATH] [--watch]
-  execgate approve --list [--json] [--socket PATH]
-  execgate approve --answer ID once|session|always|deny [--reason TEXT] [--socket PATH]`;
-
 function sourceFor(conn: ControlConnection, channel: string): ApprovalSource {
   const requestCbs: ((r: PendingRequest) => void)[] = [];
   const resolvedCbs: ((r: Resolution) => void)[] = [];

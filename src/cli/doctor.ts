@@ -4,8 +4,6 @@
 import { parseArgs, UsageError } from './args.js';
 import { allChecks } from './doctor-checks.js';
 
-export const DOCTOR_USAGE = '  execgate doctor [--policy FILE]';
-
 export function doctorCommand(argv: string[], out: (line: string) => void): number {
   const { flags, rest } = parseArgs(argv, { '--policy': 'string' });
   if (rest.length) throw new UsageError(`execgate doctor takes no arguments, not ${rest.join(' ')}`);

@@ -9,3 +9,8 @@ export class CliError extends Error {
     super(message);
   }
 }
+
+/** The machine lacks something execgate needs (exit status 4). */
+export class SetupError extends Error {
+  override name = 'SetupError';
+}

@@ -2,13 +2,9 @@
 import { LaunchError } from '../runtime/launch.js';
 import { serveMcp } from '../mcp/server.js';
 import { parseArgs, portFlag, UsageError } from './args.js';
-import { CliError } from './errors.js';
+import { CliError, SetupError } from './errors.js';
 import { BROKER_ONLY, launchRequest, SANDBOX_FLAGS } from './launch-flags.js';
-import { requireBuilt, SetupError } from './shell.js';
-
-export const MCP_USAGE = `  execgate mcp [--sandbox none|bwrap] [--project DIR] [--no-network] [--bind SRC[:DEST]]... [--ro-bind SRC[:DEST]]...
-               [--sandbox-uid N] [--writable-git (unsafe)] [--pass-env NAME]... [--label NAME] [--no-redact] [--no-dialog]
-               [--policy FILE] [--audit FILE] [--web [--web-port N]] [--dangerously-approve-all] | [--broker SOCKET]`;
+import { requireBuilt } from './shell.js';
 
 const FLAGS = {
   '--policy': 'string',

@@ -17,11 +17,7 @@ import { LaunchError, launchShell, type LaunchRequest } from '../runtime/launch.
 import { BROKER_ONLY, launchRequest, SHELL_FLAGS } from './launch-flags.js';
 import { startRuntime } from '../runtime/runtime.js';
 import { parseArgs, portFlag, UsageError } from './args.js';
-import { CliError } from './errors.js';
-
-export class SetupError extends Error {
-  override name = 'SetupError';
-}
+import { CliError, SetupError } from './errors.js';
 
 export function requireBuilt(): void {
   const missing: string[] = [];

@@ -2,7 +2,12 @@
 // subject, whatever the pattern, so a request cannot make a rule backtrack.
 // RE2 has no lookaround and no backreferences; such patterns (and JS-only
 // syntax like `[^]` or `\u0041`) are refused at load with the file and line.
-import { RE2JS } from 're2js';
+//
+// re2js is loaded on the first regex compiled (its CommonJS build, so that
+// compiling stays synchronous): it is the largest module execgate has, and
+// most policies, the built-in one included, have no regex at all.
+import { createRequire } from 'node:module';
+import type { RE2JS } from 're2js';
 import { MAX_REGEX_PROGRAM, MAX_REGEX_SUBJECT } from '../protocol/limits.js';
 import { shellQuote } from './shell-quote.js';
 import type { Decision } from './types.js';
@@ -17,11 +22,17 @@ export interface PolicyRegex {
   test(subject: string): boolean;
 }
 
+let re2: typeof RE2JS | null = null;
+
+function re2js(): typeof RE2JS {
+  return (re2 ??= (createRequire(import.meta.url)('re2js') as { RE2JS: typeof RE2JS }).RE2JS);
+}
+
 /** Compiles a policy regex (its bytes as latin1, like the subjects). */
 export function compileRegex(source: string): PolicyRegex {
   let re: RE2JS;
   try {
-    re = RE2JS.compile(Buffer.from(source, 'utf8').toString('latin1'));
+    re = re2js().compile(Buffer.from(source, 'utf8').toString('latin1'));
   } catch (err) {
     const why = (err as Error).message.replace(/^error parsing regexp: /, '');
     const hint = /\(\?[=!<]|\\[1-9]/.test(source) ? ' (RE2 syntax: no lookaround, no backreferences)' : '';

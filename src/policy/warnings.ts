@@ -25,13 +25,21 @@ function ruleFile(rule: Rule, policy: Policy): string | null {
 
 export function warningsFor(policy: Policy, writableRoots: readonly string[]): string[] {
   const out: string[] = [];
+  // Many rules name the same program (the built-in policy: 48 rules, all
+  // `git`): each is looked up once, not once per rule, at every start.
+  const files = new Map<string, string | null>();
+  const fileOf = (rule: Rule) => {
+    let file = files.get(rule.program);
+    if (file === undefined) files.set(rule.program, (file = ruleFile(rule, policy)));
+    return file;
+  };
   for (const dir of policy.trustedPath) {
     const hit = sandboxCanChange(dir, writableRoots);
     if (hit) out.push(`${at(policy, policy.settingLines?.trusted_path)}: warning: trusted_path entry ${dir} can be changed from the sandbox (${hit.root} is writable inside it); it is skipped for this sandbox`);
   }
   for (const rule of policy.rules) {
     const where = `${at(policy, rule.line)}: warning: rule "${rule.id}"`;
-    const file = ruleFile(rule, policy);
+    const file = fileOf(rule);
     const named = rule.program.startsWith('/') ? rule.program : file;
     const hit = named === null ? null : sandboxCanChange(named, writableRoots);
     if (hit && rule.decision !== 'deny') {

@@ -5,11 +5,11 @@ import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { needsGitPin } from '../../../src/policy/builtin-git.js';
-import { evaluate } from '../../../src/policy/evaluate.js';
+import { BUILTIN_GIT_RULES, BUILTIN_GIT_SOURCE, needsGitPin } from '../../../src/policy/builtin-git.js';
+import { checkExamples, evaluate } from '../../../src/policy/evaluate.js';
 import { pinGitRepository } from '../../../src/policy/git-repository.js';
 import { toLatin1 } from '../../../src/policy/glob.js';
-import { builtinPolicy } from '../../../src/policy/load.js';
+import { builtinPolicy, parsePolicy } from '../../../src/policy/load.js';
 import { findOnPath } from '../../../src/policy/resolve.js';
 
 const git = findOnPath('git')!;
@@ -65,6 +65,20 @@ describe('built-in git rules', () => {
 
   it('are off unless asked for', () => {
     expect(builtinPolicy().rules).toEqual([]);
+  });
+
+  // Start-up parses them without running their examples: this is where they run.
+  it('pass their own inline examples, all of them', () => {
+    const examples = policy.rules.reduce((n, r) => n + (r.match?.length ?? 0) + (r.notMatch?.length ?? 0), 0);
+    expect(examples).toBeGreaterThanOrEqual(76);
+    expect(checkExamples(policy)).toEqual([]);
+    expect(() => parsePolicy(BUILTIN_GIT_RULES, BUILTIN_GIT_SOURCE)).not.toThrow();
+  });
+
+  it('would be refused by a full load if an example failed', () => {
+    const broken = BUILTIN_GIT_RULES.replace('match = [["add", "."],', 'match = [["add", "-p"],');
+    expect(broken).not.toBe(BUILTIN_GIT_RULES);
+    expect(() => parsePolicy(broken, BUILTIN_GIT_SOURCE)).toThrow(/rule "git-add": example git add -p should match but does not/);
   });
 });
 
