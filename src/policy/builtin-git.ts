@@ -20,175 +20,215 @@
 // The repository must be the project's own (session: pinGitRepository):
 // a nested .git the agent made elsewhere in the project would otherwise give
 // the host git its config (core.fsmonitor runs a program).
-import { parsePolicy } from './load.js';
+// The rules are data here, made into Rules directly at start-up: parsing
+// them from TOML and checking their 94 examples cost several milliseconds of
+// every start. builtinGitToml() writes the same rules as a policy file would;
+// the tests load that text with the full loader (validation and every
+// example) and check that it gives exactly builtinGitRules().
 import type { Rule } from './types.js';
 
-const NON_OPTION = '"[!-]*"';
+/** One built-in rule as a policy file says it; the program is always git. */
+interface GitRule {
+  id: string;
+  args: string[];
+  starArgs?: string[];
+  decision: 'escalate' | 'prompt';
+  match?: string[][];
+  notMatch?: string[][];
+}
 
-/** The name the built-in rules' errors give as their file. */
-export const BUILTIN_GIT_SOURCE = '(built-in git rules)';
+const NON_OPTION = '[!-]*';
 
-export const BUILTIN_GIT_RULES = `
-[[rule]]
-id = "git-add"
-program = "git"
-args = ["add", "**"]
-star_args = ["-A", "--all", "-u", "--update", "-N", "--intent-to-add", "-f", "--force", "-v", "--verbose", "-n", "--dry-run", "--", ${NON_OPTION}]
-decision = "escalate"
-match = [["add", "."], ["add", "-A"], ["add", "--", "src/a.ts", "b c"]]
-not_match = [["add", "-p"], ["add", "-i"], ["add", "-e"], ["add", "--pathspec-from-file=/etc/passwd"], ["add", "--pathspec-from-file", "x"], ["add", "--renormalize"]]
+const stashSub = (sub: 'pop' | 'apply' | 'drop'): GitRule => ({
+  id: `git-stash-${sub}`,
+  args: ['stash', sub, '**'],
+  starArgs: [...(sub === 'drop' ? [] : ['--index']), '-q', '--quiet', NON_OPTION],
+  decision: 'escalate',
+  match: [['stash', sub], ['stash', sub, 'stash@{1}']],
+  notMatch: [['stash', sub, '-p']],
+});
 
-[[rule]]
-id = "git-commit"
-program = "git"
-args = ["commit", "**", "-m*", "**"]
-star_args = ["-a", "--all", "-q", "--quiet", "-s", "--signoff", "--amend", "--no-edit", "--allow-empty", "-m*", "-am*", "--message=*", "--", ${NON_OPTION}]
-decision = "escalate"
-match = [["commit", "-m", "fix: x"], ["commit", "-a", "-m", "msg", "-m", "body"], ["commit", "--amend", "-m", "msg"], ["commit", "-mmsg", "--", "file"]]
-not_match = [["commit"], ["commit", "-m", "x", "-F", "/etc/passwd"], ["commit", "-F", "/etc/passwd", "-m", "x"], ["commit", "-m", "x", "--file=/etc/passwd"], ["commit", "-m", "x", "-t", "/etc/passwd"], ["commit", "-m", "x", "--template=/etc/passwd"], ["commit", "-m", "x", "-e"], ["commit", "-m", "x", "--no-verify"], ["commit", "-m", "x", "-S"], ["commit", "-m", "x", "--pathspec-from-file=/etc/x"], ["commit", "-m", "x", "-aF", "/etc/passwd"], ["commit", "-m", "x", "--fil=/etc/passwd"]]
+const asks = (sub: string): GitRule => ({ id: `git-${sub}-asks`, args: [sub, '**'], decision: 'prompt' });
 
-[[rule]]
-id = "git-commit-am"
-program = "git"
-args = ["commit", "**", "-am*", "**"]
-star_args = ["-q", "--quiet", "-s", "--signoff", "--amend", "--allow-empty", "-m*", "-am*", "--", ${NON_OPTION}]
-decision = "escalate"
-match = [["commit", "-am", "msg"]]
-not_match = [["commit", "-am", "msg", "-e"]]
+const GIT_RULES: readonly GitRule[] = [
+  {
+    id: 'git-add',
+    args: ['add', '**'],
+    starArgs: ['-A', '--all', '-u', '--update', '-N', '--intent-to-add', '-f', '--force', '-v', '--verbose', '-n', '--dry-run', '--', NON_OPTION],
+    decision: 'escalate',
+    match: [['add', '.'], ['add', '-A'], ['add', '--', 'src/a.ts', 'b c']],
+    notMatch: [['add', '-p'], ['add', '-i'], ['add', '-e'], ['add', '--pathspec-from-file=/etc/passwd'], ['add', '--pathspec-from-file', 'x'], ['add', '--renormalize']],
+  },
+  {
+    id: 'git-commit',
+    args: ['commit', '**', '-m*', '**'],
+    starArgs: ['-a', '--all', '-q', '--quiet', '-s', '--signoff', '--amend', '--no-edit', '--allow-empty', '-m*', '-am*', '--message=*', '--', NON_OPTION],
+    decision: 'escalate',
+    match: [['commit', '-m', 'fix: x'], ['commit', '-a', '-m', 'msg', '-m', 'body'], ['commit', '--amend', '-m', 'msg'], ['commit', '-mmsg', '--', 'file']],
+    notMatch: [
+      ['commit'], ['commit', '-m', 'x', '-F', '/etc/passwd'], ['commit', '-F', '/etc/passwd', '-m', 'x'], ['commit', '-m', 'x', '--file=/etc/passwd'],
+      ['commit', '-m', 'x', '-t', '/etc/passwd'], ['commit', '-m', 'x', '--template=/etc/passwd'], ['commit', '-m', 'x', '-e'], ['commit', '-m', 'x', '--no-verify'],
+      ['commit', '-m', 'x', '-S'], ['commit', '-m', 'x', '--pathspec-from-file=/etc/x'], ['commit', '-m', 'x', '-aF', '/etc/passwd'], ['commit', '-m', 'x', '--fil=/etc/passwd'],
+    ],
+  },
+  {
+    id: 'git-commit-am',
+    args: ['commit', '**', '-am*', '**'],
+    starArgs: ['-q', '--quiet', '-s', '--signoff', '--amend', '--allow-empty', '-m*', '-am*', '--', NON_OPTION],
+    decision: 'escalate',
+    match: [['commit', '-am', 'msg']],
+    notMatch: [['commit', '-am', 'msg', '-e']],
+  },
+  {
+    id: 'git-commit-message',
+    args: ['commit', '**', '--message=*', '**'],
+    starArgs: ['-a', '--all', '-q', '--quiet', '-s', '--signoff', '--amend', '--allow-empty', '--message=*', '--', NON_OPTION],
+    decision: 'escalate',
+    match: [['commit', '--message=fix']],
+    notMatch: [['commit', '--message=x', '--edit']],
+  },
+  {
+    id: 'git-commit-no-edit',
+    args: ['commit', '**', '--no-edit', '**'],
+    starArgs: ['-a', '--all', '-q', '--quiet', '--amend', '--no-edit', '--', NON_OPTION],
+    decision: 'escalate',
+    match: [['commit', '--amend', '--no-edit'], ['commit', '-a', '--amend', '--no-edit']],
+    notMatch: [['commit', '--amend'], ['commit', '--no-edit', '-c', 'HEAD']],
+  },
+  {
+    id: 'git-rm',
+    args: ['rm', '**'],
+    starArgs: ['-r', '-f', '-rf', '-fr', '--force', '--cached', '-q', '--quiet', '-n', '--dry-run', '--ignore-unmatch', '--', NON_OPTION],
+    decision: 'escalate',
+    match: [['rm', '--cached', 'a'], ['rm', '-rf', 'dir']],
+    notMatch: [['rm', '--pathspec-from-file=/etc/passwd']],
+  },
+  {
+    id: 'git-mv',
+    args: ['mv', '**'],
+    starArgs: ['-f', '--force', '-k', '-n', '--dry-run', '-v', '--verbose', '--', NON_OPTION],
+    decision: 'escalate',
+    match: [['mv', 'a', 'b']],
+    notMatch: [['mv', '--', '-x', 'b']],
+  },
+  {
+    id: 'git-restore',
+    args: ['restore', '**'],
+    starArgs: ['--staged', '-S', '--worktree', '-W', '-q', '--quiet', '-s', '--source=*', '--', NON_OPTION],
+    decision: 'escalate',
+    match: [['restore', '--staged', 'a'], ['restore', '-s', 'HEAD~1', '--', 'a']],
+    notMatch: [['restore', '-p'], ['restore', '--pathspec-from-file=/etc/passwd']],
+  },
+  {
+    id: 'git-switch',
+    args: ['switch', '**'],
+    starArgs: ['-c', '--create', '-d', '--detach', '-q', '--quiet', '--discard-changes', '-', NON_OPTION],
+    decision: 'escalate',
+    match: [['switch', 'main'], ['switch', '-c', 'feature'], ['switch', '-']],
+    notMatch: [['switch', '-C', 'main'], ['switch', '--orphan', 'x']],
+  },
+  {
+    id: 'git-checkout',
+    args: ['checkout', '**'],
+    starArgs: ['-b', '-q', '--quiet', '-', '--', NON_OPTION],
+    decision: 'escalate',
+    match: [['checkout', 'main'], ['checkout', '-b', 'feature'], ['checkout', '--', 'file']],
+    notMatch: [['checkout', '-p'], ['checkout', '-B', 'main'], ['checkout', '--pathspec-from-file=/etc/passwd']],
+  },
+  {
+    id: 'git-branch',
+    args: ['branch', '**', NON_OPTION, '**'],
+    starArgs: ['-d', '--delete', '-m', '--move', '-c', '--copy', NON_OPTION],
+    decision: 'escalate',
+    match: [['branch', 'feature'], ['branch', '-d', 'old'], ['branch', '-m', 'old', 'new']],
+    notMatch: [['branch'], ['branch', '-a'], ['branch', '--list', 'x'], ['branch', '-D', 'x'], ['branch', '-M', 'x'], ['branch', '--edit-description', 'x']],
+  },
+  {
+    id: 'git-tag',
+    args: ['tag', '**', NON_OPTION, '**'],
+    starArgs: ['-d', '--delete', NON_OPTION],
+    decision: 'escalate',
+    match: [['tag', 'v1'], ['tag', '-d', 'v1']],
+    notMatch: [['tag'], ['tag', '-l'], ['tag', '-a', 'v1'], ['tag', '-f', 'v1']],
+  },
+  {
+    id: 'git-tag-annotated',
+    args: ['tag', '**', '-m*', '**'],
+    starArgs: ['-a', '--annotate', '-m*', NON_OPTION],
+    decision: 'escalate',
+    match: [['tag', '-a', 'v1', '-m', 'release']],
+    notMatch: [['tag', '-a', 'v1', '-F', '/etc/passwd', '-m', 'x'], ['tag', '-s', 'v1', '-m', 'x']],
+  },
+  {
+    id: 'git-stash',
+    args: ['stash', '**'],
+    starArgs: ['-u', '--include-untracked', '-k', '--keep-index', '-q', '--quiet'],
+    decision: 'escalate',
+    match: [['stash'], ['stash', '-u']],
+    notMatch: [['stash', 'list'], ['stash', 'show'], ['stash', '-p']],
+  },
+  {
+    id: 'git-stash-push',
+    args: ['stash', 'push', '**'],
+    starArgs: ['-u', '--include-untracked', '-k', '--keep-index', '-q', '--quiet', '-m*', '--message=*', '--', NON_OPTION],
+    decision: 'escalate',
+    match: [['stash', 'push', '-m', 'wip']],
+    notMatch: [['stash', 'push', '-p'], ['stash', 'push', '--pathspec-from-file=/etc/passwd']],
+  },
+  stashSub('pop'),
+  stashSub('apply'),
+  stashSub('drop'),
+  {
+    id: 'git-reset',
+    args: ['reset', '**'],
+    starArgs: ['--soft', '--mixed', '-q', '--quiet', '--', NON_OPTION],
+    decision: 'escalate',
+    match: [['reset'], ['reset', 'HEAD', 'a'], ['reset', '--soft', 'HEAD~1']],
+    notMatch: [['reset', '--hard'], ['reset', '-p'], ['reset', '--pathspec-from-file=/etc/passwd']],
+  },
+  ...['push', 'pull', 'fetch', 'merge', 'rebase', 'cherry-pick', 'revert', 'am', 'submodule', 'worktree', 'gc', 'prune', 'repack', 'update-ref', 'update-index', 'symbolic-ref', 'filter-branch', 'replace', 'notes', 'bisect', 'lfs', 'sparse-checkout', 'maintenance', 'pack-refs'].map(asks),
+];
 
-[[rule]]
-id = "git-commit-message"
-program = "git"
-args = ["commit", "**", "--message=*", "**"]
-star_args = ["-a", "--all", "-q", "--quiet", "-s", "--signoff", "--amend", "--allow-empty", "--message=*", "--", ${NON_OPTION}]
-decision = "escalate"
-match = [["commit", "--message=fix"]]
-not_match = [["commit", "--message=x", "--edit"]]
+/** The built-in rules as a policy file writes them, and the line of each
+ * rule's [[rule]] header in that text (what a Rule's `line` says). */
+function asToml(): { text: string; lines: number[] } {
+  const list = (xs: readonly string[]) => `[${xs.map((x) => JSON.stringify(x)).join(', ')}]`;
+  const out: string[] = [];
+  const lines: number[] = [];
+  for (const r of GIT_RULES) {
+    out.push('');
+    lines.push(out.length + 1);
+    out.push('[[rule]]', `id = ${JSON.stringify(r.id)}`, 'program = "git"', `args = ${list(r.args)}`);
+    if (r.starArgs) out.push(`star_args = ${list(r.starArgs)}`);
+    out.push(`decision = ${JSON.stringify(r.decision)}`);
+    if (r.match) out.push(`match = [${r.match.map(list).join(', ')}]`);
+    if (r.notMatch) out.push(`not_match = [${r.notMatch.map(list).join(', ')}]`);
+  }
+  return { text: `${out.join('\n')}\n`, lines };
+}
 
-[[rule]]
-id = "git-commit-no-edit"
-program = "git"
-args = ["commit", "**", "--no-edit", "**"]
-star_args = ["-a", "--all", "-q", "--quiet", "--amend", "--no-edit", "--", ${NON_OPTION}]
-decision = "escalate"
-match = [["commit", "--amend", "--no-edit"], ["commit", "-a", "--amend", "--no-edit"]]
-not_match = [["commit", "--amend"], ["commit", "--no-edit", "-c", "HEAD"]]
+/** The built-in rules as TOML, for the full loader (the tests). */
+export function builtinGitToml(): string {
+  return asToml().text;
+}
 
-[[rule]]
-id = "git-rm"
-program = "git"
-args = ["rm", "**"]
-star_args = ["-r", "-f", "-rf", "-fr", "--force", "--cached", "-q", "--quiet", "-n", "--dry-run", "--ignore-unmatch", "--", ${NON_OPTION}]
-decision = "escalate"
-match = [["rm", "--cached", "a"], ["rm", "-rf", "dir"]]
-not_match = [["rm", "--pathspec-from-file=/etc/passwd"]]
-
-[[rule]]
-id = "git-mv"
-program = "git"
-args = ["mv", "**"]
-star_args = ["-f", "--force", "-k", "-n", "--dry-run", "-v", "--verbose", "--", ${NON_OPTION}]
-decision = "escalate"
-match = [["mv", "a", "b"]]
-not_match = [["mv", "--", "-x", "b"]]
-
-[[rule]]
-id = "git-restore"
-program = "git"
-args = ["restore", "**"]
-star_args = ["--staged", "-S", "--worktree", "-W", "-q", "--quiet", "-s", "--source=*", "--", ${NON_OPTION}]
-decision = "escalate"
-match = [["restore", "--staged", "a"], ["restore", "-s", "HEAD~1", "--", "a"]]
-not_match = [["restore", "-p"], ["restore", "--pathspec-from-file=/etc/passwd"]]
-
-[[rule]]
-id = "git-switch"
-program = "git"
-args = ["switch", "**"]
-star_args = ["-c", "--create", "-d", "--detach", "-q", "--quiet", "--discard-changes", "-", ${NON_OPTION}]
-decision = "escalate"
-match = [["switch", "main"], ["switch", "-c", "feature"], ["switch", "-"]]
-not_match = [["switch", "-C", "main"], ["switch", "--orphan", "x"]]
-
-[[rule]]
-id = "git-checkout"
-program = "git"
-args = ["checkout", "**"]
-star_args = ["-b", "-q", "--quiet", "-", "--", ${NON_OPTION}]
-decision = "escalate"
-match = [["checkout", "main"], ["checkout", "-b", "feature"], ["checkout", "--", "file"]]
-not_match = [["checkout", "-p"], ["checkout", "-B", "main"], ["checkout", "--pathspec-from-file=/etc/passwd"]]
-
-[[rule]]
-id = "git-branch"
-program = "git"
-args = ["branch", "**", ${NON_OPTION}, "**"]
-star_args = ["-d", "--delete", "-m", "--move", "-c", "--copy", ${NON_OPTION}]
-decision = "escalate"
-match = [["branch", "feature"], ["branch", "-d", "old"], ["branch", "-m", "old", "new"]]
-not_match = [["branch"], ["branch", "-a"], ["branch", "--list", "x"], ["branch", "-D", "x"], ["branch", "-M", "x"], ["branch", "--edit-description", "x"]]
-
-[[rule]]
-id = "git-tag"
-program = "git"
-args = ["tag", "**", ${NON_OPTION}, "**"]
-star_args = ["-d", "--delete", ${NON_OPTION}]
-decision = "escalate"
-match = [["tag", "v1"], ["tag", "-d", "v1"]]
-not_match = [["tag"], ["tag", "-l"], ["tag", "-a", "v1"], ["tag", "-f", "v1"]]
-
-[[rule]]
-id = "git-tag-annotated"
-program = "git"
-args = ["tag", "**", "-m*", "**"]
-star_args = ["-a", "--annotate", "-m*", ${NON_OPTION}]
-decision = "escalate"
-match = [["tag", "-a", "v1", "-m", "release"]]
-not_match = [["tag", "-a", "v1", "-F", "/etc/passwd", "-m", "x"], ["tag", "-s", "v1", "-m", "x"]]
-
-[[rule]]
-id = "git-stash"
-program = "git"
-args = ["stash", "**"]
-star_args = ["-u", "--include-untracked", "-k", "--keep-index", "-q", "--quiet"]
-decision = "escalate"
-match = [["stash"], ["stash", "-u"]]
-not_match = [["stash", "list"], ["stash", "show"], ["stash", "-p"]]
-
-[[rule]]
-id = "git-stash-push"
-program = "git"
-args = ["stash", "push", "**"]
-star_args = ["-u", "--include-untracked", "-k", "--keep-index", "-q", "--quiet", "-m*", "--message=*", "--", ${NON_OPTION}]
-decision = "escalate"
-match = [["stash", "push", "-m", "wip"]]
-not_match = [["stash", "push", "-p"], ["stash", "push", "--pathspec-from-file=/etc/passwd"]]
-
-${['pop', 'apply', 'drop']
-  .map((sub) => `[[rule]]\nid = "git-stash-${sub}"\nprogram = "git"\nargs = ["stash", "${sub}", "**"]\nstar_args = [${sub === 'drop' ? '' : '"--index", '}"-q", "--quiet", ${NON_OPTION}]\ndecision = "escalate"\nmatch = [["stash", "${sub}"], ["stash", "${sub}", "stash@{1}"]]\nnot_match = [["stash", "${sub}", "-p"]]\n\n`)
-  .join('')}[[rule]]
-id = "git-reset"
-program = "git"
-args = ["reset", "**"]
-star_args = ["--soft", "--mixed", "-q", "--quiet", "--", ${NON_OPTION}]
-decision = "escalate"
-match = [["reset"], ["reset", "HEAD", "a"], ["reset", "--soft", "HEAD~1"]]
-not_match = [["reset", "--hard"], ["reset", "-p"], ["reset", "--pathspec-from-file=/etc/passwd"]]
-${['push', 'pull', 'fetch', 'merge', 'rebase', 'cherry-pick', 'revert', 'am', 'submodule', 'worktree', 'gc', 'prune', 'repack', 'update-ref', 'update-index', 'symbolic-ref', 'filter-branch', 'replace', 'notes', 'bisect', 'lfs', 'sparse-checkout', 'maintenance', 'pack-refs']
-  .map((sub) => `\n[[rule]]\nid = "git-${sub}-asks"\nprogram = "git"\nargs = ["${sub}", "**"]\ndecision = "prompt"\n`)
-  .join('')}`;
-
-let parsed: Rule[] | null = null;
+let made: Rule[] | null = null;
 const builtinRules = new WeakSet<Rule>();
 
-/** The built-in git rules, parsed once. Their examples are checked by the
- * tests (builtin-git.test.ts), not at every start-up: the text is a constant. */
+/** The built-in git rules, made once (each a fresh copy of the data). */
 export function builtinGitRules(): Rule[] {
-  if (parsed === null) {
-    parsed = parsePolicy(BUILTIN_GIT_RULES, BUILTIN_GIT_SOURCE, { skipExamples: true }).rules;
-    parsed.forEach((r) => builtinRules.add(r));
+  if (made === null) {
+    const { lines } = asToml();
+    made = GIT_RULES.map((r, i) => {
+      const rule: Rule = { id: r.id, program: 'git', decision: r.decision, line: lines[i]!, args: [...r.args] };
+      if (r.starArgs) rule.starArgs = [...r.starArgs];
+      if (r.match) rule.match = r.match.map((m) => [...m]);
+      if (r.notMatch) rule.notMatch = r.notMatch.map((m) => [...m]);
+      return rule;
+    });
+    made.forEach((r) => builtinRules.add(r));
   }
-  return parsed;
+  return made;
 }
 
 /** Was this escalation decided by a built-in git rule without a human? Then

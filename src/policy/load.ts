@@ -46,11 +46,6 @@ export function builtinPolicy(opts: { gitRules?: boolean } = {}): Policy {
 export interface ParseOptions {
   /** What `~/` in trusted_path expands to (default: the broker's home). */
   home?: string;
-  /** Leave the rules' inline examples unchecked. Only for text that cannot
-   * change between the tests and a start-up (the built-in git rules, whose
-   * examples test/unit/policy/builtin-git.test.ts runs): every start would
-   * pay for them otherwise. A file the user wrote is always checked. */
-  skipExamples?: boolean;
 }
 
 export function loadPolicyFile(file: string): Policy {
@@ -182,7 +177,7 @@ export function parsePolicy(text: string, file: string, opts: ParseOptions = {})
     }
     policy.rules.push(rule);
   });
-  const failures = opts.skipExamples ? [] : checkExamples(policy);
+  const failures = checkExamples(policy);
   if (failures.length > 0) {
     throw new PolicyError(file, failures[0]!.line, failures.map((f) => f.message).join('; '));
   }

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_GIT_RULES, BUILTIN_GIT_SOURCE, needsGitPin } from '../../../src/policy/builtin-git.js';
+import { builtinGitToml, needsGitPin } from '../../../src/policy/builtin-git.js';
 import { checkExamples, evaluate } from '../../../src/policy/evaluate.js';
 import { pinGitRepository } from '../../../src/policy/git-repository.js';
 import { toLatin1 } from '../../../src/policy/glob.js';
@@ -67,18 +67,27 @@ describe('built-in git rules', () => {
     expect(builtinPolicy().rules).toEqual([]);
   });
 
-  // Start-up parses them without running their examples: this is where they run.
-  it('pass their own inline examples, all of them', () => {
-    const examples = policy.rules.reduce((n, r) => n + (r.match?.length ?? 0) + (r.notMatch?.length ?? 0), 0);
-    expect(examples).toBeGreaterThanOrEqual(76);
+  // Start-up makes them from data, unparsed and unchecked: this is where
+  // they meet the full loader, validation and every example.
+  it('are exactly what their policy-file form loads to, examples and all', () => {
+    const loaded = parsePolicy(builtinGitToml(), '(built-in git rules)');
+    expect(loaded.rules).toEqual(policy.rules);
+    expect(loaded.rules.every((r) => r.decision === 'prompt' || (r.match?.length && r.notMatch?.length))).toBe(true);
     expect(checkExamples(policy)).toEqual([]);
-    expect(() => parsePolicy(BUILTIN_GIT_RULES, BUILTIN_GIT_SOURCE)).not.toThrow();
   });
 
-  it('would be refused by a full load if an example failed', () => {
-    const broken = BUILTIN_GIT_RULES.replace('match = [["add", "."],', 'match = [["add", "-p"],');
-    expect(broken).not.toBe(BUILTIN_GIT_RULES);
-    expect(() => parsePolicy(broken, BUILTIN_GIT_SOURCE)).toThrow(/rule "git-add": example git add -p should match but does not/);
+  it('would not load if an example failed', () => {
+    const text = builtinGitToml();
+    const broken = text.replace('match = [["add", "."],', 'match = [["add", "-p"],');
+    expect(broken).not.toBe(text);
+    expect(() => parsePolicy(broken, '(built-in git rules)')).toThrow(/rule "git-add": example git add -p should match but does not/);
+  });
+
+  it('are made once: needsGitPin knows them by identity', () => {
+    expect(builtinPolicy({ gitRules: true }).rules[0]).toBe(policy.rules[0]);
+    const lookalike = parsePolicy(builtinGitToml(), 'x').rules[0]!;
+    expect(needsGitPin(lookalike)).toBe(false);
+    expect(needsGitPin(policy.rules[0]!)).toBe(true);
   });
 });
 
