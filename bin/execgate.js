@@ -1,28 +1,35 @@
 #!/usr/bin/env node
 // Entry point: the compiled CLI (npm install runs `tsc` and then
-// scripts/build-cli.mjs through "prepare"). It runs from the esbuild bundle
-// in dist/bundle/ when that was made from the modules in dist/ as they are
-// now (resolving and loading some 230 separate modules was most of every
-// start-up), else from those modules directly: after a bare `tsc`, the bundle
-// is older than what it was made from and would run stale code.
-import { statSync } from 'node:fs';
+// scripts/build-cli.mjs through "prepare"). CommonJS (bin/package.json), as
+// the bundle is: an ES module entry would load Node's ES module loader for
+// nothing. It runs the bundle, dist/bundle/execgate.cjs, when that was made
+// from the modules in dist/ as they are now, else those modules directly:
+// after a bare `tsc`, the bundle is older than what it was made from and
+// would run stale code.
+'use strict';
+const { statSync } = require('node:fs');
+const { join } = require('node:path');
 
-const mtime = (rel) => {
+const dist = join(__dirname, '..', 'dist');
+const mtime = (file) => {
   try {
-    return statSync(new URL(rel, import.meta.url)).mtimeMs;
+    return statSync(file).mtimeMs;
   } catch {
     return -1;
   }
 };
-const bundled = mtime('../dist/bundle/main.js');
-const { main } = await (bundled >= 0 && bundled >= mtime('../dist/cli/main.js') ? import('../dist/bundle/main.js') : import('../dist/cli/main.js'));
+const bundle = join(dist, 'bundle', 'execgate.cjs');
+const bundled = mtime(bundle);
+const cli = bundled >= 0 && bundled >= mtime(join(dist, 'cli', 'main.js')) ? Promise.resolve(require(bundle)) : import('../dist/cli/main.js');
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`execgate: internal error: ${err && err.stack ? err.stack : err}\n`);
-    process.exitCode = 70;
-  },
-);
+cli
+  .then(({ main }) => main(process.argv.slice(2)))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`execgate: internal error: ${err && err.stack ? err.stack : err}\n`);
+      process.exitCode = 70;
+    },
+  );

@@ -1,18 +1,23 @@
 #!/usr/bin/env node
 // Bundles the compiled CLI (dist/cli/main.js, from tsc) and every module it
-// reaches, dependencies included, into dist/bundle/ with esbuild: one file
-// for what every command needs, and one chunk per command and per part loaded
-// on demand (the web page, the doctor, ...). Resolving and loading some 230
-// separate ES modules was most of every start-up (docs/benchmark.md).
+// reaches, dependencies included, into one CommonJS file with esbuild:
+// dist/bundle/execgate.cjs. Resolving and loading some 230 separate ES
+// modules was most of every start-up (docs/benchmark.md); CommonJS, because
+// Node's ES module loader is itself a cost a CommonJS entry never pays (the
+// loader's own modules, asynchronous reads: measured ~15 ms of
+// `execgate shell -c true` against an ES module bundle split per command).
+// Commands stay lazy inside the one file: esbuild turns each import() into
+// code that runs when called, so `--help` runs none of them.
 // bin/execgate.js runs the bundle when it is at least as new as the modules,
 // and the modules themselves otherwise (tsc ran again since, or esbuild is
 // not installed: an install without the devDependencies). dist/ stays the
 // library's exports.
 //
 // The bundle lives two levels under the package root, as the modules do, so
-// that src/native/paths.ts finds the package root from import.meta.url the
-// same way. Modules loaded with createRequire (the addon, re2js) are not
-// bundled: they are loaded from where they are installed, when needed.
+// that src/native/paths.ts finds the package root from import.meta.url (here
+// the bundle's own file URL) the same way. Modules loaded with createRequire
+// (the addon, re2js) are not bundled: they are loaded from where they are
+// installed, when needed.
 //
 // --if-stale: do nothing when the bundle is already as new as dist/ (the
 // tests' global setup; a rebuild under running tests is then never needed).
@@ -37,7 +42,7 @@ if (mtime(entry) < 0) {
   console.error(`build-cli: ${entry} is missing: run \`tsc -p tsconfig.build.json\` first`);
   process.exit(1);
 }
-if (process.argv.includes('--if-stale') && mtime(join(outdir, 'main.js')) >= mtime(entry)) process.exit(0);
+if (process.argv.includes('--if-stale') && mtime(join(outdir, 'execgate.cjs')) >= mtime(entry)) process.exit(0);
 
 let esbuild;
 try {
@@ -52,18 +57,16 @@ const fresh = `${outdir}.new-${process.pid}`;
 const old = `${outdir}.old-${process.pid}`;
 rmSync(fresh, { recursive: true, force: true });
 await esbuild.build({
-  entryPoints: { main: entry },
-  outdir: fresh,
+  entryPoints: [entry],
+  outfile: join(fresh, 'execgate.cjs'),
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   packages: 'bundle',
-  chunkNames: '[name]-[hash]',
-  // CommonJS dependencies (cross-spawn, under execa) call require() for
-  // Node's own modules: an ES module has none, so each chunk makes one.
-  banner: { js: "import { createRequire as __execgateCreateRequire } from 'node:module'; const require = __execgateCreateRequire(import.meta.url);" },
+  // The modules find the package root and load the addon from their own URL.
+  define: { 'import.meta.url': '__execgateBundleUrl' },
+  banner: { js: "const __execgateBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   logLevel: 'warning',
 });

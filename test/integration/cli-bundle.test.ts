@@ -1,60 +1,67 @@
 // The CLI runs from the esbuild bundle (scripts/build-cli.mjs), which the
-// global setup brought up to date: the whole path of an escalation works
-// from it (its CommonJS dependencies need the require() the bundle makes),
-// and bin/execgate.js runs the modules in dist/ instead whenever the bundle
-// is missing or older than they are, never stale code.
-import { cpSync, mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// global setup brought up to date: one CommonJS file, no ES module loaded,
+// the whole path of an escalation working from it; `--help` runs no command
+// (it loads none of the Node modules the commands need). bin/execgate.js
+// runs the modules in dist/ instead whenever the bundle is missing or older
+// than they are, never stale code.
+import { cpSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/native/paths.js';
 import { cliPath, tempDir } from '../helpers/execgate.js';
 
-/** Runs `node bin/execgate.js ARGS` with a loader hook that prints the URL
- * of every module it loads (on fd 3, apart from the CLI's own output). */
-function runTracingModules(args: string[]) {
+/** Runs `node bin/execgate.js ARGS` and says what it loaded: the files
+ * required (CommonJS) and Node's own modules, as the process saw them at
+ * exit (process.moduleLoadList). */
+function runTraced(args: string[]) {
   const dir = tempDir('eg-bundle-');
-  writeFileSync(join(dir, 'hooks.mjs'), `import { writeSync } from 'node:fs';\nexport async function load(url, ctx, next) { writeSync(3, url + '\\n'); return next(url, ctx); }\n`);
-  writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${join(dir, 'hooks.mjs')}`)});\n`);
-  const r = spawnSync(process.execPath, ['--import', join(dir, 'register.mjs'), cliPath, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
-  const modules = (r.output[3] ?? '').split('\n').filter((u) => u.startsWith('file:'));
-  return { ...r, modules };
+  const out = join(dir, 'loaded.json');
+  writeFileSync(
+    join(dir, 'trace.cjs'),
+    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ files: Object.keys(require.cache), builtins: process.moduleLoadList })));\n`,
+  );
+  const r = spawnSync(process.execPath, ['--require', join(dir, 'trace.cjs'), cliPath, ...args], { encoding: 'utf8' });
+  const loaded = JSON.parse(readFileSync(out, 'utf8')) as { files: string[]; builtins: string[] };
+  return { ...r, files: loaded.files.filter((f) => !f.startsWith(dir)), builtins: loaded.builtins };
 }
 
+/** Set when any ES module was loaded (Node's loader then makes module jobs). */
+const ES_MODULES = 'NativeModule internal/modules/esm/module_job';
+
 describe('the CLI bundle', () => {
-  it('runs an escalation end to end from the bundle, loading no module from dist/ or node_modules/', () => {
-    const r = runTracingModules(['shell', '--dangerously-approve-all', '-c', 'execgate run /bin/echo escalated; echo "status $?"']);
+  it('runs an escalation end to end from the one file, loading no ES module', () => {
+    const r = runTraced(['shell', '--dangerously-approve-all', '-c', 'execgate run /bin/echo escalated; echo "status $?"']);
     expect(r.stdout).toBe('escalated\nstatus 0\n');
-    expect(r.modules).toContain(`file://${join(packageRoot, 'dist', 'bundle', 'main.js')}`);
-    expect(r.modules.filter((u) => !u.startsWith(`file://${join(packageRoot, 'dist', 'bundle')}/`) && !u.endsWith('/bin/execgate.js'))).toEqual([]);
+    expect(r.files.filter((f) => !f.endsWith('.node'))).toEqual([cliPath, join(packageRoot, 'dist', 'bundle', 'execgate.cjs')]);
+    expect(r.builtins).not.toContain(ES_MODULES);
   });
 
-  it('--help loads no command: the dispatcher and the error classes, a few KiB', () => {
-    const r = runTracingModules(['--help']);
+  it('--help runs no command: nothing of a broker, a session or a client is loaded', () => {
+    const r = runTraced(['--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^usage:\n {2}execgate shell /);
-    const files = r.modules.map((u) => fileURLToPath(u));
-    expect(files.map((f) => basename(f)).filter((f) => /^(shell|serve|doctor|approve|policy-check|policy-explain|server)-/.test(f))).toEqual([]);
-    // The shell's chunks alone are some 400 KiB.
-    expect(files.reduce((n, f) => n + statSync(f).size, 0)).toBeLessThan(16 * 1024);
+    expect(r.files.some((f) => f.endsWith('.node'))).toBe(false);
+    for (const m of ['child_process', 'crypto', 'os']) expect(r.builtins).not.toContain(`NativeModule ${m}`);
   });
 });
 
 describe('bin/execgate.js', () => {
-  // A package of its own: bin/execgate.js and two stand-in entry points
+  // A package of its own: bin/ as it ships and two stand-in entry points
   // that say which one ran.
   function pkg(times: { bundle?: number; modules: number }) {
     const root = tempDir('eg-bin-');
-    mkdirSync(join(root, 'bin'));
-    cpSync(cliPath, join(root, 'bin', 'execgate.js'));
-    const entries: [string, number | undefined][] = [['bundle', times.bundle], ['cli', times.modules]];
-    for (const [dir, time] of entries) {
+    cpSync(join(packageRoot, 'bin'), join(root, 'bin'), { recursive: true });
+    const entries: [string, string, number | undefined][] = [
+      ['bundle/execgate.cjs', 'exports.main = async () => { process.stdout.write("bundle"); return 0; };\n', times.bundle],
+      ['cli/main.js', 'export async function main() { process.stdout.write("modules"); return 0; }\n', times.modules],
+    ];
+    writeFileSync(join(root, 'package.json'), '{ "type": "module" }\n');
+    for (const [file, text, time] of entries) {
       if (time === undefined) continue;
-      const file = join(root, 'dist', dir, 'main.js');
-      mkdirSync(join(root, 'dist', dir), { recursive: true });
-      writeFileSync(file, `export async function main() { process.stdout.write(${JSON.stringify(dir)}); return 0; }\n`);
-      utimesSync(file, time, time);
+      mkdirSync(join(root, 'dist', file, '..'), { recursive: true });
+      writeFileSync(join(root, 'dist', file), text);
+      utimesSync(join(root, 'dist', file), time, time);
     }
     return spawnSync(process.execPath, [join(root, 'bin', 'execgate.js')], { encoding: 'utf8' }).stdout;
   }
@@ -65,7 +72,7 @@ describe('bin/execgate.js', () => {
   });
 
   it('runs the modules when the bundle is older (tsc ran since) or missing', () => {
-    expect(pkg({ bundle: 1000, modules: 2000 })).toBe('cli');
-    expect(pkg({ modules: 2000 })).toBe('cli');
+    expect(pkg({ bundle: 1000, modules: 2000 })).toBe('modules');
+    expect(pkg({ modules: 2000 })).toBe('modules');
   });
 });
