@@ -77,6 +77,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       let state = clientState.get(client);
       if (!state) clientState.set(client, (state = {}));
       if (handleApprovalOp(queue, client, message.op, state)) return fds.forEach((f) => f.close());
+      if (message.op.op === 'stats') {
+        fds.forEach((f) => f.close());
+        return client.send({ type: 'stats', ...broker.stats.snapshot() });
+      }
     }
     if (opts.extraOps?.(client, message, fds)) return;
     fds.forEach((f) => f.close());

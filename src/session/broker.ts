@@ -19,6 +19,7 @@ import { missingShims, throughShims } from '../sandbox/shims.js';
 import { makePlan, programName, type Plan } from './plan.js';
 import { runTableFor } from './run-table.js';
 import { isSeccompListener, SeccompBackstop } from './seccomp.js';
+import { DecisionStats } from './stats.js';
 import { Session, type SessionHost, type SessionOptions } from './session.js';
 import type { HostCommand, SessionContext, Verdict } from './session-context.js';
 
@@ -78,6 +79,8 @@ export class Broker implements SessionHost {
   private readonly backstops = new Map<Session, SeccompBackstop>();
   /** Per session, the programs already said to have no shim there. */
   private readonly staleShims = new WeakMap<Session, Set<string>>();
+  /** How long replies take, per reply ({"op":"stats"} on the control socket). */
+  readonly stats = new DecisionStats();
 
   constructor(private readonly opts: BrokerOptions) {}
 
@@ -235,6 +238,7 @@ export class Broker implements SessionHost {
       },
       auditCompletion: (plan, info) => this.completed(session, plan, info),
       auditProtocolError: (why, plan) => audit.write(protocolErrorRecord(session, why, plan)),
+      replied: (reply, ms) => this.stats.replied(reply, ms),
     };
   }
 
@@ -242,6 +246,7 @@ export class Broker implements SessionHost {
    * decided by the fast path. A record for a program the policy names is a
    * forgery (the table names every such program), and audited as one. */
   record(session: Session, req: Request): void {
+    this.stats.recorded();
     const audit = this.opts.audit;
     if (!audit.enabled) return;
     if (mentionsProgram(this.policy, programName(req))) {

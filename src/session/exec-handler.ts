@@ -20,6 +20,7 @@ import { STDIO_FD_COUNT } from '../protocol/limits.js';
 import { Action, Kind, ProtocolError, decodeToBroker, encodeToWrapper, type ToBroker, type ToWrapper } from '../protocol/messages.js';
 import { closePlan, type Plan } from './plan.js';
 import type { HostCommand, SessionContext } from './session-context.js';
+import type { Reply } from './stats.js';
 
 /** Signals a wrapper may forward to its host command. */
 const FORWARDABLE = new Set(
@@ -37,6 +38,12 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
   let plan: Plan | null = null;
   let proc: HostCommand | null = null;
   const startedAt = Date.now();
+  // The connection arrived just now (the session starts its handler at once).
+  const arrived = performance.now();
+  const reply = (frame: Buffer, what: Reply) => {
+    sock.send(frame);
+    ctx.replied?.(what, performance.now() - arrived);
+  };
   try {
     // The wrapper writes its request before handing us the connection:
     // usually it is all here, and the Run path never waits or watches.
@@ -45,13 +52,13 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
     const req = request.request;
     if (req.kind === Kind.NOTIFY) {
       ctx.notify(req.argc > 1 ? displayBytes(req.argv[1]!) : '');
-      return sock.send(RUN);
+      return reply(RUN, 'notify');
     }
 
     plan = ctx.plan(req);
     ctx.auditDecision(plan);
-    if (plan.decision === 'run') return sock.send(RUN);
-    if (plan.decision === 'deny') return sock.send(deny(plan.reason));
+    if (plan.decision === 'run') return reply(RUN, 'run');
+    if (plan.decision === 'deny') return reply(deny(plan.reason), 'deny');
 
     // Escalate or prompt: the stdio and the environment come first, so that
     // a human is shown exactly what would cross, and what runs is what was shown.
@@ -78,7 +85,7 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
       }
       if (!verdict.approve) {
         ctx.auditCompletion(plan, { decidedBy: verdict.by, outcome: 'denied', reason: verdict.reason });
-        return sock.send(deny(verdict.reason));
+        return reply(deny(verdict.reason), 'deny');
       }
 
       try {
@@ -86,7 +93,7 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
       } catch (err) {
         const reason = `could not start on the host: ${(err as Error).message}`;
         ctx.auditCompletion(plan, { decidedBy: verdict.by, outcome: 'denied', reason });
-        return sock.send(deny(reason));
+        return reply(deny(reason), 'deny');
       }
       // Whatever happens to the connection from here, the command is audited.
       proc.exited.then(
@@ -99,7 +106,7 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
     }
 
     proc.onStop = (signal) => send(sock, { type: 'stop', signal });
-    send(sock, { type: 'decision', action: Action.ESCALATE, reason: '' });
+    reply(encodeToWrapper({ type: 'decision', action: Action.ESCALATE, reason: '' }), 'escalate');
 
     // Forward what the wrapper receives until the command ends; if the
     // wrapper goes first, so does the command (the finally).

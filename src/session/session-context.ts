@@ -6,6 +6,7 @@ import type { ExitStatus } from '../exec/host-process.js';
 import type { Fd } from '../native/fd.js';
 import type { Request, Stdio } from '../protocol/messages.js';
 import type { Plan } from './plan.js';
+import type { Reply } from './stats.js';
 
 export type { CompletionInfo } from '../audit/records.js';
 
@@ -48,4 +49,7 @@ export interface SessionContext {
   auditDecision(plan: Plan): void;
   auditCompletion(plan: Plan, info: CompletionInfo): void;
   auditProtocolError(why: string, plan: Plan | null): void;
+  /** The reply that lets the wrapper go on was sent, `ms` after the
+   * connection arrived (stats.ts). */
+  replied?(reply: Reply, ms: number): void;
 }
