@@ -13,7 +13,7 @@
 // to exits (endWith: the launcher that became the shell). Not when fd 87
 // is closed: agent harnesses close it in the shells they start, and those
 // reach the session by its path.
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { loadAddon, type Addon } from '../native/addon.js';
@@ -77,6 +77,19 @@ export interface Mediation {
 
 /** A run record is the biggest datagram (its hello included). */
 const MAX_DATAGRAM = MAX_RUN_RECORD;
+
+/** Removes the session directory. Its files are flat (sock, table, the
+ * sandbox's files): a readdir, an unlink each and an rmdir, where Node's
+ * recursive rmSync (JavaScript, an lstat and retries per entry) cost 0.75 ms
+ * of broker time per session; it stays the fallback for anything else. */
+function removeDir(dir: string): void {
+  try {
+    for (const name of readdirSync(dir)) unlinkSync(join(dir, name));
+    rmdirSync(dir);
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 export class Session {
   readonly id = randomBytes(4).toString('hex');
@@ -240,7 +253,7 @@ export class Session {
     for (const cmd of this.commands) cmd.terminate();
     this.shellEnd?.close();
     this.shellEnd = null;
-    rmSync(this.dir, { recursive: true, force: true });
+    removeDir(this.dir);
     for (const cb of this.closedCallbacks) cb();
   }
 

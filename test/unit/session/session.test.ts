@@ -1,7 +1,7 @@
 // Session over real sockets with a scripted host: both ways in (fd 87's
 // socketpair and the session path), the datagrams, the end of a session.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -170,5 +170,16 @@ describe('Session', () => {
     await waitFor(() => s.isClosed);
     expect(existsSync(s.dir)).toBe(false);
     expect(terminated).toBe(1);
+  });
+
+  it('takes its whole directory with it, whatever is in it', () => {
+    const { session: s, shell } = open();
+    shell.close();
+    s.publishRunTable(Buffer.from('EGT1'));
+    writeFileSync(join(s.dir, 'passwd'), 'a sandbox file\n');
+    mkdirSync(join(s.dir, 'sub', 'deeper'), { recursive: true });
+    writeFileSync(join(s.dir, 'sub', 'deeper', 'x'), '');
+    s.close();
+    expect(existsSync(s.dir)).toBe(false);
   });
 });
