@@ -2,10 +2,10 @@
 // Entry point: the compiled CLI (npm install runs `tsc` and then
 // scripts/build-cli.mjs through "prepare"). CommonJS (bin/package.json), as
 // the bundle is: an ES module entry would load Node's ES module loader for
-// nothing. It runs the bundle, dist/bundle/execgate.cjs, when that was made
-// from the modules in dist/ as they are now, else those modules directly:
-// after a bare `tsc`, the bundle is older than what it was made from and
-// would run stale code.
+// nothing. It runs the bundle, dist/bundle/execgate.cjs (with its code
+// cache, bundle.js), when that was made from the modules in dist/ as they
+// are now, else those modules directly: after a bare `tsc`, the bundle is
+// older than what it was made from and would run stale code.
 'use strict';
 const { statSync } = require('node:fs');
 const { join } = require('node:path');
@@ -20,7 +20,7 @@ const mtime = (file) => {
 };
 const bundle = join(dist, 'bundle', 'execgate.cjs');
 const bundled = mtime(bundle);
-const cli = bundled >= 0 && bundled >= mtime(join(dist, 'cli', 'main.js')) ? Promise.resolve(require(bundle)) : import('../dist/cli/main.js');
+const cli = bundled >= 0 && bundled >= mtime(join(dist, 'cli', 'main.js')) ? Promise.resolve(require('./bundle.js').loadBundle(bundle, bundled).exports) : import('../dist/cli/main.js');
 
 cli
   .then(({ main }) => main(process.argv.slice(2)))

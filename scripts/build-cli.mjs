@@ -19,15 +19,35 @@
 // (the addon, re2js) are not bundled: they are loaded from where they are
 // installed, when needed.
 //
+// Then a V8 code cache for the bundle (bin/bundle.js loads it): a child
+// process loads the fresh bundle, runs `--help` and `shell -c true` (when
+// the native build and the patched bash are there) with its output thrown
+// away, and writes what V8 compiled meanwhile to execgate.cjs.cache. Made
+// here only, never at run time.
+//
 // --if-stale: do nothing when the bundle is already as new as dist/ (the
 // tests' global setup; a rebuild under running tests is then never needed).
 // The new bundle is made beside the old one and swapped in by rename, so a
 // CLI starting meanwhile runs one or the other, whole.
-import { renameSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// The child that makes the code cache: --train BUNDLE.
+if (process.argv[2] === '--train') {
+  const { loadBundle, cacheOf } = createRequire(import.meta.url)('../bin/bundle.js');
+  const file = process.argv[3];
+  const mtimeMs = statSync(file).mtimeMs;
+  const { exports, script } = loadBundle(file, mtimeMs, { produce: true });
+  await exports.main(['--help']);
+  await exports.main(['shell', '-c', 'true']);
+  writeFileSync(`${file}.cache`, cacheOf(script, mtimeMs));
+  process.exit(0);
+}
 const entry = join(root, 'dist', 'cli', 'main.js');
 const outdir = join(root, 'dist', 'bundle');
 
@@ -70,6 +90,9 @@ await esbuild.build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+// Without a cache the CLI only starts slower: a failure here is said, not fatal.
+const trained = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--train', join(fresh, 'execgate.cjs')], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+if (trained.status !== 0) console.error(`build-cli: no code cache for the bundle: ${trained.stderr.trim().split('\n').pop()}`);
 if (mtime(outdir) >= 0) renameSync(outdir, old);
 renameSync(fresh, outdir);
 rmSync(old, { recursive: true, force: true });

@@ -1,10 +1,11 @@
 // The CLI runs from the esbuild bundle (scripts/build-cli.mjs), which the
-// global setup brought up to date: one CommonJS file, no ES module loaded,
+// global setup brought up to date: one CommonJS file compiled with the code
+// cache the build made for it (bin/bundle.js), no ES module loaded,
 // the whole path of an escalation working from it; `--help` runs no command
 // (it loads none of the Node modules the commands need). bin/execgate.js
 // runs the modules in dist/ instead whenever the bundle is missing or older
 // than they are, never stale code.
-import { cpSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -33,7 +34,8 @@ describe('the CLI bundle', () => {
   it('runs an escalation end to end from the one file, loading no ES module', () => {
     const r = runTraced(['shell', '--dangerously-approve-all', '-c', 'execgate run /bin/echo escalated; echo "status $?"']);
     expect(r.stdout).toBe('escalated\nstatus 0\n');
-    expect(r.files.filter((f) => !f.endsWith('.node'))).toEqual([cliPath, join(packageRoot, 'dist', 'bundle', 'execgate.cjs')]);
+    // The bundle is read and compiled by bin/bundle.js, not required.
+    expect(r.files.filter((f) => !f.endsWith('.node'))).toEqual([cliPath, join(packageRoot, 'bin', 'bundle.js')]);
     expect(r.builtins).not.toContain(ES_MODULES);
   });
 
@@ -43,6 +45,31 @@ describe('the CLI bundle', () => {
     expect(r.stdout).toMatch(/^usage:\n {2}execgate shell /);
     expect(r.files.some((f) => f.endsWith('.node'))).toBe(false);
     for (const m of ['child_process', 'crypto', 'os']) expect(r.builtins).not.toContain(`NativeModule ${m}`);
+  });
+});
+
+describe('the code cache', () => {
+  const bundle = join(packageRoot, 'dist', 'bundle', 'execgate.cjs');
+  // Each load in a process of its own: V8 keeps what it compiled for a
+  // source, and a second compile of the same one never reads a cache.
+  function load(mtimeOffset: number, cacheFile?: string): { cached: boolean; main: string } {
+    const code = `const { statSync } = require('node:fs');
+      const r = require(${JSON.stringify(join(packageRoot, 'bin', 'bundle.js'))}).loadBundle(${JSON.stringify(bundle)}, statSync(${JSON.stringify(bundle)}).mtimeMs + ${mtimeOffset}, ${cacheFile ? JSON.stringify({ cacheFile }) : '{}'});
+      process.stdout.write(JSON.stringify({ cached: r.cached, main: typeof r.exports.main }));`;
+    return JSON.parse(spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' }).stdout) as { cached: boolean; main: string };
+  }
+
+  it('is made by the build for the bundle as it is, and V8 takes it', () => {
+    expect(load(0)).toEqual({ cached: true, main: 'function' });
+  });
+
+  it('is not used for a bundle changed since it was made, nor when it is garbage', () => {
+    expect(load(1)).toEqual({ cached: false, main: 'function' });
+    const junk = join(tempDir('eg-cache-'), 'junk.cache');
+    const header = Buffer.alloc(8);
+    header.writeDoubleLE(statSync(bundle).mtimeMs, 0);
+    writeFileSync(junk, Buffer.concat([header, Buffer.alloc(4096, 7)]));
+    expect(load(0, junk)).toEqual({ cached: false, main: 'function' });
   });
 });
 
