@@ -1,23 +1,31 @@
 #!/usr/bin/env node
-// npm run bench: the cost of interception on the Run path, as ratios against
-// a baseline measured in the same run. Each loop times itself inside bash
-// ($EPOCHREALTIME), so shell and broker start-up are not counted.
-//   baseline     unpatched bash (same source, same build flags)
-//   patched      patched bash, EXEC_WRAPPER unset: the cost of the patch alone
-//   passthru     patched bash with a static pass-through wrapper and no broker:
-//                the floor, one more exec per command
-//   execgate     `execgate shell` (built-in policy: everything runs): wrapper +
-//                broker round trip for every exec
+// npm run bench: what execgate costs, as ratios against baselines measured in
+// the same run, with paired, interleaved rounds (docs/benchmark.md says what
+// each row measures, how, and the figures measured). The parts, each a
+// module under scripts/bench/:
+//   runpath      the Run path: /bin/true and a mixed loop, timed inside bash,
+//                unpatched / patched / pass-through floor / Codex's peer /
+//                execgate (with and without --audit)
+//   startup      start-up and per-call latency (execgate shell, attach
+//                through the native launcher, the peer's tool call)
+//   load         8 shells at once on one execgate serve, mixed and escalated;
+//                the broker's own latency histograms ({"op":"stats"}) and RSS
+//   configure    bash's ./configure under execgate shell
+//   peer         Codex's @openai/codex-shell-tool-mcp, installed into the
+//                bench cache when missing, beside execgate in runpath/startup
 // Then the escalation round trip: a loop of auto-approved `/bin/true`
 // escalations (policy: escalate `true`), with stdin a pipe and, separately, a
 // terminal (`script -qc`, so the host command gets a pty of its own); and the
 // spawn path's share of it: Spawner.spawn until the supervisor's "P" line,
 // measured on its own in a child (`bench.mjs --spawn-path`) with the same
-// stdin.
-//   BENCH_N, BENCH_ROUNDS, BENCH_ESC_N   loop sizes and rounds
-//   BENCH_ONLY=escalation                skip the Run-path loops
+// stdin. One table of every figure comes last; targets are printed beside
+// the figures, never asserted.
+//   BENCH_QUICK=1                        a short run (small loops, few rounds)
+//   BENCH_ONLY=runpath,startup,...       only these parts (the escalation round trip
+//                                        and the addon ping-pong always run)
+//   BENCH_N, BENCH_ROUNDS, BENCH_ESC_N   loop sizes and rounds (more in the modules)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,59 +69,32 @@ if (process.argv[2] === '--spawn-path') {
   process.exit(0);
 }
 
-const bash = join(root, 'build/bash/bin/bash');
-const unpatched = join(root, 'build/bash-unpatched/bin/bash');
 const cli = join(root, 'bin/execgate.js');
-for (const f of [bash, unpatched, join(root, 'dist/cli/main.js')]) {
-  if (!existsSync(f)) {
-    console.error(`bench: ${f} is missing: run \`npm install\` and \`npm run build:bash\` first`);
-    process.exit(1);
+const { only, QUICK, requireBuilt, ROUNDS, Table, timed } = await import('./bench/common.mjs');
+requireBuilt();
+const table = new Table();
+
+// Codex's peer, when it can be had (npm, once; the MCP client is a devDependency).
+let peer = null;
+let peerDir = null;
+if (only('peer') || only('runpath') || only('startup')) {
+  const { installPeer, startPeer } = await import('./bench/peer.mjs');
+  const installed = installPeer();
+  try {
+    if (!installed.dir) throw new Error(installed.why);
+    peerDir = installed.dir;
+    peer = await startPeer(peerDir);
+  } catch (err) {
+    console.log(`peer: not measured: ${err.message}`);
+    table.note(`Codex's peer not measured: ${err.message}`);
   }
 }
-
-// The floor: a static pass-through wrapper (musl when available, as the real one).
-const passthru = join(root, 'build', 'bench', 'passthrough-wrapper');
-if (!existsSync(passthru)) {
-  mkdirSync(dirname(passthru), { recursive: true });
-  const cc = spawnSync('sh', ['-c', 'command -v musl-gcc || echo cc'], { encoding: 'utf8' }).stdout.trim();
-  const built = spawnSync(cc, ['-O2', '-static', '-o', passthru, join(root, 'test/fixtures/wrappers/passthrough-wrapper.c')], { stdio: 'inherit' });
-  if (built.status !== 0) process.exit(1);
-}
-
-const N = Number(process.env.BENCH_N ?? 1000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const loops = {
-  '/bin/true': `for ((i=0;i<${N};i++)); do /bin/true; done`,
-  'ls+cat+true': `for ((i=0;i<${Math.round(N / 3)};i++)); do ls / >/dev/null; cat /etc/hostname >/dev/null; /bin/true; done`,
-};
-const timed = (loop) => `s=$EPOCHREALTIME; ${loop}; e=$EPOCHREALTIME; echo "$s $e"`;
-
-function seconds(cmd, args, env) {
-  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  const [s, e] = r.stdout.trim().split(/\s+/).map(Number);
-  return e - s;
-}
-
-const configs = {
-  baseline: (loop) => seconds(unpatched, ['-c', timed(loop)], {}),
-  patched: (loop) => seconds(bash, ['-c', timed(loop)], { EXEC_WRAPPER: '' }),
-  passthru: (loop) => seconds(bash, ['-c', timed(loop)], { EXEC_WRAPPER: passthru }),
-  execgate: (loop) => seconds(process.execPath, [cli, 'shell', '-c', timed(loop)], {}),
-};
-
-const runPath = process.env.BENCH_ONLY !== 'escalation';
-if (runPath) console.log(`execgate bench: ${N} execs per loop, median of ${ROUNDS} rounds (interleaved)`);
-for (const [name, loop] of runPath ? Object.entries(loops) : []) {
-  const times = Object.fromEntries(Object.keys(configs).map((c) => [c, []]));
-  for (let r = 0; r < ROUNDS; r++) for (const [c, run] of Object.entries(configs)) times[c].push(run(loop));
-  const base = median(times.baseline);
-  for (const c of Object.keys(configs)) {
-    const t = median(times[c]);
-    const perExec = (t / N) * 1e6;
-    console.log(`  ${name.padEnd(12)} ${c.padEnd(9)} ${t.toFixed(3)} s  ${perExec.toFixed(0).padStart(5)} us/exec  ratio ${(t / base).toFixed(2)}`);
-  }
-}
+if (only('runpath')) await (await import('./bench/runpath.mjs')).benchRunPath(table, { peer });
+if (only('startup')) await (await import('./bench/startup.mjs')).benchStartup(table, { peer, peerDir });
+await peer?.close();
+const load = only('load') ? await (await import('./bench/load.mjs')).benchLoad(table) : null;
+if (only('configure')) await (await import('./bench/configure.mjs')).benchConfigure(table);
+if (QUICK) process.env.BENCH_ESC_N ??= '50';
 
 // ---- escalation round trip ---------------------------------------------------
 const ESC_N = Number(process.env.BENCH_ESC_N ?? 200);
@@ -172,7 +153,8 @@ await benchShim();
 
 // ---- execgate mcp beside Codex's MCP shell tool (scripts/bench/mcp.mjs) ----
 const { benchMcp } = await import('./bench/mcp.mjs');
-await benchMcp({ calls: Number(process.env.BENCH_MCP_CALLS ?? 200), execs: N, rounds: ROUNDS });
+const { N } = await import('./bench/runpath.mjs');
+await benchMcp({ calls: Number(process.env.BENCH_MCP_CALLS ?? (QUICK ? 20 : 200)), execs: N, rounds: ROUNDS });
 // ---- mediation (issue 16) --------------------------------------------------
 // Execs that bypass the shell, under --sandbox bwrap, interleaved in three
 // configurations:
@@ -248,3 +230,6 @@ await benchMcp({ calls: Number(process.env.BENCH_MCP_CALLS ?? 200), execs: N, ro
   const per = (a, b) => (((a - b) / N) * 1e6).toFixed(0);
   console.log(`  per exec: a notification answered by the listener's thread ${per(med.on[plain], med.off[plain])} us, decided by the policy in JS ${per(med.named[plain], med.off[plain])} us; the wrapper ${per(med.off[wrapped], med.off[plain])} us`);
 }
+
+load?.printHistograms();
+table.print();

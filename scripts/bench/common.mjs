@@ -1,0 +1,183 @@
+// What every part of `npm run bench` shares: where things are, how big a run
+// is, paired and interleaved rounds, and the one table printed at the end.
+//
+// Other work shares this machine (2 cores), so a figure is never one run:
+// each round runs every configuration once, in a rotated order, and a ratio
+// is taken within the round (configuration / baseline of the same round);
+// the table gives the median of those ratios and their range over rounds.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const paths = {
+  bash: join(root, 'build/bash/bin/bash'),
+  unpatched: join(root, 'build/bash-unpatched/bin/bash'),
+  /** The Node CLI's entry; `node cli ...` is `execgate ...` without the sh dispatch. */
+  cli: join(root, 'bin/execgate.js'),
+  /** What npm installs as `execgate`: sends `shell --broker` to the native launcher. */
+  bin: join(root, 'bin/execgate'),
+  passthru: join(root, 'build/bench/passthrough-wrapper'),
+  benchCache: join(process.env.XDG_CACHE_HOME || join(process.env.HOME ?? '/tmp', '.cache'), 'execgate', 'bench'),
+};
+
+/** BENCH_QUICK=1: small loops, few rounds (a smoke run, figures rough). */
+export const QUICK = process.env.BENCH_QUICK === '1';
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 5));
+
+/** BENCH_ONLY=runpath,startup,...: run only these parts (default: all). */
+export function only(part) {
+  const list = process.env.BENCH_ONLY;
+  return !list || list.split(',').includes(part);
+}
+
+export function requireBuilt() {
+  for (const f of [paths.bash, paths.unpatched, join(root, 'dist/cli/main.js')]) {
+    if (!existsSync(f)) {
+      console.error(`bench: ${f} is missing: run \`npm install\` and \`npm run build:bash\` first`);
+      process.exit(1);
+    }
+  }
+  // The floor: a static pass-through wrapper (musl when available, as the real one).
+  if (!existsSync(paths.passthru)) {
+    mkdirSync(dirname(paths.passthru), { recursive: true });
+    const cc = spawnSync('sh', ['-c', 'command -v musl-gcc || echo cc'], { encoding: 'utf8' }).stdout.trim();
+    const built = spawnSync(cc, ['-O2', '-static', '-o', paths.passthru, join(root, 'test/fixtures/wrappers/passthrough-wrapper.c')], { stdio: 'inherit' });
+    if (built.status !== 0) process.exit(1);
+  }
+}
+
+/** A bash loop that times itself ($EPOCHREALTIME) and prints "START END". */
+export const timed = (loop) => `s=$EPOCHREALTIME; ${loop}; e=$EPOCHREALTIME; echo "$s $e"`;
+
+/** The seconds of the last "START END" line in `out`. */
+export function loopSeconds(out) {
+  const m = [...out.matchAll(/(\d+\.\d+) (\d+\.\d+)\r?$/gm)].pop();
+  if (!m) throw new Error(`bench: no timing line in ${JSON.stringify(out.slice(-500))}`);
+  return Number(m[2]) - Number(m[1]);
+}
+
+/** Runs a command to its end; throws with its stderr when it fails. */
+export function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ').slice(0, 200)} failed (${r.status ?? r.signal}): ${(r.stderr ?? '').slice(-2000)}`);
+  return r;
+}
+
+/** Wall time (ms) from spawn to exit, the child's output discarded. */
+export function wallMs(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ').slice(0, 200)}: exit ${code ?? signal}: ${err.slice(-2000)}`));
+      else resolve(ms);
+    });
+  });
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+export const percentile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+
+/**
+ * Runs `rounds` rounds; in each, every configuration once (async functions
+ * returning one figure), the order rotated by one each round so that none
+ * is always first after a pause or last before one. Returns name -> figures.
+ */
+export async function paired(rounds, configs, { onRound } = {}) {
+  const names = Object.keys(configs);
+  const out = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(r + k) % names.length];
+      out[name].push(await configs[name]());
+    }
+    onRound?.(r);
+  }
+  return out;
+}
+
+/** Per-round ratios of `xs` against `base`: median and range. */
+export function ratios(xs, base) {
+  const rs = xs.map((x, i) => x / base[i]);
+  return { median: median(rs), lo: Math.min(...rs), hi: Math.max(...rs) };
+}
+
+const fmt = (x, digits = 2) => (x === undefined || x === null || Number.isNaN(x) ? '' : x.toFixed(digits));
+export const range = (lo, hi, digits = 2) => (fmt(lo, digits) === fmt(hi, digits) ? fmt(lo, digits) : `${fmt(lo, digits)}-${fmt(hi, digits)}`);
+
+/**
+ * The one table: one row per figure. `value` is the measured figure as text
+ * (with its unit), `ratio` the median ratio to the row's baseline and its
+ * range over rounds, `target` what it should be (printed, never asserted),
+ * `met` whether it is (true, false, or undefined when there is no target).
+ */
+export class Table {
+  rows = [];
+  notes = [];
+
+  add(section, row) {
+    this.rows.push({ section, ...row });
+  }
+
+  note(text) {
+    this.notes.push(text);
+  }
+
+  print(out = (l) => console.log(l)) {
+    const head = ['', 'measure', 'figure', 'ratio (median, range)', 'target', ''];
+    const cells = this.rows.map((r) => [
+      r.section,
+      r.name,
+      r.value ?? '',
+      r.ratio ? `${fmt(r.ratio.median)} (${range(r.ratio.lo, r.ratio.hi)})` : '',
+      r.target ?? '',
+      r.met === undefined ? '' : r.met ? 'met' : 'NOT met',
+    ]);
+    const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+    const line = (c) => c.map((x, i) => x.padEnd(widths[i])).join('  ').trimEnd();
+    out('');
+    out('execgate bench: summary (ratios within each round, against the baseline named in the section)');
+    out(line(head));
+    out(line(widths.map((w) => '-'.repeat(w))));
+    let last = null;
+    for (const c of cells) {
+      out(line([c[0] === last ? '' : c[0], ...c.slice(1)]));
+      last = c[0];
+    }
+    for (const n of this.notes) out(`  * ${n}`);
+  }
+}
+
+/** A histogram from the broker's stats ([low µs, high µs, count] buckets),
+ * merged into coarser bars for a terminal. */
+export function printHistogram(title, summary, out = (l) => console.log(l)) {
+  out(`  ${title}: ${summary.count} replies, p50 ${summary.p50Us} µs, p90 ${summary.p90Us} µs, p99 ${summary.p99Us} µs, max ${summary.maxUs} µs`);
+  if (summary.count === 0) return;
+  // Two bars per power of two: readable, and still the shape.
+  const bars = new Map();
+  for (const [lo, hi, c] of summary.histogram) {
+    const octave = lo < 8 ? 0 : Math.floor(Math.log2(lo));
+    const half = lo < 8 ? 0 : lo >= 1.5 * 2 ** octave ? 1 : 0;
+    const key = octave * 2 + half;
+    const bar = bars.get(key) ?? { lo: lo < 8 ? 0 : 2 ** octave * (half ? 1.5 : 1), hi: lo < 8 ? 8 : 2 ** octave * (half ? 2 : 1.5), count: 0 };
+    bar.count += c;
+    bar.hi = Math.max(bar.hi, hi);
+    bars.set(key, bar);
+  }
+  const max = Math.max(...[...bars.values()].map((b) => b.count));
+  const us = (x) => (x >= 1000 ? `${(x / 1000).toFixed(x >= 10_000 ? 0 : 1)} ms` : `${Math.round(x)} µs`);
+  for (const [, b] of [...bars].sort((a, b) => a[0] - b[0])) {
+    const width = Math.max(1, Math.round((b.count / max) * 50));
+    out(`    ${`${us(b.lo)}-${us(b.hi)}`.padStart(17)} ${String(b.count).padStart(7)} ${'#'.repeat(width)}`);
+  }
+}

@@ -1,0 +1,90 @@
+// Start-up and per-call latency, the command doing nothing (`true`, a bash
+// builtin: no exec to intercept). Commands are started from a loop in the
+// unpatched bash and timed there ($EPOCHREALTIME), so that what is measured
+// is the command, not this Node process's own spawn (forking a 50 MB process
+// costs more than the bash it starts):
+//   bash -c true             the unpatched bash: the baseline
+//   passthru bash -c true    the patched bash with the pass-through wrapper
+//   node -e 0                a bare Node: what any Node CLI costs at least
+//   execgate --help          the CLI, no command run
+//   execgate shell -c true   a broker of its own, a session, the shell
+//   attach (launcher)        `execgate shell --broker SOCK -c true` through
+//                            bin/execgate and the native launcher, to a
+//                            running `execgate serve`: what an agent harness
+//                            pays per tool call
+// Codex's peer is an MCP server, driven from here (its client in this
+// process, as a harness's would be):
+//   peer call                one `shell` tool call running `true`, the
+//                            server already running: its per-call cost
+//   peer cold                the server started, initialized, one call,
+//                            closed: its `execgate shell -c true`
+import { loopSeconds, median, paired, paths, QUICK, ratios, ROUNDS, run, timed } from './common.mjs';
+import { startPeer } from './peer.mjs';
+import { startServe } from './serve.mjs';
+
+/** Calls per configuration and round (the round's figure is their mean). */
+export const CALLS = Number(process.env.BENCH_STARTUP_N ?? (QUICK ? 5 : 20));
+
+const quote = (a) => `'${a.replace(/'/g, `'\\''`)}'`;
+
+/** Milliseconds per run of `argv`, from CALLS runs in a loop in bash. */
+function perCall(argv, env = {}, calls = CALLS) {
+  const loop = `for ((i=0;i<${calls};i++)); do ${argv.map(quote).join(' ')} >/dev/null 2>&1 || exit 1; done`;
+  return (loopSeconds(run(paths.unpatched, ['-c', timed(loop)], { env: { ...process.env, ...env } }).stdout) / calls) * 1000;
+}
+
+/** Milliseconds per call of an async function, the mean of `calls`. */
+async function perCallAsync(f, calls = CALLS) {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) await f();
+  return Number(process.hrtime.bigint() - t0) / 1e6 / calls;
+}
+
+export async function benchStartup(table, { peer, peerDir } = {}) {
+  const served = await startServe();
+  const configs = {
+    'bash -c true': async () => perCall([paths.unpatched, '-c', 'true']),
+    'passthru bash -c true': async () => perCall([paths.bash, '-c', 'true'], { EXEC_WRAPPER: paths.passthru }),
+    'node -e 0': async () => perCall([process.execPath, '-e', '0']),
+    'execgate --help': async () => perCall([process.execPath, paths.cli, '--help']),
+    'execgate shell -c true': async () => perCall([process.execPath, paths.cli, 'shell', '-c', 'true']),
+    'attach (launcher)': async () => perCall([paths.bin, 'shell', '--broker', served.socket, '-c', 'true']),
+    ...(peer ? { 'peer call': () => perCallAsync(() => peer.shell('true')) } : {}),
+    ...(peerDir
+      ? {
+          'peer cold': () =>
+            perCallAsync(async () => {
+              const p = await startPeer(peerDir);
+              await p.shell('true');
+              await p.close();
+            }, Math.max(1, Math.round(CALLS / 4))),
+        }
+      : {}),
+  };
+  console.log(`start-up: ${CALLS} calls per configuration and round (their mean), ${ROUNDS} rounds, interleaved`);
+  const times = await paired(ROUNDS, configs);
+  await served.stop();
+  for (const [name, xs] of Object.entries(times)) {
+    const r = ratios(xs, times['bash -c true']);
+    const ms = median(xs);
+    const spread = `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
+    console.log(`  ${name.padEnd(24)} ${ms.toFixed(1).padStart(7)} ms  (${spread})`);
+    const row = { name, value: `${ms.toFixed(1)} ms (${spread})`, ratio: r };
+    if (name === 'execgate shell -c true') {
+      row.target = '<= 150 ms';
+      row.met = ms <= 150;
+      if (times['peer cold']) {
+        const vs = ratios(xs, times['peer cold']);
+        row.target += `; x peer cold ${vs.median.toFixed(2)} (${vs.lo.toFixed(2)}-${vs.hi.toFixed(2)})`;
+        row.met = row.met && vs.hi < 1;
+      }
+    }
+    if (name === 'attach (launcher)' && times['peer call']) {
+      const vs = ratios(xs, times['peer call']);
+      row.target = `x peer call ${vs.median.toFixed(2)} (${vs.lo.toFixed(2)}-${vs.hi.toFixed(2)})`;
+      row.met = vs.hi < 1;
+    }
+    table.add('start-up, per call (wall; x bash -c true)', row);
+  }
+  return times;
+}
