@@ -74,7 +74,7 @@ export function wallMs(cmd, args, opts = {}) {
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     child.on('error', reject);
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       if (code !== 0) reject(new Error(`${cmd} ${args.join(' ').slice(0, 200)}: exit ${code ?? signal}: ${err.slice(-2000)}`));
       else resolve(ms);

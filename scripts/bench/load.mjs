@@ -56,7 +56,8 @@ function together(shells, cmd, args) {
         child.stdout.on('data', (d) => (out += d));
         child.stderr.on('data', (d) => (err += d));
         child.on('error', reject);
-        child.on('exit', (code, signal) => {
+        // 'close', not 'exit': the output may still be on its way at exit.
+        child.on('close', (code, signal) => {
           const fails = Number(/^fails (\d+)$/m.exec(out)?.[1] ?? NaN);
           let seconds = NaN;
           try {

@@ -7,9 +7,11 @@ import { join } from 'node:path';
 import { paths, root } from './common.mjs';
 
 /** Starts `execgate serve` with `policy` (TOML text, or null: the built-in
- * policy) and `flags`; resolves once its control socket is listening. */
-export async function startServe({ policy = null, flags = [] } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'eg-bench-serve-'));
+ * policy) and `flags`, its XDG_RUNTIME_DIR (where its private directory and
+ * the session directories go) a fresh directory under `runtimeBase`;
+ * resolves once its control socket is listening. */
+export async function startServe({ policy = null, flags = [], runtimeBase = tmpdir() } = {}) {
+  const dir = mkdtempSync(join(runtimeBase, 'eg-bench-serve-'));
   const sockFile = join(dir, 'socket-path');
   const args = [paths.cli, 'serve', '--no-prompt', '--write-socket-path-to', sockFile, ...flags];
   if (policy !== null) {

@@ -25,13 +25,18 @@ function ruleFile(rule: Rule, policy: Policy): string | null {
 
 export function warningsFor(policy: Policy, writableRoots: readonly string[]): string[] {
   const out: string[] = [];
-  // Many rules name the same program (the built-in policy: 48 rules, all
-  // `git`): each is looked up once, not once per rule, at every start.
-  const files = new Map<string, string | null>();
-  const fileOf = (rule: Rule) => {
-    let file = files.get(rule.program);
-    if (file === undefined) files.set(rule.program, (file = ruleFile(rule, policy)));
-    return file;
+  // Many rules name the same program (the built-in policy: 43 rules, all
+  // `git`): each is looked up, and its path walked, once per call, not once
+  // per rule (a session is warned at every launch).
+  const programs = new Map<string, { file: string | null; named: string | null; hit: ReturnType<typeof sandboxCanChange> }>();
+  const programOf = (rule: Rule) => {
+    let p = programs.get(rule.program);
+    if (p === undefined) {
+      const file = ruleFile(rule, policy);
+      const named = rule.program.startsWith('/') ? rule.program : file;
+      programs.set(rule.program, (p = { file, named, hit: named === null ? null : sandboxCanChange(named, writableRoots) }));
+    }
+    return p;
   };
   for (const dir of policy.trustedPath) {
     const hit = sandboxCanChange(dir, writableRoots);
@@ -39,9 +44,7 @@ export function warningsFor(policy: Policy, writableRoots: readonly string[]): s
   }
   for (const rule of policy.rules) {
     const where = `${at(policy, rule.line)}: warning: rule "${rule.id}"`;
-    const file = fileOf(rule);
-    const named = rule.program.startsWith('/') ? rule.program : file;
-    const hit = named === null ? null : sandboxCanChange(named, writableRoots);
+    const { file, named, hit } = programOf(rule);
     if (hit && rule.decision !== 'deny') {
       out.push(`${where}: program ${named} can be changed from the sandbox (${hit.root} is writable inside it): the agent can replace it, and the rule would ${rule.decision === 'escalate' ? 'run' : 'offer to run'} what it puts there`);
     }
