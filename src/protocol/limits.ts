@@ -39,6 +39,12 @@ export const MAX_PENDING_PROMPTS_PER_SESSION = 16;
  * dropped (and counted, and the count audited): a flood of records from a
  * hostile client cannot grow the broker's memory. */
 export const MAX_AUDIT_BACKLOG_BYTES = 8 * 1024 * 1024;
+/** Audit lines are written in batches (audit-log.ts): at most this long
+ * after the first line of a batch, so that a busy broker makes one write for
+ * many records while a line still reaches the file well within a second. */
+export const AUDIT_BATCH_MS = 20;
+/** ...or as soon as a batch holds this much. */
+export const AUDIT_BATCH_BYTES = 64 * 1024;
 /** argv (Request) and the environment (Stdio), each counted as execve counts
  * them: every string costs its bytes, a NUL and an 8-byte pointer, within a
  * quarter of the default 8 MiB stack. Anything a shell could exec under
