@@ -19,6 +19,8 @@ export const paths = {
   /** What npm installs as `execgate`: sends `shell --broker` to the native launcher. */
   bin: join(root, 'bin/execgate'),
   passthru: join(root, 'build/bench/passthrough-wrapper'),
+  /** The shell shim: `bash` for harnesses, attached to $EXECGATE_BROKER by the native launcher. */
+  shim: join(process.env.EXECGATE_NATIVE_DIR ?? join(process.env.EXECGATE_BUILD_DIR ?? join(root, 'build'), 'native'), 'shim', 'bash'),
   benchCache: join(process.env.XDG_CACHE_HOME || join(process.env.HOME ?? '/tmp', '.cache'), 'execgate', 'bench'),
 };
 
@@ -124,9 +126,17 @@ export const range = (lo, hi, digits = 2) => (fmt(lo, digits) === fmt(hi, digits
 export class Table {
   rows = [];
   notes = [];
+  /** The side-by-side rows: execgate and Codex's peer (peer.mjs). */
+  sides = [];
 
   add(section, row) {
     this.rows.push({ section, ...row });
+  }
+
+  /** A row of the side-by-side table: what each of the four costs, and
+   * execgate over the peer (per-round ratios), `lower` being better. */
+  side(name, cells, vsPeer) {
+    this.sides.push({ name, cells, vsPeer });
   }
 
   note(text) {
@@ -155,6 +165,24 @@ export class Table {
       last = c[0];
     }
     for (const n of this.notes) out(`  * ${n}`);
+    if (this.sides.length === 0) return;
+    const sideHead = ['', 'unpatched bash', 'pass-through floor', "Codex's peer", 'execgate', 'execgate / peer (median, range)', ''];
+    const sideCells = this.sides.map((r) => [
+      r.name,
+      r.cells.unpatched ?? '',
+      r.cells.floor ?? '',
+      r.cells.peer ?? 'n/a',
+      r.cells.execgate ?? '',
+      r.vsPeer ? `${fmt(r.vsPeer.median)} (${range(r.vsPeer.lo, r.vsPeer.hi)})` : '',
+      r.vsPeer ? (r.vsPeer.hi < 1 ? 'ahead' : r.vsPeer.lo > 1 ? 'behind' : 'even') : '',
+    ]);
+    const sw = sideHead.map((h, i) => Math.max(h.length, ...sideCells.map((c) => c[i].length)));
+    const sline = (c) => c.map((x, i) => x.padEnd(sw[i])).join('  ').trimEnd();
+    out('');
+    out("execgate beside Codex's shell-escalation peer (figures as above; ratios within each round)");
+    out(sline(sideHead));
+    out(sline(sw.map((w) => '-'.repeat(w))));
+    for (const c of sideCells) out(sline(c));
   }
 }
 
