@@ -2,10 +2,11 @@
 // Entry point: the compiled CLI (npm install runs `tsc` and then
 // scripts/build-cli.mjs through "prepare"). CommonJS (bin/package.json), as
 // the bundle is: an ES module entry would load Node's ES module loader for
-// nothing. It runs the bundle, dist/bundle/execgate.cjs (with its code
-// cache, bundle.js), when that was made from the modules in dist/ as they
-// are now, else those modules directly: after a bare `tsc`, the bundle is
-// older than what it was made from and would run stale code.
+// nothing. It runs the bundle, dist/bundle/execgate.cjs or, for `execgate
+// mcp`, execgate-mcp.cjs (with its code cache, bundle.js), when that was
+// made from the modules in dist/ as they are now, else those modules
+// directly: after a bare `tsc`, the bundle is older than what it was made
+// from and would run stale code.
 'use strict';
 const { statSync } = require('node:fs');
 const { join } = require('node:path');
@@ -18,7 +19,8 @@ const mtime = (file) => {
     return -1;
   }
 };
-const bundle = join(dist, 'bundle', 'execgate.cjs');
+// `execgate mcp` has a bundle of its own (the MCP SDK is most of it).
+const bundle = join(dist, 'bundle', process.argv[2] === 'mcp' ? 'execgate-mcp.cjs' : 'execgate.cjs');
 const bundled = mtime(bundle);
 const cli = bundled >= 0 && bundled >= mtime(join(dist, 'cli', 'main.js')) ? Promise.resolve(require('./bundle.js').loadBundle(bundle, bundled).exports) : import('../dist/cli/main.js');
 

@@ -19,7 +19,13 @@
 // (the addon, re2js) are not bundled: they are loaded from where they are
 // installed, when needed.
 //
-// Then a V8 code cache for the bundle (bin/bundle.js loads it): a child
+// Two bundles, each complete: execgate-mcp.cjs for `execgate mcp`, and
+// execgate.cjs for every other command, without the MCP server (the MCP SDK
+// and zod are three quarters of the code: 1.5 of 2 MB, and loading them
+// cost every other command 12 ms even unrun). bin/execgate.js picks one by
+// the command; in execgate.cjs, `mcp` is a stub that says so.
+//
+// Then a V8 code cache for each bundle (bin/bundle.js loads it): a child
 // process loads the fresh bundle, runs `--help` and `shell -c true` (when
 // the native build and the patched bash are there) with its output thrown
 // away, and writes what V8 compiled meanwhile to execgate.cjs.cache. Made
@@ -37,14 +43,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-// The child that makes the code cache: --train BUNDLE.
+// The child that makes a code cache: --train BUNDLE COMMAND... (each
+// command run once, its output thrown away by the parent).
 if (process.argv[2] === '--train') {
   const { loadBundle, cacheOf } = createRequire(import.meta.url)('../bin/bundle.js');
-  const file = process.argv[3];
+  const [file, ...commands] = process.argv.slice(3);
   const mtimeMs = statSync(file).mtimeMs;
   const { exports, script } = loadBundle(file, mtimeMs, { produce: true });
-  await exports.main(['--help']);
-  await exports.main(['shell', '-c', 'true']);
+  for (const command of commands) await exports.main(command.split(' '));
   writeFileSync(`${file}.cache`, cacheOf(script, mtimeMs));
   process.exit(0);
 }
@@ -76,9 +82,8 @@ try {
 const fresh = `${outdir}.new-${process.pid}`;
 const old = `${outdir}.old-${process.pid}`;
 rmSync(fresh, { recursive: true, force: true });
-await esbuild.build({
+const common = {
   entryPoints: [entry],
-  outfile: join(fresh, 'execgate.cjs'),
   bundle: true,
   format: 'cjs',
   platform: 'node',
@@ -89,10 +94,30 @@ await esbuild.build({
   banner: { js: "const __execgateBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   logLevel: 'warning',
-});
+};
+/** dist/cli/mcp.js, as execgate.cjs has it: never run (bin/execgate.js
+ * sends `mcp` to execgate-mcp.cjs). */
+const withoutMcp = {
+  name: 'without-mcp',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/mcp\.js$/ }, (args) => (args.importer === entry ? { path: 'mcp-stub', namespace: 'execgate' } : undefined));
+    build.onLoad({ filter: /^mcp-stub$/, namespace: 'execgate' }, () => ({
+      contents: "export async function mcpCommand() { throw new Error('execgate mcp runs from dist/bundle/execgate-mcp.cjs, which bin/execgate.js picks for it'); }",
+      loader: 'js',
+    }));
+  },
+};
+await esbuild.build({ ...common, outfile: join(fresh, 'execgate.cjs'), plugins: [withoutMcp] });
+await esbuild.build({ ...common, outfile: join(fresh, 'execgate-mcp.cjs') });
+
 // Without a cache the CLI only starts slower: a failure here is said, not fatal.
-const trained = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--train', join(fresh, 'execgate.cjs')], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-if (trained.status !== 0) console.error(`build-cli: no code cache for the bundle: ${trained.stderr.trim().split('\n').pop()}`);
+for (const [file, commands] of [
+  ['execgate.cjs', ['--help', 'shell -c true']],
+  ['execgate-mcp.cjs', ['--help']],
+]) {
+  const trained = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--train', join(fresh, file), ...commands], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (trained.status !== 0) console.error(`build-cli: no code cache for ${file}: ${trained.stderr.trim().split('\n').pop()}`);
+}
 if (mtime(outdir) >= 0) renameSync(outdir, old);
 renameSync(fresh, outdir);
 rmSync(old, { recursive: true, force: true });

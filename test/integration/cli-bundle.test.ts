@@ -48,6 +48,18 @@ describe('the CLI bundle', () => {
   });
 });
 
+describe('the MCP bundle', () => {
+  it('serves `execgate mcp` from a bundle of its own; the other commands\' bundle has none of the MCP SDK', () => {
+    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+    const r = spawnSync(process.execPath, [cliPath, 'mcp'], { input: `${JSON.stringify(init)}\n`, encoding: 'utf8', cwd: tempDir('eg-mcp-') });
+    const reply = JSON.parse(r.stdout.split('\n').find((l) => l.includes('"id":1'))!) as { result?: { serverInfo?: unknown } };
+    expect(reply.result?.serverInfo).toBeDefined();
+    const bundles = join(packageRoot, 'dist', 'bundle');
+    expect(readFileSync(join(bundles, 'execgate-mcp.cjs'), 'utf8')).toContain('@modelcontextprotocol/sdk');
+    expect(readFileSync(join(bundles, 'execgate.cjs'), 'utf8')).not.toContain('@modelcontextprotocol/sdk');
+  });
+});
+
 describe('the code cache', () => {
   const bundle = join(packageRoot, 'dist', 'bundle', 'execgate.cjs');
   // Each load in a process of its own: V8 keeps what it compiled for a
