@@ -76,21 +76,21 @@ const table = new Table();
 
 // Codex's peer, when it can be had (npm, once; the MCP client is a devDependency).
 let peer = null;
-let peerDir = null;
+let peerLauncher = null;
 if (only('peer') || only('runpath') || only('startup')) {
   const { installPeer, startPeer } = await import('./bench/peer.mjs');
   const installed = installPeer();
   try {
-    if (!installed.dir) throw new Error(installed.why);
-    peerDir = installed.dir;
-    peer = await startPeer(peerDir);
+    if (!installed.launcher) throw new Error(installed.why);
+    peerLauncher = installed.launcher;
+    peer = await startPeer(peerLauncher);
   } catch (err) {
     console.log(`peer: not measured: ${err.message}`);
     table.note(`Codex's peer not measured: ${err.message}`);
   }
 }
 if (only('runpath')) await (await import('./bench/runpath.mjs')).benchRunPath(table, { peer });
-if (only('startup')) await (await import('./bench/startup.mjs')).benchStartup(table, { peer, peerDir });
+if (only('startup')) await (await import('./bench/startup.mjs')).benchStartup(table, { peer, peerLauncher });
 await peer?.close();
 const load = only('load') ? await (await import('./bench/load.mjs')).benchLoad(table) : null;
 if (only('configure')) await (await import('./bench/configure.mjs')).benchConfigure(table);

@@ -21,7 +21,6 @@ export const paths = {
   passthru: join(root, 'build/bench/passthrough-wrapper'),
   /** The shell shim: `bash` for harnesses, attached to $EXECGATE_BROKER by the native launcher. */
   shim: join(process.env.EXECGATE_NATIVE_DIR ?? join(process.env.EXECGATE_BUILD_DIR ?? join(root, 'build'), 'native'), 'shim', 'bash'),
-  benchCache: join(process.env.XDG_CACHE_HOME || join(process.env.HOME ?? '/tmp', '.cache'), 'execgate', 'bench'),
 };
 
 /** BENCH_QUICK=1: small loops, few rounds (a smoke run, figures rough). */

@@ -18,10 +18,11 @@ import { z } from 'zod';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PEER = '@openai/codex-shell-tool-mcp';
-const PEER_VERSION = '0.97.0';
+export const PEER_VERSION = '0.97.0';
 
-/** Codex's server, installed once (a scratch directory renamed into place). */
-function peerLauncher() {
+/** Codex's server, installed once (a scratch directory renamed into place);
+ * also what bench/peer.mjs drives. */
+export function peerLauncher() {
   const dir = join(homedir(), '.cache', 'execgate', 'bench', `codex-shell-tool-mcp@${PEER_VERSION}`);
   const launcher = join(dir, 'node_modules', PEER, 'bin', 'mcp-server.js');
   if (existsSync(launcher)) return launcher;

@@ -1,8 +1,9 @@
 // Codex's shell-escalation peer, side by side with execgate: the npm package
 // @openai/codex-shell-tool-mcp (its patched bash, codex-execve-wrapper, and
 // the MCP server codex-exec-mcp-server that starts one bash per tool call and
-// decides every exec that bash makes over a socket). Installed from npm into
-// the bench cache when missing; driven here by a small MCP client.
+// decides every exec that bash makes over a socket). Installed once, pinned,
+// by the MCP part of the bench (mcp.mjs: peerLauncher); driven here by a
+// small MCP client of our own for the Run-path loops and start-up.
 //
 // How it is set up (from its README and bin/mcp-server.js): the launcher
 // picks the binaries for this machine and runs the server on stdio; the
@@ -15,32 +16,23 @@
 // {command, workdir, login, timeout_ms}; login false runs `bash -c`, as
 // execgate's loops do. Nothing is elicited for runs; the client still
 // declares elicitation and declines any request for it.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { paths, run } from './common.mjs';
+import { peerLauncher, PEER_VERSION } from './mcp.mjs';
 
-export const PEER_PACKAGE = '@openai/codex-shell-tool-mcp';
-/** Pinned, so that figures compare: the version measured in docs/benchmark.md. */
-export const PEER_VERSION = '0.97.0';
-
-/** The installed package's directory, installing it when missing; or a
- * reason why there is none. */
+/** The installed launcher (bin/mcp-server.js), installing it when missing;
+ * or a reason why there is none. */
 export function installPeer() {
-  const prefix = join(paths.benchCache, `codex-shell-tool-mcp-${PEER_VERSION}`);
-  const dir = join(prefix, 'node_modules', '@openai', 'codex-shell-tool-mcp');
-  if (existsSync(join(dir, 'bin', 'mcp-server.js'))) return { dir };
-  mkdirSync(prefix, { recursive: true });
   try {
-    run('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--no-save', `${PEER_PACKAGE}@${PEER_VERSION}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return { launcher: peerLauncher(), version: PEER_VERSION };
   } catch (err) {
-    return { why: `could not install ${PEER_PACKAGE}@${PEER_VERSION}: ${err.message.split('\n')[0]}` };
+    return { why: `could not install @openai/codex-shell-tool-mcp@${PEER_VERSION}: ${err.message.split('\n')[0]}` };
   }
-  return existsSync(join(dir, 'bin', 'mcp-server.js')) ? { dir } : { why: `${PEER_PACKAGE} installed without bin/mcp-server.js` };
 }
 
 /** A running peer: its MCP server, initialized, sandbox state set. */
-export async function startPeer(dir) {
+export async function startPeer(launcher) {
   let sdk;
   try {
     const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
@@ -54,7 +46,7 @@ export async function startPeer(dir) {
   const workdir = mkdtempSync(join(tmpdir(), 'eg-bench-codex-work-'));
   const transport = new sdk.StdioClientTransport({
     command: process.execPath,
-    args: [join(dir, 'bin', 'mcp-server.js')],
+    args: [launcher],
     env: { ...process.env, CODEX_HOME: home },
     stderr: 'pipe',
   });

@@ -49,7 +49,7 @@ async function perCallAsync(f, calls = CALLS) {
   return Number(process.hrtime.bigint() - t0) / 1e6 / calls;
 }
 
-export async function benchStartup(table, { peer, peerDir } = {}) {
+export async function benchStartup(table, { peer, peerLauncher } = {}) {
   const served = await startServe();
   const shm = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/eg-bench-') : null;
   const servedShm = shm ? await startServe({ runtimeBase: shm }) : null;
@@ -68,11 +68,11 @@ export async function benchStartup(table, { peer, peerDir } = {}) {
         }
       : {}),
     ...(peer ? { 'peer call': () => perCallAsync(() => peer.shell('true')) } : {}),
-    ...(peerDir
+    ...(peerLauncher
       ? {
           'peer cold': () =>
             perCallAsync(async () => {
-              const p = await startPeer(peerDir);
+              const p = await startPeer(peerLauncher);
               await p.shell('true');
               await p.close();
             }, Math.max(1, Math.round(CALLS / 4))),
