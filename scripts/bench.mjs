@@ -18,11 +18,14 @@
 // terminal (`script -qc`, so the host command gets a pty of its own); and the
 // spawn path's share of it: Spawner.spawn until the supervisor's "P" line,
 // measured on its own in a child (`bench.mjs --spawn-path`) with the same
-// stdin. One table of every figure comes last; targets are printed beside
-// the figures, never asserted.
+// stdin. Then the shell shim per tool call (bench/shim.mjs), execgate mcp
+// beside the peer's MCP tool (bench/mcp.mjs) and mediation under bwrap. The
+// summary table and the side-by-side table with the peer come last; targets
+// are printed beside the figures, never asserted.
 //   BENCH_QUICK=1                        a short run (small loops, few rounds)
-//   BENCH_ONLY=runpath,startup,...       only these parts (the escalation round trip
-//                                        and the addon ping-pong always run)
+//   BENCH_ONLY=runpath,startup,...       only these parts (the escalation round trip,
+//                                        the addon ping-pong, the shell shim, the MCP
+//                                        tool and mediation always run)
 //   BENCH_N, BENCH_ROUNDS, BENCH_ESC_N   loop sizes and rounds (more in the modules)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
