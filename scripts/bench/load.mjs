@@ -81,13 +81,15 @@ async function phase({ title, policy, iterations, body, execs, reply }) {
       sampledPeak = Math.max(sampledPeak, served.memory().rss);
     } catch {}
   }, 100);
-  const t0 = process.hrtime.bigint();
-  const shells = await together(SHELLS, paths.bin, ['shell', '--broker', served.socket, '--label', 'load', '-c', loop]);
-  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  clearInterval(sampler);
-  const mem = served.memory();
-  const stats = await served.stats();
-  await served.stop();
+  let shells, mem, stats;
+  try {
+    shells = await together(SHELLS, paths.bin, ['shell', '--broker', served.socket, '--label', 'load', '-c', loop]);
+    mem = served.memory();
+    stats = await served.stats();
+  } finally {
+    clearInterval(sampler);
+    await served.stop();
+  }
 
   const errors = shells.filter((s) => s.code !== 0 || s.fails !== 0).length;
   const failed = shells.reduce((n, s) => n + (Number.isNaN(s.fails) ? iterations * body.length : s.fails), 0);
@@ -96,7 +98,7 @@ async function phase({ title, policy, iterations, body, execs, reply }) {
   const loadWall = Math.max(...shells.map((s) => s.seconds));
   const summary = stats.replies[reply];
   const peakMb = Math.max(mem.peak, sampledPeak) / 1024;
-  return { title, execs, errors, failed, stderrLines, wall, plainWall, loadWall, summary, stats, peakMb, rssEndMb: mem.rss / 1024 };
+  return { title, execs, errors, failed, stderrLines, plainWall, loadWall, summary, stats, peakMb, rssEndMb: mem.rss / 1024 };
 }
 
 export async function benchLoad(table) {

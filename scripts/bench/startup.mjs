@@ -80,10 +80,14 @@ export async function benchStartup(table, { peer, peerLauncher } = {}) {
       : {}),
   };
   console.log(`start-up: ${CALLS} calls per configuration and round (their mean), ${ROUNDS} rounds, interleaved`);
-  const times = await paired(ROUNDS, configs);
-  await served.stop();
-  await servedShm?.stop();
-  if (shm) rmSync(shm, { recursive: true, force: true });
+  let times;
+  try {
+    times = await paired(ROUNDS, configs);
+  } finally {
+    await served.stop();
+    await servedShm?.stop();
+    if (shm) rmSync(shm, { recursive: true, force: true });
+  }
   for (const [name, xs] of Object.entries(times)) {
     const r = ratios(xs, times['bash -c true']);
     const ms = median(xs);

@@ -39,9 +39,10 @@ export const MAX_PENDING_PROMPTS_PER_SESSION = 16;
  * dropped (and counted, and the count audited): a flood of records from a
  * hostile client cannot grow the broker's memory. */
 export const MAX_AUDIT_BACKLOG_BYTES = 8 * 1024 * 1024;
-/** Audit lines are written in batches (audit-log.ts): at most this long
- * after the first line of a batch, so that a busy broker makes one write for
- * many records while a line still reaches the file well within a second. */
+/** Audit lines that come faster than one per this long are written in
+ * batches, one every this long (audit-log.ts): a busy broker makes one write
+ * for many records, a line still reaches the file well within a second, and
+ * a line after a quiet spell goes at once. */
 export const AUDIT_BATCH_MS = 20;
 /** ...or as soon as a batch holds this much. */
 export const AUDIT_BATCH_BYTES = 64 * 1024;

@@ -42,6 +42,8 @@ except PermissionError as e:
     expect(staleLines(s)).toEqual([
       expect.stringMatching(/^execgate: session \w+ \(early\): rule no-whoami names \/usr\/bin\/whoami, but this session's sandbox started before and has no shim for it: .*new sessions have the shim$/),
     ]);
+    // The audit log is written behind the broker's stderr (in batches).
+    await waitFor(() => s.records().some((r) => r.event === 'shims-stale'), { what: 'the shims-stale audit line' });
     const stale = s.records().filter((r) => r.event === 'shims-stale');
     expect(stale.map((r) => [r.label, r.program, r.rules])).toEqual([['early', '/usr/bin/whoami', ['no-whoami']]]);
 
@@ -57,6 +59,7 @@ except PermissionError as e:
     });
     expect(late.stdout.toString()).toBe('st=126\n');
     expect(late.stderr).toContain('execgate: denied: whoami: who asks?\n');
+    await waitFor(() => s.records().some((r) => r.event === 'decision' && r.label === 'late' && r.via === 'shim'), { what: "the late session's shim decision in the audit log" });
     expect(s.records().filter((r) => r.event === 'decision' && r.label === 'late' && r.via === 'shim').map((r) => [r.program, r.decision])).toEqual([['/usr/bin/whoami', 'deny']]);
     expect(staleLines(s)).toHaveLength(1);
 
