@@ -2,10 +2,11 @@
 // started, the patched bash is run, the wrapper's ELF headers are read), each
 // check one line: what was found, and for a failure what to do.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, lstatSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { controlRoot } from '../control/paths.js';
-import { patchedBashPath, sandboxBinDir, spawnHelperPath, wrapperPath } from '../native/paths.js';
+import { cliPath, patchedBashPath, sandboxBinDir, spawnHelperPath, wrapperPath } from '../native/paths.js';
 import { PolicyError, loadPolicyFile } from '../policy/load.js';
 import { findOnPath } from '../policy/resolve.js';
 import { checkBwrap, bwrapFailureFix, tryBwrap, usernsSwitches } from '../sandbox/bwrap-check.js';
@@ -42,6 +43,40 @@ export function bwrapChecks(env: NodeJS.ProcessEnv = process.env): Check[] {
     }
   }
   return out;
+}
+
+/** Starts a real `execgate shell --sandbox bwrap -c true` (built-in policy,
+ * its own audit log) and reads what its session said of the seccomp
+ * backstop: on, or off and why (then programs started without the shell
+ * that no rule names are not mediated; shims still are). */
+export function backstopCheck(env: NodeJS.ProcessEnv = process.env): Check {
+  const dir = mkdtempSync(join(tmpdir(), 'execgate-doctor-'));
+  try {
+    // The project apart from the policy and the audit: execgate refuses a
+    // policy file the sandbox could write.
+    const project = join(dir, 'project');
+    mkdirSync(project);
+    const audit = join(dir, 'audit.jsonl');
+    const policy = join(dir, 'policy.toml');
+    writeFileSync(policy, '');
+    const r = spawnSync(process.execPath, [cliPath, 'shell', '--sandbox', 'bwrap', '--project', project, '--policy', policy, '--audit', audit, '-c', 'true'], {
+      cwd: project,
+      env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: PROBE_TIMEOUT_MS,
+    });
+    const lines = existsSync(audit) ? readFileSync(audit, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+    const said = lines.find((l) => l.event === 'backstop');
+    if (r.status !== 0 || !said) return { ok: false, line: `seccomp backstop: a sandboxed shell did not start (${(r.stderr || r.error?.message || `status ${r.status}`).trim().split('\n')[0]})` };
+    if (said.state === 'on') return { ok: true, line: 'seccomp backstop: on (every exec in the sandbox reaches the broker)' };
+    return {
+      ok: false,
+      line: `seccomp backstop: off: ${String(said.what)}: programs started without the shell that no rule names are not mediated (shims still are); it needs Linux 5.5 or later with seccomp user notification, and no outer seccomp profile that forbids seccomp()`,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function echoProgram(env: NodeJS.ProcessEnv): string | null {
@@ -139,5 +174,9 @@ export function controlDirCheck(env: NodeJS.ProcessEnv = process.env): Check {
 }
 
 export function allChecks(policyFlag: string | undefined, env: NodeJS.ProcessEnv = process.env): Check[] {
-  return [...bwrapChecks(env), patchedBashCheck(env), ...nativeChecks(), tmuxCheck(env), policyCheck(policyFlag), controlDirCheck(env)];
+  const bwrap = bwrapChecks(env);
+  const native = nativeChecks();
+  // The backstop needs a sandbox that starts: checked only when it can.
+  const canStart = [...bwrap, ...native].every((c) => c.ok);
+  return [...bwrap, patchedBashCheck(env), ...native, ...(canStart ? [backstopCheck(env)] : []), tmuxCheck(env), policyCheck(policyFlag), controlDirCheck(env)];
 }

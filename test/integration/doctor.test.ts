@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nativeDir } from '../../src/native/paths.js';
 import { cliPath } from '../helpers/execgate.js';
+import { buildNoSeccomp } from '../helpers/no-seccomp.js';
 
 const made: string[] = [];
 function dir(): string {
@@ -17,11 +18,12 @@ function dir(): string {
 }
 afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function doctor(args: string[] = [], env: Record<string, string | undefined> = {}): Promise<{ lines: string[]; code: number | null; stderr: string }> {
+function doctor(args: string[] = [], env: Record<string, string | undefined> = {}, prefix: string[] = []): Promise<{ lines: string[]; code: number | null; stderr: string }> {
   const full: Record<string, string | undefined> = { ...process.env, TMUX: undefined, TMUX_PANE: undefined, XDG_RUNTIME_DIR: dir(), XDG_CONFIG_HOME: dir(), ...env };
   for (const [k, v] of Object.entries(full)) if (v === undefined) delete full[k];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, 'doctor', ...args], { env: full, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, ...pre] = [...prefix, process.execPath];
+    const child = spawn(cmd, [...pre, cliPath, 'doctor', ...args], { env: full, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -38,10 +40,20 @@ describe('execgate doctor', () => {
     const r = await doctor();
     expect(failed(r.lines)).toEqual([]);
     expect(r.code).toBe(0);
-    for (const what of ['bubblewrap:', 'sandbox: bwrap starts one', 'patched bash:', 'wrapper:', 'spawn helper:', 'sandbox client:', 'tmux:', 'policy:', 'control directory:']) {
+    for (const what of ['bubblewrap:', 'sandbox: bwrap starts one', 'patched bash:', 'wrapper:', 'spawn helper:', 'sandbox client:', 'seccomp backstop: on', 'tmux:', 'policy:', 'control directory:']) {
       expect(r.lines.some((l) => l.startsWith(`✓ ${what}`)), what).toBe(true);
     }
     expect(r.lines.at(-1)).toBe('all checks passed');
+  });
+
+  it('says when the sandbox has no seccomp backstop and what that leaves', async () => {
+    // The whole of doctor under a filter that refuses seccomp(2), as a
+    // container's profile may: the sandbox still starts, without the backstop.
+    const r = await doctor([], {}, [buildNoSeccomp()]);
+    const bad = failed(r.lines);
+    expect(bad).toHaveLength(1);
+    expect(bad[0]).toMatch(/^✗ seccomp backstop: off: .*Operation not permitted.*: programs started without the shell that no rule names are not mediated \(shims still are\)/);
+    expect(r.code).toBe(1);
   });
 
   it('says how to install bwrap when PATH has none', async () => {
