@@ -1,6 +1,7 @@
 #include "fdpass.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -144,4 +145,15 @@ int eg_read_all(int fd, void *buf, size_t len)
         len -= (size_t)n;
     }
     return 0;
+}
+
+int eg_off_stdio(int fd)
+{
+    if (fd > 2)
+        return fd;
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (moved < 0)
+        return -errno;
+    close(fd);
+    return moved;
 }

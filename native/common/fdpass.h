@@ -49,6 +49,13 @@ ssize_t eg_recvmsg_fds(int sock, void *buf, size_t len, int *fds, size_t max_fds
 int eg_write_all(int fd, const void *buf, size_t len);
 int eg_read_all(int fd, void *buf, size_t len);
 
+/* Our own fds (the sockets we make) stay off 0-2 when some of those were
+ * closed, so that nothing (our messages on stderr, the stdio passed on
+ * Escalate) mistakes them for a standard stream: fd itself when above 2,
+ * else a close-on-exec duplicate at 3 or above (fd is closed). Returns the
+ * fd, or -errno (fd left open). */
+int eg_off_stdio(int fd);
+
 #ifdef __cplusplus
 }
 #endif

@@ -347,16 +347,11 @@ static void path_without_us(void)
 
 /* ---- the broker ------------------------------------------------------------ */
 
-/* Our sockets stay off 0-2 when some of those were closed, so that our
- * messages never go into them. */
 static int off_stdio(int fd)
 {
-    if (fd > 2)
-        return fd;
-    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    int moved = eg_off_stdio(fd);
     if (moved < 0)
-        fail("fcntl", strerror(errno));
-    close(fd);
+        fail("fcntl", strerror(-moved));
     return moved;
 }
 

@@ -293,6 +293,27 @@ static void test_eintr(void)
     close(sv[1]);
 }
 
+/* With 0 closed, a socket made then lands on 0: it moves to 3 or above,
+ * close-on-exec, and 0 is free again; one above 2 stays as it is. */
+static void test_off_stdio(void)
+{
+    int saved = fcntl(0, F_DUPFD_CLOEXEC, 3);
+    CHECK(saved >= 3);
+    close(0);
+    int sv[2];
+    pair(SOCK_STREAM, sv);
+    CHECK_EQ(sv[0], 0);
+    int moved = eg_off_stdio(sv[0]);
+    CHECK(moved > 2);
+    CHECK(cloexec(moved));
+    CHECK(fcntl(0, F_GETFD) < 0 && errno == EBADF);
+    CHECK_EQ(eg_off_stdio(sv[1]), sv[1]);
+    close(moved);
+    close(sv[1]);
+    CHECK_EQ(dup2(saved, 0), 0);
+    close(saved);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_DFL);
@@ -305,6 +326,7 @@ int main(void)
     test_truncated();
     test_errors();
     test_eintr();
+    test_off_stdio();
     CHECK_EQ(count_fds(), before);
     return eg_summary();
 }

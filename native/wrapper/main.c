@@ -127,17 +127,11 @@ static void put_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-/* Our own fds (the sockets we make) stay off 0-2 when some of those were
- * closed, so that nothing (our stderr messages, the stdio we pass on
- * Escalate) mistakes them for a standard stream. */
 static int off_stdio(int fd)
 {
-    if (fd > 2)
-        return fd;
-    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    int moved = eg_off_stdio(fd);
     if (moved < 0)
-        fail("fcntl", strerror(errno));
-    close(fd);
+        fail("fcntl", strerror(-moved));
     return moved;
 }
 

@@ -16,7 +16,9 @@ export const SANDBOX_FLAGS = {
   '--pass-env': 'strings',
 } as const satisfies FlagSpec;
 
-export const SHELL_FLAGS = {
+/** What starts a session, its own broker's or one from `--broker`: the
+ * flags `execgate shell` and `execgate mcp` share. */
+export const SESSION_FLAGS = {
   '--policy': 'string',
   '--audit': 'string',
   '--label': 'string',
@@ -25,8 +27,9 @@ export const SHELL_FLAGS = {
   '--web-port': 'string',
   ...SANDBOX_FLAGS,
   '--broker': 'string',
-  '-c': 'string',
 } as const satisfies FlagSpec;
+
+export const SHELL_FLAGS = { ...SESSION_FLAGS, '-c': 'string' } as const satisfies FlagSpec;
 
 /** Flags of the broker itself: refused on a shell attached to a running one. */
 export const BROKER_ONLY = ['--policy', '--audit', '--dangerously-approve-all', '--web', '--web-port'];

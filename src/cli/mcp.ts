@@ -3,18 +3,11 @@ import { LaunchError } from '../runtime/launch.js';
 import { serveMcp } from '../mcp/server.js';
 import { parseArgs, portFlag, UsageError } from './args.js';
 import { CliError, SetupError } from './errors.js';
-import { BROKER_ONLY, launchRequest, SANDBOX_FLAGS } from './launch-flags.js';
+import { BROKER_ONLY, launchRequest, SESSION_FLAGS } from './launch-flags.js';
 import { requireBuilt } from './shell.js';
 
 const FLAGS = {
-  '--policy': 'string',
-  '--audit': 'string',
-  '--label': 'string',
-  '--dangerously-approve-all': 'boolean',
-  '--web': 'boolean',
-  '--web-port': 'string',
-  ...SANDBOX_FLAGS,
-  '--broker': 'string',
+  ...SESSION_FLAGS,
   '--no-redact': 'boolean',
   '--no-dialog': 'boolean',
 } as const;

@@ -9,10 +9,10 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { ControlConnection } from '../control/client.js';
+import { requestLaunch, type AttachedShell } from '../control/launch-client.js';
 import type { Fd } from '../native/fd.js';
 import { patchedBashPath, spawnHelperPath, wrapperPath } from '../native/paths.js';
 import { SESSION_FD } from '../protocol/constants.js';
-import { decodeLaunched, encodeLaunch } from '../protocol/messages.js';
 import { LaunchError, launchShell, type LaunchRequest } from '../runtime/launch.js';
 import { BROKER_ONLY, launchRequest, SHELL_FLAGS } from './launch-flags.js';
 import { startRuntime } from '../runtime/runtime.js';
@@ -74,34 +74,14 @@ async function attached(socket: string, req: LaunchRequest, log: (l: string) => 
     throw new CliError(`cannot reach the broker at ${socket}: ${(err as Error).message}`);
   }
   try {
-    const b = (s: string) => Buffer.from(s);
-    const { payload, fds } = await conn.launch(
-      encodeLaunch({
-        label: req.label,
-        sandbox: req.sandbox,
-        cwd: b(req.cwd),
-        project: b(req.project ?? ''),
-        bind: req.binds.map(b),
-        roBind: req.roBinds.map(b),
-        noNetwork: !req.network,
-        passEnv: req.passEnv.map(b),
-        env: Object.entries(req.env).map(([k, v]) => b(`${k}=${v ?? ''}`)),
-      }),
-    );
-    const reply = decodeLaunched(payload);
-    if (reply.error || fds.length !== 1) {
-      fds.forEach((f) => f.close());
-      throw new CliError(reply.error || 'the broker did not hand over a session socket');
+    let shell: AttachedShell;
+    try {
+      shell = await requestLaunch(conn, req);
+    } catch (err) {
+      throw new CliError((err as Error).message);
     }
-    log(`execgate: attached to the broker at ${socket} as session ${reply.sessionId} ("${req.label}")`);
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const name of reply.unsetEnv) delete env[name.toString()];
-    for (const kv of reply.setEnv) {
-      const s = kv.toString();
-      env[s.slice(0, s.indexOf('='))] = s.slice(s.indexOf('=') + 1);
-    }
-    const argv = reply.argv.map(String);
-    return { file: reply.file.toString(), argv, env, fd: fds[0]!, done: async () => {} };
+    log(`execgate: attached to the broker at ${socket} as session ${shell.sessionId} ("${req.label}")`);
+    return { file: shell.file, argv: shell.argv, env: shell.env, fd: shell.fd, done: async () => {} };
   } finally {
     conn.close();
   }

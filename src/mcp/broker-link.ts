@@ -5,12 +5,12 @@
 // the session's id, a way into the approval queue, and (in process only)
 // the broker itself for the per-call record of decisions.
 import { ControlConnection } from '../control/client.js';
+import { requestLaunch } from '../control/launch-client.js';
 import type { Channel, Resolution } from '../approval/queue.js';
 import type { HumanAnswer, PendingRequest } from '../approval/types.js';
 import type { Fd } from '../native/fd.js';
 import type { Policy } from '../policy/types.js';
 import { loadPolicy } from '../policy/policy-file.js';
-import { decodeLaunched, encodeLaunch } from '../protocol/messages.js';
 import { launchShell, type LaunchRequest } from '../runtime/launch.js';
 import { startRuntime, type Runtime, type RuntimeOptions } from '../runtime/runtime.js';
 import type { Broker } from '../session/broker.js';
@@ -126,34 +126,9 @@ export async function attachedBroker(socket: string, policyFlag: string | undefi
     async launch(req, log) {
       const conn = await open();
       try {
-        const b = (s: string) => Buffer.from(s);
-        const { payload, fds } = await conn.launch(
-          encodeLaunch({
-            label: req.label,
-            sandbox: req.sandbox,
-            cwd: b(req.cwd),
-            project: b(req.project ?? ''),
-            bind: req.binds.map(b),
-            roBind: req.roBinds.map(b),
-            noNetwork: !req.network,
-            passEnv: req.passEnv.map(b),
-            env: Object.entries(req.env).map(([k, v]) => b(`${k}=${v ?? ''}`)),
-          }),
-        );
-        const reply = decodeLaunched(payload);
-        if (reply.error || fds.length !== 1) {
-          fds.forEach((f) => f.close());
-          throw new Error(reply.error || 'the broker did not hand over a session socket');
-        }
-        log(`execgate mcp: attached to the broker at ${socket} as session ${reply.sessionId} ("${req.label}")`);
-        const env: NodeJS.ProcessEnv = { ...process.env };
-        for (const name of reply.unsetEnv) delete env[name.toString()];
-        for (const kv of reply.setEnv) {
-          const s = kv.toString();
-          env[s.slice(0, s.indexOf('='))] = s.slice(s.indexOf('=') + 1);
-        }
-        const fd = fds[0]!;
-        return { sessionId: reply.sessionId, file: reply.file.toString(), argv: reply.argv.map(String), env, fd, session: null, close: () => fd.close() };
+        const shell = await requestLaunch(conn, req);
+        log(`execgate mcp: attached to the broker at ${socket} as session ${shell.sessionId} ("${req.label}")`);
+        return { ...shell, session: null, close: () => shell.fd.close() };
       } finally {
         conn.close();
       }

@@ -202,17 +202,25 @@ export class SandboxShell {
     this.killGroup(bg.pgid, signal);
   }
 
-  private async backgroundNow(req: BackgroundRequest): Promise<Background> {
-    if (this.closed) throw new Error('the shell is closed');
-    if (!this.child) this.spawnChild();
+  /** A call's id and files, starting from the state the last call left. */
+  private newCall(req: { command: string; workdir?: string }): { id: string; files: CallFiles } {
     const id = randomBytes(6).toString('hex');
     const from = this.state;
+    // A call that starts from the shell's own start needs no restore: its
+    // bash starts that way (the files are then not made at all).
     const fresh = !from || from === this.initialState;
     const files = new CallFiles(this.opts.ioDir, id, {
       command: req.command,
       restore: fresh ? null : restoreScript(from, this.baseline),
       cwd: req.workdir ?? (fresh ? null : from.cwd),
     });
+    return { id, files };
+  }
+
+  private async backgroundNow(req: BackgroundRequest): Promise<Background> {
+    if (this.closed) throw new Error('the shell is closed');
+    if (!this.child) this.spawnChild();
+    const { id, files } = this.newCall(req);
     let stdin: number;
     try {
       stdin = makeFifo(join(this.opts.ioDir, `${id}.stdin`));
@@ -356,16 +364,7 @@ export class SandboxShell {
       this.state = kept;
       restarted = true;
     }
-    const id = randomBytes(6).toString('hex');
-    const from = this.state;
-    // A call that starts from the shell's own start needs no restore: its
-    // bash starts that way (the files are then not made at all).
-    const fresh = !from || from === this.initialState;
-    const files = new CallFiles(this.opts.ioDir, id, {
-      command: req.command,
-      restore: fresh ? null : restoreScript(from, this.baseline),
-      cwd: req.workdir ?? (fresh ? null : from.cwd),
-    });
+    const { id, files } = this.newCall(req);
     const startedAt = Date.now();
     try {
       const end = await this.drive(id, req, files);
