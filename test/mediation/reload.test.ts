@@ -67,6 +67,9 @@ except PermissionError as e:
     writeFileSync(fifo, 'go\n');
     const early = await sessionA;
     expect(early.stdout.toString()).toBe('refused 13\n');
+    await waitFor(() => s.records().some((r) => r.event === 'decision' && r.label === 'early' && r.program === '/usr/bin/whoami'), {
+      what: "session A's backstop decision in the audit log (written in batches)",
+    });
     expect(s.records().filter((r) => r.event === 'decision' && r.label === 'early' && r.program === '/usr/bin/whoami').map((r) => [r.via, r.decision])).toEqual([['seccomp', 'deny']]);
   });
 });
