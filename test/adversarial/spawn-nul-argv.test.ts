@@ -7,26 +7,17 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/native/paths.js';
 import { execgateShell, rule, tempDir } from '../helpers/execgate.js';
 
-// A forged wrapper (as test/fixtures/hostile-client.py): a Request for
+// A forged wrapper (test/fixtures/egwire.py's wire): a Request for
 // /bin/sh with a NUL inside an argument, then a Stdio with three fds, then
 // it prints the broker's final reply.
 const forged = String.raw`
-import os, socket, struct
+import os, socket, struct, sys
+sys.path.insert(0, ${JSON.stringify(join(packageRoot, 'test', 'fixtures'))})
+from egwire import connect, field, frame, request
 session = socket.socket(fileno=os.dup(int(os.environ["EXECGATE_SOCKET"])))
-def varint(n):
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if not n:
-            return out + bytes([b])
-        out += bytes([b | 0x80])
-def field(num, payload):
-    return varint(num << 3 | 2) + varint(len(payload)) + payload
-def frame(payload):
-    return struct.pack(">I", len(payload)) + payload
 def read_frame(c):
     head = b""
     while len(head) < 4:
@@ -39,12 +30,8 @@ def read_frame(c):
     while len(body) < n:
         body += c.recv(n - len(body))
     return body
-mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-socket.send_fds(session, [b"EXG1"], [theirs.fileno()])
-theirs.close()
-argv = [b"sh", b"-c", b"echo pwned\x00tail"]
-request = field(2, b"/bin/sh") + b"".join(field(3, a) for a in argv) + field(4, os.getcwd().encode())
-mine.sendall(frame(field(1, request)))
+mine = connect(session)
+mine.sendall(frame(request(b"/bin/sh", [b"sh", b"-c", b"echo pwned\x00tail"])))
 send_stdio = read_frame(mine)
 socket.send_fds(mine, [frame(field(2, b""))], [0, 1, 2])
 print("reply:", read_frame(mine), flush=True)

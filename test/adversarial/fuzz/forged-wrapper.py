@@ -15,6 +15,9 @@
 # the marker exists (an unapproved escalation).
 import argparse, errno, json, os, random, socket, struct, sys, time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../fixtures"))
+from egwire import field, vfield  # noqa: E402
+
 p = argparse.ArgumentParser()
 p.add_argument("--seed", type=int, required=True)
 p.add_argument("--cases", type=int, required=True)
@@ -45,25 +48,6 @@ def broker_rss():
     except OSError:
         pass
     return -1
-
-
-def varint(n):
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-
-def field(num, payload):
-    return varint(num << 3 | 2) + varint(len(payload)) + payload
-
-
-def vfield(num, v):
-    return varint(num << 3) + varint(v)
 
 
 def request(kind=0):
