@@ -3,7 +3,7 @@
 // channels (the control socket for `execgate approve`, the tmux popup when
 // the broker runs in tmux, the web page), and the broker itself. `execgate
 // shell` and `execgate serve` each start one; the CLI only parses and prints.
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { ApprovalQueue } from '../approval/queue.js';
 import { alwaysRuleText, appendRule } from '../approval/always-rule.js';
 import { handleApprovalOp } from '../approval/control-channel.js';
@@ -14,7 +14,6 @@ import { ControlServer, type ControlClient, type ControlMessage } from '../contr
 import type { Fd } from '../native/fd.js';
 import { cliPath } from '../native/paths.js';
 import { defaultPolicy, policyFileFor, userPolicyPath } from '../policy/policy-file.js';
-import { findOnPath, sameProgram } from '../policy/resolve.js';
 import { PolicyStore } from '../policy/store.js';
 import { policyLocationProblems } from '../policy/location.js';
 import { Broker } from '../session/broker.js';

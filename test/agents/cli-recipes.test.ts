@@ -6,28 +6,22 @@
 // one a rule denies. What the agent sent back as tool results, and the audit
 // log, say what happened.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RECIPES, recipeInvocation, writeStateFiles, type AgentRecipe } from '../helpers/agents.js';
-import { rule, startShell, tempDir, type LiveShell, type PendingJson, type RunResult } from '../helpers/execgate.js';
+import { removeVarTmpDirs, rule, startShell, tempDir, varTmpDir, type LiveShell, type PendingJson, type RunResult } from '../helpers/execgate.js';
 import { startModelApi, type ModelApi } from '../helpers/model-api/server.js';
 
 const PUSH_REASON = 'pushes go through the human, not the agent';
 
-const homes: string[] = [];
 
 function filesUnder(dir: string): number {
   return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
 }
 
 /** A host HOME outside /tmp (which the sandbox replaces); removed after. */
-function fakeHome(): string {
-  mkdirSync('/var/tmp', { recursive: true });
-  const home = mkdtempSync('/var/tmp/eg-agent-home-');
-  homes.push(home);
-  return home;
-}
+const fakeHome = () => varTmpDir('eg-agent-home-');
 
 /** Waits for the prompt; fails at once with what execgate said if the
  * shell ends first (a usage error, an agent that could not start), and
@@ -59,7 +53,7 @@ let api: ModelApi | undefined;
 afterEach(async () => {
   await api?.close();
   api = undefined;
-  for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
+  removeVarTmpDirs();
 });
 
 describe.each(RECIPES)('$title in execgate shell --sandbox bwrap', (r: AgentRecipe) => {

@@ -10,11 +10,11 @@
 // log say what happened.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOST_SHIM_RECIPES, hostShimInvocation, makeProtectedPaths, recipe, type HostShimRecipe } from '../helpers/agents.js';
-import { cliPath, rule, tempDir, type PendingJson } from '../helpers/execgate.js';
+import { cliPath, removeVarTmpDirs, rule, tempDir, varTmpDir, type PendingJson } from '../helpers/execgate.js';
 import { startModelApi, type ModelApi } from '../helpers/model-api/server.js';
 import { serve, type Served } from '../helpers/serve.js';
 import { waitFor } from '../helpers/wait.js';
@@ -23,21 +23,15 @@ const PUSH_REASON = 'pushes go through the human, not the agent';
 
 let api: ModelApi | undefined;
 let served: Served | undefined;
-const homes: string[] = [];
 afterEach(async () => {
   await api?.close();
   await served?.stop();
   api = served = undefined;
-  for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
+  removeVarTmpDirs();
 });
 
 /** A host HOME outside /tmp (which the sandbox replaces); removed after. */
-function fakeHome(): string {
-  mkdirSync('/var/tmp', { recursive: true });
-  const home = mkdtempSync('/var/tmp/eg-host-home-');
-  homes.push(home);
-  return home;
-}
+const fakeHome = () => varTmpDir('eg-host-home-');
 
 function execgate(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {

@@ -8,11 +8,11 @@
 // dialog and the prompt waits for `execgate approve`: mcp-recipes.test.ts).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AGENT_PACKAGES, binPath } from '../helpers/agents-install.js';
-import { cliPath, rule, tempDir, type PendingJson } from '../helpers/execgate.js';
+import { cliPath, removeVarTmpDirs, rule, tempDir, varTmpDir as varTmp } from '../helpers/execgate.js';
 import { anthropicMessagesWith } from '../helpers/model-api/anthropic.js';
 import { startModelApi, type ModelApi } from '../helpers/model-api/server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -21,20 +21,12 @@ const PUSH_REASON = 'pushes go through the human, not the agent';
 const SHELL = { name: 'mcp__execgate__shell', input: (command: string) => ({ command }) };
 
 let api: ModelApi | undefined;
-const dirs: string[] = [];
 afterEach(async () => {
   await api?.close();
   api = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  removeVarTmpDirs();
 });
 
-/** Outside /tmp: the sandbox replaces /tmp, and the policy must be out of its reach. */
-function varTmp(prefix: string): string {
-  mkdirSync('/var/tmp', { recursive: true });
-  const d = mkdtempSync(`/var/tmp/${prefix}`);
-  dirs.push(d);
-  return d;
-}
 
 interface Setup {
   home: string;

@@ -6,12 +6,12 @@
 // run headless), one a rule denies. And the doc shows exactly these recipes.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/native/paths.js';
 import { binPath } from '../helpers/agents-install.js';
-import { cliPath, rule, tempDir, type PendingJson } from '../helpers/execgate.js';
+import { cliPath, removeVarTmpDirs, rule, tempDir, varTmpDir as varTmp, type PendingJson } from '../helpers/execgate.js';
 import { BEGIN, END, MCP_RECIPES, renderMcpRecipes, type McpRecipe } from '../helpers/mcp-recipes.js';
 import { startModelApi, type ModelApi } from '../helpers/model-api/server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -19,20 +19,12 @@ import { waitFor } from '../helpers/wait.js';
 const PUSH_REASON = 'pushes go through the human, not the agent';
 
 let api: ModelApi | undefined;
-const dirs: string[] = [];
 afterEach(async () => {
   await api?.close();
   api = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  removeVarTmpDirs();
 });
 
-/** Outside /tmp: the sandbox replaces /tmp, and the policy must be out of its reach. */
-function varTmp(prefix: string): string {
-  mkdirSync('/var/tmp', { recursive: true });
-  const d = mkdtempSync(`/var/tmp/${prefix}`);
-  dirs.push(d);
-  return d;
-}
 
 function run(file: string, args: string[], opts: { cwd?: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

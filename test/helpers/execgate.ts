@@ -1,7 +1,7 @@
 // Runs the real `execgate shell` (compiled CLI, real patched bash, real
 // wrapper) and collects what a user would see, plus the audit log.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot, unpatchedBashPath } from '../../src/native/paths.js';
@@ -27,6 +27,21 @@ export interface RunOptions {
 
 export function tempDir(prefix = 'eg-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+const varTmpMade: string[] = [];
+/** A directory under /var/tmp: outside /tmp, which the sandbox replaces, so
+ * the sandbox sees it (read-only unless bound) and a policy kept there is
+ * out of its reach. Removed by removeVarTmpDirs(). */
+export function varTmpDir(prefix: string): string {
+  mkdirSync('/var/tmp', { recursive: true });
+  const dir = mkdtempSync(join('/var/tmp', prefix));
+  varTmpMade.push(dir);
+  return dir;
+}
+
+export function removeVarTmpDirs(): void {
+  for (const d of varTmpMade.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
 function collect(cmd: string, args: string[], opts: RunOptions, onStderr?: (chunk: string) => void): Promise<Omit<RunResult, 'audit'>> {

@@ -1,28 +1,19 @@
 // --sandbox bwrap with real bubblewrap: what the agent can and cannot see,
 // and that every way a shell starts programs stays intercepted inside.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync, existsSync, chmodSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, chmodSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startRuntime } from '../../src/runtime/runtime.js';
 import { launchShell } from '../../src/runtime/launch.js';
-import { patchedBashPath, sandboxBinDir, wrapperPath } from '../../src/native/paths.js';
 import { SESSION_FD } from '../../src/protocol/constants.js';
 import { buildProbe, removeUserDirs } from '../adversarial/sandbox-users.js';
 import { pgrep, waitFor } from '../helpers/wait.js';
-import { cliPath, execgateShell, rule, tempDir } from '../helpers/execgate.js';
+import { cliPath, execgateShell, removeVarTmpDirs, rule, tempDir, varTmpDir as varTmp } from '../helpers/execgate.js';
 
-/** Directories under /var/tmp (seen read-only inside, unlike /tmp), removed after the file. */
-const made: string[] = [];
-function varTmp(prefix: string): string {
-  mkdirSync('/var/tmp', { recursive: true });
-  const dir = mkdtempSync(join('/var/tmp', prefix));
-  made.push(dir);
-  return dir;
-}
 afterAll(() => {
-  made.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  removeVarTmpDirs();
   removeUserDirs();
 });
 

@@ -160,7 +160,7 @@ describe('Watcher: hangup and errors', () => {
   it.each(['seqpacket', 'stream'] as const)('%s: the peer closing is readable + hangup, recv then says EOF', async (type) => {
     const [a, b] = addon.socketpair(type);
     const eofs: number[] = [];
-    const w = watch(b, function (ev) {
+    const w = watch(b, function () {
       const r = addon.recv(b, 100, 0);
       if (r?.data.length === 0) {
         eofs.push(w.events.length);
