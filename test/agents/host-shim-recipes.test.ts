@@ -8,7 +8,6 @@
 // against serve's socket), one a rule denies; then what the recipe says the
 // sandbox can or cannot do to the host. The tool results and serve's audit
 // log say what happened.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,6 +17,7 @@ import { cliPath, removeVarTmpDirs, rule, tempDir, varTmpDir, type PendingJson }
 import { startModelApi, type ModelApi } from '../helpers/model-api/server.js';
 import { serve, type Served } from '../helpers/serve.js';
 import { waitFor } from '../helpers/wait.js';
+import { runCollecting, type Ran } from '../helpers/run.js';
 
 const PUSH_REASON = 'pushes go through the human, not the agent';
 
@@ -33,40 +33,20 @@ afterEach(async () => {
 /** A host HOME outside /tmp (which the sandbox replaces); removed after. */
 const fakeHome = () => varTmpDir('eg-host-home-');
 
-function execgate(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function execgate(args: string[], env: NodeJS.ProcessEnv): Promise<Ran> {
+  return runCollecting(process.execPath, [cliPath, ...args], { env });
 }
 
 interface Harness {
-  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  done: Promise<Ran>;
   ended: boolean;
 }
 
 function startHarness(argv: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; input: string }): Harness {
   const h: Harness = { ended: false, done: Promise.resolve({ code: null, stdout: '', stderr: '' }) };
-  h.done = new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 160_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      h.ended = true;
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(opts.input);
+  h.done = runCollecting(argv[0]!, argv.slice(1), { cwd: opts.cwd, env: opts.env, input: opts.input, timeoutMs: 160_000 }).then((r) => {
+    h.ended = true;
+    return r;
   });
   return h;
 }

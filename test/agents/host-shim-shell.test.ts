@@ -2,7 +2,6 @@
 // ways a harness probes and starts its shell (`bash --version`, login shells
 // by flag and by name, bash found on PATH), and what crosses from the
 // harness's environment and working directory into the session's shell.
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { shimDir } from '../../src/native/paths.js';
 import { tempDir } from '../helpers/execgate.js';
 import { serve, type Served } from '../helpers/serve.js';
 import { waitFor } from '../helpers/wait.js';
+import { runCollecting, type Ran } from '../helpers/run.js';
 
 let served: Served | undefined;
 afterEach(async () => {
@@ -17,22 +17,8 @@ afterEach(async () => {
   served = undefined;
 });
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function shim(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; argv0?: string }): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(shimDir, 'bash'), args, { cwd: opts.cwd, env: opts.env, argv0: opts.argv0, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCollecting(join(shimDir, 'bash'), args, opts);
 }
 
 describe('the shim attached to serve --sandbox bwrap', () => {

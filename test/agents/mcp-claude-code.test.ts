@@ -6,7 +6,6 @@
 // own elicitation path: an Elicitation hook (how a headless `claude -p`
 // answers an MCP server's dialog; without one, print mode dismisses the
 // dialog and the prompt waits for `execgate approve`: mcp-recipes.test.ts).
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { AGENT_PACKAGES, binPath } from '../helpers/agents-install.js';
 import { cliPath, removeVarTmpDirs, rule, tempDir, varTmpDir as varTmp } from '../helpers/execgate.js';
 import { anthropicMessagesWith } from '../helpers/model-api/anthropic.js';
 import { startModelApi, type ModelApi } from '../helpers/model-api/server.js';
+import { runCollecting, type Ran } from '../helpers/run.js';
 import { waitFor } from '../helpers/wait.js';
 
 const PUSH_REASON = 'pushes go through the human, not the agent';
@@ -81,22 +81,11 @@ function writeClaudeFiles(s: Setup, url: string, withHook: boolean): void {
   writeFileSync(join(home, '.claude.json'), '{}\n');
 }
 
-function claude(s: Setup): { done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-  const child = spawn(
+function claude(s: Setup): { done: Promise<Ran> } {
+  const done = runCollecting(
     binPath(AGENT_PACKAGES['claude-code']),
     ['-p', 'Run the commands the task needs.', '--mcp-config', s.mcpConfig, '--strict-mcp-config', '--allowedTools', 'mcp__execgate__shell', '--disallowedTools', 'Bash'],
-    { cwd: s.project, env: { ...process.env, HOME: s.home, ANTHROPIC_API_KEY: 'sk-stand-in', XDG_RUNTIME_DIR: s.runtimeDir, TMUX: '', TMUX_PANE: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
+    { cwd: s.project, env: { ...process.env, HOME: s.home, ANTHROPIC_API_KEY: 'sk-stand-in', XDG_RUNTIME_DIR: s.runtimeDir, TMUX: '', TMUX_PANE: '' }, timeoutMs: 150_000 },
   );
   return { done };
 }

@@ -4,7 +4,6 @@
 // times: a command a rule escalates (it reads a file only the host has),
 // one a rule sends to a human (answered with `execgate approve`: all three
 // run headless), one a rule denies. And the doc shows exactly these recipes.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,6 +14,7 @@ import { cliPath, removeVarTmpDirs, rule, tempDir, varTmpDir as varTmp, type Pen
 import { BEGIN, END, MCP_RECIPES, renderMcpRecipes, type McpRecipe } from '../helpers/mcp-recipes.js';
 import { startModelApi, type ModelApi } from '../helpers/model-api/server.js';
 import { waitFor } from '../helpers/wait.js';
+import { runCollecting } from '../helpers/run.js';
 
 const PUSH_REASON = 'pushes go through the human, not the agent';
 
@@ -26,20 +26,6 @@ afterEach(async () => {
 });
 
 
-function run(file: string, args: string[], opts: { cwd?: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe.each(MCP_RECIPES)('$title with execgate mcp as its shell', (r: McpRecipe) => {
   it('escalates, asks a human, and is denied with the rule named', async () => {
@@ -67,7 +53,7 @@ describe.each(MCP_RECIPES)('$title with execgate mcp as its shell', (r: McpRecip
     }
     const env = { ...process.env, HOME: home, [r.keyEnv]: 'sk-stand-in', XDG_RUNTIME_DIR: runtimeDir, TMUX: '', TMUX_PANE: '' };
     const args = r.command.slice(1).map((w) => (w === 'TASK' ? 'Run the commands the task needs.' : w.startsWith('~/') ? join(home, w.slice(2)) : w));
-    const agent = run(binPath(r.pkg), args, { cwd: project, env, timeoutMs: 170_000 });
+    const agent = runCollecting(binPath(r.pkg), args, { cwd: project, env, timeoutMs: 170_000 });
     const ended: { r?: { code: number | null; stdout: string; stderr: string } } = {};
     void agent.then((x) => (ended.r = x));
 
@@ -76,14 +62,14 @@ describe.each(MCP_RECIPES)('$title with execgate mcp as its shell', (r: McpRecip
     await waitFor(
       async () => {
         if (ended.r) throw new Error(`${r.title} ended (status ${ended.r.code}) before any prompt:\n${ended.r.stdout.slice(-2000)}\n${ended.r.stderr.slice(-3000)}\n${api!.toolResults().map((t) => t.output).join('\n---\n')}`);
-        const listed = await run(process.execPath, [cliPath, 'approve', '--list', '--json'], { env, timeoutMs: 30_000 });
+        const listed = await runCollecting(process.execPath, [cliPath, 'approve', '--list', '--json'], { env, timeoutMs: 30_000 });
         pending = listed.code === 0 ? (JSON.parse(listed.stdout) as PendingJson[])[0] : undefined;
         return pending !== undefined;
       },
       { what: 'the prompt', timeoutMs: 150_000, everyMs: 250 },
     );
     expect(pending!.argv).toEqual(['ls', hostDir]);
-    expect((await run(process.execPath, [cliPath, 'approve', '--answer', pending!.id, 'once'], { env, timeoutMs: 30_000 })).code).toBe(0);
+    expect((await runCollecting(process.execPath, [cliPath, 'approve', '--answer', pending!.id, 'once'], { env, timeoutMs: 30_000 })).code).toBe(0);
     const done = await agent;
 
     const results = api.toolResults().map((t) => t.output);

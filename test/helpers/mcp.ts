@@ -1,7 +1,6 @@
 // A real `execgate mcp` (the compiled CLI) driven by the MCP SDK's own
 // client over stdio, with its own XDG_RUNTIME_DIR (so `execgate approve`
 // finds exactly its broker), policy file and audit log.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -9,6 +8,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ElicitRequestSchema, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { cliPath, tempDir, type PendingJson } from './execgate.js';
 import { waitFor } from './wait.js';
+import { runCollecting, type Ran } from './run.js';
 
 export interface ToolText {
   text: string;
@@ -40,16 +40,8 @@ export interface LiveMcp {
   close(): Promise<void>;
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<Ran> {
+  return runCollecting(process.execPath, [cliPath, ...args], { env });
 }
 
 export async function startMcp(opts: McpOptions = {}): Promise<LiveMcp> {
