@@ -5,7 +5,7 @@
 // when its shell ends (every copy of its socket closed); escalated commands
 // still running for it are ended. Prompts go to every channel: the tmux
 // popup, `execgate approve`, the web page, and this terminal when it is one.
-import { writeFileSync } from 'node:fs';
+import { publishFile } from '../runtime/publish-file.js';
 import type { Resolution } from '../approval/queue.js';
 import { runTerminalUi, type ApprovalSource } from '../approval/terminal-ui.js';
 import type { PendingRequest } from '../approval/types.js';
@@ -135,7 +135,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   });
   const path = runtime.control.path;
   process.stdout.write(`${path}\n`);
-  if (flags['--write-socket-path-to']) writeFileSync(flags['--write-socket-path-to'] as string, `${path}\n`, { mode: 0o600 });
+  if (flags['--write-socket-path-to']) publishFile(flags['--write-socket-path-to'] as string, `${path}\n`);
   log(`execgate: serving; attach shells with: execgate shell --broker ${path} [--sandbox bwrap] [--label NAME]`);
 
   const stopped = new Promise<void>((resolve) => {

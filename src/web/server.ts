@@ -19,7 +19,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { getCookie, setCookie } from 'hono/cookie';
 import { secureHeaders } from 'hono/secure-headers';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import { renameSync, unlinkSync, writeFileSync, readFileSync, chmodSync } from 'node:fs';
+import { unlinkSync, readFileSync } from 'node:fs';
+import { publishFile } from '../runtime/publish-file.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseAnswer } from '../approval/answer.js';
@@ -231,18 +232,6 @@ async function feed(stream: SSEStreamingApi, ctx: AppContext): Promise<void> {
   ctx.streams.delete(end);
 }
 
-/** The URL file: created fresh with mode 0600 and renamed into place, so it
- * is never readable by others, not even for a moment. */
-function writeUrlFile(file: string, url: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    unlinkSync(tmp);
-  } catch {}
-  writeFileSync(tmp, `${url}\n`, { mode: 0o600, flag: 'wx' });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, file);
-}
-
 function listen(server: ServerType, port: number | undefined): Promise<number> {
   const s = server as Server;
   return new Promise((resolve, reject) => {
@@ -276,7 +265,7 @@ export async function startWeb(queue: ApprovalQueue, broker: Broker | BrokerEven
   }
   const url = `http://127.0.0.1:${port}/?token=${token}`;
   try {
-    writeUrlFile(opts.urlFile, url);
+    publishFile(opts.urlFile, `${url}\n`); // mode 0600: never readable by others, not even for a moment
   } catch (err) {
     hub.close();
     (server as Server).close();
