@@ -1702,11 +1702,12 @@ static void test_run_table(void)
     session_dir_open(&d, "table");
     char *env[] = { d.env, NULL };
     struct opts o = { .env = env, .stdin_fd = -1 };
-    char *argv[] = { W(), (char *)probe, "probe", "an arg", NULL };
-    static const char *const probe_argv[] = { "probe", "an arg", NULL };
+    /* argv[0] a name the probe's file never has (Bazel names it "probe",
+     * CMake "eg_probe"): the table lists it, and the file's name decides */
+    char *argv[] = { W(), (char *)probe, "the-probe", "an arg", NULL };
+    static const char *const probe_argv[] = { "the-probe", "an arg", NULL };
     const char *probe_name = strrchr(probe, '/') + 1;
-    /* names the table lists: argv[0] is not the file name */
-    static const char *const others[] = { "git", "make", "probe", NULL };
+    static const char *const others[] = { "git", "make", "the-probe", NULL };
     const char *const with_probe[] = { "git", probe_name, "make", NULL };
     uint8_t *rec;
     size_t n;
