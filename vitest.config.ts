@@ -8,14 +8,14 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 300_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], globalSetup: ['test/helpers/temp-root.ts'] } },
       {
         extends: true,
         test: {
           name: 'integration',
           include: ['test/native/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/conformance/**/*.test.ts', 'test/adversarial/**/*.test.ts', 'test/mediation/**/*.test.ts'],
           // The real patched bash and the real native build must exist.
-          globalSetup: ['test/helpers/global-setup.ts'],
+          globalSetup: ['test/helpers/temp-root.ts', 'test/helpers/global-setup.ts'],
         },
       },
       {
@@ -24,7 +24,7 @@ export default defineConfig({
           name: 'agents',
           include: ['test/agents/**/*.test.ts'],
           // The published agent CLIs, installed once into ~/.cache/execgate/agents.
-          globalSetup: ['test/helpers/global-setup.ts', 'test/helpers/agents-global-setup.ts'],
+          globalSetup: ['test/helpers/temp-root.ts', 'test/helpers/global-setup.ts', 'test/helpers/agents-global-setup.ts'],
           testTimeout: 180_000,
           // After the other projects: the agent CLIs start heavy runtimes
           // (Bun, Node with a 12 GB heap limit) that would skew their timings.
