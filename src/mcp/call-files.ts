@@ -52,7 +52,7 @@ export class CallOutput {
   }
 }
 
-const SUFFIXES = ['cmd', 'in', 'cwd', 'out', 'err', 'state', 'stdin'] as const;
+type Suffix = 'cmd' | 'in' | 'cwd' | 'out' | 'err' | 'state' | 'stdin';
 
 export interface CallFilesInput {
   command: string;
@@ -68,6 +68,8 @@ export class CallFiles {
   readonly stderr: CallOutput;
   readonly state: CallOutput;
   private closed = false;
+  /** The names made, to remove: a name never made costs no failed unlink. */
+  private readonly made: string[] = [];
 
   constructor(
     private readonly dir: string,
@@ -76,10 +78,13 @@ export class CallFiles {
   ) {
     const opened: CallOutput[] = [];
     try {
-      writeNew(this.path('cmd'), input.command);
-      if (input.restore) writeNew(this.path('in'), input.restore);
-      if (input.cwd !== null) writeNew(this.path('cwd'), `${input.cwd}\0`);
-      for (const s of ['out', 'err', 'state'] as const) opened.push(CallOutput.create(this.path(s)));
+      this.writeNew('cmd', input.command);
+      if (input.restore) this.writeNew('in', input.restore);
+      if (input.cwd !== null) this.writeNew('cwd', `${input.cwd}\0`);
+      for (const s of ['out', 'err', 'state'] as const) {
+        opened.push(CallOutput.create(this.path(s)));
+        this.made.push(this.path(s));
+      }
     } catch (err) {
       opened.forEach((o) => o.close());
       this.unlink();
@@ -88,8 +93,20 @@ export class CallFiles {
     [this.stdout, this.stderr, this.state] = opened as [CallOutput, CallOutput, CallOutput];
   }
 
-  private path(suffix: (typeof SUFFIXES)[number]): string {
+  path(suffix: Suffix): string {
     return join(this.dir, `${this.id}.${suffix}`);
+  }
+
+  private writeNew(suffix: Suffix, data: string | Buffer): void {
+    writeNew(this.path(suffix), data);
+    this.made.push(this.path(suffix));
+  }
+
+  /** A name made for the call by someone else (the background stdin FIFO),
+   * removed with the rest. */
+  adopt(suffix: Suffix): string {
+    this.made.push(this.path(suffix));
+    return this.path(suffix);
   }
 
   /** Closes our fds and removes the names (whatever they now are). */
@@ -101,9 +118,9 @@ export class CallFiles {
   }
 
   private unlink(): void {
-    for (const s of SUFFIXES) {
+    for (const path of this.made) {
       try {
-        unlinkSync(this.path(s));
+        unlinkSync(path);
       } catch {
         // gone already, or the sandbox put a directory there: the whole
         // directory goes at the end of the session

@@ -223,7 +223,7 @@ export class SandboxShell {
     const { id, files } = this.newCall(req);
     let stdin: number;
     try {
-      stdin = makeFifo(join(this.opts.ioDir, `${id}.stdin`));
+      stdin = makeFifo(files.adopt('stdin'));
     } catch (err) {
       files.dispose();
       throw err;

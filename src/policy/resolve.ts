@@ -24,9 +24,12 @@ export function findOnPath(name: string, pathVar = DEFAULT_TRUSTED_PATH.join(':'
   return null;
 }
 
+// Both run for every rule on every request: a missing entry answers without
+// throwing (an exception costs more than the stat), and realpath is the C
+// library's, one call, not Node's walk of lstats in JavaScript.
 export function isExecutableFile(path: string): boolean {
   try {
-    if (!statSync(path).isFile()) return false;
+    if (!statSync(path, { throwIfNoEntry: false })?.isFile()) return false;
     accessSync(path, constants.X_OK);
     return true;
   } catch {
@@ -36,7 +39,7 @@ export function isExecutableFile(path: string): boolean {
 
 export function realpathOrNull(path: string): string | null {
   try {
-    return realpathSync(path);
+    return realpathSync.native(path);
   } catch {
     return null;
   }
