@@ -49,7 +49,10 @@ describe('execgate mcp', () => {
     expect(broker[0]).toBe('ran on the host (rule "host-id"): id -u: exit code 0');
     expect(broker[1]).toMatch(/^denied: rm -f x: rule "no-rm" says: nothing is removed here\. Retrying the same command will be denied again/);
     // The audit log is written behind the results: wait for its lines.
-    await waitFor(() => live!.audit().some((a) => a.event === 'completion' && a.decided_by === 'rule:host-id'), { what: 'the audit of the escalation' });
+    await waitFor(
+      () => live!.audit().some((a) => a.event === 'completion' && a.decided_by === 'rule:host-id') && live!.audit().some((a) => a.event === 'decision' && a.decided_by === 'rule:no-rm'),
+      { what: 'the audit of the escalation and of the denial' },
+    );
     const audit = live.audit();
     expect(audit.find((a) => a.event === 'decision' && a.decided_by === 'rule:no-rm')).toMatchObject({ decision: 'deny', argv: ['rm', '-f', 'x'] });
     expect(audit.find((a) => a.event === 'completion' && a.decided_by === 'rule:host-id')).toMatchObject({ outcome: 'exited', exit_code: 0 });
