@@ -2,8 +2,9 @@
 // or a running `execgate serve` (--broker SOCKET), which makes the session
 // through the Launch protocol and asks its own channels. Either way the
 // rest of src/mcp sees the same thing: how to start the session's shell,
-// the session's id, a way into the approval queue, and (in process only)
-// the broker itself for the per-call record of decisions.
+// the session's id, a way into the approval queue, and the session's
+// decisions and completions for the per-call record (the broker's own
+// watcher in process; serve's "watch" op when attached).
 import { ControlConnection } from '../control/client.js';
 import { requestLaunch } from '../control/launch-client.js';
 import type { Channel, Resolution } from '../approval/queue.js';
@@ -13,7 +14,8 @@ import type { Policy } from '../policy/types.js';
 import { loadPolicy } from '../policy/policy-file.js';
 import { launchShell, type LaunchRequest } from '../runtime/launch.js';
 import { startRuntime, type Runtime, type RuntimeOptions } from '../runtime/runtime.js';
-import type { Broker } from '../session/broker.js';
+import type { CompletionEvent } from '../audit/records.js';
+import type { DecisionEvent, SessionWatcher } from '../session/broker.js';
 import type { Session } from '../session/session.js';
 
 /** A session, and how to start its shell. */
@@ -37,9 +39,11 @@ export interface ApprovalPort {
 }
 
 export interface BrokerLink {
-  /** In process only: decisions and completions per session. */
-  broker: Broker | null;
   approvals: ApprovalPort;
+  /** The launched session's decisions and completions, as they happen,
+   * from the broker's own record; resolves once watching (before the first
+   * call can run). Returns the unwatch. */
+  watch(shell: LaunchedShell, watcher: SessionWatcher): Promise<() => void>;
   /** The policy `explain` reads: the broker's own in process; attached,
    * the one `execgate policy explain` would load (serve may use another). */
   policy(): Policy;
@@ -52,11 +56,11 @@ export interface BrokerLink {
 export async function inProcessBroker(opts: RuntimeOptions): Promise<BrokerLink> {
   const runtime: Runtime = await startRuntime(opts);
   return {
-    broker: runtime.broker,
     approvals: {
       register: (channel) => runtime.queue.register(channel),
       answer: async (id, answer, channel) => runtime.queue.answer(id, answer, channel),
     },
+    watch: async (shell, watcher) => (shell.session ? runtime.broker.watchSession(shell.session, watcher) : () => {}),
     policy: () => runtime.store.current,
     policyNote: '',
     async launch(req, log) {
@@ -91,7 +95,6 @@ export async function attachedBroker(socket: string, policyFlag: string | undefi
   };
   let approvalConn: ControlConnection | null = null;
   return {
-    broker: null,
     approvals: {
       register(channel) {
         // A subscription is a channel of serve's queue, named as ours.
@@ -120,6 +123,20 @@ export async function attachedBroker(socket: string, policyFlag: string | undefi
         const m = reply.message;
         return m.ok === true ? { ok: true, ...(typeof m.ruleText === 'string' ? { ruleText: m.ruleText } : {}) } : { ok: false, error: String(m.error) };
       },
+    },
+    async watch(shell, watcher) {
+      const conn = await open();
+      conn.on((m) => {
+        if (m.type === 'decision') watcher.decision?.(m.event as DecisionEvent);
+        if (m.type === 'completion') watcher.completion?.(m.event as CompletionEvent);
+      });
+      try {
+        await conn.request({ op: 'watch', session: shell.sessionId }, 'watching');
+      } catch (err) {
+        conn.close();
+        throw new Error(`cannot watch session ${shell.sessionId} on the broker at ${socket}: ${(err as Error).message}`);
+      }
+      return () => conn.close();
     },
     policy: () => loadPolicy(policyFlag),
     policyNote: `execgate serve decides with its own policy; this is the one \`execgate policy explain\` loads here`,

@@ -92,7 +92,7 @@ export interface ResultText {
 }
 
 /** The whole result text of one shell call. */
-export function shapeResult(r: CallResult, requests: HostRequest[], opts: { redact: boolean; brokerNote?: string }): ResultText {
+export function shapeResult(r: CallResult, requests: HostRequest[], opts: { redact: boolean }): ResultText {
   const out = shapeStream(r.stdout, opts.redact);
   const err = shapeStream(r.stderr, opts.redact);
   const lines: string[] = [];
@@ -104,7 +104,7 @@ export function shapeResult(r: CallResult, requests: HostRequest[], opts: { reda
   lines.push(out.text ? `--- stdout${out.cut ? ` (${r.stdout.total} bytes, cut)` : ''}\n${out.text.replace(/\n$/, '')}` : '--- stdout: (empty)');
   if (err.text) lines.push(`--- stderr${err.cut ? ` (${r.stderr.total} bytes, cut)` : ''}\n${err.text.replace(/\n$/, '')}`);
   const decided = describeRequests(requests);
-  if (decided.length || opts.brokerNote) lines.push(`--- execgate\n${[...decided, ...(opts.brokerNote ? [opts.brokerNote] : [])].join('\n')}`);
+  if (decided.length) lines.push(`--- execgate\n${decided.join('\n')}`);
   const redactions = out.redactions + err.redactions;
   if (redactions) lines.push(`(execgate redacted ${redactions} secret-looking value${redactions === 1 ? '' : 's'} from this output)`);
   // A command that ran and exited, whatever its status, is a result, not a

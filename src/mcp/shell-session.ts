@@ -63,8 +63,12 @@ export class ShellSession {
       ? { ...req, binds: [...req.binds, `${io}:${IO_INSIDE}`], roBinds: [...req.roBinds, `${preludePath}:${PRELUDE_INSIDE}`] }
       : { ...req, project: undefined, cwd: req.project ?? req.cwd };
     let launched: LaunchedShell | null = null;
+    let unwatch = () => {};
+    const record = new CallRecord();
     try {
       launched = await link.launch(launchReq, log);
+      // Watching before the shell starts: nothing it decides goes unrecorded.
+      unwatch = await link.watch(launched, { decision: (e) => record.decision(e), completion: (e) => record.completion(e) });
       const project = realpathSync(req.project ?? req.cwd);
       const roots: Root[] = [{ sandbox: project, host: project }];
       if (bwrap) {
@@ -80,11 +84,9 @@ export class ShellSession {
         inside: bwrap ? { ioDir: IO_INSIDE, bash: '/bin/bash', prelude: PRELUDE_INSIDE } : { ioDir: io, bash: patchedBashPath, prelude: preludePath },
         log,
       });
-      const record = new CallRecord();
-      const session = launched.session;
-      const unwatch = link.broker && session ? link.broker.watchSession(session, { decision: (e) => record.decision(e), completion: (e) => record.completion(e) }) : () => {};
       return new ShellSession(launched, shell, dir, roots, unwatch, record);
     } catch (err) {
+      unwatch();
       launched?.close();
       rmSync(dir, { recursive: true, force: true });
       throw err;

@@ -84,8 +84,7 @@ export function registerTools(server: McpServer, session: ShellSession, link: Br
           signal: extra.signal,
           onTick: (ms) => say(`running for ${Math.round(ms / 1000)} s`),
         });
-        const brokerNote = link.broker ? undefined : 'attached to execgate serve: escalations and denials are in its audit log and web page, not listed here';
-        const shaped = shapeResult(result, requests, { redact: opts.redact, brokerNote });
+        const shaped = shapeResult(result, requests, { redact: opts.redact });
         return { content: [{ type: 'text', text: shaped.text }], isError: shaped.isError };
       } finally {
         waiting();

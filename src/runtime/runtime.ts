@@ -11,6 +11,7 @@ import { TmuxChannel, TmuxClient, WindowMarker, tmuxTarget } from '../approval/t
 import { approveAll, type Approver, type RuleTarget } from '../approval/types.js';
 import { AuditLog, noAudit } from '../audit/audit-log.js';
 import { ControlServer, type ControlClient, type ControlMessage } from '../control/server.js';
+import { handleWatchOp } from '../control/session-watch.js';
 import type { Fd } from '../native/fd.js';
 import { cliPath } from '../native/paths.js';
 import { defaultPolicy, policyFileFor, userPolicyPath } from '../policy/policy-file.js';
@@ -76,6 +77,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       let state = clientState.get(client);
       if (!state) clientState.set(client, (state = {}));
       if (handleApprovalOp(queue, client, message.op, state)) return fds.forEach((f) => f.close());
+      if (handleWatchOp(broker, client, message.op)) return fds.forEach((f) => f.close());
       if (message.op.op === 'stats') {
         fds.forEach((f) => f.close());
         return client.send({ type: 'stats', ...broker.stats.snapshot() });

@@ -108,6 +108,12 @@ export class Broker implements SessionHost {
     };
   }
 
+  /** A session of this broker that has not ended, by its id. */
+  sessionById(id: string): Session | undefined {
+    for (const s of this.sessions) if (s.id === id) return s;
+    return undefined;
+  }
+
   /** Called when a session ends (the approval core forgets its grants). */
   onSessionClosed(listener: (s: Session) => void): void {
     this.closeListeners.add(listener);

@@ -339,16 +339,23 @@ describe('execgate mcp', () => {
 });
 
 describe('execgate mcp --broker (attached to execgate serve)', () => {
-  it('gets its session from serve and asks in the dialog through serve\'s queue', async () => {
+  it('gets its session from serve, asks in the dialog through serve\'s queue, and lists what serve decided', async () => {
     const { serve } = await import('../helpers/serve.js');
-    const served = await serve('approval_timeout = "2m"\n' + rule('ask-ls', 'ls', 'prompt', 'args = ["/"]') + rule('no-rm', 'rm', 'deny', 'reason = "not here"'), { flags: ['--no-prompt'] });
+    const served = await serve(
+      'approval_timeout = "2m"\n' + rule('ask-ls', 'ls', 'prompt', 'args = ["/"]') + rule('no-rm', 'rm', 'deny', 'reason = "not here"') + rule('host-id', 'id', 'escalate', 'args = ["-u"]'),
+      { flags: ['--no-prompt'] },
+    );
     try {
       const project = tempDir('eg-mcp-proj-');
       live = await startMcp({ cwd: project, flags: ['--broker', served.socket, '--label', 'agent-7'], env: { XDG_RUNTIME_DIR: served.runtimeDir }, elicit: async () => ({ action: 'accept', content: { decision: 'once' } }) });
-      const r = await live.shell({ command: 'ls / >/dev/null && echo listed; rm x; cd /tmp; export Z=1' });
-      expect(section(r.text, 'stdout')).toBe('listed');
+      const r = await live.shell({ command: 'ls / >/dev/null && echo listed; rm x; id -u; cd /tmp; export Z=1' });
+      expect(section(r.text, 'stdout')).toBe(`listed\n${process.getuid!()}`);
       expect(section(r.text, 'stderr')).toBe('execgate: denied: rm: not here');
-      expect(section(r.text, 'execgate')).toContain('asked a human (rule "ask-ls"): ls /: approved by human:elicitation');
+      // serve's own record of the call, in order: the prompt, the denial, the escalation
+      const broker = section(r.text, 'execgate').split('\n');
+      expect(broker[0]).toMatch(/^asked a human \(rule "ask-ls"\): ls \/: approved by human:elicitation, exit code 0/);
+      expect(broker.find((l) => l.startsWith('denied: rm x'))).toMatch(/^denied: rm x: rule "no-rm" says: not here\./);
+      expect(broker).toContain('ran on the host (rule "host-id"): id -u: exit code 0');
       expect(section((await live.shell({ command: 'pwd; echo $Z' })).text, 'stdout')).toBe('/tmp\n1');
       await waitFor(() => served.records().some((a) => a.event === 'completion' && a.decided_by === 'human:elicitation'), { what: "serve's audit of the dialog's answer" });
       expect(served.records().find((a) => a.event === 'session-start')).toMatchObject({ label: 'agent-7' });
