@@ -17,6 +17,9 @@ export const USAGE = `usage:
                  [--broker SOCKET] [--label NAME] [-c SCRIPT | FILE ARGS...]
 ${MCP_USAGE}
   execgate serve [--policy FILE] [--audit FILE] [--web [--web-port N]] [--write-socket-path-to FILE] [--no-prompt]
+                 [--dangerously-approve-all] [--sandbox none|bwrap] [--project DIR] [--no-network] [--bind SRC[:DEST]]...
+                 [--ro-bind SRC[:DEST]]... [--sandbox-uid N] [--writable-git (unsafe)] [--pass-env NAME]...
+                 (its sandbox flags: the defaults for launches that do not say)
   execgate policy explain [--policy FILE] [--explicit] -- CMD [ARGS...]
   execgate policy check FILE
 ${APPROVE_USAGE}
