@@ -147,3 +147,19 @@ except PermissionError as e:
     expect(r.stderr).toContain(`execgate: ${r.project}/shim-copy: a copy of execgate's program shim, not the program: copy the real one from /.execgate/real\n`);
   });
 });
+
+describe('a shimmed program the shell runs', () => {
+  it('is asked about once: on Run the wrapper runs the real file, not the shim that would ask again', async () => {
+    // uname is shimmed (a rule names it) but `uname -s` matches no rule: Run.
+    const r = await inSandbox('uname -s; /bin/uname -s; echo "st=$?"', {
+      extraPolicy: '[[rule]]\nid = "no-uname-all"\nprogram = "uname"\nargs = ["-a"]\ndecision = "deny"\n',
+    });
+    expect(r.stdout.toString()).toBe('Linux\nLinux\nst=0\n');
+    const uname = r.decisions.filter((d) => String(d.program).endsWith('/uname'));
+    // one decision each, by the shell's wrapper; none from the shim
+    expect(uname.map((d) => [d.decision, d.via ?? 'wrapper', d.argv])).toEqual([
+      ['run', 'wrapper', ['uname', '-s']],
+      ['run', 'wrapper', ['/bin/uname', '-s']],
+    ]);
+  });
+});
