@@ -56,37 +56,56 @@ export class WindowMarker {
   private prefix = '';
   private suffix = '';
   private waiting = false;
+  /** One change at a time, in the order asked: each reads the window's name
+   * and writes it back, and two interleaved would keep a stale name (a
+   * session-exit restored under an idle still being applied). */
+  private chain: Promise<void> = Promise.resolve();
 
   constructor(private readonly tmux: TmuxClient) {}
 
-  async event(name: string): Promise<void> {
-    switch (name) {
-      case 'session-start':
-        this.prefix = '🤖 ';
-        break;
-      case 'busy':
-        this.suffix = ' ⏳';
-        break;
-      case 'idle':
-        this.suffix = ' ✋';
-        await this.tmux.bell();
-        break;
-      case 'session-exit':
-        return this.restore();
-      default:
-        return; // unknown events are ignored
-    }
-    await this.apply();
+  event(name: string): Promise<void> {
+    return this.serially(async () => {
+      switch (name) {
+        case 'session-start':
+          this.prefix = '🤖 ';
+          break;
+        case 'busy':
+          this.suffix = ' ⏳';
+          break;
+        case 'idle':
+          this.suffix = ' ✋';
+          await this.tmux.bell();
+          break;
+        case 'session-exit':
+          return this.restoreNow();
+        default:
+          return; // unknown events are ignored
+      }
+      await this.apply();
+    });
   }
 
-  async setWaiting(waiting: boolean): Promise<void> {
-    if (this.waiting === waiting) return;
-    this.waiting = waiting;
-    if (!waiting && !this.prefix && !this.suffix) return this.restore();
-    await this.apply();
+  setWaiting(waiting: boolean): Promise<void> {
+    return this.serially(async () => {
+      if (this.waiting === waiting) return;
+      this.waiting = waiting;
+      if (!waiting && !this.prefix && !this.suffix) return this.restoreNow();
+      await this.apply();
+    });
   }
 
-  async restore(): Promise<void> {
+  restore(): Promise<void> {
+    return this.serially(() => this.restoreNow());
+  }
+
+  private serially(change: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(change);
+    // A failed change (reported by the caller) does not stop the next one.
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  private async restoreNow(): Promise<void> {
     this.prefix = this.suffix = '';
     this.waiting = false;
     if (!this.original) return;
