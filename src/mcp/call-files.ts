@@ -93,7 +93,7 @@ export class CallFiles {
     [this.stdout, this.stderr, this.state] = opened as [CallOutput, CallOutput, CallOutput];
   }
 
-  path(suffix: Suffix): string {
+  private path(suffix: Suffix): string {
     return join(this.dir, `${this.id}.${suffix}`);
   }
 
