@@ -5,6 +5,8 @@
 import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUN_TABLE_NAME } from '../../src/protocol/constants.js';
+import { encodeRunTable } from '../../src/protocol/run-table.js';
 import {
   type BashResult,
   LogWrapper,
@@ -409,5 +411,60 @@ describe('a wrapper that cannot be executed', () => {
       EXEC_WRAPPER: w,
     });
     expect(r.stdout.toString()).toBe('st=127\nok\n');
+  });
+});
+
+describe("the session's run table (execgate's fast path, read by bash itself)", () => {
+  let log: LogWrapper;
+  let session: string;
+  beforeAll(() => {
+    log = new LogWrapper();
+    session = tempDir('eg-session-');
+  });
+  afterAll(() => log.dispose());
+
+  /** Runs BODY under the log wrapper with $EXECGATE_SESSION holding TABLE
+   * (null: no table file); the argv of each exec the wrapper saw. */
+  function withTable(table: Buffer | null, body: string): { p: BashResult; seen: string[][] } {
+    rmSync(join(session, RUN_TABLE_NAME), { force: true });
+    if (table) writeFileSync(join(session, RUN_TABLE_NAME), table);
+    log.clear();
+    const p = run(patchedBashPath, body, { EXEC_WRAPPER: log.path, EXECGATE_SESSION: session });
+    return { p, seen: log.text().map((r) => r.argv) };
+  }
+  const table = (t: { localRun?: boolean; record?: boolean; names?: string[] }) =>
+    encodeRunTable({ generation: 1, localRun: t.localRun ?? true, record: t.record ?? false, names: (t.names ?? []).map((n) => Buffer.from(n)) });
+  const body = 'myecho one; mycat /dev/null; /bin/echo two; exit 3';
+
+  it('runs a program the table does not name itself: the wrapper sees only the named ones, output and status unchanged', () => {
+    const u = run(unpatchedBashPath, body);
+    const { p, seen } = withTable(table({ names: ['mycat', 'git'] }), body);
+    expectSameAsUnpatched(p, u);
+    expect(seen).toEqual([['mycat', '/dev/null']]);
+  });
+
+  it('leaves every exec to the wrapper when the table asks for records (an audit log), says no local run, or is not there', () => {
+    for (const t of [table({ record: true }), table({ localRun: false }), null]) {
+      expect(withTable(t, body).seen).toEqual([['myecho', 'one'], ['mycat', '/dev/null'], ['/bin/echo', 'two']]);
+    }
+  });
+
+  it('leaves every exec to the wrapper for a table it cannot read whole: a bad magic, an unknown flag, a count past the end, trailing bytes, too big', () => {
+    const good = table({ names: ['git'] });
+    const unknownFlag = Buffer.from(good);
+    unknownFlag.writeUInt32LE(1 | 4, 8);
+    const overCount = Buffer.from(good);
+    overCount.writeUInt32LE(2, 12);
+    const bad = [Buffer.concat([Buffer.from('EGT0'), good.subarray(4)]), unknownFlag, overCount, Buffer.concat([good, Buffer.from([0])]), Buffer.concat([good, Buffer.alloc(64 * 1024)])];
+    for (const t of bad) expect(withTable(t, 'myecho x').seen).toEqual([['myecho', 'x']]);
+    expect(withTable(good, 'myecho x').seen).toEqual([]);
+  });
+
+  it('reports a failed exec in its own words, as unpatched bash does', () => {
+    const script = `${join(work, 'notexec')}; echo "st $?"; ./adir; echo "st $?"`;
+    const u = run(unpatchedBashPath, script);
+    const { p, seen } = withTable(table({}), script);
+    expectSameAsUnpatched(p, u);
+    expect(seen).toEqual([]);
   });
 });

@@ -56,3 +56,16 @@ describe('the exec cookie', () => {
     expect(BigInt(m![1]!)).toBe(c.EXEC_COOKIE);
   });
 });
+
+describe('the run table, as the patched bash reads it', () => {
+  const patch = readFileSync(join(packageRoot, 'patches/bash-exec-wrapper.patch'), 'utf8');
+  const inPatch = new Map([...patch.matchAll(/^\+#define (EXEC_WRAPPER_TABLE_\w+) (.+)$/gm)].map((m) => [m[1]!, m[2]!.trim()]));
+  it.each([
+    ['EXEC_WRAPPER_TABLE_NAME', JSON.stringify(c.RUN_TABLE_NAME)],
+    ['EXEC_WRAPPER_TABLE_MAGIC', JSON.stringify(table.RUN_TABLE_MAGIC.toString('latin1'))],
+    ['EXEC_WRAPPER_TABLE_LOCAL_RUN', String(table.RUN_TABLE_LOCAL_RUN)],
+    ['EXEC_WRAPPER_TABLE_MAX', String(limits.MAX_RUN_TABLE_BYTES)],
+  ])('%s is the protocol\'s', (name, expected) => {
+    expect(inPatch.get(name), `${name} missing from the patch`).toBe(expected);
+  });
+});
