@@ -125,6 +125,9 @@ export class Broker implements SessionHost {
     this.publish(session);
     this.opts.audit.write({ event: 'session-start', session: session.id, label: session.label });
     session.onClose(() => {
+      // Its backstop's last records go in before the session's end does.
+      this.backstops.get(session)?.close();
+      this.backstops.delete(session);
       this.sessions.delete(session);
       const settled = session.settled().finally(() => this.draining.delete(settled));
       this.draining.add(settled);
@@ -268,6 +271,7 @@ export class Broker implements SessionHost {
   }
 
   backstop(session: Session, listener: Fd | null, why: string): void {
+    if (session.isClosed) return listener?.close();
     if (listener !== null && !isSeccompListener(listener)) {
       listener.close();
       return this.protocolError(session, 'the init sent an fd that is not a seccomp listener');
@@ -296,11 +300,8 @@ export class Broker implements SessionHost {
       },
       this.tableBytes(),
     );
+    // Closed with the session (openSession's close handler).
     this.backstops.set(session, backstop);
-    session.onClose(() => {
-      this.backstops.delete(session);
-      backstop.close();
-    });
     audit.write({ event: 'backstop', session: session.id, label: session.label, state: 'on' });
   }
 

@@ -232,6 +232,14 @@ export class SeccompBackstop {
 
   close(): void {
     if (this.closed) return;
+    // Runs the thread let through and queued, but this loop has not taken
+    // yet (the session can end in the same turn as the thread's kick): into
+    // the audit first, as the session reads its wrapper records first.
+    try {
+      this.takeRecords();
+    } catch (err) {
+      this.ctx.problem(`seccomp listener: ${(err as Error).message}`);
+    }
     this.closed = true;
     // Execs still waiting fail with ENOSYS, and so does every later one:
     // a sandbox whose broker is gone starts nothing without the shell.
@@ -253,6 +261,16 @@ export class SeccompBackstop {
     }
   }
 
+  /** The runs the thread decided by itself, and how many it dropped. */
+  private takeRecords(): void {
+    for (let r = this.native.takeRecord(); r !== null; r = this.native.takeRecord()) {
+      const rec = fastPathRecord(r, this.ctx);
+      if (rec !== null) this.ctx.record(rec);
+    }
+    const dropped = this.native.takeDropped();
+    if (dropped > 0) this.ctx.dropped(dropped);
+  }
+
   private drain(): void {
     let full = true;
     for (let i = 0; i < MAX_BACKSTOP_BATCH && !this.closed; i++) {
@@ -268,12 +286,7 @@ export class SeccompBackstop {
       const rec = backstopRecord(this.ctx.who, n, answer);
       if (rec !== null) this.ctx.record(rec);
     }
-    for (let r = this.native.takeRecord(); r !== null; r = this.native.takeRecord()) {
-      const rec = fastPathRecord(r, this.ctx);
-      if (rec !== null) this.ctx.record(rec);
-    }
-    const dropped = this.native.takeDropped();
-    if (dropped > 0) this.ctx.dropped(dropped);
+    this.takeRecords();
     // A whole batch taken: the rest on the next turn, after the other
     // sessions' sockets had theirs (the thread kicks only for new ones).
     if (full && !this.closed) setImmediate(() => this.onReady());
