@@ -8,12 +8,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadAddon } from '../../../src/native/addon.js';
 import { Fd } from '../../../src/native/fd.js';
 import { HELLO_CONNECTION, HELLO_RECORD, SESSION_SOCKET_NAME } from '../../../src/protocol/constants.js';
-import { encodeFrame, FrameReader } from '../../../src/protocol/frame.js';
-import { decodeToWrapper, encodeToBroker, Kind, type Request } from '../../../src/protocol/messages.js';
+import { encodeToBroker, Kind, type Request } from '../../../src/protocol/messages.js';
 import { PathMap } from '../../../src/sandbox/path-map.js';
 import type { Plan } from '../../../src/session/plan.js';
 import { Session, type SessionHost } from '../../../src/session/session.js';
 import type { HostCommand } from '../../../src/session/session-context.js';
+import { execOverSession } from '../../helpers/wrapper-exec.js';
 
 const addon = loadAddon();
 const openFds = () => new Set(readdirSync('/proc/self/fd').map(Number));
@@ -46,33 +46,6 @@ function host() {
   return { h, seen };
 }
 
-const requestFrame = encodeFrame(encodeToBroker({ type: 'request', request: { kind: Kind.EXEC, file: Buffer.from('/bin/true'), argv: [Buffer.from('true')], cwd: Buffer.from('/'), pid: 7 } }));
-
-/** What a wrapper does on a session socket: hello + a fresh connection
- * with its request in it; returns the reply. */
-async function exec(sessionSock: number): Promise<ReturnType<typeof decodeToWrapper> | null> {
-  const [mine, theirs] = addon.socketpair('stream');
-  addon.send(mine, requestFrame);
-  addon.send(sessionSock, HELLO_CONNECTION, [theirs]);
-  addon.close(theirs);
-  const reader = new FrameReader(65536);
-  try {
-    for (;;) {
-      const f = reader.next();
-      if (f) return decodeToWrapper(f.payload);
-      const r = addon.recv(mine, 65536, 0);
-      if (r === null) {
-        await tick();
-        continue;
-      }
-      if (r.data.length === 0) return null;
-      reader.push(r.data, []);
-    }
-  } finally {
-    addon.close(mine);
-  }
-}
-
 let session: Session | null = null;
 afterEach(() => session?.close());
 
@@ -86,7 +59,7 @@ function open() {
 describe('Session', () => {
   it('takes execs on the shell\'s socket (fd 87)', async () => {
     const { shell, seen } = open();
-    expect(await exec(shell.fd)).toMatchObject({ type: 'decision', action: 1 });
+    expect(await execOverSession(shell.fd)).toMatchObject({ type: 'decision', action: 1 });
     expect(seen.plans).toBe(1);
     shell.close();
   });
@@ -96,7 +69,7 @@ describe('Session', () => {
     const path = join(s.dir, SESSION_SOCKET_NAME);
     for (let i = 0; i < 3; i++) {
       const client = addon.connect(path, 'seqpacket');
-      expect(await exec(client)).toMatchObject({ type: 'decision', action: 1 });
+      expect(await execOverSession(client)).toMatchObject({ type: 'decision', action: 1 });
       addon.close(client);
     }
     expect(seen.plans).toBe(3);
@@ -125,7 +98,7 @@ describe('Session', () => {
     await waitFor(() => seen.errors.length > 0);
     expect(seen.errors).toEqual(['empty message on the session socket']);
     expect(s.isClosed).toBe(false);
-    expect(await exec(shell.fd)).toMatchObject({ type: 'decision', action: 1 });
+    expect(await execOverSession(shell.fd)).toMatchObject({ type: 'decision', action: 1 });
     shell.close();
   });
 
@@ -141,7 +114,7 @@ describe('Session', () => {
     addon.close(b);
     await waitFor(() => seen.errors.length >= 4);
     expect(seen.errors).toEqual(['connection fd is not a stream socket', 'hello without a connection fd', 'hello with 2 fds', 'malformed hello']);
-    expect(await exec(shell.fd)).toMatchObject({ action: 1 });
+    expect(await execOverSession(shell.fd)).toMatchObject({ action: 1 });
     shell.close();
     session!.close();
     expect(openFds()).toEqual(before);
@@ -151,7 +124,7 @@ describe('Session', () => {
     const { session: s, shell, seen } = open();
     shell.close();
     const client = addon.connect(join(s.dir, SESSION_SOCKET_NAME), 'seqpacket');
-    expect(await exec(client)).toMatchObject({ type: 'decision', action: 1 });
+    expect(await execOverSession(client)).toMatchObject({ type: 'decision', action: 1 });
     addon.close(client);
     expect(seen.plans).toBe(1);
     expect(s.isClosed).toBe(false);
