@@ -4,11 +4,12 @@
 // else ourselves. Each run gets its own HOME, XDG_RUNTIME_DIR and project,
 // owned by the user who runs the shell, under /var/tmp (visible read-only
 // inside the sandbox, unlike /tmp), and removed after the file's tests.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliPath } from '../helpers/execgate.js';
+import { runCollecting, type Ran } from '../helpers/run.js';
 
 export interface SandboxUser {
   label: string;
@@ -51,11 +52,7 @@ export function removeUserDirs(): void {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-export interface ShellRun {
-  stdout: string;
-  stderr: string;
-  code: number | null;
-}
+export type ShellRun = Ran;
 
 export interface ShellOptions {
   /** execgate shell flags before -c. */
@@ -78,22 +75,8 @@ export function shellAs(user: SandboxUser, script: string, opts: ShellOptions): 
   };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   const argv = [...user.prefix, process.execPath, cliPath, 'shell', ...opts.flags, '-c', script];
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`timed out: ${script}\nstderr: ${Buffer.concat(err).toString()}`));
-    }, opts.timeoutMs ?? 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), code });
-    });
-  });
+  // A hung shell is killed and fails the test with what it said (code null).
+  return runCollecting(argv[0]!, argv.slice(1), { cwd: opts.cwd, env, timeoutMs: opts.timeoutMs ?? 30_000 });
 }
 
 /** Compiles test/adversarial/sandbox-probe.c into a directory everyone can
