@@ -13,9 +13,10 @@
 // to exits (endWith: the launcher that became the shell). Not when fd 87
 // is closed: agent harnesses close it in the shells they start, and those
 // reach the session by its path.
-import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { publishFile } from '../runtime/publish-file.js';
 import { loadAddon, type Addon } from '../native/addon.js';
 import { Fd } from '../native/fd.js';
 import { ByteBudget, FramedSocket } from '../native/framed-socket.js';
@@ -150,9 +151,7 @@ export class Session {
    * wrapper reads the old table or the new one, never half of one). */
   publishRunTable(table: Buffer): void {
     if (this.closed) return;
-    const tmp = join(this.dir, `${RUN_TABLE_NAME}.new`);
-    writeFileSync(tmp, table, { mode: 0o644 });
-    renameSync(tmp, join(this.dir, RUN_TABLE_NAME));
+    publishFile(join(this.dir, RUN_TABLE_NAME), table, 0o644);
   }
 
   /** The sandbox this session's shell runs in: its path map (sandbox paths
