@@ -4,7 +4,7 @@
 // refusal) forged on the session socket. None of these reaches the host;
 // each must also keep the policy's Run and Deny, or fail closed.
 import { describe, expect, it } from 'vitest';
-import { decidedVia, HOST_ONLY, HOST_VALUE, inSandbox } from '../mediation/helpers.js';
+import { decidedVia, HOST_ONLY, HOST_VALUE, ID_DENIED, inSandbox } from '../mediation/helpers.js';
 
 const exe = (content: string) => ({ content, mode: 0o755 });
 
@@ -17,6 +17,22 @@ python3 -c 'import os; os.execv("/.execgate/real/usr/bin/id", ["id"])'; echo "py
     expect(r.stderr).toContain('execgate: denied: /.execgate/real/usr/bin/id: id is not for this sandbox\n');
     expect(r.stderr).toContain('PermissionError: [Errno 13] Permission denied');
     expect(decidedVia(r, 'seccomp', '/usr/bin/id').map((d) => [d.decision, d.decided_by])).toEqual([['deny', 'rule:no-id']]);
+  });
+
+  it('a run table the agent writes (bash now reads it and skips the wrapper) cannot move a named program past its shim', async () => {
+    // LOCAL_RUN, no names: "everything runs here, unasked", in a directory
+    // the agent owns, named by the variable bash reads.
+    const r = await inSandbox(`mkdir -p /tmp/forged && printf 'EGT1\\x07\\x00\\x00\\x00\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00' > /tmp/forged/table
+EXECGATE_SESSION=/tmp/forged
+printenv ${HOST_ONLY}; id; echo "id=$?"`);
+    // printenv still escalated and id was still refused, each by its shim:
+    // bash took the forged table (the shell's wrapper never asked), the
+    // program it exec'd was the shim, and the shim asks the broker.
+    expect(r.stdout.toString()).toBe(`${HOST_VALUE}\nid=126\n`);
+    expect(r.stderr).toMatch(ID_DENIED);
+    expect(decidedVia(r, 'shim', '/usr/bin/printenv').map((d) => d.decision)).toEqual(['escalate']);
+    expect(decidedVia(r, 'shim', '/usr/bin/id').map((d) => d.decision)).toEqual(['deny']);
+    expect(r.decisions.filter((d) => d.via === undefined && /\/(printenv|id)$/.test(String(d.program)))).toEqual([]);
   });
 
   it("argv[0] cannot borrow another program's rule: id's shim called \"printenv\" is still id", async () => {

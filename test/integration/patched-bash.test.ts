@@ -2,6 +2,7 @@
 // exec goes through $EXEC_WRAPPER with the right path and argv, what the user
 // sees does not change, and without EXEC_WRAPPER it is the unpatched shell.
 // Each check compares with the unpatched build of the same source.
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -458,6 +459,16 @@ describe("the session's run table (execgate's fast path, read by bash itself)", 
     const bad = [Buffer.concat([Buffer.from('EGT0'), good.subarray(4)]), unknownFlag, overCount, Buffer.concat([good, Buffer.from([0])]), Buffer.concat([good, Buffer.alloc(64 * 1024)])];
     for (const t of bad) expect(withTable(t, 'myecho x').seen).toEqual([['myecho', 'x']]);
     expect(withTable(good, 'myecho x').seen).toEqual([]);
+  });
+
+  it('is not held up by a FIFO the agent put where the table goes: it reads nothing and leaves the exec to the wrapper', () => {
+    rmSync(join(session, RUN_TABLE_NAME), { force: true });
+    expect(spawnSync('mkfifo', [join(session, RUN_TABLE_NAME)]).status).toBe(0);
+    log.clear();
+    const p = run(patchedBashPath, 'myecho x', { EXEC_WRAPPER: log.path, EXECGATE_SESSION: session });
+    expect(p.stdout.toString()).toBe('x\n');
+    expect(log.text().map((r) => r.argv)).toEqual([['myecho', 'x']]);
+    rmSync(join(session, RUN_TABLE_NAME), { force: true });
   });
 
   it('reports a failed exec in its own words, as unpatched bash does', () => {
