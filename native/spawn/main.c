@@ -19,7 +19,19 @@
  * AF_UNIX SOCK_STREAM socketpair, the command's control channel. The server
  * forks a supervisor for it, closes its copy, reaps supervisors as they end
  * (never waiting on one), and exits when the broker's end closes;
- * supervisors then keep running until their commands end. Nothing goes back
+ * supervisors then keep running until their commands end.
+ *
+ * Server socket, server -> broker: "EGR1" and exactly one fd: the broker's
+ * end of the control channel of a spare, a supervisor forked ahead of time
+ * that waits for a spec on it. The broker may send a command's spec (below)
+ * on it instead of making a channel and sending "EGC1": no fork and no hop
+ * through the server stand between the broker and the command's start. The
+ * server keeps one spare out at a time: when one gets its spec (or its
+ * channel closes unused) it forks the next. A spare is a supervisor like any
+ * other, and is not the server's to end: once its channel is with the
+ * broker, only the broker's closing it (unused) ends it. When the broker's
+ * socket has no room, the spare goes (its channel closed) and no other is
+ * made until the broker sends a command. Nothing goes back
  * on this socket. A malformed message is a broker bug: its fds are closed
  * (the broker sees its control channel end without a report) and a line goes
  * to stderr. Why the spec is not in this message: a seqpacket message is
@@ -105,6 +117,73 @@ static void start_supervisor(int sock, int sfd, int ctl)
     close(ctl);
 }
 
+/* The spare out with the broker: `taken` is the read end of a pipe whose
+ * write end only the spare holds; it becomes readable (a byte, or the end of
+ * file) once the spare has its spec or is gone. -1: none out. */
+static int taken = -1;
+/* The broker's socket had no room for a spare: none until it sends again. */
+static int spares_paused = 0;
+
+#define SPARE_MAGIC "EGR1"
+
+static void __attribute__((noreturn)) spare_main(int ctl, int done)
+{
+    /* A server gone is no reason to die (supervisor_main keeps it so). */
+    signal(SIGPIPE, SIG_IGN);
+    /* Wait for the spec (or the end: the broker closed the channel unused). */
+    char byte;
+    ssize_t n;
+    do
+        n = recv(ctl, &byte, 1, MSG_PEEK);
+    while (n < 0 && errno == EINTR);
+    if (write(done, "T", 1) < 0) {
+        /* The server is gone: nothing to tell. */
+    }
+    close(done);
+    if (n <= 0)
+        _exit(0);
+    supervisor_main(ctl);
+}
+
+/* Forks a spare and offers its channel to the broker, unless one is out. */
+static void make_spare(int sock, int sfd)
+{
+    if (taken >= 0 || spares_paused)
+        return;
+    int pair[2], pipefd[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+        return;
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        close_all(pair, 2);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(sock);
+        close(sfd);
+        close(pair[0]);
+        close(pipefd[0]);
+        spare_main(pair[1], pipefd[1]);
+    }
+    close(pair[1]);
+    close(pipefd[1]);
+    if (pid < 0) {
+        close(pair[0]);
+        close(pipefd[0]);
+        return;
+    }
+    ssize_t sent = eg_sendmsg_fds(sock, SPARE_MAGIC, strlen(SPARE_MAGIC), &pair[0], 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    /* Sent or not, the broker's copy (if any) is the only one: unsent, the
+     * spare sees its channel end and exits. */
+    close(pair[0]);
+    if (sent < 0) {
+        close(pipefd[0]);
+        spares_paused = 1;
+        return;
+    }
+    taken = pipefd[0];
+}
+
 /* One message from the broker; 0 to go on, -1 when the broker is gone. */
 static int take_message(int sock, int sfd)
 {
@@ -117,7 +196,9 @@ static int take_message(int sock, int sfd)
         return 0;
     if (n <= 0) {
         close_all(fds, nfds);
-        if (n < 0)
+        /* A broker that closed with our spare's offer unread resets the
+         * socket: that is its end too. */
+        if (n < 0 && n != -ECONNRESET)
             complain("reading the broker's socket", strerror((int)-n));
         return -1;
     }
@@ -127,6 +208,7 @@ static int take_message(int sock, int sfd)
         complain("malformed message from the broker (dropped)", NULL);
         return 0;
     }
+    spares_paused = 0;
     start_supervisor(sock, sfd, fds[0]);
     return 0;
 }
@@ -165,12 +247,14 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    make_spare(SERVER_FD, sfd);
     for (;;) {
-        struct pollfd pfd[2] = {
+        struct pollfd pfd[3] = {
             { .fd = SERVER_FD, .events = POLLIN },
             { .fd = sfd, .events = POLLIN },
+            { .fd = taken, .events = POLLIN }, /* -1: ignored by poll */
         };
-        if (poll(pfd, 2, -1) < 0) {
+        if (poll(pfd, 3, -1) < 0) {
             if (errno == EINTR)
                 continue;
             complain("poll", strerror(errno));
@@ -183,8 +267,14 @@ int main(int argc, char **argv)
             while (waitpid(-1, NULL, WNOHANG) > 0)
                 ;
         }
+        if (pfd[2].revents) {
+            /* The spare has its spec, or is gone: the next one below. */
+            close(taken);
+            taken = -1;
+        }
         /* POLLHUP with messages still queued: take them all first. */
         if (pfd[0].revents && take_message(SERVER_FD, sfd) < 0)
             return 0;
+        make_spare(SERVER_FD, sfd);
     }
 }

@@ -14,12 +14,21 @@
 // AF_UNIX SOCK_STREAM socketpair, the command's control channel. The server
 // forks a supervisor for it, closes its copy, reaps supervisors as they end,
 // and exits when the broker's end closes; supervisors then keep running
-// until their commands end. Nothing comes back on this socket. The spec is
-// not in this message: a seqpacket message is capped by the socket buffer
-// (~208 KiB) where argv + env may be megabytes; a 4-byte message can wait in
-// a queue without the broker holding anybody's fds; and a large spec goes
-// straight to its own supervisor instead of queueing in front of every other
-// session's.
+// until their commands end. The spec is not in this message: a seqpacket
+// message is capped by the socket buffer (~208 KiB) where argv + env may be
+// megabytes; a 4-byte message can wait in a queue without the broker holding
+// anybody's fds; and a large spec goes straight to its own supervisor
+// instead of queueing in front of every other session's.
+//
+// Server socket, server -> broker: "EGR1" and exactly one fd: the broker's
+// end of the control channel of a spare, a supervisor forked ahead of time
+// and waiting for a spec. The broker takes it (one non-blocking recv, no
+// watcher) when it spawns, and sends the spec on it instead of making a
+// channel and sending "EGC1": no fork and no hop through the server between
+// the decision and the command. One spare is out at a time; the server
+// forks the next when one gets its spec. A spare whose channel the broker
+// closes unused exits. When there is none (the first command, commands
+// back to back), "EGC1" as above.
 //
 // Control channel, broker -> supervisor: first the spec (spawn-spec.ts), with
 // 4 fds by SCM_RIGHTS on its first byte: the pinned working directory (an
@@ -49,6 +58,9 @@
 
 /** The server message: these bytes, with the control channel's fd. */
 export const COMMAND_MESSAGE = Buffer.from('EGC1', 'latin1');
+
+/** The server's offer of a spare: these bytes, with its channel's fd. */
+export const SPARE_MESSAGE = Buffer.from('EGR1', 'latin1');
 
 /** What a supervisor reports. */
 export type Report =

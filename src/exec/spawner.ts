@@ -9,7 +9,7 @@ import { Fd } from '../native/fd.js';
 import { spawnHelperPath } from '../native/paths.js';
 import { FdWatcher } from '../native/watcher.js';
 import { HostProcess } from './host-process.js';
-import { COMMAND_MESSAGE } from './spawn-protocol.js';
+import { COMMAND_MESSAGE, SPARE_MESSAGE } from './spawn-protocol.js';
 import { encodeSpawnSpec, type HostCommand } from './spawn-spec.js';
 
 export interface SpawnerOptions {
@@ -61,17 +61,20 @@ export class Spawner {
     // Throws if any of them is closed already.
     const fds = [cwd.fd, stdio[0].fd, stdio[1].fd, stdio[2].fd];
     this.#ensureServer();
-    const [mine, theirs] = this.#addon.socketpair('stream').map((n) => new Fd(n)) as [Fd, Fd];
-    let sent: number;
-    try {
-      // A fresh socket: the fds and the spec's first bytes always fit.
-      sent = this.#addon.send(mine.fd, spec, fds);
-      this.#deliver(theirs);
-    } catch (err) {
-      mine.close();
-      theirs.close();
-      throw err;
+    let channel = this.#toSpare(spec, fds);
+    if (!channel) {
+      const [mine, theirs] = this.#addon.socketpair('stream').map((n) => new Fd(n)) as [Fd, Fd];
+      try {
+        // A fresh socket: the fds and the spec's first bytes always fit.
+        channel = { mine, sent: this.#addon.send(mine.fd, spec, fds) };
+        this.#deliver(theirs);
+      } catch (err) {
+        mine.close();
+        theirs.close();
+        throw err;
+      }
     }
+    const { mine, sent } = channel;
     const proc = new HostProcess(this.#addon, mine, cmd.tty !== null, spec.subarray(sent));
     this.#live.add(proc);
     void proc.exited.then(() => this.#live.delete(proc));
@@ -89,6 +92,38 @@ export class Spawner {
       // Ours to wait for now (it exits at once: its socket is closed).
       server.child.ref();
       await server.gone;
+    }
+  }
+
+  /** Sends the spec to a spare the server offered, if one is waiting and
+   * alive: its channel and how much of the spec went; null otherwise (a
+   * dead spare's channel is closed and the next offer tried). */
+  #toSpare(spec: Buffer, fds: number[]): { mine: Fd; sent: number } | null {
+    const server = this.#server;
+    if (!server) return null;
+    for (;;) {
+      let offer;
+      try {
+        offer = this.#addon.recv(server.sock.fd, SPARE_MESSAGE.length, 1);
+      } catch {
+        return null; // the server is gone: the EGC1 path finds out
+      }
+      if (offer === null || offer.data.length === 0) return null;
+      const got = offer.fds.map((n) => new Fd(n));
+      if (!offer.data.equals(SPARE_MESSAGE) || got.length !== 1 || offer.excess > 0) {
+        got.forEach((f) => f.close());
+        continue;
+      }
+      const mine = got[0]!;
+      try {
+        // A channel nobody wrote to yet: the fds and the spec's first bytes fit.
+        return { mine, sent: this.#addon.send(mine.fd, spec, fds) };
+      } catch (err) {
+        mine.close();
+        // Killed while it waited: the next offer, or a fresh supervisor.
+        if (isSystemError(err) && SERVER_GONE.has(err.code)) continue;
+        throw err;
+      }
     }
   }
 

@@ -64,6 +64,12 @@ function children(): number[] {
   );
 }
 
+function childrenOf(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((t) =>
+    readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+  );
+}
+
 function parentOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
@@ -121,10 +127,14 @@ describe('Spawner', () => {
     const s = spawner();
     expect(await start(s, shell('exit 1')).proc.exited).toEqual({ code: 1, signal: 0 });
     const first = s.serverPid!;
-    // Killed, and used again before its exit is seen: the send fails, and
-    // the message goes to a new server.
+    // Killed (with the spare it offered: a spare outlives its server and
+    // would take the command), and used again before its exit is seen: the
+    // send fails, and the message goes to a new server.
+    expect(await until(() => childrenOf(first).length === 1)).toBe(true);
+    const spare = childrenOf(first)[0]!;
     process.kill(first, 'SIGKILL');
-    await until(() => isGone(first));
+    process.kill(spare, 'SIGKILL');
+    await until(() => isGone(first) && isGone(spare));
     expect(await start(s, shell('exit 2')).proc.exited).toEqual({ code: 2, signal: 0 });
     const second = s.serverPid!;
     expect(second).not.toBe(first);
@@ -133,6 +143,28 @@ describe('Spawner', () => {
     expect(await until(() => s.serverPid === null)).toBe(true);
     expect(await start(s, shell('exit 3')).proc.exited).toEqual({ code: 3, signal: 0 });
     expect(s.serverPid).not.toBe(second);
+  });
+
+  it('hands a command to a supervisor the server forked ahead of time, and copes with one killed while it waited', async () => {
+    const s = spawner();
+    expect(await start(s, shell('exit 0')).proc.exited).toEqual({ code: 0, signal: 0 });
+    const server = s.serverPid!;
+    const idle = () => childrenOf(server);
+    // The spare: the server's one child once the first command is over.
+    expect(await until(() => idle().length === 1)).toBe(true);
+    const spare = idle()[0]!;
+    const { proc } = start(s, shell('exec sleep 1000'));
+    const pid = (await proc.started)!;
+    expect(parentOf(pid)).toBe(spare);
+    proc.terminate();
+    await proc.exited;
+    // Killed while waiting: the next command still starts (another spare,
+    // or a supervisor forked for it).
+    expect(await until(() => idle().length === 1)).toBe(true);
+    const killed = idle()[0]!;
+    process.kill(killed, 'SIGKILL');
+    await until(() => !idle().includes(killed));
+    expect(await start(s, shell('exit 4')).proc.exited).toEqual({ code: 4, signal: 0 });
   });
 
   it('lets a running command outlive its server and still report how it ended', async () => {
