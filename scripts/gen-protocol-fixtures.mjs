@@ -213,6 +213,7 @@ function requestObject(input) {
   if (input.argv.length) r.argv = input.argv.map(b);
   if (input.cwd) r.cwd = b(input.cwd);
   if (input.pid) r.pid = input.pid;
+  if (input.stdio_follows) r.stdioFollows = true;
   return r;
 }
 function winsize(ws) {
@@ -221,12 +222,14 @@ function winsize(ws) {
   if (ws.cols) w.cols = ws.cols;
   return w;
 }
-const request = (r) => ({ kind: 0, file: '', argv: [], cwd: '', pid: 0, ...r });
+const request = (r) => ({ kind: 0, file: '', argv: [], cwd: '', pid: 0, stdio_follows: false, ...r });
 const h = (s) => hex(typeof s === 'string' ? utf8(s) : s);
 
 toBroker('request_exec', 'request',
   request({ file: h('/usr/bin/ls'), argv: ['ls', '-la', '--color=auto'].map(h), cwd: h('/work/project'), pid: 4242 }));
 toBroker('request_empty', 'request', request({}));
+toBroker('request_stdio_follows', 'request',
+  request({ file: h('/usr/bin/git'), argv: ['git', 'push'].map(h), cwd: h('/work'), pid: 5, stdio_follows: true }));
 toBroker('request_empty_args', 'request', request({ file: h('/bin/true'), argv: ['', '', 'x', ''].map(h) }));
 toBroker('request_not_utf8', 'request', request({
   file: h(bytes('/tmp/\xff\xfe')),

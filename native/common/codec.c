@@ -5,7 +5,7 @@
 /* Field numbers from src/protocol/execgate.proto. */
 enum {
     TB_REQUEST = 1, TB_STDIO = 2, TB_SIGNAL = 3, TB_RESIZE = 4,
-    RQ_KIND = 1, RQ_FILE = 2, RQ_ARGV = 3, RQ_CWD = 4, RQ_PID = 5,
+    RQ_KIND = 1, RQ_FILE = 2, RQ_ARGV = 3, RQ_CWD = 4, RQ_PID = 5, RQ_STDIO_FOLLOWS = 6,
     ST_ENV = 1, ST_TTY = 2, ST_WINSIZE = 3, ST_CLOSED = 4,
     WS_ROWS = 1, WS_COLS = 2,
     SG_SIGNO = 1,
@@ -176,7 +176,7 @@ size_t eg_request_body_size(const struct eg_request *rq)
         n += eg_len_field_size(RQ_ARGV, strlen(rq->argv[i]));
     if (rq->cwd.n)
         n += eg_len_field_size(RQ_CWD, rq->cwd.n);
-    return n + varint_field_size(RQ_PID, rq->pid);
+    return n + varint_field_size(RQ_PID, rq->pid) + varint_field_size(RQ_STDIO_FOLLOWS, rq->stdio_follows ? 1 : 0);
 }
 
 size_t eg_request_size(const struct eg_request *rq)
@@ -200,6 +200,7 @@ size_t eg_encode_request_body(uint8_t *out, const struct eg_request *rq)
     if (rq->cwd.n)
         p = eg_put_bytes(p, RQ_CWD, rq->cwd.p, rq->cwd.n);
     p = put_varint_field(p, RQ_PID, rq->pid);
+    p = put_varint_field(p, RQ_STDIO_FOLLOWS, rq->stdio_follows ? 1 : 0);
     return (size_t)(p - out);
 }
 

@@ -70,6 +70,7 @@ struct eg_request {
     size_t argc;
     eg_bytes cwd;
     uint32_t pid;
+    int stdio_follows; /* a Stdio frame follows without a SendStdio */
 };
 
 struct eg_winsize {

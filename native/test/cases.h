@@ -61,6 +61,7 @@ static inline uint8_t *encode_case(const json *c, size_t *len)
             .argc = argv.n,
             .cwd = bytes_of(in, "cwd", &cwd),
             .pid = (uint32_t)json_num(in, "pid"),
+            .stdio_follows = (int)json_num(in, "stdio_follows"),
         };
         int alone = !strcmp(message, "record"); /* the Request, not in a ToBroker */
         size = alone ? eg_request_body_size(&rq) : eg_request_size(&rq);

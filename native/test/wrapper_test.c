@@ -57,7 +57,7 @@ static char linkdir[PATH_MAX]; /* holds "execgate", a symlink to the wrapper */
 struct tb {
     uint32_t which; /* 1 request, 2 stdio, 3 signal, 4 resize */
     uint32_t kind, pid, signo, rows, cols;
-    int tty, has_winsize;
+    int tty, has_winsize, stdio_follows;
     eg_bytes file, cwd;
     eg_bytes *list; /* request.argv or stdio.env */
     size_t nlist;
@@ -92,6 +92,7 @@ static int parse_body(uint32_t which, eg_bytes body, struct tb *t)
             if (f.num == 2) t->file = f.b;
             if (f.num == 4) t->cwd = f.b;
             if (f.num == 5) t->pid = (uint32_t)f.v;
+            if (f.num == 6) t->stdio_follows = f.v != 0;
         } else if (t->which == 2) {
             if (f.num == 2) t->tty = f.v != 0;
             if (f.num == 3 && parse_winsize(f.b, t) < 0)
@@ -651,13 +652,24 @@ static void test_run(void)
     CHECK(realpath(tmpdir, real) != NULL);
     CHECK(bytes_is(t.cwd, real));
     CHECK_EQ(t.pid, ch.pid);
+    CHECK_EQ(t.stdio_follows, 1);
     reply_decision(c, EG_ACTION_RUN, NULL);
-    /* our end is close-on-exec: EOF once the program runs */
+    free(t.list);
+    free(keep);
+    /* the stdio it sent ahead (a Run drops it), then, our end being
+     * close-on-exec, EOF once the program runs */
+    int fds[EG_MAX_FDS];
+    size_t nfds = 0;
+    CHECK_EQ(recv_tb(c, &t, &keep, fds, &nfds), 0);
+    CHECK_EQ(t.which, 2);
+    CHECK_EQ(nfds, 3);
+    for (size_t i = 0; i < nfds; i++)
+        close(fds[i]);
+    free(t.list);
+    free(keep);
     char b;
     CHECK_EQ(read(c, &b, 1), 0);
     close(c);
-    free(t.list);
-    free(keep);
     finish(&ch);
     CHECK_EQ(exit_code(&ch), 0);
     CHECK_EQ(ch.errs[0], '\0');
@@ -769,30 +781,61 @@ static void test_deny(void)
     release(&ch);
 }
 
-/* Escalate up to the ESCALATE decision; returns the connection. */
-static int escalate(struct child *ch, const char *const *allow, struct tb *stdio, uint8_t **keep, int fds[3])
+/* Environment entries, together over the wrapper's limit for sending its
+ * stdio ahead (STDIO_AHEAD_MAX, 256 KiB; one string may not pass 128 KiB):
+ * with them the wrapper waits for SendStdio and sends only the variables
+ * named. i: 0..2. */
+static char *huge_entry(int i)
+{
+    static char *e[3];
+    if (!e[i]) {
+        size_t n = 100 << 10;
+        e[i] = malloc(n + 1);
+        snprintf(e[i], n, "HUGE%d=", i);
+        memset(e[i] + 6, 'h', n - 6);
+        e[i][n] = '\0';
+    }
+    return e[i];
+}
+
+/* Escalate up to the ESCALATE decision; returns the connection. The stdio
+ * is taken as the wrapper sends it: ahead, right behind the request
+ * (*ahead set), or after a SendStdio naming allow. */
+static int escalate_as(struct child *ch, const char *const *allow, struct tb *stdio, uint8_t **keep, int fds[3], int *ahead)
 {
     int c = accept_conn(ch->session, 10000);
     CHECK(c >= 0);
     if (c < 0)
         return -1;
-    size_t len;
-    free(recv_frame(c, &len, NULL, NULL));
+    struct tb rq;
+    uint8_t *rq_keep;
+    CHECK_EQ(recv_tb(c, &rq, &rq_keep, NULL, NULL), 0);
+    CHECK_EQ(rq.which, 1);
+    *ahead = rq.stdio_follows;
+    free(rq.list);
+    free(rq_keep);
     uint8_t buf[4096];
-    send_frame(c, buf, tw_send_stdio(buf, allow));
+    if (!*ahead)
+        send_frame(c, buf, tw_send_stdio(buf, allow));
     int got[EG_MAX_FDS];
     size_t nfds = 0;
     CHECK_EQ(recv_tb(c, stdio, keep, got, &nfds), 0);
     CHECK_EQ(stdio->which, 2);
     CHECK_EQ(nfds, 3);
     for (size_t i = 0; i < nfds; i++) {
+        CHECK(fcntl(got[i], F_GETFD) & FD_CLOEXEC);
         if (i < 3)
             fds[i] = got[i];
         else
             close(got[i]);
-        CHECK(fcntl(got[i], F_GETFD) & FD_CLOEXEC);
     }
     return c;
+}
+
+static int escalate(struct child *ch, const char *const *allow, struct tb *stdio, uint8_t **keep, int fds[3])
+{
+    int ahead;
+    return escalate_as(ch, allow, stdio, keep, fds, &ahead);
 }
 
 static void close3(int fds[3])
@@ -817,8 +860,13 @@ static int escalate_plain(struct child *ch)
 
 static void test_escalate_code(void)
 {
+  for (int huge = 0; huge < 2; huge++) {
+    /* huge: an environment too big to send ahead, so the wrapper waits for
+     * SendStdio and sends only what it names; else everything, ahead. */
     char *env[] = { "TERM=xterm-256color", "TERMINFO=/x", "LC_ALL=C.UTF-8", "LANG=en",
-                    "LC_CTYPE=fr", "SECRET=hunter2", "LC_=empty", NULL };
+                    "LC_CTYPE=fr", "SECRET=hunter2", "LC_=empty", NULL, NULL, NULL, NULL };
+    for (int i = 0; huge && i < 3; i++)
+        env[7 + i] = huge_entry(i);
     struct opts o = { .env = env, .stdin_fd = -1 };
     char *argv[] = { W(), "/usr/bin/make", "make", "-j4", NULL };
     struct child ch = start(argv, &o);
@@ -826,10 +874,21 @@ static void test_escalate_code(void)
     struct tb st;
     uint8_t *keep;
     int fds[3] = { -1, -1, -1 };
-    int c = escalate(&ch, allow, &st, &keep, fds);
-    /* exactly the allowed names, in environ's order */
+    int ahead;
+    int c = escalate_as(&ch, allow, &st, &keep, fds, &ahead);
+    CHECK_EQ(ahead, !huge);
+    /* exactly the allowed names, in environ's order; ahead, every one */
     static const char *const want[] = { "TERM=xterm-256color", "LC_ALL=C.UTF-8", "LC_CTYPE=fr", "LC_=empty", NULL };
-    CHECK(list_is(&st, want));
+    if (huge)
+        CHECK(list_is(&st, want));
+    else {
+        for (size_t i = 0; i < 7; i++) {
+            int found = 0;
+            for (size_t j = 0; j < st.nlist; j++)
+                found |= st.list[j].n == strlen(env[i]) && memcmp(st.list[j].p, env[i], st.list[j].n) == 0;
+            CHECK(found);
+        }
+    }
     CHECK_EQ(st.tty, 0);
     CHECK_EQ(st.has_winsize, 0);
     /* the fds are the wrapper's own stdio */
@@ -849,6 +908,7 @@ static void test_escalate_code(void)
     CHECK(strcmp(ch.outs, "from the host\n") == 0);
     CHECK_EQ(ch.errs[0], '\0');
     release(&ch);
+  }
 }
 
 /* Exit{code, signal} → the wrapper's own status: code & 255, or death by the
@@ -1010,32 +1070,40 @@ static void test_tty(void)
 static void test_protocol_errors(void)
 {
     enum { FIRST, AFTER_STDIO, AFTER_ESCALATE };
+    /* huge: the wrapper's environment too big to send ahead, so that it
+     * waits for SendStdio (the cases about what may come before or after
+     * the stdio exchange that a SendStdio starts). */
     struct {
         const char *what;
         int when;
         uint8_t frame[64];
         size_t n; /* 0: build below */
+        int huge;
     } t[] = {
-        { "garbage", FIRST, { 0, 0, 0, 2, 0xff, 0xff }, 6 },
-        { "frame over 64 KiB", FIRST, { 0, 1, 0, 1 }, 4 },
-        { "huge frame", FIRST, { 0xff, 0xff, 0xff, 0xff }, 4 },
-        { "empty message", FIRST, { 0, 0, 0, 0 }, 4 },
-        { "unspecified action", FIRST, { 0, 0, 0, 2, 0x0a, 0x00 }, 6 },
-        { "unknown action", FIRST, { 0, 0, 0, 4, 0x0a, 0x02, 0x08, 0x09 }, 8 },
-        { "negative action", FIRST, { 0, 0, 0, 13, 0x0a, 0x0b, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 }, 17 },
-        { "escalate first", FIRST, { 0, 0, 0, 4, 0x0a, 0x02, 0x08, 0x02 }, 8 },
-        { "exit first", FIRST, { 0, 0, 0, 4, 0x1a, 0x02, 0x08, 0x00 }, 8 },
-        { "group", FIRST, { 0, 0, 0, 2, 0x0b, 0x0c }, 6 },
-        { "run after stdio", AFTER_STDIO, { 0, 0, 0, 4, 0x0a, 0x02, 0x08, 0x01 }, 8 },
-        { "stdio twice", AFTER_STDIO, { 0, 0, 0, 2, 0x12, 0x00 }, 6 },
-        { "exit before escalate", AFTER_STDIO, { 0, 0, 0, 2, 0x1a, 0x00 }, 6 },
-        { "decision after escalate", AFTER_ESCALATE, { 0, 0, 0, 4, 0x0a, 0x02, 0x08, 0x03 }, 8 },
-        { "garbage after escalate", AFTER_ESCALATE, { 0, 0, 0, 1, 0x80 }, 5 },
-        { "bad signal number", AFTER_ESCALATE, { 0, 0, 0, 4, 0x1a, 0x02, 0x10, 0x63 }, 8 },
+        { "garbage", FIRST, { 0, 0, 0, 2, 0xff, 0xff }, 6, 0 },
+        { "frame over 64 KiB", FIRST, { 0, 1, 0, 1 }, 4, 0 },
+        { "huge frame", FIRST, { 0xff, 0xff, 0xff, 0xff }, 4, 0 },
+        { "empty message", FIRST, { 0, 0, 0, 0 }, 4, 0 },
+        { "unspecified action", FIRST, { 0, 0, 0, 2, 0x0a, 0x00 }, 6, 0 },
+        { "unknown action", FIRST, { 0, 0, 0, 4, 0x0a, 0x02, 0x08, 0x09 }, 8, 0 },
+        { "negative action", FIRST, { 0, 0, 0, 13, 0x0a, 0x0b, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 }, 17, 0 },
+        { "escalate first", FIRST, { 0, 0, 0, 4, 0x0a, 0x02, 0x08, 0x02 }, 8, 1 },
+        { "send stdio after stdio went ahead", FIRST, { 0, 0, 0, 2, 0x12, 0x00 }, 6, 0 },
+        { "exit first", FIRST, { 0, 0, 0, 4, 0x1a, 0x02, 0x08, 0x00 }, 8, 0 },
+        { "group", FIRST, { 0, 0, 0, 2, 0x0b, 0x0c }, 6, 0 },
+        { "run after stdio", AFTER_STDIO, { 0, 0, 0, 4, 0x0a, 0x02, 0x08, 0x01 }, 8, 1 },
+        { "stdio twice", AFTER_STDIO, { 0, 0, 0, 2, 0x12, 0x00 }, 6, 1 },
+        { "exit before escalate", AFTER_STDIO, { 0, 0, 0, 2, 0x1a, 0x00 }, 6, 1 },
+        { "exit before escalate, stdio ahead", AFTER_STDIO, { 0, 0, 0, 2, 0x1a, 0x00 }, 6, 0 },
+        { "decision after escalate", AFTER_ESCALATE, { 0, 0, 0, 4, 0x0a, 0x02, 0x08, 0x03 }, 8, 0 },
+        { "garbage after escalate", AFTER_ESCALATE, { 0, 0, 0, 1, 0x80 }, 5, 0 },
+        { "bad signal number", AFTER_ESCALATE, { 0, 0, 0, 4, 0x1a, 0x02, 0x10, 0x63 }, 8, 0 },
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         char *argv[] = { W(), (char *)probe, "probe", NULL };
-        struct child ch = start(argv, NULL);
+        char *env[] = { huge_entry(0), huge_entry(1), huge_entry(2), NULL };
+        struct opts o = { .env = t[i].huge ? env : NULL, .stdin_fd = -1 };
+        struct child ch = start(argv, &o);
         int c;
         if (t[i].when == FIRST) {
             c = accept_conn(ch.session, 10000);
@@ -1298,6 +1366,16 @@ static void test_closed_stdio(void)
     size_t len;
     free(recv_frame(c, &len, NULL, NULL));
     reply_decision(c, EG_ACTION_DENY, "no");
+    /* the stdio sent ahead: three /dev/null (every one closed), then the
+     * end of the connection, and nothing else in it */
+    int got[EG_MAX_FDS];
+    size_t nfds = 0;
+    free(recv_frame(c, &len, got, &nfds));
+    CHECK_EQ(nfds, 3);
+    for (size_t i = 0; i < nfds; i++) {
+        CHECK(fstat(got[i], &s) == 0 && S_ISCHR(s.st_mode) && s.st_rdev == makedev(1, 3));
+        close(got[i]);
+    }
     char b;
     CHECK_EQ(read(c, &b, 1), 0);
     close(c);
@@ -1505,8 +1583,7 @@ static void test_session_path(void)
     CHECK(c >= 0);
     size_t len;
     free(recv_frame(c, &len, NULL, NULL));
-    uint8_t buf[64];
-    send_frame(c, buf, tw_send_stdio(buf, NULL));
+    /* the stdio comes ahead, right behind the request */
     int fds[EG_MAX_FDS];
     size_t nfds = 0;
     free(recv_frame(c, &len, fds, &nfds));

@@ -57,6 +57,10 @@ extern char **environ;
 
 /* Frame caps from execgate.proto. */
 #define TO_BROKER_MAX (4u << 20)
+/* The largest Stdio sent ahead of the broker's SendStdio (every variable we
+ * have): an environment over it is sent the old way, only the variables the
+ * broker names, so that a huge one is not copied to the broker per exec. */
+#define STDIO_AHEAD_MAX (256u << 10)
 #define TO_WRAPPER_MAX (64u << 10)
 
 /* Ordinary requests are encoded here instead of in a malloc'd buffer. */
@@ -460,8 +464,18 @@ static void term_raw(void)
         tio_raw = 1;
 }
 
-/* Stdio: the environment the broker named, and our fds 0-2 themselves. */
-static void send_stdio(eg_bytes allow)
+/* A Stdio frame, encoded, its length prefix still to be written. */
+struct stdio_frame {
+    uint8_t *bytes;
+    size_t len;
+};
+
+/* Stdio: our environment and, when sent, our fds 0-2 themselves. With
+ * allow NULL it goes ahead of any SendStdio (Request.stdio_follows), before
+ * the broker named any variable: then it carries every variable (the broker
+ * keeps only those that may cross: its filter is the decision either way),
+ * and nothing is built (-1) when that would be over cap. */
+static int build_stdio(const eg_bytes *allow, size_t cap, struct stdio_frame *out)
 {
     size_t n = 0;
     for (char **e = environ; *e; e++)
@@ -473,7 +487,11 @@ static void send_stdio(eg_bytes allow)
     for (char **e = environ; *e; e++) {
         size_t pos = 0;
         eg_bytes pattern;
-        while (eg_next_allow(allow, &pos, &pattern)) {
+        if (!allow) {
+            env[k++] = *e;
+            continue;
+        }
+        while (eg_next_allow(*allow, &pos, &pattern)) {
             if (eg_env_match(*e, pattern)) {
                 env[k++] = *e;
                 break;
@@ -489,13 +507,24 @@ static void send_stdio(eg_bytes allow)
     if (st.tty && window_size(&ws) == 0)
         st.winsize = &ws;
     size_t size = eg_stdio_size(&st);
-    if (size > TO_BROKER_MAX)
+    if (size > cap) {
+        free(env);
+        if (!allow)
+            return -1;
         too_large("environment", size);
-    uint8_t *frame = malloc(4 + size);
-    if (!frame)
+    }
+    out->bytes = malloc(4 + size);
+    if (!out->bytes)
         fail("out of memory", NULL);
-    eg_encode_stdio(frame + 4, &st);
+    out->len = 4 + eg_encode_stdio(out->bytes + 4, &st);
+    free(env);
+    return 0;
+}
 
+/* Sends a built Stdio with our fds 0-2, and frees it: 0, or -1 when the
+ * broker is gone. */
+static int send_stdio(struct stdio_frame *f)
+{
     /* A closed standard fd is passed as /dev/null opened the same way, so
      * that the message still carries exactly three fds; Stdio.closed tells
      * the broker, which closes it again for the host command. */
@@ -507,14 +536,13 @@ static void send_stdio(eg_bytes allow)
         if (closed[i] && (fds[i] = open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC)) < 0)
             fail("/dev/null", strerror(errno));
     }
-    int rc = send_frame(frame, 4 + size, fds, 3);
+    int rc = send_frame(f->bytes, f->len, fds, 3);
     for (int i = 0; i < 3; i++)
         if (closed[i])
             close(fds[i]);
-    free(frame);
-    free(env);
-    if (rc < 0)
-        lost();
+    free(f->bytes);
+    f->bytes = NULL;
+    return rc < 0 ? -1 : 0;
 }
 
 static void forward(int signo)
@@ -942,6 +970,12 @@ int main(int argc, char **argv)
 
     int session_fd = session_or_fail();
 
+    /* Our stdio goes with the request unless the environment is huge: a
+     * host command needs it, and waiting for SendStdio is a round trip per
+     * escalation. A notification needs none. */
+    struct stdio_frame ahead = { NULL, 0 };
+    rq.stdio_follows = rq.kind != EG_KIND_NOTIFY && build_stdio(NULL, STDIO_AHEAD_MAX, &ahead) == 0;
+
     /* Refused before anything is sent, so the broker never sees half of it. */
     size_t size = eg_request_size(&rq);
     if (size > TO_BROKER_MAX)
@@ -955,6 +989,10 @@ int main(int argc, char **argv)
     /* The broker may refuse before reading everything and hang up: then its
      * Deny is still worth showing, but nothing else is believed. */
     int sent = connect_broker(session_fd, frame, 4 + size) == 0;
+    /* The broker decides on the request alone: a Run or Deny it sent
+     * before our stdio arrived (and hung up) is still its answer. */
+    if (sent && rq.stdio_follows && send_stdio(&ahead) < 0)
+        rq.stdio_follows = 0; /* not sent: so no ESCALATE can be believed */
 
     struct eg_to_wrapper m;
     read_frame(&m);
@@ -972,7 +1010,9 @@ int main(int argc, char **argv)
         case EG_ACTION_DENY:
             denied(argv0, m.reason);
         case EG_ACTION_ESCALATE:
-            protocol_error("ESCALATE before stdio was sent");
+            if (!rq.stdio_follows)
+                protocol_error("ESCALATE before stdio was sent");
+            wait_exit(isatty(0));
         case EG_ACTION_UNSPECIFIED:
             protocol_error("Decision without an action");
         default:
@@ -985,10 +1025,15 @@ int main(int argc, char **argv)
         protocol_error("empty message");
     if (rq.kind == EG_KIND_NOTIFY)
         protocol_error("SendStdio for a notification");
+    if (rq.stdio_follows)
+        protocol_error("SendStdio after our stdio was sent");
 
     if (frame != small_frame)
         free(frame);
-    send_stdio(m.send_stdio);
+    struct stdio_frame named;
+    build_stdio(&m.send_stdio, TO_BROKER_MAX, &named);
+    if (send_stdio(&named) < 0)
+        lost();
 
     read_frame(&m);
     if (m.which != EG_MSG_DECISION)

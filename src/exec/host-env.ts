@@ -274,8 +274,12 @@ export function splitEnvEntry(entry: Buffer): { name: string; value: Buffer } | 
 export function crossingEnv(sandboxEnv: Buffer[], allow: readonly string[]): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   for (const entry of sandboxEnv) {
+    // The wrapper sends every variable it has: most fail the allowlist, so
+    // that is checked on the bare name before the entry is parsed.
+    const eq = entry.indexOf(0x3d);
+    if (eq <= 0 || !nameAllowed(entry.toString('latin1', 0, eq), allow)) continue;
     const kv = splitEnvEntry(entry);
-    if (!kv || !nameAllowed(kv.name, allow)) continue;
+    if (!kv) continue;
     if (valueRefused(kv.name, kv.value) !== null) out.delete(kv.name);
     else out.set(kv.name, kv.value);
   }

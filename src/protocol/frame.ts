@@ -1,7 +1,10 @@
 // Length-prefixed frames on a connection stream, with the fds that rode on
-// them. The kernel delivers SCM_RIGHTS with the bytes of the sendmsg that
-// carried them, and the wrapper sends a frame's fds with its first byte, so
-// fds received in a read belong to the frame in which that read began.
+// them. The wrapper sends a frame's fds with its first byte, in one sendmsg
+// within that frame. A read of a unix stream socket may take bytes sent
+// before that sendmsg, but it ends with the first sendmsg that carried fds
+// (the kernel stops there), so fds received in a read belong to the frame
+// that holds the read's last byte: a Request and the Stdio sent right behind
+// it arrive in one read, with the Stdio's fds.
 
 export class FrameError extends Error {
   override name = 'FrameError';
@@ -44,7 +47,7 @@ export class FrameReader<F = number> {
   /** Adds one read's bytes and fds. Throws FrameError (the caller closes the
    * connection and every fd still held, via closeFds) on an oversize frame. */
   push(data: Buffer, fds: F[]): void {
-    if (fds.length > 0) this.pendingFds.push({ offset: this.consumed + this.buffered, fds });
+    if (fds.length > 0) this.pendingFds.push({ offset: this.consumed + this.buffered + Math.max(data.length - 1, 0), fds });
     if (data.length > 0) {
       this.chunks.push(data);
       this.buffered += data.length;

@@ -28,11 +28,14 @@ export interface RequestFields {
   argv: Buffer[];
   cwd: Buffer;
   pid: number;
+  /** A Stdio frame follows without a SendStdio (execgate.proto). */
+  stdioFollows?: boolean;
 }
 
 /** A decoded Request. argv is made on first use: the Run path decides by
  * the program's name and never needs it. */
 export interface Request extends RequestFields {
+  stdioFollows: boolean;
   /** Number of argv entries, known without making them. */
   readonly argc: number;
 }
@@ -107,6 +110,7 @@ class DecodedRequest implements Request {
   file: Buffer = EMPTY;
   cwd: Buffer = EMPTY;
   pid = 0;
+  stdioFollows = false;
   argc = 0;
   #reader: Reader;
   /** Start and end offsets of each argv entry, in order. */
@@ -164,6 +168,10 @@ function decodeRequest(r: Reader): Request {
       case 5:
         expectWireType(f, WT_VARINT, 'request.pid');
         req.pid = f.int;
+        break;
+      case 6:
+        expectWireType(f, WT_VARINT, 'request.stdio_follows');
+        req.stdioFollows = f.int !== 0;
         break;
     }
   }
@@ -332,6 +340,7 @@ export function encodeToBroker(m: ToBrokerFields): Buffer {
         q.argv.forEach((a) => b.bytes(3, a));
         if (q.cwd.length > 0) b.bytes(4, q.cwd);
         b.uint(5, q.pid);
+        if (q.stdioFollows) b.uint(6, 1);
       });
       break;
     }

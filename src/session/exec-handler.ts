@@ -4,6 +4,7 @@
 //   Request -> plan -> audit -> Decision{RUN | DENY}                    done
 //   Request -> plan -> audit -> SendStdio -> Stdio (+3 fds)
 //           -> authorize (a human, for prompts) -> spawn on the host
+//   (a Request with stdio_follows has its Stdio right behind it: no SendStdio)
 //           -> Decision{ESCALATE} -> forward Signal / Resize, report Stop
 //           -> Exit -> audit                                            done
 //
@@ -63,7 +64,7 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
     // Escalate or prompt: the stdio and the environment come first, so that
     // a human is shown exactly what would cross, and what runs is what was shown.
     const allow = [...DEFAULT_ENV_ALLOW, ...ctx.envAllow()];
-    send(sock, { type: 'sendStdio', envAllow: allow });
+    if (!req.stdioFollows) send(sock, { type: 'sendStdio', envAllow: allow });
     const stdioFrame = await read(sock, ctx.deadlines.stdioMs, 'the stdio');
     if (stdioFrame === null) return; // gone before sending its stdio
     const { stdio, fds } = takeStdio(stdioFrame);

@@ -58,13 +58,20 @@ describe('FramedSocket', () => {
     const before = openFds();
     const { sock, peer } = pair();
     const fds = [spareFd(), spareFd(), spareFd()];
-    addon.send(peer, Buffer.concat([encodeFrame(Buffer.from('one')), encodeFrame(Buffer.from('two'))]), fds);
+    // A frame without fds, then one with them (a Request and the Stdio
+    // sent behind it): one read brings both, and the fds go to the second.
+    addon.send(peer, encodeFrame(Buffer.from('one')));
+    addon.send(peer, encodeFrame(Buffer.from('two')), fds);
     fds.forEach((f) => addon.close(f));
     const first = sock.take();
     if (!first || first === 'eof') throw new Error('no frame');
-    expect(first.fds).toHaveLength(3);
-    expect(first.fds.every((f) => f instanceof Fd && !f.closed)).toBe(true);
-    first.fds.forEach((f) => f.close());
+    expect(first.payload.toString()).toBe('one');
+    expect(first.fds).toHaveLength(0);
+    const second = sock.take();
+    if (!second || second === 'eof') throw new Error('no second frame');
+    expect(second.fds).toHaveLength(3);
+    expect(second.fds.every((f) => f instanceof Fd && !f.closed)).toBe(true);
+    second.fds.forEach((f) => f.close());
     // A second frame, with fds of its own, that nobody takes.
     const more = [spareFd(), spareFd()];
     addon.send(peer, encodeFrame(Buffer.from('three')), more);

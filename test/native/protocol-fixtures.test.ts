@@ -39,6 +39,7 @@ interface BrokerInput {
   argv?: string[];
   cwd?: string;
   pid?: number;
+  stdio_follows?: boolean;
   env?: string[];
   tty?: boolean;
   winsize?: Winsize | null;
@@ -98,7 +99,7 @@ function winsizeView(w: any): Winsize | null {
 }
 
 function requestInput(r: any): BrokerInput {
-  return { kind: r.kind ?? 0, file: hex(r.file), argv: (r.argv ?? []).map(hex), cwd: hex(r.cwd), pid: r.pid ?? 0 };
+  return { kind: r.kind ?? 0, file: hex(r.file), argv: (r.argv ?? []).map(hex), cwd: hex(r.cwd), pid: r.pid ?? 0, stdio_follows: !!r.stdioFollows };
 }
 
 function brokerView(m: any): { message: string; input: BrokerInput } {
@@ -298,7 +299,7 @@ describe('the C encoder, read by protobufjs', () => {
     const m = ToBroker.decode(bin);
     expect(brokerView(m)).toEqual({
       message: 'request',
-      input: { kind: 0, file: hex(Buffer.from('/bin/echo')), argv: argv.map((a) => hex(Buffer.from(a))), cwd: hex(Buffer.from('/tmp')), pid: 123 },
+      input: { kind: 0, file: hex(Buffer.from('/bin/echo')), argv: argv.map((a) => hex(Buffer.from(a))), cwd: hex(Buffer.from('/tmp')), pid: 123, stdio_follows: false },
     });
     expect(Buffer.from(ToBroker.encode(m).finish()).equals(bin)).toBe(true);
   });
@@ -310,7 +311,7 @@ describe('the C encoder, read by protobufjs', () => {
     const m = ToBroker.decode(bin);
     expect(brokerView(m)).toEqual({
       message: 'request',
-      input: { kind: 1, file: hex(Buffer.from('x')), argv: argv.map(hex), cwd: '', pid: 4294967295 },
+      input: { kind: 1, file: hex(Buffer.from('x')), argv: argv.map(hex), cwd: '', pid: 4294967295, stdio_follows: false },
     });
   });
 });

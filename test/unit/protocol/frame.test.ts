@@ -20,6 +20,23 @@ describe('FrameReader', () => {
     expect(r.hasPartial()).toBe(false);
   });
 
+  it('gives fds to the frame holding the last byte of the read that brought them', () => {
+    // A Request and the Stdio written right behind it come in one read (the
+    // kernel stops after the Stdio's sendmsg, which carried the fds).
+    const request = encodeFrame(Buffer.from('request'));
+    const stdio = encodeFrame(Buffer.from('stdio'));
+    const r = new FrameReader(1024);
+    r.push(Buffer.concat([request, stdio]), [7, 8, 9]);
+    expect(r.next()).toEqual({ payload: Buffer.from('request'), fds: [] });
+    expect(r.next()).toEqual({ payload: Buffer.from('stdio'), fds: [7, 8, 9] });
+    // A read that ends inside the frame carrying the fds: still that frame's.
+    const big = encodeFrame(Buffer.alloc(100, 1));
+    r.push(Buffer.concat([request, big.subarray(0, 10)]), [4]);
+    r.push(big.subarray(10), []);
+    expect(r.next()?.fds).toEqual([]);
+    expect(r.next()?.fds).toEqual([4]);
+  });
+
   it('refuses a frame over the cap as soon as the header is seen', () => {
     const r = new FrameReader(10);
     const head = Buffer.alloc(4);

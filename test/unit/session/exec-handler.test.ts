@@ -223,6 +223,51 @@ describe('handleExec', () => {
     c.wrapper.close();
   });
 
+  it('Escalate with the stdio sent ahead (stdio_follows): no SendStdio, the same filtering, the same exit', async () => {
+    start();
+    const c = connect({ decision: 'escalate' });
+    const fds = stdioFds();
+    c.wrapper.send(request({ stdioFollows: true }));
+    c.wrapper.send(stdio(), fds);
+    fds.forEach((f) => addon.close(f));
+    const done = c.run();
+    expect(await c.wrapper.reply()).toEqual({ type: 'decision', action: Action.ESCALATE, reason: '' });
+    expect([...c.calls.crossing!.keys()]).toEqual(['TERM']);
+    expect(c.calls.spawnedWith).toHaveLength(3);
+    c.calls.proc!.exit({ code: 3, signal: 0 });
+    await done;
+    expect(await c.wrapper.reply()).toEqual({ type: 'exit', code: 3, signal: 0 });
+    c.wrapper.close();
+  });
+
+  it('Run or Deny with the stdio sent ahead: answered at once, the Stdio and its fds dropped unread', async () => {
+    for (const decision of ['run', 'deny'] as const) {
+      start();
+      const c = connect({ decision });
+      const fds = stdioFds();
+      c.wrapper.send(request({ stdioFollows: true }));
+      c.wrapper.send(stdio(), fds);
+      fds.forEach((f) => addon.close(f));
+      await c.run();
+      expect(await c.wrapper.reply()).toMatchObject({ type: 'decision', action: decision === 'run' ? Action.RUN : Action.DENY });
+      expect(await c.wrapper.reply()).toBeNull();
+      expect(c.calls.proc).toBeNull();
+      expect(c.calls.errors).toEqual([]);
+      c.wrapper.close();
+      expect(openFds()).toEqual(before);
+    }
+  });
+
+  it('stdio_follows with no Stdio behind it: the stdio deadline ends the connection, nothing spawned', async () => {
+    start();
+    const c = connect({ decision: 'escalate', deadlines: { requestMs: 5_000, stdioMs: 20 } });
+    c.wrapper.send(request({ stdioFollows: true }));
+    await c.run();
+    expect(c.calls.errors).toEqual([expect.stringMatching(/no stdio within 20 ms/)]);
+    expect(c.calls.proc).toBeNull();
+    c.wrapper.close();
+  });
+
   it('Prompt denied by a human: Deny with the reason; the stdio fds are closed, nothing spawned', async () => {
     start();
     const c = connect({ decision: 'prompt', verdict: async () => ({ approve: false, reason: 'not today', by: 'human:web' }) });
