@@ -330,8 +330,9 @@ export interface HostEnvOptions {
 }
 
 /** The broker's own part of a host environment (PATH cleaned for these
- * writable roots), made once per roots list when it is the broker's own
- * environment: it is on the path of every escalation. */
+ * writable roots) as whole "NAME=value" entries, made once per roots list
+ * when it is the broker's own environment: it is on the path of every
+ * escalation, and only the variables that cross need joining each time. */
 const baseCache = new WeakMap<readonly string[], Map<string, Buffer>>();
 const NO_ROOTS: readonly string[] = [];
 
@@ -339,10 +340,13 @@ function baseEntries(base: NodeJS.ProcessEnv, writableRoots: readonly string[]):
   const out = new Map<string, Buffer>();
   for (const [name, value] of Object.entries(base)) {
     if (value === undefined || name === 'EXEC_WRAPPER' || name.startsWith('EXECGATE_')) continue;
-    out.set(name, Buffer.from(name === 'PATH' ? cleanHostPath(value, writableRoots).path : value, 'utf8'));
+    out.set(name, Buffer.from(`${name}=${name === 'PATH' ? cleanHostPath(value, writableRoots).path : value}`, 'utf8'));
   }
   return out;
 }
+
+const entry = (name: string, value: Buffer | string): Buffer =>
+  Buffer.isBuffer(value) ? Buffer.concat([Buffer.from(`${name}=`, 'latin1'), value]) : Buffer.from(`${name}=${value}`, 'utf8');
 
 /** Broker environment (PATH cleaned) + crossing variables, as "NAME=value"
  * byte strings. */
@@ -355,9 +359,10 @@ export function hostEnv(crossing: Map<string, Buffer>, opts: HostEnvOptions = {}
     baseCache.set(roots, base);
   }
   const merged = new Map(base);
-  for (const [name, value] of crossing) merged.set(name, value);
-  for (const [name, value] of [...FORCED_ENV, ...(opts.set ?? [])]) merged.set(name, Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8'));
-  return [...merged].map(([name, value]) => Buffer.concat([Buffer.from(`${name}=`, 'latin1'), value]));
+  for (const [name, value] of crossing) merged.set(name, entry(name, value));
+  for (const [name, value] of FORCED_ENV) merged.set(name, entry(name, value));
+  for (const [name, value] of opts.set ?? []) merged.set(name, entry(name, value));
+  return [...merged.values()];
 }
 
 /** For `policy check`: what an env_allow entry admits and what it cannot. */
