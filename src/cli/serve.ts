@@ -132,6 +132,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     web: flags['--web'] ? { port: portFlag(flags['--web-port']), printUrl: true } : undefined,
     log,
     extraOps: launchOps(() => runtime, defaults, log),
+    spareSession: true,
   });
   const path = runtime.control.path;
   process.stdout.write(`${path}\n`);

@@ -34,6 +34,8 @@ export interface RuntimeOptions {
   /** Control-socket messages beyond the approval ops (serve adds sessions).
    * Returns false for what it does not handle; owns the fds when it does. */
   extraOps?: (client: ControlClient, message: ControlMessage, fds: Fd[]) => boolean;
+  /** Keep a session made ahead for the next launch (serve). */
+  spareSession?: boolean;
 }
 
 export interface Runtime {
@@ -95,6 +97,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     approver,
     dir: control.dir,
     log: opts.log,
+    spareSession: opts.spareSession,
     onNotify: (_session, event) => {
       marker?.event(event).catch((err: Error) => opts.log(`execgate: tmux: ${err.message}`));
     },

@@ -58,10 +58,17 @@ export interface BrokerOptions {
   /** Why a sandbox with these writable roots must not be served (the policy
    * file or the "always" target lies where it could write); empty: fine. */
   confinementProblems?: (writableRoots: readonly string[]) => string[];
+  /** Keep one session made ahead (its directory, sockets and run table),
+   * handed to the next openSession: `serve`, where a harness attaches a
+   * shell per tool call and waits for each. */
+  spareSession?: boolean;
 }
 
 export class Broker implements SessionHost {
   private readonly sessions = new Set<Session>();
+  /** A session made ahead (opts.spareSession), not yet anybody's. */
+  private spare: Session | null = null;
+  private closing = false;
   /** Sessions that ended but whose host commands may still be ending. */
   private readonly draining = new Set<Promise<void>>();
   private readonly completionListeners = new Set<(e: CompletionEvent) => void>();
@@ -120,9 +127,8 @@ export class Broker implements SessionHost {
   }
 
   openSession(opts: SessionOptions): Session {
-    const session = new Session(this, opts, this.opts.dir);
+    const session = this.takeSpare(opts) ?? this.makeSession(opts);
     this.sessions.add(session);
-    this.publish(session);
     this.opts.audit.write({ event: 'session-start', session: session.id, label: session.label });
     session.onClose(() => {
       // Its backstop's last records go in before the session's end does.
@@ -137,12 +143,42 @@ export class Broker implements SessionHost {
       this.flushDropped();
       this.opts.audit.write({ event: 'session-end', session: session.id, label: session.label });
     });
+    if (this.opts.spareSession) setImmediate(() => this.makeSpare());
     return session;
+  }
+
+  private makeSession(opts: SessionOptions): Session {
+    const session = new Session(this, opts, this.opts.dir);
+    this.publish(session);
+    return session;
+  }
+
+  /** The session made ahead, now `opts.label`'s: nothing of it was seen
+   * (no shell has its socket, the audit has not named it), so it is as new. */
+  private takeSpare(opts: SessionOptions): Session | null {
+    const spare = this.spare;
+    if (!spare || opts.pathMap) return null;
+    this.spare = null;
+    spare.label = opts.label;
+    return spare;
+  }
+
+  private makeSpare(): void {
+    if (this.spare || this.closing) return;
+    try {
+      this.spare = this.makeSession({ label: '' });
+    } catch (err) {
+      // Without one, the next launch makes its own, as without spares.
+      this.opts.log?.(`execgate: could not prepare a session: ${(err as Error).message}`);
+    }
   }
 
   /** Ends every session and waits for their host commands to be gone (a
    * broker that exits first would take the pending SIGKILL with it). */
   async close(): Promise<void> {
+    this.closing = true;
+    this.spare?.close();
+    this.spare = null;
     for (const s of [...this.sessions]) s.close();
     await Promise.all(this.draining);
     await this.spawner.close();
@@ -166,6 +202,7 @@ export class Broker implements SessionHost {
       this.publish(s);
       this.checkShims(s);
     }
+    if (this.spare) this.publish(this.spare);
   }
 
   /** Shims are bound when a sandbox starts: a reload that names a new

@@ -94,7 +94,8 @@ function removeDir(dir: string): void {
 
 export class Session {
   readonly id = randomBytes(4).toString('hex');
-  readonly label: string;
+  /** Set once more when a session made ahead is handed out (Broker). */
+  label: string;
   private where: Confinement;
   /** Host path of the session directory (sock, table). */
   readonly dir: string;

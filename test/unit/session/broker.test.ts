@@ -1,7 +1,7 @@
 // The broker on its own, with a scripted audit log and approver: fast-path
 // records, the prompt cap, run tables that follow the policy, and the
 // checks a launch asks of it.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -40,16 +40,49 @@ afterEach(async () => {
   broker = null;
 });
 
-function setup(policyText: string, opts: { audit?: FakeAudit; approver?: Approver; problems?: (roots: readonly string[]) => string[] } = {}) {
+function setup(policyText: string, opts: { audit?: FakeAudit; approver?: Approver; problems?: (roots: readonly string[]) => string[]; spareSession?: boolean } = {}) {
   let policy: Policy = parsePolicy(policyText, 'p.toml');
   const audit = opts.audit ?? new FakeAudit();
   const asked: { req: PendingRequest; target: RuleTarget }[] = [];
   const approver: Approver = opts.approver ?? { ask: (r, _s, target) => (asked.push({ req: r, target }), new Promise(() => {})) };
-  broker = new Broker({ policy: () => policy, audit, approver, dir: mkdtempSync(join(tmpdir(), 'eg-broker-')), confinementProblems: opts.problems });
-  return { broker, audit, asked, setPolicy: (t: string) => (policy = parsePolicy(t, 'p.toml')) };
+  const dir = mkdtempSync(join(tmpdir(), 'eg-broker-'));
+  broker = new Broker({ policy: () => policy, audit, approver, dir, confinementProblems: opts.problems, spareSession: opts.spareSession });
+  return { broker, audit, asked, dir, setPolicy: (t: string) => (policy = parsePolicy(t, 'p.toml')) };
 }
 
 describe('Broker', () => {
+  it('with spareSession, hands the next launch a session made ahead: new label, its own audit lines, its table following reloads', async () => {
+    const { broker: b, audit, dir, setPolicy } = setup('', { spareSession: true });
+    const sessionDirs = () => readdirSync(dir).filter((n) => n.startsWith('session-')).sort();
+    const first = b.openSession({ label: 'one' });
+    // The spare is made after the launch is answered, not during it.
+    expect(sessionDirs()).toEqual([`session-${first.id}`]);
+    await new Promise((r) => setImmediate(r));
+    const made = sessionDirs().filter((n) => n !== `session-${first.id}`);
+    expect(made).toHaveLength(1);
+    // Nothing audits a session nobody has.
+    expect(audit.records.map((r) => r.event)).toEqual(['session-start']);
+    // A reload reaches the spare's table too.
+    setPolicy('[[rule]]\nid = "g"\nprogram = "git"\ndecision = "prompt"\n');
+    b.policyChanged();
+    expect(decodeRunTable(readFileSync(join(dir, made[0]!, RUN_TABLE_NAME)))?.names.map(String)).toEqual(['git']);
+    const second = b.openSession({ label: 'two' });
+    expect(`session-${second.id}`).toBe(made[0]);
+    expect(second.label).toBe('two');
+    expect(audit.records.filter((r) => r.event === 'session-start')).toEqual([
+      expect.objectContaining({ session: first.id, label: 'one' }),
+      expect.objectContaining({ session: second.id, label: 'two' }),
+    ]);
+    second.close();
+    expect(audit.records.at(-1)).toEqual(expect.objectContaining({ event: 'session-end', session: second.id, label: 'two' }));
+    // Closing the broker takes the spare made for the third launch with it.
+    await new Promise((r) => setImmediate(r));
+    expect(sessionDirs()).toHaveLength(2);
+    await b.close();
+    broker = null;
+    expect(sessionDirs()).toEqual([]);
+  });
+
   it('audits a fast-path record as decided by the fast path, and one for a named program as a forgery', () => {
     const { broker: b, audit } = setup('[[rule]]\nid = "g"\nprogram = "git"\ndecision = "prompt"\n');
     const s = b.openSession({ label: 't', pathMap: PathMap.identity() });
