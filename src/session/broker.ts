@@ -135,7 +135,10 @@ export class Broker implements SessionHost {
       this.backstops.get(session)?.close();
       this.backstops.delete(session);
       this.sessions.delete(session);
-      const settled = session.settled().finally(() => this.draining.delete(settled));
+      // Its host commands gone, and its directory (removed off the event loop).
+      const settled: Promise<void> = Promise.all([session.settled(), session.removed()])
+        .then(() => {})
+        .finally(() => this.draining.delete(settled));
       this.draining.add(settled);
       this.prompts.delete(session);
       this.watchers.delete(session);
@@ -178,9 +181,10 @@ export class Broker implements SessionHost {
   async close(): Promise<void> {
     this.closing = true;
     this.spare?.close();
+    const spareGone = this.spare?.removed();
     this.spare = null;
     for (const s of [...this.sessions]) s.close();
-    await Promise.all(this.draining);
+    await Promise.all([...this.draining, spareGone]);
     await this.spawner.close();
     await this.opts.audit.close();
   }

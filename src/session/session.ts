@@ -13,7 +13,8 @@
 // to exits (endWith: the launcher that became the shell). Not when fd 87
 // is closed: agent harnesses close it in the shells they start, and those
 // reach the session by its path.
-import { mkdirSync, readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { readdir, rm, rmdir, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { publishFile } from '../runtime/publish-file.js';
@@ -79,16 +80,18 @@ export interface Mediation {
 /** A run record is the biggest datagram (its hello included). */
 const MAX_DATAGRAM = MAX_RUN_RECORD;
 
-/** Removes the session directory. Its files are flat (sock, table, the
- * sandbox's files): a readdir, an unlink each and an rmdir, where Node's
- * recursive rmSync (JavaScript, an lstat and retries per entry) cost 0.75 ms
- * of broker time per session; it stays the fallback for anything else. */
-function removeDir(dir: string): void {
+/** Removes the session directory, on Node's thread pool: an rmdir on a
+ * journaled file system (the runtime directory is often /tmp on ext4)
+ * takes 0.2-0.6 ms, which on the event loop stalled every other session's
+ * execs and the next launch. Its files are flat (sock, table, the sandbox's
+ * files): a readdir, an unlink each and an rmdir; a recursive rm is the
+ * fallback for anything else. */
+async function removeDir(dir: string): Promise<void> {
   try {
-    for (const name of readdirSync(dir)) unlinkSync(join(dir, name));
-    rmdirSync(dir);
+    for (const name of await readdir(dir)) await unlink(join(dir, name));
+    await rmdir(dir);
   } catch {
-    rmSync(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
   }
 }
 
@@ -115,6 +118,7 @@ export class Session {
   private mediated: Mediation | null = null;
   private requestCount = 0;
   private closed = false;
+  private dirGone: Promise<void> | null = null;
   /** Reading what is queued before closing: records count, execs do not start. */
   private closing = false;
   private readonly closedCallbacks: (() => void)[] = [];
@@ -253,8 +257,13 @@ export class Session {
     for (const cmd of this.commands) cmd.terminate();
     this.shellEnd?.close();
     this.shellEnd = null;
-    removeDir(this.dir);
+    this.dirGone = removeDir(this.dir);
     for (const cb of this.closedCallbacks) cb();
+  }
+
+  /** Resolves once the session's directory is gone (close() removes it). */
+  removed(): Promise<void> {
+    return this.dirGone ?? Promise.resolve();
   }
 
   private addEndpoint(fd: Fd): Endpoint {

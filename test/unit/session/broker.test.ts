@@ -75,6 +75,7 @@ describe('Broker', () => {
     ]);
     second.close();
     expect(audit.records.at(-1)).toEqual(expect.objectContaining({ event: 'session-end', session: second.id, label: 'two' }));
+    await second.removed();
     // Closing the broker takes the spare made for the third launch with it.
     await new Promise((r) => setImmediate(r));
     expect(sessionDirs()).toHaveLength(2);

@@ -141,11 +141,12 @@ describe('Session', () => {
     expect(existsSync(join(s.dir, SESSION_SOCKET_NAME))).toBe(true);
     child.stdin!.end();
     await waitFor(() => s.isClosed);
+    await s.removed();
     expect(existsSync(s.dir)).toBe(false);
     expect(terminated).toBe(1);
   });
 
-  it('takes its whole directory with it, whatever is in it', () => {
+  it('takes its whole directory with it, whatever is in it, off the event loop', async () => {
     const { session: s, shell } = open();
     shell.close();
     s.publishRunTable(Buffer.from('EGT1'));
@@ -153,6 +154,9 @@ describe('Session', () => {
     mkdirSync(join(s.dir, 'sub', 'deeper'), { recursive: true });
     writeFileSync(join(s.dir, 'sub', 'deeper', 'x'), '');
     s.close();
+    // Still there when close() returns: removing it is the thread pool's.
+    expect(existsSync(s.dir)).toBe(true);
+    await s.removed();
     expect(existsSync(s.dir)).toBe(false);
   });
 });
