@@ -116,6 +116,7 @@ describe('"EXN1" on the session socket', () => {
     addon.close(client);
     byPath.shell.close();
     byPath.session.close();
+    const ended = [later.session, byPath.session];
     // no init (--sandbox none), first on fd 87
     for (const backstop of [false, null]) {
       const none = open(backstop);
@@ -125,10 +126,13 @@ describe('"EXN1" on the session socket', () => {
       expect(none.seen.backstops).toEqual([]);
       none.shell.close();
       none.session.close();
+      ended.push(none.session);
     }
     addon.close(a);
     addon.close(b);
     session = null;
+    // Their directories go on the thread pool, which opens each to read it.
+    await Promise.all(ended.map((s) => s.removed()));
     // every fd that came in was closed
     expect([...openFds()].filter((fd) => !before.has(fd))).toEqual([]);
   });

@@ -47,7 +47,11 @@ function host() {
 }
 
 let session: Session | null = null;
-afterEach(() => session?.close());
+afterEach(async () => {
+  session?.close();
+  // Its directory goes on the thread pool: done before the next test counts fds.
+  await session?.removed();
+});
 
 function open() {
   const { h, seen } = host();
@@ -117,6 +121,7 @@ describe('Session', () => {
     expect(await execOverSession(shell.fd)).toMatchObject({ action: 1 });
     shell.close();
     session!.close();
+    await session!.removed();
     expect(openFds()).toEqual(before);
   });
 
