@@ -19,7 +19,14 @@
  * AF_UNIX SOCK_STREAM socketpair, the command's control channel. The server
  * forks a supervisor for it, closes its copy, reaps supervisors as they end
  * (never waiting on one), and exits when the broker's end closes;
- * supervisors then keep running until their commands end.
+ * supervisors then keep running until their commands end. A malformed
+ * message is a broker bug: its fds are closed (the broker sees its control
+ * channel end without a report) and a line goes to stderr. Why the spec is
+ * not in this message: a seqpacket message is capped by the socket buffer
+ * (~208 KiB) and argv + env may be megabytes; a 4-byte message is never
+ * refused for size, can wait in a queue without the broker holding
+ * anybody's fds, and a large spec goes straight to its own supervisor
+ * instead of queueing in front of every other session's.
  *
  * Server socket, server -> broker: "EGR1" and exactly one fd: the broker's
  * end of the control channel of a spare, a supervisor forked ahead of time
@@ -31,14 +38,8 @@
  * other, and is not the server's to end: once its channel is with the
  * broker, only the broker's closing it (unused) ends it. When the broker's
  * socket has no room, the spare goes (its channel closed) and no other is
- * made until the broker sends a command. Nothing goes back
- * on this socket. A malformed message is a broker bug: its fds are closed
- * (the broker sees its control channel end without a report) and a line goes
- * to stderr. Why the spec is not in this message: a seqpacket message is
- * capped by the socket buffer (~208 KiB) and argv + env may be megabytes; a
- * 4-byte message is never refused for size, can wait in a queue without the
- * broker holding anybody's fds, and a large spec goes straight to its own
- * supervisor instead of queueing in front of every other session's.
+ * made until the broker sends a command. Nothing else goes from the server
+ * to the broker on this socket.
  *
  * Control channel, broker -> supervisor: first the spec, with 4 fds by
  * SCM_RIGHTS on its first byte: the pinned working directory (an

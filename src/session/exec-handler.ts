@@ -4,9 +4,11 @@
 //   Request -> plan -> audit -> Decision{RUN | DENY}                    done
 //   Request -> plan -> audit -> SendStdio -> Stdio (+3 fds)
 //           -> authorize (a human, for prompts) -> spawn on the host
-//   (a Request with stdio_follows has its Stdio right behind it: no SendStdio)
 //           -> Decision{ESCALATE} -> forward Signal / Resize, report Stop
 //           -> Exit -> audit                                            done
+//
+// A Request with stdio_follows has its Stdio right behind it: no SendStdio
+// is sent, and on Run or Deny the Stdio is dropped unread with the socket.
 //
 // Anything out of order, malformed, oversize or late ends this connection
 // (with an audit line), never the session or the broker. The socket owns
