@@ -4,7 +4,8 @@
  * the sandbox may carry any bytes, and starting a helper per escalation
  * costs a Node child spawn each time. So the broker starts this server once
  * (lazily, at its first escalation) and hands it each approved command; the
- * server forks a supervisor per command, which runs it from the exact bytes.
+ * server forks a supervisor per command, which runs it from the exact bytes
+ * (supervise.c: the command's process is forked ahead of its spec).
  *
  * THE PROTOCOL (src/exec/spawn-protocol.ts is the other side; this comment
  * and that module are the one description):
@@ -33,8 +34,8 @@
  * that waits for a spec on it. The broker may send a command's spec (below)
  * on it instead of making a channel and sending "EGC1": no fork and no hop
  * through the server stand between the broker and the command's start. The
- * server keeps one spare out at a time: when one gets its spec (or its
- * channel closes unused) it forks the next. A spare is a supervisor like any
+ * server keeps one spare out at a time: when one has started its command
+ * (or its channel closed unused) it forks the next. A spare is a supervisor like any
  * other, and is not the server's to end: once its channel is with the
  * broker, only the broker's closing it (unused) ends it. When the broker's
  * socket has no room, the spare goes (its channel closed) and no other is
@@ -60,7 +61,8 @@
  * closed terminal.
  *
  * Control channel, supervisor -> broker, lines:
- *   "P PID"        the command is forked: PID is its pid and process group
+ *   "P PID"        the command has its spec and is about to exec: PID is
+ *                  its pid and process group
  *   "S SIG"        the command stopped (on SIG); the caller's job stops too
  *   "X CODE SIG"   the command ended: exit status CODE (SIG 0), or killed
  *                  by SIG (CODE 0). The last line; the supervisor exits.
@@ -107,7 +109,7 @@ static void start_supervisor(int sock, int sfd, int ctl)
     if (pid == 0) {
         close(sock);
         close(sfd);
-        supervisor_main(ctl);
+        supervisor_main(ctl, -1);
     }
     if (pid < 0) {
         /* The broker hears it as a command that could not start. */
@@ -120,31 +122,12 @@ static void start_supervisor(int sock, int sfd, int ctl)
 
 /* The spare out with the broker: `taken` is the read end of a pipe whose
  * write end only the spare holds; it becomes readable (a byte, or the end of
- * file) once the spare has its spec or is gone. -1: none out. */
+ * file) once the spare's command has exec'd or is gone. -1: none out. */
 static int taken = -1;
 /* The broker's socket had no room for a spare: none until it sends again. */
 static int spares_paused = 0;
 
 #define SPARE_MAGIC "EGR1"
-
-static void __attribute__((noreturn)) spare_main(int ctl, int done)
-{
-    /* A server gone is no reason to die (supervisor_main keeps it so). */
-    signal(SIGPIPE, SIG_IGN);
-    /* Wait for the spec (or the end: the broker closed the channel unused). */
-    char byte;
-    ssize_t n;
-    do
-        n = recv(ctl, &byte, 1, MSG_PEEK);
-    while (n < 0 && errno == EINTR);
-    if (write(done, "T", 1) < 0) {
-        /* The server is gone: nothing to tell. */
-    }
-    close(done);
-    if (n <= 0)
-        _exit(0);
-    supervisor_main(ctl);
-}
 
 /* Forks a spare and offers its channel to the broker, unless one is out. */
 static void make_spare(int sock, int sfd)
@@ -164,7 +147,7 @@ static void make_spare(int sock, int sfd)
         close(sfd);
         close(pair[0]);
         close(pipefd[0]);
-        spare_main(pair[1], pipefd[1]);
+        supervisor_main(pair[1], pipefd[1]);
     }
     close(pair[1]);
     close(pipefd[1]);

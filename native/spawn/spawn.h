@@ -24,13 +24,16 @@ struct spawn_spec {
 /* Reads the spec from the control channel: the fds that ride on its first
  * byte into fds[SPEC_FDS], then the bytes. 0; -1 with *why set when the
  * spec is bad (the fds are the caller's: errors can go to the caller's
- * stderr); -2 when the fds did not come (none left open). The strings point
- * into one allocation that lives as long as the process. */
+ * stderr); -2 when the fds did not come (none left open); -3 when the
+ * channel ended before its first byte (a spare the broker closed unused).
+ * The strings point into one allocation that lives as long as the process. */
 int read_spec(int ctl, int fds[SPEC_FDS], struct spawn_spec *spec, const char **why);
 
-/* The supervisor of one command, forked by the server: reads the spec on
- * ctl, runs the command, reports on ctl, exits. */
-void supervisor_main(int ctl) __attribute__((noreturn));
+/* The supervisor of one command, forked by the server: forks the command's
+ * process at once, which reads the spec on ctl and execs; reports on ctl,
+ * exits. done: for a spare, the write end of the server's `taken` pipe,
+ * written and closed once the command has exec'd (or is gone); else -1. */
+void supervisor_main(int ctl, int done) __attribute__((noreturn));
 
 /* Every signal back to its default disposition, none blocked (the server,
  * once, at its start). */

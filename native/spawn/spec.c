@@ -114,6 +114,8 @@ int read_spec(int ctl, int fds[SPEC_FDS], struct spawn_spec *spec, const char **
     unsigned char head[4];
     size_t nfds = 0, excess = 0;
     ssize_t n = eg_recv_fds(ctl, head, sizeof(head), fds, SPEC_FDS, &nfds, &excess);
+    if (n == 0 && nfds == 0)
+        return -3;
     if (n <= 0 || nfds != SPEC_FDS || excess > 0) {
         for (size_t i = 0; i < nfds; i++)
             close(fds[i]);

@@ -25,9 +25,11 @@
 // and waiting for a spec. The broker takes it (one non-blocking recv, no
 // watcher) when it spawns, and sends the spec on it instead of making a
 // channel and sending "EGC1": no fork and no hop through the server between
-// the decision and the command. One spare is out at a time; the server
-// forks the next when one gets its spec. A spare whose channel the broker
-// closes unused exits. When there is none (the first command, commands
+// the decision and the command. A supervisor forks its command's process
+// before the spec comes, and that process reads the spec and execs: no fork
+// either (native/spawn/supervise.c). One spare is out at a time; the server
+// forks the next once one has started its command. A spare whose channel
+// the broker closes unused exits. When there is none (the first command, commands
 // back to back), "EGC1" as above.
 //
 // Control channel, broker -> supervisor: first the spec (spawn-spec.ts), with
@@ -44,7 +46,8 @@
 // closed terminal.
 //
 // Control channel, supervisor -> broker, lines:
-//   "P PID"        the command is forked: PID is its pid and process group
+//   "P PID"        the command has its spec and is about to exec: PID is
+//                  its pid and process group
 //   "S SIG"        the command stopped (on SIG); the caller's job stops too
 //   "X CODE SIG"   the command ended: exit status CODE (SIG 0), or killed by
 //                  SIG (CODE 0). The last line; the supervisor exits.

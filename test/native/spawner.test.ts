@@ -153,17 +153,26 @@ describe('Spawner', () => {
     // The spare: the server's one child once the first command is over.
     expect(await until(() => idle().length === 1)).toBe(true);
     const spare = idle()[0]!;
+    expect(await until(() => childrenOf(spare).length === 1)).toBe(true);
+    const ahead = childrenOf(spare);
     const { proc } = start(s, shell('exec sleep 1000'));
     const pid = (await proc.started)!;
     expect(parentOf(pid)).toBe(spare);
+    // The process forked ahead became the command: no fork after the spec.
+    expect(ahead).toEqual([pid]);
     proc.terminate();
     await proc.exited;
     // Killed while waiting: the next command still starts (another spare,
     // or a supervisor forked for it).
     expect(await until(() => idle().length === 1)).toBe(true);
     const killed = idle()[0]!;
+    // Its command's process, forked ahead too, waits for the spec: it goes
+    // with its supervisor, and never runs a command unsupervised.
+    expect(await until(() => childrenOf(killed).length === 1)).toBe(true);
+    const waiting = childrenOf(killed)[0]!;
     process.kill(killed, 'SIGKILL');
     await until(() => !idle().includes(killed));
+    expect(await until(() => isGone(waiting))).toBe(true);
     expect(await start(s, shell('exit 4')).proc.exited).toEqual({ code: 4, signal: 0 });
   });
 
