@@ -1,10 +1,15 @@
 /*
  * execgate-launch: a shell attached to a running `execgate serve`, with no
- * Node on the way. Two ways to call it:
+ * Node on the way. Three ways to call it:
  *
  *     execgate-launch shell --broker SOCK [FLAGS...] [-c SCRIPT | FILE ARGS... | -- BASH-OPTIONS...]
  *         what `execgate shell --broker SOCK ...` runs (bin/execgate execs
  *         this when it sees --broker); flags as src/cli/args.ts parses them
+ *     execgate ARGS...
+ *         npm's `execgate` once `npm install` has made bin/execgate a copy
+ *         of this file (scripts/install-front.mjs): the same for
+ *         `shell ... --broker`, and every other command goes to the Node
+ *         CLI, bin/execgate.js beside us, as the sh front does
  *     bash ARGS..., sh ARGS... (any other name: the shell shim)
  *         for agent harnesses that start one shell per tool call through
  *         $SHELL or $CLAUDE_CODE_SHELL: every argument is the shell's own;
@@ -255,6 +260,73 @@ static void from_command_line(int argc, char **argv, struct request *rq)
         args[k++] = argv[i];
     rq->shell_args = args;
     rq->nshell_args = k;
+}
+
+/* As npm's `execgate`: `shell` with --broker among its flags is ours. Flags
+ * come first, parsing stops at the first positional argument or "--"
+ * (src/cli/args.ts), a flag's value is skipped; an unknown flag is passed
+ * over here and reported by the Node CLI (bin/execgate, the sh front, reads
+ * them the same way). */
+static int attaches(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "shell") != 0)
+        return 0;
+    for (int i = 2; i < argc; i++) {
+        const char *arg = argv[i];
+        if (arg[0] != '-' || arg[1] == '\0' || strcmp(arg, "--") == 0)
+            return 0;
+        const char *eq = strchr(arg, '=');
+        int k = flag_named(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+        if (k == F_BROKER)
+            return 1;
+        if (k >= 0 && flag_spec[k].kind != FLAG_BOOL && !eq)
+            i++;
+    }
+    return 0;
+}
+
+/* bash, sh, and their login forms ("-bash"): the shim's names. */
+static int shell_name(const char *name)
+{
+    if (name[0] == '-')
+        name++;
+    return strcmp(name, "bash") == 0 || strcmp(name, "sh") == 0;
+}
+
+/* This file is npm's bin/execgate (scripts/install-front.mjs), whatever
+ * link it was called through: any name but a shell's is then `execgate`, as
+ * it is to the sh front. */
+static int installed_front(void)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return 0;
+    exe[n] = '\0';
+    return strcmp(base_name(exe), "execgate") == 0;
+}
+
+/* Everything else npm's `execgate` is asked: the Node CLI, which is
+ * bin/execgate.js beside this file (bin/execgate), run by the `node` on
+ * PATH as the sh front runs it. */
+static noreturn void node_cli(int argc, char **argv)
+{
+    failure_status = 127; /* as the sh front's `exec node` */
+    static char script[PATH_MAX + 4];
+    ssize_t n = readlink("/proc/self/exe", script, PATH_MAX);
+    if (n <= 0 || n >= PATH_MAX)
+        fail("cannot tell where execgate is installed (/proc/self/exe)", n < 0 ? strerror(errno) : NULL);
+    memcpy(script + n, ".js", 4);
+    char **args = calloc((size_t)argc + 2, sizeof(char *));
+    if (!args)
+        fail("out of memory", NULL);
+    static char node[] = "node";
+    args[0] = node;
+    args[1] = script;
+    for (int i = 1; i < argc; i++)
+        args[i + 1] = argv[i];
+    execvp(node, args);
+    fail("cannot run node", strerror(errno));
 }
 
 /* The shim: bash or sh to a harness, every argument the shell's own. */
@@ -617,8 +689,14 @@ int main(int argc, char **argv)
     static struct request rq;
     static struct reply reply;
 
-    /* What to ask for: by our name. */
-    if (argc > 0 && strcmp(base_name(argv[0]), "execgate-launch") == 0)
+    /* What to ask for: by our name (or, under any other name but a shell's,
+     * by our file's). */
+    const char *name = argc > 0 ? base_name(argv[0]) : "";
+    int front = strcmp(name, "execgate") == 0 ||
+                (strcmp(name, "execgate-launch") != 0 && !shell_name(name) && installed_front());
+    if (front && !attaches(argc, argv))
+        node_cli(argc, argv);
+    if (front || strcmp(name, "execgate-launch") == 0)
         from_command_line(argc, argv, &rq);
     else
         from_environment(argc, argv, &rq);

@@ -16,8 +16,10 @@ export const paths = {
   unpatched: join(root, 'build/bash-unpatched/bin/bash'),
   /** The Node CLI's entry; `node cli ...` is `execgate ...` without the sh dispatch. */
   cli: join(root, 'bin/execgate.js'),
-  /** What npm installs as `execgate`: sends `shell --broker` to the native launcher. */
+  /** This checkout's `execgate` (the sh front): sends `shell --broker` to the native launcher. */
   bin: join(root, 'bin/execgate'),
+  /** The native launcher (what `npm install` makes bin/execgate outside a checkout). */
+  launcher: join(process.env.EXECGATE_NATIVE_DIR ?? join(process.env.EXECGATE_BUILD_DIR ?? join(root, 'build'), 'native'), 'execgate-launch'),
   passthru: join(root, 'build/bench/passthrough-wrapper'),
   /** The shell shim: `bash` for harnesses, attached to $EXECGATE_BROKER by the native launcher. */
   shim: join(process.env.EXECGATE_NATIVE_DIR ?? join(process.env.EXECGATE_BUILD_DIR ?? join(root, 'build'), 'native'), 'shim', 'bash'),

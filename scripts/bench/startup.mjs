@@ -8,10 +8,14 @@
 //   node -e 0                a bare Node: what any Node CLI costs at least
 //   execgate --help          the CLI, no command run
 //   execgate shell -c true   a broker of its own, a session, the shell
-//   attach (launcher)        `execgate shell --broker SOCK -c true` through
-//                            bin/execgate and the native launcher, to a
-//                            running `execgate serve`: what an agent harness
-//                            pays per tool call
+//   attach (npm front)       `execgate shell --broker SOCK -c true` to a
+//                            running `execgate serve`, through bin/execgate
+//                            as `npm install` leaves it: the native launcher
+//                            itself (scripts/install-front.mjs, run here on
+//                            a package of links to this checkout): what an
+//                            agent harness pays per tool call
+//   attach (checkout front)  the same through this checkout's bin/execgate,
+//                            the sh front, which then execs the launcher
 //   attach (shell shim)      the same through the shell shim (`bash -c true`
 //                            with $EXECGATE_BROKER): no sh dispatch on the way
 // The broker's private directory and the session directories go in
@@ -26,8 +30,11 @@
 //                            server already running: its per-call cost
 //   peer cold                the server started, initialized, one call,
 //                            closed: its `execgate shell -c true`
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { loopSeconds, median, paired, paths, QUICK, ratios, ROUNDS, run, timed } from './common.mjs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loopSeconds, median, paired, paths, QUICK, ratios, root, ROUNDS, run, timed } from './common.mjs';
 import { startPeer } from './peer.mjs';
 import { startServe } from './serve.mjs';
 
@@ -49,7 +56,23 @@ async function perCallAsync(f, calls = CALLS) {
   return Number(process.hrtime.bigint() - t0) / 1e6 / calls;
 }
 
+/** A package as `npm install` leaves it outside a checkout (links to this
+ * one's files), with its bin/execgate made by the install step: that file. */
+function installedFront() {
+  const pkg = mkdtempSync(join(tmpdir(), 'eg-bench-pkg-'));
+  mkdirSync(join(pkg, 'bin'));
+  mkdirSync(join(pkg, 'build', 'native'), { recursive: true });
+  symlinkSync(join(root, 'bin', 'execgate.js'), join(pkg, 'bin', 'execgate.js'));
+  copyFileSync(paths.bin, join(pkg, 'bin', 'execgate'));
+  symlinkSync(paths.launcher, join(pkg, 'build', 'native', 'execgate-launch'));
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'install-front.mjs'), '--root', pkg], { encoding: 'utf8' });
+  const front = join(pkg, 'bin', 'execgate');
+  if (r.status !== 0 || readFileSync(front).subarray(0, 4).toString('latin1') !== '\x7fELF') throw new Error(`bench: the install step made no native front: ${r.stderr}`);
+  return { front, remove: () => rmSync(pkg, { recursive: true, force: true }) };
+}
+
 export async function benchStartup(table, { peer, peerLauncher } = {}) {
+  const installed = installedFront();
   const served = await startServe();
   const shm = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/eg-bench-') : null;
   const servedShm = shm ? await startServe({ runtimeBase: shm }) : null;
@@ -59,12 +82,13 @@ export async function benchStartup(table, { peer, peerLauncher } = {}) {
     'node -e 0': async () => perCall([process.execPath, '-e', '0']),
     'execgate --help': async () => perCall([process.execPath, paths.cli, '--help']),
     'execgate shell -c true': async () => perCall([process.execPath, paths.cli, 'shell', '-c', 'true']),
-    'attach (launcher)': async () => perCall([paths.bin, 'shell', '--broker', served.socket, '-c', 'true']),
+    'attach (npm front)': async () => perCall([installed.front, 'shell', '--broker', served.socket, '-c', 'true']),
+    'attach (checkout front)': async () => perCall([paths.bin, 'shell', '--broker', served.socket, '-c', 'true']),
     'attach (shell shim)': async () => perCall([paths.shim, '-c', 'true'], { EXECGATE_BROKER: served.socket }),
     ...(shm
       ? {
           'execgate shell -c true, tmpfs': async () => perCall([process.execPath, paths.cli, 'shell', '-c', 'true'], { XDG_RUNTIME_DIR: shm }),
-          'attach (launcher), tmpfs': async () => perCall([paths.bin, 'shell', '--broker', servedShm.socket, '-c', 'true']),
+          'attach (npm front), tmpfs': async () => perCall([installed.front, 'shell', '--broker', servedShm.socket, '-c', 'true']),
         }
       : {}),
     ...(peer ? { 'peer call': () => perCallAsync(() => peer.shell('true')) } : {}),
@@ -87,6 +111,7 @@ export async function benchStartup(table, { peer, peerLauncher } = {}) {
     await served.stop();
     await servedShm?.stop();
     if (shm) rmSync(shm, { recursive: true, force: true });
+    installed.remove();
   }
   for (const [name, xs] of Object.entries(times)) {
     const r = ratios(xs, times['bash -c true']);
@@ -105,8 +130,9 @@ export async function benchStartup(table, { peer, peerLauncher } = {}) {
   const base = { unpatched: ms('bash -c true'), floor: ms('passthru bash -c true') };
   table.side('start-up (own broker; peer: server cold)', { ...base, peer: ms('peer cold'), execgate: ms('execgate shell -c true') }, vs('execgate shell -c true', 'peer cold'));
   table.side('  the same, runtime dir on tmpfs', { peer: '', execgate: ms('execgate shell -c true, tmpfs') }, vs('execgate shell -c true, tmpfs', 'peer cold'));
-  table.side('per call (attach; peer: one tool call)', { ...base, peer: ms('peer call'), execgate: ms('attach (launcher)') }, vs('attach (launcher)', 'peer call'));
+  table.side('per call (attach; peer: one tool call)', { ...base, peer: ms('peer call'), execgate: ms('attach (npm front)') }, vs('attach (npm front)', 'peer call'));
+  table.side("  the same, a checkout's sh front", { peer: '', execgate: ms('attach (checkout front)') }, vs('attach (checkout front)', 'peer call'));
   table.side('  the same, through the shell shim', { peer: '', execgate: ms('attach (shell shim)') }, vs('attach (shell shim)', 'peer call'));
-  table.side('  the same, runtime dir on tmpfs', { peer: '', execgate: ms('attach (launcher), tmpfs') }, vs('attach (launcher), tmpfs', 'peer call'));
+  table.side('  the same, runtime dir on tmpfs', { peer: '', execgate: ms('attach (npm front), tmpfs') }, vs('attach (npm front), tmpfs', 'peer call'));
   return times;
 }

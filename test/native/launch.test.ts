@@ -6,7 +6,7 @@
 // patched bash, which reports what it got: fd 87, its arguments, its
 // environment. The broker's own handling of Launch is not tested here.
 import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
-import { chmodSync, fstatSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, fstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -490,27 +490,87 @@ describe('failures', () => {
   });
 });
 
-describe('bin/execgate', () => {
+/** A package as `npm install` leaves it outside a git checkout: its own
+ * bin/execgate.js and launcher (links to ours), and bin/execgate made a copy
+ * of the launcher by the install step (scripts/install-front.mjs). */
+function installedPackage(name: string): string {
+  const pkg = join(dir, name);
+  mkdirSync(join(pkg, 'bin'), { recursive: true });
+  mkdirSync(join(pkg, 'build', 'native'), { recursive: true });
+  symlinkSync(join(packageRoot, 'bin', 'execgate.js'), join(pkg, 'bin', 'execgate.js'));
+  copyFileSync(binExecgate, join(pkg, 'bin', 'execgate'));
+  symlinkSync(launcherPath, join(pkg, 'build', 'native', 'execgate-launch'));
+  return pkg;
+}
+
+function installFront(pkg: string, env: NodeJS.ProcessEnv = {}) {
+  const { EXECGATE_NATIVE_DIR: _n, EXECGATE_BUILD_DIR: _b, ...rest } = process.env;
+  return spawnSync(process.execPath, [join(packageRoot, 'scripts', 'install-front.mjs'), '--root', pkg], { encoding: 'utf8', env: { ...rest, ...env } });
+}
+
+const isElf = (file: string) => readFileSync(file).subarray(0, 4).equals(Buffer.from('\x7fELF', 'latin1'));
+
+describe('the install step (scripts/install-front.mjs)', () => {
+  it('makes bin/execgate the native launcher in an installed package', () => {
+    const pkg = installedPackage('installed-once');
+    const r = installFront(pkg);
+    expect(r.status).toBe(0);
+    expect(isElf(join(pkg, 'bin', 'execgate'))).toBe(true);
+    expect(statSync(join(pkg, 'bin', 'execgate')).mode & 0o777).toBe(0o755);
+    expect(readdirSync(join(pkg, 'bin')).sort()).toEqual(['execgate', 'execgate.js']);
+  });
+
+  it('leaves the sh front of a git checkout, and one with no launcher built, as it is', () => {
+    const checkout = installedPackage('checkout');
+    mkdirSync(join(checkout, '.git'));
+    expect(installFront(checkout).status).toBe(0);
+    expect(readFileSync(join(checkout, 'bin', 'execgate'))).toEqual(readFileSync(binExecgate));
+    const unbuilt = installedPackage('unbuilt');
+    rmSync(join(unbuilt, 'build'), { recursive: true });
+    const r = installFront(unbuilt);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('bin/execgate stays the sh front');
+    expect(readFileSync(join(unbuilt, 'bin', 'execgate'))).toEqual(readFileSync(binExecgate));
+  });
+});
+
+// The same choice made by either front: bin/execgate as a checkout has it
+// (sh), and as `npm install` leaves it (the launcher itself).
+describe.each([
+  ['the sh front (a checkout)', () => packageRoot],
+  ['the native front (npm install)', () => {
+    const pkg = installedPackage('installed');
+    expect(installFront(pkg).status).toBe(0);
+    return pkg;
+  }],
+])('bin/execgate, %s', (_front, makePackage) => {
+  let pkg = '';
+  let bin = '';
+  beforeAll(() => {
+    pkg = makePackage();
+    bin = join(pkg, 'bin', 'execgate');
+  });
+
   it('hands `shell --broker` to the launcher (no Node), through npm\'s bin link too', async () => {
-    const npm = join(dir, 'npm');
+    const npm = mkdtempSync(join(dir, 'npm-'));
     mkdirSync(join(npm, 'node_modules', '.bin'), { recursive: true });
-    symlinkSync(packageRoot, join(npm, 'node_modules', 'execgate'));
+    symlinkSync(pkg, join(npm, 'node_modules', 'execgate'));
     symlinkSync('../execgate/bin/execgate', join(npm, 'node_modules', '.bin', 'execgate'));
     mkdirSync(join(npm, 'bin'));
     mkdirSync(join(npm, 'lib', 'node_modules'), { recursive: true });
-    symlinkSync(packageRoot, join(npm, 'lib', 'node_modules', 'execgate'));
+    symlinkSync(pkg, join(npm, 'lib', 'node_modules', 'execgate'));
     symlinkSync('../lib/node_modules/execgate/bin/execgate', join(npm, 'bin', 'execgate'));
     // some other link: read with readlink
-    symlinkSync(binExecgate, join(npm, 'elsewhere'));
-    for (const bin of [binExecgate, join(npm, 'node_modules', '.bin', 'execgate'), join(npm, 'bin', 'execgate'), join(npm, 'elsewhere')]) {
+    symlinkSync(bin, join(npm, 'elsewhere'));
+    for (const via of [bin, join(npm, 'node_modules', '.bin', 'execgate'), join(npm, 'bin', 'execgate'), join(npm, 'elsewhere')]) {
       const s = session();
       const serve = await fakeServe(brokerPath, () => okAnswer(s));
       try {
-        const r = await run(bin, ['shell', '--label', 'via-bin', '--broker', brokerPath, '-c', REPORT]);
+        const r = await run(via, ['shell', '--label', 'via-bin', '--broker', brokerPath, '-c', REPORT]);
         expect(r.stderr).toBe('');
         expect(r.code).toBe(0);
         expect(serve.launches.map((l) => l.label)).toEqual(['via-bin']);
-        // one process all along: sh, then the launcher, then bash
+        // one process all along: the front, the launcher, then bash
         expect(r.stdout).toContain(`pid ${r.pid}\n`);
         expect(recvPing(s.mine)).toBe(`ping from ${r.pid}`);
       } finally {
@@ -520,6 +580,33 @@ describe('bin/execgate', () => {
     }
   });
 
+  it('gives everything else to the Node CLI', async () => {
+    const env = { ...baseEnv, PATH: `${join(process.execPath, '..')}:/usr/bin:/bin` };
+    // `--label --broker`: "--broker" is the label, so this is not an attached
+    // shell, and the Node CLI reports the unknown option with its own usage
+    const r = await run(bin, ['shell', '--label', '--broker', '--bogus'], { env });
+    expect(r.stderr).toContain('execgate: unknown option --bogus\nusage:\n  execgate shell [--sandbox none|bwrap]');
+    expect(r.code).toBe(2);
+    const help = await run(bin, ['--help'], { env });
+    expect(help.stdout).toContain('execgate serve');
+    expect(help.code).toBe(0);
+    // after the first positional argument, --broker is the shell's
+    const pos = await run(bin, ['shell', '--bogus2', 'file', '--broker', 'x'], { env });
+    expect(pos.stderr).toContain('execgate: unknown option --bogus2\nusage:\n');
+    // `--web-port=8080`: a value in the same argument; --broker after it counts
+    const eq = await run(bin, ['shell', '--web-port=8080', '--broker', brokerPath, '-c', 'true'], { env });
+    expect(eq.stderr).toContain('--web-port belongs to the broker');
+    expect(eq.code).toBe(2);
+  });
+
+  it('says so when there is no node to run', async () => {
+    const r = await run(bin, ['--help'], { env: { ...baseEnv, PATH: join(dir, 'nowhere') } });
+    expect(r.code).toBe(127);
+    expect(r.stderr).toMatch(/node/);
+  });
+});
+
+describe('bin/execgate, the sh front', () => {
   it('honours EXECGATE_NATIVE_DIR and EXECGATE_BUILD_DIR', async () => {
     const native = join(dir, 'other-build', 'native');
     mkdirSync(native, { recursive: true });
@@ -530,20 +617,5 @@ describe('bin/execgate', () => {
       const r = await run(binExecgate, ['shell', '--broker', 'S', '-c', 'x'], { env: { ...baseEnv, ...env } });
       expect(r.stdout).toBe(`launcher in ${native}: shell --broker S -c x\n`);
     }
-  });
-
-  it('gives everything else to the Node CLI', async () => {
-    const env = { ...baseEnv, PATH: `${join(process.execPath, '..')}:/usr/bin:/bin` };
-    // `--label --broker`: "--broker" is the label, so this is not an attached
-    // shell, and the Node CLI reports the unknown option with its own usage
-    const r = await run(binExecgate, ['shell', '--label', '--broker', '--bogus'], { env });
-    expect(r.stderr).toContain('execgate: unknown option --bogus\nusage:\n  execgate shell [--sandbox none|bwrap]');
-    expect(r.code).toBe(2);
-    const help = await run(binExecgate, ['--help'], { env });
-    expect(help.stdout).toContain('execgate serve');
-    expect(help.code).toBe(0);
-    // after the first positional argument, --broker is the shell's
-    const pos = await run(binExecgate, ['shell', '--bogus2', 'file', '--broker', 'x'], { env });
-    expect(pos.stderr).toContain('execgate: unknown option --bogus2\nusage:\n');
   });
 });
