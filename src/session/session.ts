@@ -13,9 +13,8 @@
 // to exits (endWith: the launcher that became the shell). Not when fd 87
 // is closed: agent harnesses close it in the shells they start, and those
 // reach the session by its path.
-import { mkdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { readdir, rm, rmdir, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { publishFile } from '../runtime/publish-file.js';
 import { loadAddon, type Addon } from '../native/addon.js';
@@ -96,7 +95,8 @@ async function removeDir(dir: string): Promise<void> {
 }
 
 export class Session {
-  readonly id = randomBytes(4).toString('hex');
+  /** The random part of the directory's name (below). */
+  readonly id: string;
   /** Set once more when a session made ahead is handed out (Broker). */
   label: string;
   private where: Confinement;
@@ -133,8 +133,11 @@ export class Session {
     this.where = { pathMap: new PathMap([]), writableRoots: [], project: null, readOnly: [] };
     if (opts.pathMap) this.confine(opts.pathMap);
     this.ctx = host.context(this);
-    this.dir = join(parentDir, `session-${this.id}`);
-    mkdirSync(this.dir, { mode: 0o700 });
+    // mkdtemp picks the id (6 random characters) and picks again on a
+    // clash: no generator of ours, whose node:crypto would cost every
+    // start-up about 3 ms to load. Mode 0700.
+    this.dir = mkdtempSync(join(parentDir, 'session-'));
+    this.id = this.dir.slice(this.dir.length - 6);
     const [mine, shells] = this.addon.socketpair('seqpacket');
     this.shellEnd = new Fd(shells);
     this.shellEndpoint = this.addEndpoint(new Fd(mine));

@@ -48,6 +48,15 @@ describe('the CLI bundle', () => {
   });
 });
 
+describe('a shell that escalates nothing', () => {
+  it('loads no node:crypto (grant keys load it on the first grant; session ids come from mkdtemp)', () => {
+    const r = runTraced(['shell', '-c', 'echo ran']);
+    expect(r.stdout).toBe('ran\n');
+    expect(r.builtins).toContain('NativeModule child_process');
+    expect(r.builtins).not.toContain('NativeModule crypto');
+  });
+});
+
 describe('the MCP bundle', () => {
   it('serves `execgate mcp` from a bundle of its own; the other commands\' bundle has none of the MCP SDK', () => {
     const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
