@@ -46,6 +46,7 @@ SAY_DEFINES = [
 ADDON_SRCS = [
     "native/addon/module.cc",
     "native/addon/seccomp.cc",
+    "native/addon/spawn.cc",
     "native/addon/syscalls.cc",
     "native/addon/util.cc",
     "native/addon/watcher.cc",

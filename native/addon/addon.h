@@ -1,6 +1,6 @@
 // The addon's pieces: plain syscalls (syscalls.cc), the fd watcher
-// (watcher.cc) and the seccomp backstop's listener calls (seccomp.cc),
-// registered by module.cc.
+// (watcher.cc), the seccomp backstop's listener calls (seccomp.cc) and
+// starting a child (spawn.cc), registered by module.cc.
 #ifndef EXECGATE_ADDON_ADDON_H
 #define EXECGATE_ADDON_ADDON_H
 
@@ -29,6 +29,7 @@ AddonData *GetAddonData(Napi::Env env);
 void InitSyscalls(Napi::Env env, Napi::Object exports);
 void InitWatcher(Napi::Env env, Napi::Object exports);
 void InitSeccomp(Napi::Env env, Napi::Object exports);
+void InitSpawn(Napi::Env env, Napi::Object exports);
 
 }  // namespace eg
 

@@ -18,6 +18,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports)
     eg::InitSyscalls(env, exports);
     eg::InitWatcher(env, exports);
     eg::InitSeccomp(env, exports);
+    eg::InitSpawn(env, exports);
     return exports;
 }
 

@@ -4,7 +4,7 @@
 // the bell and marks the window. `execgate notify` events drive the same
 // window markers. tmux is always run with an argument vector: nothing from a
 // request is ever put in a shell string or a tmux format.
-import { execFile, spawn } from 'node:child_process';
+import { childProcess } from '../exec/child-process.js';
 import { openSync, writeSync, closeSync } from 'node:fs';
 import { shellJoin } from '../policy/shell-quote.js';
 import type { Channel, Resolution } from './queue.js';
@@ -30,7 +30,7 @@ export class TmuxClient {
 
   run(args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile('tmux', ['-S', this.socket, ...args], { timeout: 5000 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+      childProcess().execFile('tmux', ['-S', this.socket, ...args], { timeout: 5000 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
     });
   }
 
@@ -159,7 +159,7 @@ export class TmuxChannel implements Channel {
     // display-popup takes a shell command: it is built only from our own
     // paths, each quoted; the request reaches the popup over the socket.
     const command = shellJoin(this.approveArgv);
-    const child = spawn('tmux', ['-S', this.tmux.target.tmux.split(',')[0]!, 'display-popup', '-E', '-t', this.tmux.target.pane, '-w', '90%', '-h', '60%', '-T', ' execgate: approval needed ', command], {
+    const child = childProcess().spawn('tmux', ['-S', this.tmux.target.tmux.split(',')[0]!, 'display-popup', '-E', '-t', this.tmux.target.pane, '-w', '90%', '-h', '60%', '-T', ' execgate: approval needed ', command], {
       stdio: 'ignore',
     });
     child.on('error', (err) => {

@@ -5,10 +5,10 @@
 // hands `shell --broker` to it, so this path is for `node bin/execgate.js`).
 // The shell runs unconfined (--sandbox none, the default, said plainly) or
 // inside bubblewrap (--sandbox bwrap). Exits with the shell's status.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { ControlConnection } from '../control/client.js';
+import { Child } from '../exec/child.js';
 import { requestLaunch, type AttachedShell } from '../control/launch-client.js';
 import type { Fd } from '../native/fd.js';
 import { patchedBashPath, spawnHelperPath, wrapperPath } from '../native/paths.js';
@@ -18,6 +18,7 @@ import { BROKER_ONLY, launchRequest, SHELL_FLAGS } from './launch-flags.js';
 import { startRuntime } from '../runtime/runtime.js';
 import { parseArgs, portFlag, UsageError } from './args.js';
 import { CliError, SetupError } from './errors.js';
+import { writeStderr } from './stderr.js';
 
 export function requireBuilt(): void {
   const missing: string[] = [];
@@ -90,7 +91,7 @@ async function attached(socket: string, req: LaunchRequest, log: (l: string) => 
 export async function shellCommand(args: string[]): Promise<number> {
   const { flags, rest } = parseArgs(args, SHELL_FLAGS);
   requireBuilt();
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const log = (line: string) => writeStderr(`${line}\n`);
   const socket = flags['--broker'] as string | undefined;
   for (const f of socket === undefined ? [] : BROKER_ONLY) {
     if (flags[f] !== undefined) throw new UsageError(`${f} belongs to the broker: give it to \`execgate serve\`, not to a shell attached with --broker`);
@@ -106,11 +107,11 @@ export async function shellCommand(args: string[]): Promise<number> {
     throw err;
   }
 
-  const stdio: ('inherit' | 'ignore' | number)[] = ['inherit', 'inherit', 'inherit'];
-  while (stdio.length < SESSION_FD) stdio.push('ignore');
-  stdio.push(started.fd.fd);
-  const [argv0, ...prefix] = started.argv;
-  const child = spawn(started.file, [...prefix, ...shellArgs], { stdio, env: started.env, argv0 });
+  // Our stdio as the shell's, the session at SESSION_FD, nothing else.
+  const fds = [0, 1, 2];
+  while (fds.length < SESSION_FD) fds.push(-1);
+  fds.push(started.fd.fd);
+  const child = new Child(started.file, [...started.argv, ...shellArgs], { env: started.env, fds });
   // The shell has its copy now: ours must go, so that its exit is the
   // session's end of file.
   started.fd.close();
@@ -125,10 +126,7 @@ export async function shellCommand(args: string[]): Promise<number> {
   process.on('SIGTERM', forward);
   process.on('SIGHUP', forward);
 
-  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (c, s) => resolve({ code: c, signal: s }));
-  });
+  const { code, signal } = await child.exited;
   await started.done();
   process.off('SIGINT', ignore);
   process.off('SIGQUIT', ignore);

@@ -2,9 +2,10 @@
 // started at the first escalation and again at the next one after it died,
 // and every command started through it, until close() has seen them all end.
 // spawn-protocol.ts describes what goes over the sockets.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { isSystemError, loadAddon, type Addon } from '../native/addon.js';
+import { childProcess } from './child-process.js';
 import { Fd } from '../native/fd.js';
 import { spawnHelperPath } from '../native/paths.js';
 import { FdWatcher } from '../native/watcher.js';
@@ -134,7 +135,7 @@ export class Spawner {
     const [mine, theirs] = this.#addon.socketpair('seqpacket').map((n) => new Fd(n)) as [Fd, Fd];
     let child: ChildProcess;
     try {
-      child = spawn(this.#helperPath, [], {
+      child = childProcess().spawn(this.#helperPath, [], {
         stdio: ['ignore', 'ignore', 'inherit', theirs.fd],
         detached: true,
         env: {},

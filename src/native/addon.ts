@@ -227,13 +227,24 @@ export interface Addon {
   /** A pidfd for pid (close-on-exec): readable once that process exited.
    * ESRCH if it is gone already. */
   pidfdOpen(pid: number): number;
+  /** vfork and execve of `file` (absolute, no PATH search) with `argv`
+   * (argv[0] first) and `env` ("NAME=value"): the child's fd i is our
+   * fds[i], or closed for -1; every other fd of ours is close-on-exec. Every
+   * signal (1-64) at its default and none blocked in the child. Returns its
+   * pid; throws when it could not start (syscall "execve": ENOENT,
+   * EACCES...; "vfork"), with nothing left to reap.
+   * The caller reaps it (waitPid). */
+  spawn(file: string, argv: string[], env: string[], fds: number[]): number;
+  /** One waitpid(WNOHANG): null while `pid` runs, else how it ended (it is
+   * reaped): an exit code, or the number of the signal that killed it. */
+  waitPid(pid: number): { code: number; signal: null } | { code: null; signal: number } | null;
   SeccompListener: SeccompListenerConstructor;
   Watcher: WatcherConstructor;
   readonly MAX_FDS: number;
   readonly MAX_RECV_BYTES: number;
 }
 
-const FUNCTIONS = ['socketpair', 'close', 'send', 'recv', 'socketType', 'listen', 'accept', 'connect', 'hangup', 'peerCredentials', 'pidfdOpen', 'SeccompListener', 'Watcher'];
+const FUNCTIONS = ['socketpair', 'close', 'send', 'recv', 'socketType', 'listen', 'accept', 'connect', 'hangup', 'peerCredentials', 'pidfdOpen', 'spawn', 'waitPid', 'SeccompListener', 'Watcher'];
 
 let loaded: { path: string; addon: Addon } | undefined;
 

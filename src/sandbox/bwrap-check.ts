@@ -3,7 +3,7 @@
 // --sandbox bwrap` checks presence and version at every start (a missing
 // feature is an error, never a weaker sandbox); `execgate doctor` also
 // starts one and reads the kernel's user-namespace switches.
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../exec/child-process.js';
 import { readFileSync } from 'node:fs';
 import { findOnPath } from '../policy/resolve.js';
 import { isolationArgs } from './bwrap.js';
@@ -33,10 +33,10 @@ export function checkBwrap(pathVar = process.env.PATH ?? ''): BwrapCheck {
 function checkBwrapNow(pathVar: string): BwrapCheck {
   const path = findOnPath('bwrap', pathVar);
   if (path === null) return { ok: false, problem: `--sandbox bwrap needs bubblewrap, which is not installed: ${INSTALL_BWRAP}` };
-  const help = spawnSync(path, ['--help'], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS });
+  const help = childProcess().spawnSync(path, ['--help'], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS });
   if (help.error) return { ok: false, problem: `cannot run ${path}: ${help.error.message}` };
   if (!`${help.stdout}${help.stderr}`.includes('--disable-userns')) {
-    const version = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS }).stdout?.trim() || 'of unknown version';
+    const version = childProcess().spawnSync(path, ['--version'], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS }).stdout?.trim() || 'of unknown version';
     return {
       ok: false,
       problem: `${path} (${version}) is too old: --sandbox bwrap needs --disable-userns (bubblewrap 0.8.0 or later), so that nothing in the sandbox can make a user namespace of its own; upgrade bubblewrap (Debian 12 and Ubuntu 24.04 have 0.8.0)`,
@@ -47,7 +47,7 @@ function checkBwrapNow(pathVar: string): BwrapCheck {
 
 /** Starts `bwrap <isolation> ... true` as the sandbox would be started. */
 export function tryBwrap(path: string, uid: number, gid: number): { ok: true } | { ok: false; stderr: string } {
-  const r = spawnSync(path, [...isolationArgs(uid, gid), '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--', 'true'], {
+  const r = childProcess().spawnSync(path, [...isolationArgs(uid, gid), '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--', 'true'], {
     encoding: 'utf8',
     timeout: PROBE_TIMEOUT_MS,
   });

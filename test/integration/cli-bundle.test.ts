@@ -49,11 +49,11 @@ describe('the CLI bundle', () => {
 });
 
 describe('a shell that escalates nothing', () => {
-  it('loads no node:crypto (grant keys load it on the first grant; session ids come from mkdtemp)', () => {
+  it('loads neither node:crypto nor node:child_process (the addon starts the shell; session ids come from mkdtemp)', () => {
     const r = runTraced(['shell', '-c', 'echo ran']);
     expect(r.stdout).toBe('ran\n');
-    expect(r.builtins).toContain('NativeModule child_process');
-    expect(r.builtins).not.toContain('NativeModule crypto');
+    expect(r.builtins).toContain('NativeModule fs');
+    for (const m of ['crypto', 'child_process', 'net']) expect(r.builtins).not.toContain(`NativeModule ${m}`);
   });
 });
 

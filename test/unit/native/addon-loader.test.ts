@@ -32,7 +32,7 @@ describe('loadAddon', () => {
   it('refuses an addon that does not match this source', () => {
     const path = join(dir, 'stale.cjs');
     writeFileSync(path, 'module.exports = { socketpair() {}, MAX_FDS: 8, MAX_RECV_BYTES: 8388608 };');
-    expect(() => loadAddon(path)).toThrow(/does not match this source \(missing: close, send, recv, socketType, listen, accept, connect, hangup, peerCredentials, pidfdOpen, SeccompListener, Watcher\); rebuild/);
+    expect(() => loadAddon(path)).toThrow(/does not match this source \(missing: close, send, recv, socketType, listen, accept, connect, hangup, peerCredentials, pidfdOpen, spawn, waitPid, SeccompListener, Watcher\); rebuild/);
   });
 });
 

@@ -1,0 +1,64 @@
+// A child of this process started by the addon (posix_spawn), for the shell
+// `execgate shell` starts: node:child_process would cost every start-up a
+// few ms to load (net and stream come with it), and forks this whole process
+// per child where posix_spawn copies no page tables. The child gets its fds
+// by number and nothing else; its end is watched through a pidfd, which
+// keeps the event loop alive until it has been reaped.
+import { constants } from 'node:os';
+import { loadAddon } from '../native/addon.js';
+import { Fd } from '../native/fd.js';
+import { FdWatcher } from '../native/watcher.js';
+
+export interface ChildExit {
+  /** The exit status, or null when a signal ended it. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ChildOptions {
+  /** The whole environment (undefined values are left out). */
+  env: NodeJS.ProcessEnv;
+  /** fds[i]: our fd the child gets as its fd i; -1: none. */
+  fds: number[];
+}
+
+const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
+
+export class Child {
+  readonly pid: number;
+  /** Resolves once the child has ended and been reaped (never rejects). */
+  readonly exited: Promise<ChildExit>;
+  #reaped = false;
+
+  /** Starts `file` (an absolute path) with `argv` (argv[0] first). Throws the
+   * system error that stopped it (ENOENT, EACCES...) with nothing started. */
+  constructor(file: string, argv: string[], opts: ChildOptions) {
+    const addon = loadAddon();
+    const env = Object.entries(opts.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+    this.pid = addon.spawn(file, argv, env, opts.fds);
+    // Ours alone to reap, so the pid names the child until we do: the pidfd
+    // cannot name anybody else, even if it exited already.
+    const pidfd = new Fd(addon.pidfdOpen(this.pid));
+    this.exited = new Promise((resolve) => {
+      const watcher = new FdWatcher(pidfd, () => {
+        const status = addon.waitPid(this.pid);
+        if (status === null) return;
+        this.#reaped = true;
+        pidfd.close();
+        resolve({ code: status.code, signal: status.signal === null ? null : (signalNames.get(status.signal) ?? null) });
+      });
+      watcher.start(true, false);
+    });
+  }
+
+  /** Sends `signal`, until the child is reaped (then its pid may be
+   * someone else's: nothing is sent). */
+  kill(signal: NodeJS.Signals): void {
+    if (this.#reaped) return;
+    try {
+      process.kill(this.pid, signal);
+    } catch {
+      // Exited, not yet reaped: nothing to signal.
+    }
+  }
+}
