@@ -3,7 +3,7 @@
 //
 //   new Watcher(fd, onEvent)   onEvent({ readable, writable, hangup, error })
 //   start(readable, writable)  (re)arm; start(false, false) watches hangup only
-//   stop()  close()   fd  active  closed
+//   stop()  close()  unref()   fd  active  closed
 //
 // Rules kept here:
 //  * The watcher never closes, reads or writes the fd, and leaves its
@@ -14,6 +14,8 @@
 //    does not spin the loop. A watcher with nothing else to watch stops.
 //  * error (a negative errno: the socket's pending SO_ERROR, e.g. ECONNRESET;
 //    EBADF if the fd is gone) stops the watcher; start() again to resume.
+//  * A started watcher keeps the process alive, unless unref() said it
+//    must not (uv_unref: the loop may end while it polls).
 //  * While polling, the watcher keeps itself (and so its callback) alive;
 //    stopped or closed, it can be collected, which closes the uv handle.
 //    close() is safe from inside onEvent; a closed watcher never keeps the
@@ -92,6 +94,7 @@ public:
                                InstanceMethod<&Watcher::Start>("start"),
                                InstanceMethod<&Watcher::Stop>("stop"),
                                InstanceMethod<&Watcher::Close>("close"),
+                               InstanceMethod<&Watcher::UnrefLoop>("unref"),
                                InstanceAccessor<&Watcher::GetFd>("fd"),
                                InstanceAccessor<&Watcher::GetActive>("active"),
                                InstanceAccessor<&Watcher::GetClosed>("closed"),
@@ -257,6 +260,13 @@ private:
             SetActive(false);
             BeginClose(handle_);
         }
+        return info.Env().Undefined();
+    }
+
+    Napi::Value UnrefLoop(const Napi::CallbackInfo &info)
+    {
+        if (!Closed())
+            uv_unref(reinterpret_cast<uv_handle_t *>(&handle_->poll));
         return info.Env().Undefined();
     }
 

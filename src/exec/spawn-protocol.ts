@@ -22,8 +22,10 @@
 //
 // Server socket, server -> broker: "EGR1" and exactly one fd: the broker's
 // end of the control channel of a spare, a supervisor forked ahead of time
-// and waiting for a spec. The broker takes it (one non-blocking recv, no
-// watcher) when it spawns, and sends the spec on it instead of making a
+// and waiting for a spec. The broker receives it as soon as it comes (an
+// unreceived unix socket is "in flight", and while any is, the kernel
+// queues its fd garbage collector at every close of a unix socket), holds
+// it, and at the next command sends the spec on it instead of making a
 // channel and sending "EGC1": no fork and no hop through the server between
 // the decision and the command. A supervisor forks its command's process
 // before the spec comes, and that process reads the spec and execs: no fork

@@ -26,8 +26,9 @@ interface Server {
   child: ChildProcess;
   /** Our end of the server socket. */
   sock: Fd;
-  /** Waits for room on sock while messages are queued. */
-  watcher: FdWatcher | null;
+  /** Takes the server's offers as they come, and waits for room while
+   * messages are queued. Unref'd: an idle server keeps nobody alive. */
+  watcher: FdWatcher;
   gone: Promise<void>;
 }
 
@@ -40,11 +41,22 @@ export class Spawner {
   /** Supervisor ends of control channels the server socket had no room for,
    * in order (owned here until sent). */
   readonly #queue: Fd[] = [];
+  /** The channel of the spare the server offered, taken off the socket as
+   * soon as it came: a unix socket left in flight (queued in a socket,
+   * unreceived) makes the kernel queue its fd garbage collector on every
+   * close of any unix socket, three kworker wake-ups per escalation here. */
+  #spare: Fd | null = null;
   #closed = false;
 
   constructor(opts: SpawnerOptions = {}) {
     this.#helperPath = opts.helperPath ?? spawnHelperPath;
     this.#addon = opts.addon ?? loadAddon();
+  }
+
+  /** Whether the channel of a spare is held here, received off the server
+   * socket (for tests and diagnostics). */
+  get spareHeld(): boolean {
+    return this.#spare !== null;
   }
 
   /** The server's pid, if one is running (for tests and diagnostics). */
@@ -87,6 +99,8 @@ export class Spawner {
   async close(): Promise<void> {
     this.#closed = true;
     while (this.#live.size > 0) await Promise.all([...this.#live].map((p) => p.exited));
+    this.#spare?.close();
+    this.#spare = null;
     const server = this.#server;
     if (server) {
       this.#drop(server);
@@ -96,35 +110,53 @@ export class Spawner {
     }
   }
 
-  /** Sends the spec to a spare the server offered, if one is waiting and
+  /** Sends the spec to the spare the server offered, if one is waiting and
    * alive: its channel and how much of the spec went; null otherwise (a
-   * dead spare's channel is closed and the next offer tried). */
+   * dead spare's channel is closed and a newer offer tried). */
   #toSpare(spec: Buffer, fds: number[]): { mine: Fd; sent: number } | null {
-    const server = this.#server;
-    if (!server) return null;
+    // An offer the watcher has not seen yet is as good.
+    this.#takeOffers();
     for (;;) {
-      let offer;
-      try {
-        offer = this.#addon.recv(server.sock.fd, SPARE_MESSAGE.length, 1);
-      } catch {
-        return null; // the server is gone: the EGC1 path finds out
-      }
-      if (offer === null || offer.data.length === 0) return null;
-      const got = offer.fds.map((n) => new Fd(n));
-      if (!offer.data.equals(SPARE_MESSAGE) || got.length !== 1 || offer.excess > 0) {
-        got.forEach((f) => f.close());
-        continue;
-      }
-      const mine = got[0]!;
+      const mine = this.#spare;
+      if (!mine) return null;
+      this.#spare = null;
       try {
         // A channel nobody wrote to yet: the fds and the spec's first bytes fit.
         return { mine, sent: this.#addon.send(mine.fd, spec, fds) };
       } catch (err) {
         mine.close();
-        // Killed while it waited: the next offer, or a fresh supervisor.
-        if (isSystemError(err) && SERVER_GONE.has(err.code)) continue;
+        // Killed while it waited: a newer offer, or a fresh supervisor.
+        if (isSystemError(err) && SERVER_GONE.has(err.code)) {
+          this.#takeOffers();
+          continue;
+        }
         throw err;
       }
+    }
+  }
+
+  /** Receives every offer queued on the server socket (one non-blocking
+   * recv each); the last good one is the spare. false once the server's
+   * end is closed. */
+  #takeOffers(): boolean {
+    const server = this.#server;
+    if (!server) return false;
+    for (;;) {
+      let offer;
+      try {
+        offer = this.#addon.recv(server.sock.fd, SPARE_MESSAGE.length, 1);
+      } catch {
+        return false; // the server is gone: its exit drops it
+      }
+      if (offer === null) return true;
+      if (offer.data.length === 0) return false;
+      const got = offer.fds.map((n) => new Fd(n));
+      if (!offer.data.equals(SPARE_MESSAGE) || got.length !== 1 || offer.excess > 0) {
+        got.forEach((f) => f.close());
+        continue;
+      }
+      this.#spare?.close();
+      this.#spare = got[0]!;
     }
   }
 
@@ -156,15 +188,21 @@ export class Spawner {
     const server: Server = {
       child,
       sock: mine,
-      watcher: null,
+      watcher: new FdWatcher(mine, (ev) => {
+        // The end of file: the server is gone (its exit drops it).
+        if (ev.readable && !this.#takeOffers()) return server.watcher.stop();
+        if (ev.writable) this.#flush();
+      }),
       gone: new Promise((resolve) => child.once('exit', () => resolve())),
     };
+    server.watcher.unref();
+    this.#server = server;
+    this.#arm();
     void server.gone.then(() => {
       this.#drop(server);
       // Messages it never took go to the next one.
       if (this.#queue.length > 0 && !this.#closed) this.#flush();
     });
-    this.#server = server;
     return server;
   }
 
@@ -221,14 +259,10 @@ export class Spawner {
     this.#arm();
   }
 
+  /** Offers are always taken; room is waited for while messages queue. */
   #arm(): void {
     const server = this.#server;
-    if (!server) return;
-    if (this.#queue.length === 0) {
-      server.watcher?.stop();
-      return;
-    }
-    server.watcher ??= new FdWatcher(server.sock, () => this.#flush());
-    server.watcher.start(false, true);
+    if (!server || server.sock.closed) return;
+    server.watcher.start(true, this.#queue.length > 0);
   }
 }

@@ -89,7 +89,11 @@ export interface Watcher {
   /** Releases the uv handle; never closes the fd. Idempotent, safe inside
    * the callback; a closed watcher never keeps the process alive. */
   close(): void;
-  // A started watcher keeps the process alive until it is stopped or closed.
+  /** From now on, polling does not keep the process alive: the loop may end
+   * while it polls (uv_unref). Idempotent. */
+  unref(): void;
+  // A started watcher keeps the process alive until it is stopped or closed
+  // (or unref() was called).
   readonly fd: number;
   /** Started and not stopped (by stop(), an error, or hangup with nothing
    * else to watch). */

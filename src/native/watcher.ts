@@ -25,6 +25,11 @@ export class FdWatcher {
     this.#watcher.start(readable, writable);
   }
 
+  /** Polling no longer keeps the process alive (Watcher.unref). */
+  unref(): void {
+    this.#watcher.unref();
+  }
+
   stop(): void {
     this.#watcher.stop();
   }

@@ -487,6 +487,16 @@ describe('Watcher: process lifetime, GC, workers (child processes)', () => {
     expect((r as ChildResult).ms).toBeGreaterThanOrEqual(300);
   });
 
+  it('an unref()d watcher polls without keeping it alive, and still fires while it lives', async () => {
+    const r = await runNode(
+      pair + `const w = new addon.Watcher(y, () => console.log(addon.recv(y, 10, 0).data.toString())); w.start(true, false); w.unref(); addon.send(x, Buffer.from('heard')); setTimeout(() => {}, 200);`,
+      { aliveAfterMs: 5000 },
+    );
+    expect(r).toMatchObject({ code: 0, stdout: 'heard\n' });
+    const idle = await runNode(pair + `const w = new addon.Watcher(y, () => {}); w.start(true, false); w.unref();`, { aliveAfterMs: 5000 });
+    expect(idle).toMatchObject({ code: 0 });
+  });
+
   it('a watcher closed inside its callback lets the process exit', async () => {
     const r = await runNode(
       pair + `const w = new addon.Watcher(y, function () { console.log(addon.recv(y, 10, 0).data.toString()); this.close(); }); w.start(true, false); addon.send(x, Buffer.from('bye'));`,

@@ -150,8 +150,12 @@ describe('Spawner', () => {
     expect(await start(s, shell('exit 0')).proc.exited).toEqual({ code: 0, signal: 0 });
     const server = s.serverPid!;
     const idle = () => childrenOf(server);
-    // The spare: the server's one child once the first command is over.
+    // The spare: the server's one child once the first command is over. Its
+    // offer is taken off the server socket as soon as it comes, with no
+    // spawn() asking: a socket left in flight there would set the kernel's
+    // fd garbage collector going on every close of a unix socket.
     expect(await until(() => idle().length === 1)).toBe(true);
+    expect(await until(() => s.spareHeld)).toBe(true);
     const spare = idle()[0]!;
     expect(await until(() => childrenOf(spare).length === 1)).toBe(true);
     const ahead = childrenOf(spare);
