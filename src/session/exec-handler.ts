@@ -37,6 +37,10 @@ const RUN = encodeToWrapper({ type: 'decision', action: Action.RUN, reason: '' }
 
 const deny = (reason: string) => encodeToWrapper({ type: 'decision', action: Action.DENY, reason });
 
+
+// abort()'s reason: without one, every escalation's end (the wrapper
+// closing its connection) built a DOMException, stack trace and all.
+const WRAPPER_GONE = Object.freeze(new Error('the wrapper went away'));
 export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promise<void> {
   let plan: Plan | null = null;
   let proc: HostCommand | null = null;
@@ -78,7 +82,7 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
       // stream (the wrapper was killed), cancels the question.
       const gone = new AbortController();
       next = sock.next();
-      next.then(() => gone.abort(), () => gone.abort());
+      next.then(() => gone.abort(WRAPPER_GONE), () => gone.abort(WRAPPER_GONE));
       const verdict = await ctx.authorize(plan, crossing, gone.signal);
       if (gone.signal.aborted) {
         const early = await next;
