@@ -114,8 +114,9 @@ export class Spawner {
    * alive: its channel and how much of the spec went; null otherwise (a
    * dead spare's channel is closed and a newer offer tried). */
   #toSpare(spec: Buffer, fds: number[]): { mine: Fd; sent: number } | null {
-    // An offer the watcher has not seen yet is as good.
-    this.#takeOffers();
+    // An offer the watcher has not seen yet is as good (while one is held,
+    // the server makes no other).
+    if (!this.#spare) this.#takeOffers();
     for (;;) {
       const mine = this.#spare;
       if (!mine) return null;
