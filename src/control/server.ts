@@ -3,7 +3,7 @@
 // to a running broker. Frames are length-prefixed: a JSON op when the
 // payload begins with '{', else a Launch (execgate.proto); see docs/protocol.md.
 // It lives in the broker's private directory, never bound into a sandbox.
-import { rmSync } from 'node:fs';
+import { removeDirSync } from '../runtime/remove-dir.js';
 import { join } from 'node:path';
 import { loadAddon } from '../native/addon.js';
 import { Fd } from '../native/fd.js';
@@ -51,7 +51,7 @@ export class ControlServer {
   async close(): Promise<void> {
     this.listener.close();
     for (const c of [...this.clients]) c.close();
-    rmSync(this.dir, { recursive: true, force: true });
+    removeDirSync(this.dir);
   }
 
   private acceptAll(): void {

@@ -14,9 +14,9 @@
 // is closed: agent harnesses close it in the shells they start, and those
 // reach the session by its path.
 import { mkdtempSync } from 'node:fs';
-import { readdir, rm, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { publishFile } from '../runtime/publish-file.js';
+import { removeDir } from '../runtime/remove-dir.js';
 import { loadAddon, type Addon } from '../native/addon.js';
 import { Fd } from '../native/fd.js';
 import { ByteBudget, FramedSocket } from '../native/framed-socket.js';
@@ -78,21 +78,6 @@ export interface Mediation {
 
 /** A run record is the biggest datagram (its hello included). */
 const MAX_DATAGRAM = MAX_RUN_RECORD;
-
-/** Removes the session directory, on Node's thread pool: an rmdir on a
- * journaled file system (the runtime directory is often /tmp on ext4)
- * takes 0.2-0.6 ms, which on the event loop stalled every other session's
- * execs and the next launch. Its files are flat (sock, table, the sandbox's
- * files): a readdir, an unlink each and an rmdir; a recursive rm is the
- * fallback for anything else. */
-async function removeDir(dir: string): Promise<void> {
-  try {
-    for (const name of await readdir(dir)) await unlink(join(dir, name));
-    await rmdir(dir);
-  } catch {
-    await rm(dir, { recursive: true, force: true }).catch(() => {});
-  }
-}
 
 export class Session {
   /** The random part of the directory's name (below). */
