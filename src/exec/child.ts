@@ -1,7 +1,8 @@
-// A child of this process started by the addon (posix_spawn), for the shell
-// `execgate shell` starts: node:child_process would cost every start-up a
-// few ms to load (net and stream come with it), and forks this whole process
-// per child where posix_spawn copies no page tables. The child gets its fds
+// A child of this process started by the addon (vfork and execve:
+// native/addon/spawn.cc), for the shell `execgate shell` starts:
+// node:child_process would cost every start-up a few ms to load (net and
+// stream come with it), and forks this whole process per child where vfork
+// copies no page tables. The child gets its fds
 // by number and nothing else; its end is watched through a pidfd, which
 // keeps the event loop alive until it has been reaped.
 import { constants } from 'node:os';

@@ -44,7 +44,8 @@ export class Spawner {
   /** The channel of the spare the server offered, taken off the socket as
    * soon as it came: a unix socket left in flight (queued in a socket,
    * unreceived) makes the kernel queue its fd garbage collector on every
-   * close of any unix socket, three kworker wake-ups per escalation here. */
+   * close of any unix socket, a kworker wake-up each (1.5 of them per
+   * escalation here, of 3). */
   #spare: Fd | null = null;
   #closed = false;
 
