@@ -35,7 +35,6 @@ export interface RequestFields {
 /** A decoded Request. argv is made on first use: the Run path decides by
  * the program's name and never needs it. */
 export interface Request extends RequestFields {
-  stdioFollows: boolean;
   /** Number of argv entries, known without making them. */
   readonly argc: number;
 }

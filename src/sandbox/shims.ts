@@ -131,7 +131,7 @@ export function programBehindShim(file: string, shims: ReadonlySet<string>): str
 export function throughShims(req: Request, shims: ReadonlySet<string>, pathMap: PathMap, findNamed: (name: string) => string | null): Request {
   const file = shims.size === 0 ? null : utf8OrNull(req.file);
   if (file === null) return req;
-  const as = (named: string): Request => ({ kind: req.kind, file: Buffer.from(named), argv: req.argv, argc: req.argc, cwd: req.cwd, pid: req.pid, stdioFollows: req.stdioFollows });
+  const as = (named: string): Request => ({ kind: req.kind, file: Buffer.from(named), argv: req.argv, argc: req.argc, cwd: req.cwd, pid: req.pid });
   const program = req.kind === Kind.EXEC ? programBehindShim(file, shims) : null;
   if (program !== null) return as(program);
   if (req.kind !== Kind.SHIM || req.argc === 0) return req;

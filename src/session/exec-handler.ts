@@ -37,10 +37,10 @@ const RUN = encodeToWrapper({ type: 'decision', action: Action.RUN, reason: '' }
 
 const deny = (reason: string) => encodeToWrapper({ type: 'decision', action: Action.DENY, reason });
 
-
 // abort()'s reason: without one, every escalation's end (the wrapper
 // closing its connection) built a DOMException, stack trace and all.
 const WRAPPER_GONE = Object.freeze(new Error('the wrapper went away'));
+
 export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promise<void> {
   let plan: Plan | null = null;
   let proc: HostCommand | null = null;

@@ -164,7 +164,7 @@ export function decideNotification(n: SeccompNotification, ctx: BackstopContext,
 
   const read = readContext();
   if (read === null) return null;
-  const req: Request = { kind: Kind.EXEC, file, argv: read.argv, argc: read.argv.length, cwd: read.cwd ?? Buffer.alloc(0), pid: n.pid, stdioFollows: false };
+  const req: Request = { kind: Kind.EXEC, file, argv: read.argv, argc: read.argv.length, cwd: read.cwd ?? Buffer.alloc(0), pid: n.pid };
   const plan = makePlan(ctx.nextRequestId(), req, policy, ctx.confinement());
   if (named && !read.argvComplete) {
     return { errno: ERRNO.EACCES!, plan, policyDecision: plan.decision, reason: `its argv could not be read whole (over ${MAX_BACKSTOP_ARGV_COUNT} arguments or ${MAX_BACKSTOP_ARGV_BYTES} bytes, or unreadable), and a rule names the program` };
@@ -199,7 +199,7 @@ export function backstopRecord(who: Who, n: SeccompNotification, a: BackstopAnsw
 export function fastPathRecord(r: SeccompRecord, ctx: BackstopContext): AuditRecord | null {
   const file = execFile(r);
   if (file === null || !mayExist(file, ctx)) return null;
-  const req: Request = { kind: Kind.EXEC, file, argv: r.argv, argc: r.argv.length, cwd: r.cwd ?? Buffer.alloc(0), pid: r.pid, stdioFollows: false };
+  const req: Request = { kind: Kind.EXEC, file, argv: r.argv, argc: r.argv.length, cwd: r.cwd ?? Buffer.alloc(0), pid: r.pid };
   const plan = makePlan(ctx.nextRequestId(), req, ctx.policy(), ctx.confinement());
   return backstopRecord(ctx.who, r, { errno: 0, plan });
 }

@@ -176,7 +176,7 @@ describe('programBehindShim', () => {
 });
 
 describe('throughShims: what the broker plans', () => {
-  const req = (kind: Request['kind'], file: string, argv: string[]): Request => ({ kind, file: Buffer.from(file), argv: argv.map((a) => Buffer.from(a)), argc: argv.length, cwd: Buffer.from('/'), pid: 1, stdioFollows: false });
+  const req = (kind: Request['kind'], file: string, argv: string[]): Request => ({ kind, file: Buffer.from(file), argv: argv.map((a) => Buffer.from(a)), argc: argv.length, cwd: Buffer.from('/'), pid: 1 });
   const id = realpathSync('/usr/bin/id');
   const shims = new Set([id]);
 

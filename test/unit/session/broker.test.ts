@@ -31,7 +31,7 @@ class FakeAudit implements Audit {
 
 function req(file: string, argv: string[] = [file]): Request {
   const a = argv.map((x) => Buffer.from(x));
-  return { kind: Kind.EXEC, file: Buffer.from(file), argv: a, cwd: Buffer.from('/'), pid: 5, argc: a.length, stdioFollows: false };
+  return { kind: Kind.EXEC, file: Buffer.from(file), argv: a, cwd: Buffer.from('/'), pid: 5, argc: a.length };
 }
 
 let broker: Broker | null = null;

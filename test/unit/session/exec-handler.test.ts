@@ -27,7 +27,7 @@ const stdio = (over: Partial<Stdio> = {}): ToBrokerFields => ({ type: 'stdio', s
 function planFor(decision: Decision): Plan {
   return {
     id: 's.1',
-    request: { kind: Kind.EXEC, file: Buffer.from('/usr/bin/git'), argv: [], cwd: Buffer.from('/w'), pid: 42, argc: 0, stdioFollows: false },
+    request: { kind: Kind.EXEC, file: Buffer.from('/usr/bin/git'), argv: [], cwd: Buffer.from('/w'), pid: 42, argc: 0 },
     explicit: false,
     file: '/usr/bin/git',
     argv: ['git', 'push'],

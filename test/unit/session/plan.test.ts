@@ -26,7 +26,7 @@ const map: Confinement = { pathMap, writableRoots: [host], project: host, readOn
 
 function req(file: string, argv: string[], cwd: string | Buffer = '/work/sub', kind: Kind = Kind.EXEC): Request {
   const a = argv.map((x) => Buffer.from(x));
-  return { kind, file: Buffer.from(file), argv: a, cwd: Buffer.isBuffer(cwd) ? cwd : Buffer.from(cwd), pid: 1, argc: a.length, stdioFollows: false };
+  return { kind, file: Buffer.from(file), argv: a, cwd: Buffer.isBuffer(cwd) ? cwd : Buffer.from(cwd), pid: 1, argc: a.length };
 }
 
 const policy = parsePolicy(
