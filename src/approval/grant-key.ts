@@ -5,13 +5,8 @@
 // sandbox (names and value bytes) are encoded without ambiguity (each field
 // tagged and length-prefixed, the environment sorted by name) and hashed, so
 // the key is short whatever the request's size.
-import type { createHash as CreateHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-
-// Loaded on the first grant, not at start-up: node:crypto costs every
-// `execgate shell` about 3 ms to load, and most sessions never grant.
-let createHash: typeof CreateHash | undefined;
-const hashing = (): typeof CreateHash => (createHash ??= (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).createHash);
+// node:crypto is loaded on the first grant (runtime/lazy-builtins.ts).
+import { nodeCrypto } from '../runtime/lazy-builtins.js';
 
 export interface GrantSubject {
   /** The host program that would run (absolute, canonical). */
@@ -28,7 +23,7 @@ const VERSION = 'execgate-grant-v1';
 /** A SHA-256 hex digest: equal only for the same program, argv, cwd and
  * crossing environment, byte for byte. */
 export function grantKey(subject: GrantSubject): string {
-  const hash = hashing()('sha256');
+  const hash = nodeCrypto().createHash('sha256');
   const field = (tag: string, bytes: Uint8Array) => {
     const head = Buffer.alloc(tag.length + 8);
     head.write(tag, 0, 'latin1');

@@ -4,7 +4,7 @@
 // the bell and marks the window. `execgate notify` events drive the same
 // window markers. tmux is always run with an argument vector: nothing from a
 // request is ever put in a shell string or a tmux format.
-import { childProcess } from '../exec/child-process.js';
+import { childProcess } from '../runtime/lazy-builtins.js';
 import { openSync, writeSync, closeSync } from 'node:fs';
 import { shellJoin } from '../policy/shell-quote.js';
 import type { Channel, Resolution } from './queue.js';

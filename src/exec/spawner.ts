@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { isSystemError, loadAddon, type Addon } from '../native/addon.js';
-import { childProcess } from './child-process.js';
+import { childProcess } from '../runtime/lazy-builtins.js';
 import { Fd } from '../native/fd.js';
 import { spawnHelperPath } from '../native/paths.js';
 import { FdWatcher } from '../native/watcher.js';

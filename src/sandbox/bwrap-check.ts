@@ -3,7 +3,7 @@
 // --sandbox bwrap` checks presence and version at every start (a missing
 // feature is an error, never a weaker sandbox); `execgate doctor` also
 // starts one and reads the kernel's user-namespace switches.
-import { childProcess } from '../exec/child-process.js';
+import { childProcess } from '../runtime/lazy-builtins.js';
 import { readFileSync } from 'node:fs';
 import { findOnPath } from '../policy/resolve.js';
 import { isolationArgs } from './bwrap.js';
