@@ -35,9 +35,10 @@
  * on it instead of making a channel and sending "EGC1": no fork and no hop
  * through the server stand between the broker and the command's start. The
  * server keeps one spare out at a time: when one has started its command
- * (or its channel closed unused) it forks the next. A spare is a supervisor like any
- * other, and is not the server's to end: once its channel is with the
- * broker, only the broker's closing it (unused) ends it. When the broker's
+ * (or its channel closed unused) it forks the next. A spare is a
+ * supervisor like any other, and is not the server's to end: once its
+ * channel is with the broker, only the broker's closing it (unused) ends
+ * it. When the broker's
  * socket has no room, the spare goes (its channel closed) and no other is
  * made until the broker sends a command. Nothing else goes from the server
  * to the broker on this socket.
@@ -252,7 +253,8 @@ int main(int argc, char **argv)
                 ;
         }
         if (pfd[2].revents) {
-            /* The spare has its spec, or is gone: the next one below. */
+            /* The spare's command has exec'd, or the spare is gone: the
+             * next one below. */
             close(taken);
             taken = -1;
         }

@@ -93,7 +93,8 @@ static void write_all(int fd, const char *p, size_t n)
     }
 }
 
-/* In the child: becomes the command, or exits 126/127 with one line. */
+/* In the command's process: becomes the command, or exits 126/127 with one
+ * line. Without a pty it leads its own group already (command_main). */
 static void __attribute__((noreturn)) become(const struct spawn_spec *spec, int cwd, const int is_tty[3],
                                              const char *slave_name)
 {
@@ -117,10 +118,6 @@ static void __attribute__((noreturn)) become(const struct spawn_spec *spec, int 
                 dup2(slave, i);
         if (slave > 2)
             close(slave);
-    } else {
-        /* A group of its own in our session: signalled as one, and (its
-         * parent being in the session) not orphaned, so stops work. */
-        setpgid(0, 0);
     }
     /* As the caller had them: writing to a closed stdout is EBADF, not a
      * silent success into /dev/null. */
@@ -182,7 +179,9 @@ static void __attribute__((noreturn)) command_main(int ctl, int link)
     close(ctl);
 
     if (spec.rows == 0 || spec.cols == 0) {
-        /* The group first, so that "K" right after "P" finds it. */
+        /* A group of its own in our session: signalled as one, and (its
+         * parent being in the session) not orphaned, so stops work. Before
+         * the word, so that "K" right after "P" finds it. */
         setpgid(0, 0);
         if (eg_send_fds(link, "G", 1, NULL, 0) < 0)
             _exit(126); /* the supervisor is gone: nobody would report us */

@@ -2,9 +2,9 @@
 // native/addon/spawn.cc), for the shell `execgate shell` starts:
 // node:child_process would cost every start-up a few ms to load (net and
 // stream come with it), and forks this whole process per child where vfork
-// copies no page tables. The child gets its fds
-// by number and nothing else; its end is watched through a pidfd, which
-// keeps the event loop alive until it has been reaped.
+// copies no page tables. The child gets its fds by number and nothing else;
+// its end is watched through a pidfd, which keeps the event loop alive until
+// it has been reaped.
 import { constants } from 'node:os';
 import { loadAddon } from '../native/addon.js';
 import { Fd } from '../native/fd.js';

@@ -31,8 +31,8 @@
 // before the spec comes, and that process reads the spec and execs: no fork
 // either (native/spawn/supervise.c). One spare is out at a time; the server
 // forks the next once one has started its command. A spare whose channel
-// the broker closes unused exits. When there is none (the first command, commands
-// back to back), "EGC1" as above.
+// the broker closes unused exits. When there is none (the first command,
+// commands back to back), "EGC1" as above.
 //
 // Control channel, broker -> supervisor: first the spec (spawn-spec.ts), with
 // 4 fds by SCM_RIGHTS on its first byte: the pinned working directory (an
