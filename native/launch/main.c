@@ -293,17 +293,31 @@ static int shell_name(const char *name)
     return strcmp(name, "bash") == 0 || strcmp(name, "sh") == 0;
 }
 
+/* Our own file's path (/proc/self/exe), read once, with room behind it for
+ * ".js"; NULL (errno set) if it cannot be read whole. */
+static char self_path[PATH_MAX + 4];
+static const char *self_exe(void)
+{
+    if (self_path[0])
+        return self_path;
+    ssize_t n = readlink("/proc/self/exe", self_path, PATH_MAX);
+    if (n <= 0 || n >= PATH_MAX) {
+        if (n >= 0)
+            errno = ENAMETOOLONG;
+        self_path[0] = '\0';
+        return NULL;
+    }
+    self_path[n] = '\0';
+    return self_path;
+}
+
 /* This file is npm's bin/execgate (scripts/install-front.mjs), whatever
  * link it was called through: any name but a shell's is then `execgate`, as
  * it is to the sh front. */
 static int installed_front(void)
 {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return 0;
-    exe[n] = '\0';
-    return strcmp(base_name(exe), "execgate") == 0;
+    const char *exe = self_exe();
+    return exe && strcmp(base_name(exe), "execgate") == 0;
 }
 
 /* Everything else npm's `execgate` is asked: the Node CLI, which is
@@ -312,11 +326,12 @@ static int installed_front(void)
 static noreturn void node_cli(int argc, char **argv)
 {
     failure_status = 127; /* as the sh front's `exec node` */
-    static char script[PATH_MAX + 4];
-    ssize_t n = readlink("/proc/self/exe", script, PATH_MAX);
-    if (n <= 0 || n >= PATH_MAX)
-        fail("cannot tell where execgate is installed (/proc/self/exe)", n < 0 ? strerror(errno) : NULL);
-    memcpy(script + n, ".js", 4);
+    const char *exe = self_exe();
+    if (!exe)
+        fail("cannot tell where execgate is installed (/proc/self/exe)", strerror(errno));
+    /* <package>/bin/execgate -> <package>/bin/execgate.js */
+    char *script = self_path;
+    memcpy(script + strlen(script), ".js", 4);
     char **args = calloc((size_t)argc + 2, sizeof(char *));
     if (!args)
         fail("out of memory", NULL);
