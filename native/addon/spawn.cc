@@ -162,8 +162,10 @@ Napi::Value Spawn(const Napi::CallbackInfo &info)
     std::vector<int> fds;
     int top = 2;
     for (uint32_t i = 0; i < fdArray.Length(); i++) {
+        // No fd is above the kernel's fs.nr_open ceiling (2^30 less a few),
+        // and top + 1 + i (the first step's numbers) must not overflow.
         int64_t fd;
-        if (!GetInt(fdArray.Get(i), "fds[i]", -1, 0x7fffffff, &fd))
+        if (!GetInt(fdArray.Get(i), "fds[i]", -1, (1 << 30) - 1, &fd))
             return Napi::Value();
         fds.push_back(static_cast<int>(fd));
         top = std::max(top, std::max(static_cast<int>(i), static_cast<int>(fd)));

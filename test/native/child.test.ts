@@ -80,5 +80,7 @@ describe('Child', () => {
     expect(() => addon.spawn('sh', ['sh'], [], [])).toThrow(/absolute path/);
     expect(() => addon.spawn(SH, ['sh', 'a\0b'], [], [])).toThrow(/NUL/);
     expect(() => addon.spawn(SH, [], [], [])).toThrow(/argv\[0\]/);
+    // No real fd is that high, and the two-step placement would overflow.
+    expect(() => addon.spawn(SH, ['sh'], [], [0x7fffffff])).toThrow(/fds\[i\]/);
   });
 });
