@@ -1,8 +1,9 @@
 // The sandboxed shell behind the shell tool: one supervisor (bash/supervisor.bash)
 // per MCP session, started once in the session's sandbox with the session
-// socket at fd 87; each tool call is a fresh `bash -c COMMAND` it starts and
-// waits for. Calls run one at a time (each starts where the last one left
-// off); a time-out kills the call's process group from here.
+// socket at fd 87; each tool call runs in a fresh bash it started ahead of
+// the call (a spare, waiting at its call's read) and waits for, as `bash -c
+// COMMAND` would run it. Calls run one at a time (each starts where the last
+// one left off); a time-out kills the call's process group from here.
 //
 // Why a fresh bash per call rather than one long-lived interactive shell fed
 // commands with a sentinel: a command that reads stdin cannot eat the next
@@ -21,7 +22,7 @@ import { packageRoot } from '../native/paths.js';
 import { DEFAULT_TRUSTED_PATH, findOnPath } from '../policy/resolve.js';
 import type { Fd } from '../native/fd.js';
 import { SESSION_FD } from '../protocol/constants.js';
-import { MCP_COMMAND_ARG_MAX_BYTES, MCP_EVENT_LINE_MAX, MCP_OUTPUT_FILE_MAX_BYTES, MCP_OUTPUT_HEAD_BYTES, MCP_OUTPUT_TAIL_BYTES, MCP_STATE_MAX_BYTES } from '../protocol/limits.js';
+import { MCP_EVENT_LINE_MAX, MCP_OUTPUT_FILE_MAX_BYTES, MCP_OUTPUT_HEAD_BYTES, MCP_OUTPUT_TAIL_BYTES, MCP_STATE_MAX_BYTES } from '../protocol/limits.js';
 import { CallFiles, type CallOutput } from './call-files.js';
 import { parseStateDump, restoreScript, type ShellState } from './shell-state.js';
 
@@ -130,6 +131,8 @@ export class SandboxShell {
   private supervisorPid: number | null = null;
   private supervisorHostPid: number | null = null;
   private readonly pending = new Map<string, Pending>();
+  /** The spares' FIFOs until the supervisor has them open. */
+  private fifos: string[] = [];
   private stderrHead = '';
   private dead: string | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -267,7 +270,11 @@ export class SandboxShell {
     stdio.push(program.sessionFd.fd);
     const [argv0, ...prefix] = program.argv;
     const script = readFileSync(supervisorScriptPath, 'utf8');
-    const child = spawn(program.file, [...prefix, '-c', script, 'execgate-mcp', inside.ioDir, inside.bash, inside.prelude, String(MCP_COMMAND_ARG_MAX_BYTES)], {
+    // The FIFOs the supervisor's spares wait on, fresh names each start.
+    const tag = randomBytes(6).toString('hex');
+    const fifos = [0, 1, 2].map((i) => `${tag}.go${i}`);
+    makeFifos(fifos.map((f) => join(this.opts.ioDir, f)));
+    const child = spawn(program.file, [...prefix, '-c', script, 'execgate-mcp', inside.ioDir, inside.bash, inside.prelude, ...fifos], {
       stdio,
       env: program.env,
       argv0,
@@ -280,6 +287,7 @@ export class SandboxShell {
     this.dead = null;
     this.supervisorPid = null;
     this.supervisorHostPid = null;
+    this.fifos = fifos.map((f) => join(this.opts.ioDir, f));
     this.stderrHead = '';
     child.stderr!.on('data', (d: Buffer) => {
       if (this.stderrHead.length < 4096) this.stderrHead += d.toString('utf8').slice(0, 4096 - this.stderrHead.length);
@@ -298,6 +306,7 @@ export class SandboxShell {
     });
     child.once('exit', (code, signal) => {
       if (this.child !== child) return;
+      this.removeFifos();
       this.dead = signal ? `killed by ${signal}` : `exited with status ${code}`;
       this.child = null;
       for (const p of this.pending.values()) p.exited(-1);
@@ -308,13 +317,28 @@ export class SandboxShell {
    * its stdout: only lines naming a call of ours count). */
   private onEvent(line: string): void {
     const ready = /^ready (\d{1,10})$/.exec(line);
-    if (ready && this.supervisorPid === null) this.supervisorPid = Number(ready[1]);
+    if (ready && this.supervisorPid === null) {
+      this.supervisorPid = Number(ready[1]);
+      // It holds them open now; without the names nothing else opens them.
+      this.removeFifos();
+    }
     const m = /^(started|exited) ([0-9a-f]{12}) (\d{1,10})$/.exec(line);
     if (!m) return;
     const p = this.pending.get(m[2]!);
     if (!p) return;
     if (m[1] === 'started') p.started(Number(m[3]));
     else p.exited(Number(m[3]));
+  }
+
+  private removeFifos(): void {
+    for (const f of this.fifos) {
+      try {
+        unlinkSync(f);
+      } catch {
+        // gone, or the sandbox put something else there
+      }
+    }
+    this.fifos = [];
   }
 
   private send(line: string): void {
@@ -478,15 +502,24 @@ export function describeEnd(end: CallEnd): string {
   }
 }
 
-/** A FIFO at `path` (which must not exist), opened read-write through our
- * own fd: a name the sandbox swapped meanwhile (a symlink, a file) is
- * refused, never written to. */
-function makeFifo(path: string): number {
+/** FIFOs at `paths` (which must not exist), for the sandbox to open. */
+function makeFifos(paths: string[]): void {
+  execFileSync(trustedMkfifo(), ['-m', '600', ...paths], { stdio: 'ignore', env: {} });
+}
+
+function trustedMkfifo(): string {
   // From the trusted PATH, never this process's own: `npx execgate mcp` puts
   // PROJECT/node_modules/.bin first on it, which the sandbox can write.
   const mkfifo = findOnPath('mkfifo');
   if (mkfifo === null) throw new Error(`mkfifo is not on ${DEFAULT_TRUSTED_PATH.join(':')}`);
-  execFileSync(mkfifo, ['-m', '600', path], { stdio: 'ignore', env: {} });
+  return mkfifo;
+}
+
+/** A FIFO at `path` (which must not exist), opened read-write through our
+ * own fd: a name the sandbox swapped meanwhile (a symlink, a file) is
+ * refused, never written to. */
+function makeFifo(path: string): number {
+  execFileSync(trustedMkfifo(), ['-m', '600', path], { stdio: 'ignore', env: {} });
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK);

@@ -125,9 +125,6 @@ export const MCP_OUTPUT_TAIL_BYTES = 16 * 1024;
 /** A call whose stdout or stderr file grows past this is ended: the files
  * sit on the host's disk, and nothing reads past the head and tail. */
 export const MCP_OUTPUT_FILE_MAX_BYTES = 1024 * 1024 * 1024;
-/** A command longer than this runs from its file rather than `bash -c`:
- * the kernel refuses a single argument over 128 KiB (MAX_ARG_STRLEN). */
-export const MCP_COMMAND_ARG_MAX_BYTES = 120 * 1024;
 /** The largest command a tool call takes. */
 export const MCP_COMMAND_MAX_BYTES = 4 * 1024 * 1024;
 /** The working directory and exported variables carried to the next call

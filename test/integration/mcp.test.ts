@@ -227,6 +227,54 @@ describe('execgate mcp', () => {
     expect(section(e.text, 'stdout')).toBe(`${project}\nunset|here`);
   });
 
+  it('runs each call as `bash -c COMMAND` would, in a bash started ahead of it', async () => {
+    live = await startMcp({ cwd: tempDir('eg-mcp-proj-') });
+    // What a fresh `bash -c` shows: its own pid and process group, $0 the
+    // shell, the command in BASH_EXECUTION_STRING, lines counted from 1,
+    // and nothing of execgate's own making among its variables.
+    const cmd = 'read -r -a st </proc/$$/stat\necho "$0|${st[4]}|$$|$BASHPID|$LINENO|$-"\nprintf "%s|" "$BASH_EXECUTION_STRING" | wc -c\ncompgen -v __eg_; env | grep -c "^EXECGATE_MCP_"';
+    const r = await live.shell({ command: cmd });
+    const [first, size, leaked] = section(r.text, 'stdout').split('\n');
+    const [zero, pgid, pid, bashpid, line, flags] = first!.split('|');
+    expect(zero).toMatch(/\/bash$/);
+    expect(pgid).toBe(pid);
+    expect(bashpid).toBe(pid);
+    expect(line).toBe('2');
+    expect(flags).toContain('c');
+    expect(Number(size)).toBe(Buffer.byteLength(cmd) + 1);
+    expect(leaked).toBe('0');
+    // Each call its own bash; `exit` ends only that call.
+    expect(exitCodeOf((await live.shell({ command: 'exit 7' })).text)).toBe(7);
+    const next = await live.shell({ command: 'echo $$' });
+    expect(section(next.text, 'stdout')).not.toBe(pid);
+    // A syntax error: status 2 and bash's message, nothing of the command run.
+    const bad = await live.shell({ command: 'echo ran; if' });
+    expect(exitCodeOf(bad.text)).toBe(2);
+    expect(section(bad.text, 'stdout')).toBe('');
+    expect(section(bad.text, 'stderr')).toMatch(/syntax error/);
+    // Longer than the kernel lets one argument be (128 KiB): no argv to fit.
+    const long = `x=${'y'.repeat(200 * 1024)}; echo \${#x}`;
+    expect(section((await live.shell({ command: long })).text, 'stdout')).toBe(String(200 * 1024));
+  });
+
+  it('a spare bash the agent kills is replaced, and a killed supervisor leaves none waiting', async () => {
+    live = await startMcp({ cwd: tempDir('eg-mcp-proj-') });
+    // The supervisor's other children are the spares waiting for the next calls.
+    const spares = 'for p in /proc/[0-9]*; do read -r -a s <$p/stat 2>/dev/null || continue; [[ ${s[3]} == $PPID && ${s[0]} != $$ ]] && echo ${s[0]}; done';
+    const found = section((await live.shell({ command: spares })).text, 'stdout').split('\n').map(Number);
+    expect(found.length).toBeGreaterThan(0);
+    const kill = await live.shell({ command: `${spares} | while read -r p; do kill -9 $p; done; echo killed` });
+    expect(section(kill.text, 'stdout')).toBe('killed');
+    for (let i = 0; i < 3; i++) expect(section((await live.shell({ command: `echo call ${i}` })).text, 'stdout')).toBe(`call ${i}`);
+    // The supervisor goes: its spares see the end of their FIFO and end too.
+    const waiting = section((await live.shell({ command: spares })).text, 'stdout').split('\n').map(Number);
+    expect(waiting.length).toBeGreaterThan(0);
+    await live.shell({ command: 'kill -9 $PPID' });
+    await waitFor(() => waiting.every((p) => !alive(p)), { what: 'the spares of a killed supervisor to end' });
+    const after = await live.shell({ command: 'echo again' });
+    expect(section(after.text, 'stdout')).toBe('again');
+  });
+
   it('answers bad arguments with errors, not a crash, and goes on', async () => {
     const project = tempDir('eg-mcp-proj-');
     live = await startMcp({ cwd: project });

@@ -1,17 +1,29 @@
 # execgate mcp: the BASH_ENV of each tool call's shell (src/mcp/shell-host.ts).
-# It runs before the command: it sets the wrapper again (the supervisor
-# unset it only to start this shell), restores what the last call left (the
-# exported variables, then the working directory), reads the login files
-# when asked (here, so that they run intercepted too: bash -l would read them
-# before BASH_ENV), and sets the EXIT trap that writes what this call leaves.
-# A shell that is not the call's own (one a login file starts) only drops
-# what was meant for the call.
+# It runs before the command. A spare (supervisor.bash) waits here, at the
+# read of its call, until the supervisor gives it one. Then it sets the
+# wrapper again (the supervisor unset it only to start this shell), puts
+# stdin, stdout and stderr in the call's files, takes the command (which the
+# shell's -c then evals: BASH_EXECUTION_STRING holds it as `bash -c COMMAND`
+# would), restores what the last call left (the exported variables, then
+# the working directory), reads the login files when asked (here, so that
+# they run intercepted too), and sets the EXIT trap that writes what this
+# call leaves. A shell that is not the call's own (one a login file starts)
+# only drops what was meant for the call.
 if [[ ${EXECGATE_MCP_PARENT-} == "$PPID" ]]; then
   EXEC_WRAPPER=$EXECGATE_MCP_WRAPPER
   builtin export EXEC_WRAPPER
-  __eg_f=$EXECGATE_MCP_DIR/$EXECGATE_MCP_ID
-  __eg_login=$EXECGATE_MCP_LOGIN
-  builtin unset -v BASH_ENV EXECGATE_MCP_PARENT EXECGATE_MCP_ID EXECGATE_MCP_DIR EXECGATE_MCP_LOGIN EXECGATE_MCP_WRAPPER
+  __eg_d=$EXECGATE_MCP_DIR
+  builtin unset -v BASH_ENV EXECGATE_MCP_PARENT EXECGATE_MCP_DIR EXECGATE_MCP_WRAPPER
+  BASH_EXECUTION_STRING=
+  # "ID login|plain [bg]"; end of file: the supervisor is gone, no call.
+  IFS=' ' builtin read -r __eg_id __eg_login __eg_bg || builtin exit 0
+  __eg_f=$__eg_d/$__eg_id
+  __eg_in=/dev/null
+  [[ $__eg_bg == bg ]] && __eg_in=$__eg_f.stdin
+  # (`exec`, not `builtin exec`: only the former keeps its redirections.)
+  exec <"$__eg_in" >>"$__eg_f.out" 2>>"$__eg_f.err" || builtin exit 126
+  [[ -f $__eg_f.cmd ]] || builtin exit 126
+  IFS= builtin read -r -d '' BASH_EXECUTION_STRING <"$__eg_f.cmd"
   if [[ -s $__eg_f.in ]]; then
     # The broker's variables stay what they are, whatever the last call exported.
     __eg_keep=("$EXEC_WRAPPER" "${EXECGATE_SOCKET-}" "${EXECGATE_SESSION-}")
@@ -34,7 +46,10 @@ if [[ ${EXECGATE_MCP_PARENT-} == "$PPID" ]]; then
   builtin printf -v __eg_q %q "$__eg_f.state"
   # On the way out: status, directory, the exported names, their values.
   builtin trap "__eg_s=\$?; { builtin printf '%s\\0%s\\0' \"\$__eg_s\" \"\$PWD\"; builtin compgen -e; builtin printf '\\0'; builtin export -p; } 2>/dev/null >>$__eg_q" EXIT
-  builtin unset -v __eg_f __eg_login __eg_keep __eg_cwd __eg_p __eg_q
+  builtin unset -v __eg_d __eg_id __eg_f __eg_in __eg_bg __eg_login __eg_keep __eg_cwd __eg_p __eg_q
 else
-  builtin unset -v BASH_ENV EXECGATE_MCP_PARENT EXECGATE_MCP_ID EXECGATE_MCP_DIR EXECGATE_MCP_LOGIN EXECGATE_MCP_WRAPPER
+  builtin unset -v BASH_ENV EXECGATE_MCP_PARENT EXECGATE_MCP_DIR EXECGATE_MCP_WRAPPER
+  # A call's bash whose supervisor went before it read its call: its -c
+  # would eval itself.
+  [[ $- == *c* && $BASH_EXECUTION_STRING == 'builtin eval -- "$BASH_EXECUTION_STRING"' ]] && builtin exit 0
 fi
