@@ -419,7 +419,9 @@ export class SandboxShell {
         restarted,
       };
     } finally {
-      files.dispose();
+      // After the result is on its way: removing five names is not the
+      // caller's wait.
+      setImmediate(() => files.dispose());
     }
   }
 
