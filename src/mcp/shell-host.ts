@@ -16,11 +16,12 @@
 // background jobs) lives as long as the MCP session, or until reset().
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../native/paths.js';
 import { DEFAULT_TRUSTED_PATH, findOnPath } from '../policy/resolve.js';
-import type { Fd } from '../native/fd.js';
+import { Fd } from '../native/fd.js';
+import { FdWatcher } from '../native/watcher.js';
 import { SESSION_FD } from '../protocol/constants.js';
 import { MCP_EVENT_LINE_MAX, MCP_OUTPUT_FILE_MAX_BYTES, MCP_OUTPUT_HEAD_BYTES, MCP_OUTPUT_TAIL_BYTES, MCP_STATE_MAX_BYTES } from '../protocol/limits.js';
 import { CallFiles, type CallOutput } from './call-files.js';
@@ -131,8 +132,12 @@ export class SandboxShell {
   private supervisorPid: number | null = null;
   private supervisorHostPid: number | null = null;
   private readonly pending = new Map<string, Pending>();
-  /** The spares' FIFOs until the supervisor has them open. */
+  /** The spares' FIFOs: their names until the supervisor has them open,
+   * our fds while it runs, and which one the next call's line goes to. */
   private fifos: string[] = [];
+  private goFds: Fd[] = [];
+  private nextGo = 0;
+  private events: Fd | null = null;
   private stderrHead = '';
   private dead: string | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -265,15 +270,46 @@ export class SandboxShell {
 
   private spawnChild(): void {
     const { program, inside } = this.opts;
-    const stdio: ('pipe' | 'ignore' | number)[] = ['pipe', 'pipe', 'pipe'];
+    // stdout: the supervisor puts its own on the events FIFO.
+    const stdio: ('pipe' | 'ignore' | number)[] = ['pipe', 'ignore', 'pipe'];
     while (stdio.length < SESSION_FD) stdio.push('ignore');
     stdio.push(program.sessionFd.fd);
     const [argv0, ...prefix] = program.argv;
     const script = readFileSync(supervisorScriptPath, 'utf8');
-    // The FIFOs the supervisor's spares wait on, fresh names each start.
+    // Fresh names each start: the three FIFOs the supervisor's spares wait
+    // on (a call's line is written to its FIFO from here), and the one the
+    // events come on (the supervisor's stdout, which a call's EXIT trap can
+    // open again by /proc: it could not if it were the socket spawn makes).
     const tag = randomBytes(6).toString('hex');
-    const fifos = [0, 1, 2].map((i) => `${tag}.go${i}`);
-    makeFifos(fifos.map((f) => join(this.opts.ioDir, f)));
+    const fifos = ['go0', 'go1', 'go2', 'ev'].map((f) => `${tag}.${f}`);
+    this.fifos = fifos.map((f) => join(this.opts.ioDir, f));
+    const fds = makeFifos(this.fifos).map((fd) => new Fd(fd));
+    this.goFds = fds.slice(0, 3);
+    this.nextGo = 0;
+    this.events = fds[3]!;
+    let partial = '';
+    const chunk = Buffer.alloc(4096);
+    const watcher = new FdWatcher(this.events, () => {
+      for (;;) {
+        let n: number;
+        try {
+          n = readSync(this.events!.fd, chunk);
+        } catch {
+          break; // EAGAIN: all read
+        }
+        if (n <= 0) break;
+        partial += chunk.toString('latin1', 0, n);
+        let nl: number;
+        while ((nl = partial.indexOf('\n')) >= 0) {
+          this.onEvent(partial.slice(0, nl));
+          partial = partial.slice(nl + 1);
+        }
+        // Not a line of ours: drop it rather than hold it.
+        if (partial.length > MCP_EVENT_LINE_MAX) partial = '';
+      }
+    });
+    watcher.start(true, false);
+    watcher.unref();
     const child = spawn(program.file, [...prefix, '-c', script, 'execgate-mcp', inside.ioDir, inside.bash, inside.prelude, ...fifos], {
       stdio,
       env: program.env,
@@ -287,26 +323,15 @@ export class SandboxShell {
     this.dead = null;
     this.supervisorPid = null;
     this.supervisorHostPid = null;
-    this.fifos = fifos.map((f) => join(this.opts.ioDir, f));
     this.stderrHead = '';
     child.stderr!.on('data', (d: Buffer) => {
       if (this.stderrHead.length < 4096) this.stderrHead += d.toString('utf8').slice(0, 4096 - this.stderrHead.length);
     });
     child.stdin!.on('error', () => {});
-    let partial = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      partial += d.toString('latin1');
-      let nl: number;
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        this.onEvent(partial.slice(0, nl));
-        partial = partial.slice(nl + 1);
-      }
-      // Not a line of ours: drop it rather than hold it.
-      if (partial.length > MCP_EVENT_LINE_MAX) partial = '';
-    });
     child.once('exit', (code, signal) => {
       if (this.child !== child) return;
-      this.removeFifos();
+      // Its spares see the end of their FIFOs and end too.
+      this.closeFifos();
       this.dead = signal ? `killed by ${signal}` : `exited with status ${code}`;
       this.child = null;
       for (const p of this.pending.values()) p.exited(-1);
@@ -331,14 +356,32 @@ export class SandboxShell {
   }
 
   private removeFifos(): void {
-    for (const f of this.fifos) {
-      try {
-        unlinkSync(f);
-      } catch {
-        // gone, or the sandbox put something else there
-      }
-    }
+    this.fifos.forEach((f) => rmName(f));
     this.fifos = [];
+  }
+
+  private closeFifos(): void {
+    this.removeFifos();
+    this.goFds.forEach((fd) => fd.close());
+    this.goFds = [];
+    this.events?.close();
+    this.events = null;
+  }
+
+  /** A call's line to the spare waiting on the next FIFO (the supervisor
+   * turns them in the same order). The sandbox could only have filled it
+   * by writing there itself: then the call cannot start. */
+  private go(id: string, login: boolean): boolean {
+    const fd = this.goFds[this.nextGo];
+    if (fd === undefined) return false;
+    try {
+      // Under PIPE_BUF: written whole or not at all.
+      writeSync(fd.fd, `${id} ${login ? 'login' : 'plain'}\n`);
+    } catch {
+      return false;
+    }
+    this.nextGo = (this.nextGo + 1) % this.goFds.length;
+    return true;
   }
 
   private send(line: string): void {
@@ -373,6 +416,7 @@ export class SandboxShell {
     if (this.opts.program.sandbox === 'none' && child.pid !== undefined) killSession(child.pid);
     child.kill('SIGKILL');
     await gone;
+    this.closeFifos();
     for (const p of this.pending.values()) p.exited(-1);
   }
 
@@ -471,6 +515,7 @@ export class SandboxShell {
         req.onTick?.(Date.now() - startedAt);
       }, TICK_MS);
       if (!this.child) return finish({ kind: 'shell-ended', why: this.dead ?? 'it is not running' });
+      if (!this.go(id, req.login)) return finish({ kind: 'shell-ended', why: 'its FIFO is full or gone' });
       this.send(`run ${id} ${req.login ? 'login' : 'plain'}`);
     });
   }
@@ -504,36 +549,40 @@ export function describeEnd(end: CallEnd): string {
   }
 }
 
-/** FIFOs at `paths` (which must not exist), for the sandbox to open. */
-function makeFifos(paths: string[]): void {
-  execFileSync(trustedMkfifo(), ['-m', '600', ...paths], { stdio: 'ignore', env: {} });
-}
-
-function trustedMkfifo(): string {
+/** FIFOs at `paths` (which must not exist, made with one mkfifo), each
+ * opened read-write through our own fd: a name the sandbox swapped
+ * meanwhile (a symlink, a file) is refused, never written to. */
+function makeFifos(paths: string[]): number[] {
   // From the trusted PATH, never this process's own: `npx execgate mcp` puts
   // PROJECT/node_modules/.bin first on it, which the sandbox can write.
   const mkfifo = findOnPath('mkfifo');
   if (mkfifo === null) throw new Error(`mkfifo is not on ${DEFAULT_TRUSTED_PATH.join(':')}`);
-  return mkfifo;
-}
-
-/** A FIFO at `path` (which must not exist), opened read-write through our
- * own fd: a name the sandbox swapped meanwhile (a symlink, a file) is
- * refused, never written to. */
-function makeFifo(path: string): number {
-  execFileSync(trustedMkfifo(), ['-m', '600', path], { stdio: 'ignore', env: {} });
-  let fd: number;
+  execFileSync(mkfifo, ['-m', '600', ...paths], { stdio: 'ignore', env: {} });
+  const fds: number[] = [];
   try {
-    fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    for (const path of paths) {
+      const fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      fds.push(fd);
+      if (!fstatSync(fd).isFIFO()) throw new Error(`${path} is not the FIFO execgate made`);
+    }
   } catch (err) {
-    unlinkSync(path);
+    fds.forEach((fd) => closeSync(fd));
+    paths.forEach((path) => rmName(path));
     throw err;
   }
-  if (!fstatSync(fd).isFIFO()) {
-    closeSync(fd);
-    throw new Error(`${path} is not the FIFO execgate made`);
+  return fds;
+}
+
+function makeFifo(path: string): number {
+  return makeFifos([path])[0]!;
+}
+
+function rmName(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone, or the sandbox put something else there
   }
-  return fd;
 }
 
 /** The parent and (for a pid namespace) the innermost pid of every process. */

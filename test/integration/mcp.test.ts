@@ -275,6 +275,17 @@ describe('execgate mcp', () => {
     expect(section(after.text, 'stdout')).toBe('again');
   });
 
+  it('a call reaches its bash and reports its end without the supervisor: a stopped one holds nothing up', async () => {
+    live = await startMcp({ cwd: tempDir('eg-mcp-proj-') });
+    await live.shell({ command: 'kill -STOP $PPID' });
+    // execgate writes the call's line to the waiting bash itself, and the
+    // call's EXIT trap says it ended: the stopped supervisor is not asked.
+    const r = await live.shell({ command: 'echo ran; export LEFT=yes; kill -CONT $PPID' });
+    expect(section(r.text, 'stdout')).toBe('ran');
+    expect(exitCodeOf(r.text)).toBe(0);
+    expect(section((await live.shell({ command: 'echo "$LEFT"' })).text, 'stdout')).toBe('yes');
+  });
+
   it('answers bad arguments with errors, not a crash, and goes on', async () => {
     const project = tempDir('eg-mcp-proj-');
     live = await startMcp({ cwd: project });

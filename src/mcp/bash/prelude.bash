@@ -44,9 +44,15 @@ if [[ ${EXECGATE_MCP_PARENT-} == "$PPID" ]]; then
     done
   fi
   builtin printf -v __eg_q %q "$__eg_f.state"
-  # On the way out: status, directory, the exported names, their values.
-  builtin trap "__eg_s=\$?; { builtin printf '%s\\0%s\\0' \"\$__eg_s\" \"\$PWD\"; builtin compgen -e; builtin printf '\\0'; builtin export -p; } 2>/dev/null >>$__eg_q" EXIT
-  builtin unset -v __eg_d __eg_id __eg_f __eg_in __eg_bg __eg_login __eg_keep __eg_cwd __eg_p __eg_q
+  builtin printf -v __eg_i %q "$__eg_id"
+  # On the way out: status, directory, the exported names, their values;
+  # then, for a call execgate waits for, the word that it ended, straight to
+  # execgate (the events the supervisor writes): waiting for the
+  # supervisor's own would be one more hop.
+  __eg_t='__eg_s=$?; { builtin printf '\''%s\0%s\0'\'' "$__eg_s" "$PWD"; builtin compgen -e; builtin printf '\''\0'\''; builtin export -p; } 2>/dev/null >>'"$__eg_q"
+  [[ $__eg_bg == bg ]] || __eg_t+='; builtin printf '\''exited %s %s\n'\'' '"$__eg_i"' "$__eg_s" 2>/dev/null >/proc/$PPID/fd/1'
+  builtin trap -- "$__eg_t" EXIT
+  builtin unset -v __eg_d __eg_id __eg_f __eg_in __eg_bg __eg_login __eg_keep __eg_cwd __eg_p __eg_q __eg_i __eg_t
 else
   builtin unset -v BASH_ENV EXECGATE_MCP_PARENT EXECGATE_MCP_DIR EXECGATE_MCP_WRAPPER
   # A call's bash whose supervisor went before it read its call: its -c

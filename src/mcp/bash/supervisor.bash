@@ -14,19 +14,28 @@
 # prelude having set that variable to the call's command as `bash -c
 # COMMAND` would have. Two spares wait at a time (one is not always ready when
 # calls come back to back), on two of three FIFOs that take turns: a new
-# spare gets the FIFO of the last call, which was waited for and so is done
-# reading it, never one another spare may still read.
+# spare gets the FIFO of the call before this one, whose spare is done
+# reading it (that call has ended), never one another spare may still read.
 #
-# Requests (stdin):  run ID login|plain     run call ID in a spare, wait
+# execgate writes a call's line to its FIFO itself and tells this shell after
+# (the FIFOs take turns in the same order on both sides), and the call's
+# EXIT trap tells execgate it ended: neither waits for this shell, which
+# only keeps the spares, reports each call's process group, and reports how
+# a call ended that did not get to its trap.
+#
+# Requests (stdin):  run ID login|plain     call ID's line is in the next
+#                                           FIFO: report its spare, wait
 #                    bg ID login|plain      start call ID in a fresh bash,
 #                                           its stdin the FIFO ID.stdin
 # Events (stdout):   ready PID              this shell's pid (as seen here)
 #                    started ID PGID
-#                    exited ID STATUS       ($?: 128+N when a signal ended it)
-# To a call's bash:  "ID login|plain [bg]"  one line on its stdin
+#                    exited ID STATUS       ($?: 128+N when a signal ended it;
+#                                           the call's trap says it first)
+# A call's line:     "ID login|plain [bg]"  on its bash's stdin
 # $1 the I/O directory as seen here, $2 the shell, $3 the prelude (BASH_ENV),
-# $4-$6 the names of the three FIFOs there (execgate made them; it removes
-# the names once this shell is ready: the spares reopen them by fd).
+# $4-$6 the names of the three FIFOs there, $7 that of the events' (this
+# shell's stdout, which a call's trap opens again by /proc). execgate made
+# them and holds them open; it removes the names once this shell is ready.
 set -m
 exec 2>/dev/null
 D=$1 B=$2 P=$3 W=$EXEC_WRAPPER
@@ -34,18 +43,15 @@ D=$1 B=$2 P=$3 W=$EXEC_WRAPPER
 # to decide on (execgate shell starts its bash the same way): the prelude sets
 # the wrapper again before anything of the call runs.
 unset EXEC_WRAPPER
-exec {G0}<>"$D/$4" {G1}<>"$D/$5" {G2}<>"$D/$6"
+exec {G0}<>"$D/$4" {G1}<>"$D/$5" {G2}<>"$D/$6" >"$D/$7"
 G=("$G0" "$G1" "$G2")
 S=(0 0 0)
 E='builtin eval -- "$BASH_EXECUTION_STRING"'
 
-# A spare on FIFO $1, after anything left unread there (a spare that died
-# before reading its call) is dropped.
+# A spare on FIFO $1.
 spare() {
-  local g=${G[$1]} _
-  while read -r -t 0 -u "$g"; do read -r -t 0.01 -u "$g" _ || break; done
   EXECGATE_MCP_PARENT=$$ EXECGATE_MCP_DIR=$D EXECGATE_MCP_WRAPPER=$W BASH_ENV=$P \
-    "$B" -c "$E" <"/dev/fd/$g" >/dev/null {G0}<&- {G1}<&- {G2}<&- &
+    "$B" -c "$E" <"/dev/fd/${G[$1]}" >/dev/null {G0}<&- {G1}<&- {G2}<&- &
   S[$1]=$!
 }
 
@@ -58,9 +64,13 @@ while IFS=' ' read -r verb id arg; do
   case $verb in
     run)
       p=${S[k]}
-      # A zombie has no fds: a spare that died (the agent killed it) is replaced.
-      [[ -e /proc/$p/fd/0 ]] || { spare "$k"; p=${S[k]}; }
-      builtin printf '%s %s\n' "$id" "$arg" >&"${G[k]}"
+      # A spare that died (the agent killed it; a zombie has no fds) with
+      # the call's line still unread is replaced: the new one reads it. (One
+      # that read it may also be gone already: the call has run.)
+      if [[ ! -e /proc/$p/fd/0 ]] && read -r -t 0 -u "${G[k]}"; then
+        spare "$k"
+        p=${S[k]}
+      fi
       builtin printf 'started %s %s\n' "$id" "$p"
       spare $(((k + 2) % 3))
       k=$(((k + 1) % 3))
