@@ -3,9 +3,14 @@
 // their own so that what is measured is the tool: execgate mcp with its
 // built-in policy (everything runs), Codex's with its sandbox state set to
 // full access (so it runs without codex-linux-sandbox) and no .rules.
-//   per call   one `true`, client to result and back (a tool call's overhead)
+//   per call   one `true`, client to result and back (a tool call's overhead),
+//              back to back, and spaced 20 ms apart (as an agent's calls
+//              come, each after a model turn: every hop then wakes an idle
+//              CPU, which costs more on this VM than the work itself)
 //   per exec   a 1000-exec loop timed inside bash ($EPOCHREALTIME): the Run
 //              path's cost per exec under each tool's interception
+// The tools take turns within each round, and the figures are medians over
+// rounds, with execgate's ratio to the peer taken within each round.
 // Codex's package is installed once, pinned, into ~/.cache/execgate/bench/.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { z } from 'zod';
+import { median, range, ratios } from './common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PEER = '@openai/codex-shell-tool-mcp';
@@ -35,7 +41,9 @@ export function peerLauncher() {
   return launcher;
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** Between two spaced calls: a model's turn is longer; this is enough for
+ * the machine to go quiet, as between an agent's calls. */
+const SPACING_MS = 20;
 const loop = (n) => `s=$EPOCHREALTIME; for ((i=0;i<${n};i++)); do /bin/true; done; e=$EPOCHREALTIME; echo "LOOP $s $e"`;
 
 async function connect(command, args, cwd) {
@@ -51,48 +59,75 @@ async function call(client, args) {
   return r.content.map((c) => c.text ?? '').join('');
 }
 
-async function measure(name, client, args, calls, execs, rounds) {
-  for (let i = 0; i < 5; i++) await call(client, { ...args, command: 'true' }); // warm
-  const perCall = [];
-  for (let i = 0; i < calls; i++) {
-    const t = performance.now();
-    await call(client, { ...args, command: 'true' });
-    perCall.push(performance.now() - t);
-  }
-  const perExec = [];
+/** Per round and tool: the mean of `calls` back-to-back calls of `true`;
+ * the median of `spacedCalls` calls, each after SPACING_MS of quiet; and
+ * one `execs`-exec loop. Tools take turns within a round (paired), the
+ * order turning each round. */
+async function measure(tools, { calls, spacedCalls, execs, rounds }) {
+  const per = Object.fromEntries(tools.map((t) => [t.name, { call: [], spaced: [], exec: [] }]));
+  for (const t of tools) for (let i = 0; i < 5; i++) await call(t.client, { ...t.args, command: 'true' }); // warm
+  const turn = async (r, f) => {
+    for (let k = 0; k < tools.length; k++) await f(tools[(r + k) % tools.length]);
+  };
   for (let r = 0; r < rounds; r++) {
-    const m = /LOOP ([\d.]+) ([\d.]+)/.exec(await call(client, { ...args, command: loop(execs) }));
-    perExec.push(((Number(m[2]) - Number(m[1])) / execs) * 1e6);
+    await turn(r, async (t) => {
+      const t0 = performance.now();
+      for (let i = 0; i < calls; i++) await call(t.client, { ...t.args, command: 'true' });
+      per[t.name].call.push((performance.now() - t0) / calls);
+    });
+    const spaced = Object.fromEntries(tools.map((t) => [t.name, []]));
+    for (let i = 0; i < spacedCalls; i++) {
+      await turn(r + i, async (t) => {
+        await new Promise((res) => setTimeout(res, SPACING_MS));
+        const t0 = performance.now();
+        await call(t.client, { ...t.args, command: 'true' });
+        spaced[t.name].push(performance.now() - t0);
+      });
+    }
+    for (const t of tools) per[t.name].spaced.push(median(spaced[t.name]));
+    await turn(r, async (t) => {
+      const m = /LOOP ([\d.]+) ([\d.]+)/.exec(await call(t.client, { ...t.args, command: loop(execs) }));
+      per[t.name].exec.push(((Number(m[2]) - Number(m[1])) / execs) * 1e6);
+    });
   }
-  return { name, call: median(perCall), exec: median(perExec) };
+  return per;
 }
 
-export async function benchMcp({ calls = 200, execs = 1000, rounds = 5 } = {}) {
+const PEER_NAME = `codex-shell-tool-mcp ${PEER_VERSION}`;
+
+export async function benchMcp({ calls = 200, execs = 1000, rounds = 5, table = null } = {}) {
   const project = mkdtempSync(join(tmpdir(), 'eg-bench-mcp-'));
   const cli = join(root, 'bin', 'execgate.js');
-  const rows = [];
+  const tools = [];
+  let per;
   try {
     for (const [name, flags] of [['execgate mcp', []], ['execgate mcp --sandbox bwrap', ['--sandbox', 'bwrap']]]) {
-      const client = await connect(process.execPath, [cli, 'mcp', ...flags], project);
-      try {
-        rows.push(await measure(name, client, {}, calls, execs, rounds));
-      } finally {
-        await client.close();
-      }
+      tools.push({ name, client: await connect(process.execPath, [cli, 'mcp', ...flags], project), args: {} });
     }
     const peer = await connect(process.execPath, [peerLauncher()], project);
-    try {
-      await peer.request({ method: 'codex/sandbox-state/update', params: { sandboxPolicy: { type: 'danger-full-access' }, sandboxCwd: project } }, z.object({}).passthrough());
-      rows.push(await measure(`codex-shell-tool-mcp ${PEER_VERSION}`, peer, { workdir: project, login: false }, calls, execs, rounds));
-    } finally {
-      await peer.close();
-    }
+    tools.push({ name: PEER_NAME, client: peer, args: { workdir: project, login: false } });
+    await peer.request({ method: 'codex/sandbox-state/update', params: { sandboxPolicy: { type: 'danger-full-access' }, sandboxCwd: project } }, z.object({}).passthrough());
+    per = await measure(tools, { calls: Math.max(1, Math.round(calls / rounds)), spacedCalls: Math.max(1, Math.round(Math.min(calls, 100) / rounds)), execs, rounds });
   } finally {
+    await Promise.all(tools.map((t) => t.client.close()));
     rmSync(project, { recursive: true, force: true });
   }
-  console.log(`MCP shell tool: median of ${calls} calls of \`true\`; a ${execs}-exec loop, median of ${rounds}`);
-  for (const r of rows) console.log(`  ${r.name.padEnd(30)} ${r.call.toFixed(2).padStart(7)} ms/call  ${r.exec.toFixed(0).padStart(6)} us/exec`);
-  return rows;
+  const vs = (name, key) => ratios(per[name][key], per[PEER_NAME][key]);
+  const show = (r) => `${r.median.toFixed(2)} (${range(r.lo, r.hi)})`;
+  console.log(`MCP shell tool: ${rounds} rounds, the tools taking turns; per round ${Math.round(calls / rounds)} calls of \`true\` back to back (their mean), ${Math.round(Math.min(calls, 100) / rounds)} spaced ${SPACING_MS} ms apart (their median), one ${execs}-exec loop; medians over rounds, x the peer within each round`);
+  for (const t of tools) {
+    const p = per[t.name];
+    const x = t.name === PEER_NAME ? '' : `  x peer: ${show(vs(t.name, 'call'))}, spaced ${show(vs(t.name, 'spaced'))}, per exec ${show(vs(t.name, 'exec'))}`;
+    console.log(`  ${t.name.padEnd(30)} ${median(p.call).toFixed(2).padStart(6)} ms/call  ${median(p.spaced).toFixed(2).padStart(6)} ms/call spaced  ${median(p.exec).toFixed(0).padStart(5)} us/exec${x}`);
+  }
+  if (table) {
+    const ms = (name, key) => `${median(per[name][key]).toFixed(2)} ms`;
+    table.side('MCP tool call, back to back', { peer: ms(PEER_NAME, 'call'), execgate: ms('execgate mcp', 'call') }, vs('execgate mcp', 'call'));
+    table.side(`  spaced ${SPACING_MS} ms apart`, { peer: ms(PEER_NAME, 'spaced'), execgate: ms('execgate mcp', 'spaced') }, vs('execgate mcp', 'spaced'));
+    table.side('  back to back, --sandbox bwrap', { peer: '', execgate: ms('execgate mcp --sandbox bwrap', 'call') }, vs('execgate mcp --sandbox bwrap', 'call'));
+    table.side('MCP per exec (1000-exec loop)', { peer: `${median(per[PEER_NAME].exec).toFixed(0)} µs`, execgate: `${median(per['execgate mcp'].exec).toFixed(0)} µs` }, vs('execgate mcp', 'exec'));
+  }
+  return per;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await benchMcp();
