@@ -55,8 +55,11 @@ function launchOps(getRuntime: () => Runtime, defaults: LaunchRequest, log: (l: 
     fds.forEach((fd) => fd.close());
     let reply: Launched;
     let fd: Fd | null = null;
+    // What is only said to the human waits until the launcher has its reply.
+    const after: (() => void)[] = [];
+    const logAfter = (line: string) => after.push(() => log(line));
     try {
-      const launch = launchShell(getRuntime().broker, fromLaunch(decodeLaunch(message.payload), defaults), log);
+      const launch = launchShell(getRuntime().broker, fromLaunch(decodeLaunch(message.payload), defaults), logAfter, (work) => after.push(work));
       const s = launch.session;
       // The launcher execs the shell (or starts it and waits for it): the
       // session lasts as long as that process, however it treats fd 87.
@@ -75,7 +78,7 @@ function launchOps(getRuntime: () => Runtime, defaults: LaunchRequest, log: (l: 
         setEnv: Object.entries(launch.setEnv).map(([k, v]) => Buffer.from(`${k}=${v}`)),
         unsetEnv: launch.unsetEnv.map((n) => Buffer.from(n)),
       };
-      log(`execgate: session ${s.id} ("${s.label}") attached`);
+      logAfter(`execgate: session ${s.id} ("${s.label}") attached`);
       s.onClose(() => log(`execgate: session ${s.id} ("${s.label}") ended`));
     } catch (err) {
       reply = { error: (err as Error).message, sessionId: '', file: Buffer.alloc(0), argv: [], setEnv: [], unsetEnv: [] };
@@ -84,6 +87,10 @@ function launchOps(getRuntime: () => Runtime, defaults: LaunchRequest, log: (l: 
       client.send(encodeLaunched(reply), fd ? [fd] : []);
     } finally {
       fd?.close();
+      // (Indexed: the work adds lines as it runs.)
+      if (after.length > 0) setImmediate(() => {
+        for (let i = 0; i < after.length; i++) after[i]!();
+      });
     }
     return true;
   };

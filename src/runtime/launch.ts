@@ -69,14 +69,19 @@ export interface ShellLaunch {
 
 /** Opens a session on `broker` for `req` and plans its shell. On a refusal
  * the session is closed again and LaunchError says why. `log` gets lines
- * for the human (warnings), never for the sandbox. */
-export function launchShell(broker: Broker, req: LaunchRequest, log: (line: string) => void): ShellLaunch {
+ * for the human (warnings), never for the sandbox. `later` runs what only
+ * tells the human (the policy's warnings, which look programs up on disk):
+ * at once by default; serve runs it after its reply, off the launcher's wait. */
+export function launchShell(broker: Broker, req: LaunchRequest, log: (line: string) => void, later: (work: () => void) => void = (work) => work()): ShellLaunch {
   const session = broker.openSession({ label: req.label });
   try {
     const launch = plan(broker, session, req, log);
     const problems = broker.confinementProblems(session);
     if (problems.length > 0) throw new LaunchError(`refusing this sandbox: ${problems.join('; ')}`, 'usage');
-    for (const w of [...warningsFor(broker.policy, session.writableRoots), ...startupWarnings(req.env.PATH ?? '', session.writableRoots)]) log(w);
+    const roots = session.writableRoots;
+    later(() => {
+      for (const w of [...warningsFor(broker.policy, roots), ...startupWarnings(req.env.PATH ?? '', roots)]) log(w);
+    });
     return { session, ...launch };
   } catch (err) {
     session.close();

@@ -25,6 +25,16 @@ describe('execgate serve', () => {
     expect(s.records().filter((x) => x.event === 'session-end')).toHaveLength(2);
   });
 
+  it('says its warnings about an attached shell after the shell has its session', async () => {
+    const s = await serve('');
+    const r = await execgateShell('echo ran', { flags: ['--broker', s.socket, '--label', 'warned'], env: { PATH: `relative-bin:${process.env.PATH}` } });
+    expect(r.stdout.toString()).toBe('ran\n');
+    // Serve's reply goes first; what is only for the human follows it.
+    await waitFor(() => s.stderr().includes('your PATH includes the relative entry "relative-bin"'), { what: "serve's warning about the shell's PATH" });
+    await waitFor(() => /session \S+ \("warned"\) attached/.test(s.stderr()), { what: "serve's line about the attach" });
+    await s.stop();
+  });
+
   it('refuses broker options on an attached shell', async () => {
     const r = await execgateShell('true', { flags: ['--broker', '/nonexistent.sock', '--policy', 'x.toml'] });
     expect(r.code).toBe(2);
