@@ -5,8 +5,30 @@
 // reads them only through the fds it opened then: whatever the sandbox
 // later puts under those names (a symlink to a host file it cannot read,
 // a FIFO) is never opened by execgate.
-import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, openSync, readSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+const TMPFS_MAGIC = 0x01021994;
+
+/** Where an MCP session's call files go: a directory in memory. Every call
+ * makes and removes five of them, and on a disk file system (this test
+ * machine's ext4 /tmp) that journaling was a third of a call's cost. So:
+ * $XDG_RUNTIME_DIR (the user's tmpfs, where execgate's control socket goes
+ * too), else /dev/shm when it is a tmpfs, else the temp directory. A call's
+ * output then sits in memory until its result is made (at most
+ * MCP_OUTPUT_FILE_MAX_BYTES a stream): no more than the sandbox's own /tmp,
+ * a tmpfs too, lets it put there. */
+export function callFilesBase(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.XDG_RUNTIME_DIR) return env.XDG_RUNTIME_DIR;
+  try {
+    accessSync('/dev/shm', constants.W_OK | constants.X_OK);
+    if (statfsSync('/dev/shm').type === TMPFS_MAGIC) return '/dev/shm';
+  } catch {
+    // no /dev/shm of ours to use
+  }
+  return tmpdir();
+}
 
 // (libuv opens every file close-on-exec: the shell never inherits these.)
 const CREATE = constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;

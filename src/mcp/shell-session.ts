@@ -3,13 +3,13 @@
 // shell, the per-call record of what the broker decided, and the checks a
 // call's arguments get before anything runs.
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { patchedBashPath } from '../native/paths.js';
 import { SANDBOX_EXECGATE_DIR } from '../sandbox/bwrap.js';
 import type { LaunchRequest } from '../runtime/launch.js';
 import type { HostCommand } from '../session/session-context.js';
 import type { BrokerLink, LaunchedShell } from './broker-link.js';
+import { callFilesBase } from './call-files.js';
 import { CallRecord, type HostRequest } from './call-record.js';
 import { ProcessTable } from './processes.js';
 import { preludePath, SandboxShell, type CallRequest, type CallResult } from './shell-host.js';
@@ -52,7 +52,7 @@ export class ShellSession {
   /** Opens the broker session and starts its shell. `req` is what
    * `execgate shell` would launch with the same flags. */
   static async open(link: BrokerLink, req: LaunchRequest, log: (line: string) => void): Promise<ShellSession> {
-    const dir = mkdtempSync(join(tmpdir(), 'execgate-mcp-'));
+    const dir = mkdtempSync(join(callFilesBase(), 'execgate-mcp-'));
     const io = join(dir, 'io');
     mkdirSync(io, { mode: 0o700 });
     const bwrap = req.sandbox === 'bwrap';
