@@ -261,15 +261,16 @@ describe('execgate mcp', () => {
     live = await startMcp({ cwd: tempDir('eg-mcp-proj-') });
     // The supervisor's other children are the spares waiting for the next calls.
     const spares = 'for p in /proc/[0-9]*; do read -r -a s <$p/stat 2>/dev/null || continue; [[ ${s[3]} == $PPID && ${s[0]} != $$ ]] && echo ${s[0]}; done';
-    const found = section((await live.shell({ command: spares })).text, 'stdout').split('\n').map(Number);
-    expect(found.length).toBeGreaterThan(0);
-    const kill = await live.shell({ command: `${spares} | while read -r p; do kill -9 $p; done; echo killed` });
-    expect(section(kill.text, 'stdout')).toBe('killed');
+    const untilFound = `for i in {1..500}; do found=$(${spares}); [[ -n $found ]] && break; sleep 0.01; done`;
+    const kill = await live.shell({ command: `${untilFound}; for p in $found; do kill -9 $p; done; echo "killed $found"` });
+    expect(section(kill.text, 'stdout')).toMatch(/^killed \d+/);
     for (let i = 0; i < 3; i++) expect(section((await live.shell({ command: `echo call ${i}` })).text, 'stdout')).toBe(`call ${i}`);
-    // The supervisor goes: its spares see the end of their FIFO and end too.
-    const waiting = section((await live.shell({ command: spares })).text, 'stdout').split('\n').map(Number);
+    // The supervisor goes: its spares (listed by the call that kills it,
+    // once the supervisor has started one) see the end of their FIFO and
+    // end too.
+    const killer = await live.shell({ command: `${untilFound}; echo "$found"; kill -9 $PPID` });
+    const waiting = section(killer.text, 'stdout').split('\n').map(Number);
     expect(waiting.length).toBeGreaterThan(0);
-    await live.shell({ command: 'kill -9 $PPID' });
     await waitFor(() => waiting.every((p) => !alive(p)), { what: 'the spares of a killed supervisor to end' });
     const after = await live.shell({ command: 'echo again' });
     expect(section(after.text, 'stdout')).toBe('again');
