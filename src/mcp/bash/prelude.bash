@@ -45,11 +45,12 @@ if [[ ${EXECGATE_MCP_PARENT-} == "$PPID" ]]; then
   fi
   builtin printf -v __eg_q %q "$__eg_f.state"
   builtin printf -v __eg_i %q "$__eg_id"
-  # On the way out: status, directory, the exported names, their values;
+  # On the way out: status, directory, the exported variables (execgate
+  # reads their names from `export -p`: `compgen -e` took as long again);
   # then, for a call execgate waits for, the word that it ended, straight to
   # execgate (the events the supervisor writes): waiting for the
   # supervisor's own would be one more hop.
-  __eg_t='__eg_s=$?; { builtin printf '\''%s\0%s\0'\'' "$__eg_s" "$PWD"; builtin compgen -e; builtin printf '\''\0'\''; builtin export -p; } 2>/dev/null >>'"$__eg_q"
+  __eg_t='__eg_s=$?; { builtin printf '\''%s\0%s\0'\'' "$__eg_s" "$PWD"; builtin export -p; } 2>/dev/null >>'"$__eg_q"
   [[ $__eg_bg == bg ]] || __eg_t+='; builtin printf '\''exited %s %s\n'\'' '"$__eg_i"' "$__eg_s" 2>/dev/null >/proc/$PPID/fd/1'
   builtin trap -- "$__eg_t" EXIT
   builtin unset -v __eg_d __eg_id __eg_f __eg_in __eg_bg __eg_login __eg_keep __eg_cwd __eg_p __eg_q __eg_i __eg_t
