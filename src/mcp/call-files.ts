@@ -20,14 +20,19 @@ const TMPFS_MAGIC = 0x01021994;
  * MCP_OUTPUT_FILE_MAX_BYTES a stream): no more than the sandbox's own /tmp,
  * a tmpfs too, lets it put there. */
 export function callFilesBase(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.XDG_RUNTIME_DIR) return env.XDG_RUNTIME_DIR;
-  try {
-    accessSync('/dev/shm', constants.W_OK | constants.X_OK);
-    if (statfsSync('/dev/shm').type === TMPFS_MAGIC) return '/dev/shm';
-  } catch {
-    // no /dev/shm of ours to use
-  }
+  // ($XDG_RUNTIME_DIR can be inherited where it is not ours: after su, say.)
+  if (env.XDG_RUNTIME_DIR && usable(env.XDG_RUNTIME_DIR)) return env.XDG_RUNTIME_DIR;
+  if (usable('/dev/shm') && statfsSync('/dev/shm').type === TMPFS_MAGIC) return '/dev/shm';
   return tmpdir();
+}
+
+function usable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // (libuv opens every file close-on-exec: the shell never inherits these.)

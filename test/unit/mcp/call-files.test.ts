@@ -13,7 +13,7 @@ describe('callFilesBase', () => {
     expect(callFilesBase({ XDG_RUNTIME_DIR: xdg })).toBe(xdg);
   });
 
-  it('without it, /dev/shm when that is a tmpfs, else the temp directory', () => {
+  it('without a usable one, /dev/shm when that is a tmpfs, else the temp directory', () => {
     let shmIsTmpfs = false;
     try {
       shmIsTmpfs = statfsSync('/dev/shm').type === TMPFS_MAGIC;
@@ -22,5 +22,8 @@ describe('callFilesBase', () => {
     }
     expect(callFilesBase({})).toBe(shmIsTmpfs ? '/dev/shm' : tmpdir());
     expect(callFilesBase({ XDG_RUNTIME_DIR: '' })).toBe(shmIsTmpfs ? '/dev/shm' : tmpdir());
+    // One that is not there (inherited from another user's session, say)
+    // is passed over.
+    expect(callFilesBase({ XDG_RUNTIME_DIR: join(tmpdir(), 'eg-no-such-dir', 'run') })).toBe(shmIsTmpfs ? '/dev/shm' : tmpdir());
   });
 });
