@@ -48,10 +48,16 @@ G=("$G0" "$G1" "$G2")
 S=(0 0 0)
 E='builtin eval -- "$BASH_EXECUTION_STRING"'
 
+# A call's bash, in the background: its call's line comes on the stdin the
+# caller gives this (none of the FIFOs otherwise), the rest from the prelude.
+call_bash() {
+  EXECGATE_MCP_PARENT=$$ EXECGATE_MCP_DIR=$D EXECGATE_MCP_WRAPPER=$W BASH_ENV=$P \
+    "$B" -c "$E" >/dev/null {G0}<&- {G1}<&- {G2}<&- &
+}
+
 # A spare on FIFO $1.
 spare() {
-  EXECGATE_MCP_PARENT=$$ EXECGATE_MCP_DIR=$D EXECGATE_MCP_WRAPPER=$W BASH_ENV=$P \
-    "$B" -c "$E" <"/dev/fd/${G[$1]}" >/dev/null {G0}<&- {G1}<&- {G2}<&- &
+  call_bash <"/dev/fd/${G[$1]}"
   S[$1]=$!
 }
 
@@ -78,8 +84,7 @@ while IFS=' ' read -r verb id arg; do
       builtin printf 'exited %s %s\n' "$id" "$?"
       ;;
     bg)
-      EXECGATE_MCP_PARENT=$$ EXECGATE_MCP_DIR=$D EXECGATE_MCP_WRAPPER=$W BASH_ENV=$P \
-        "$B" -c "$E" <<<"$id $arg bg" >/dev/null {G0}<&- {G1}<&- {G2}<&- &
+      call_bash <<<"$id $arg bg"
       builtin printf 'started %s %s\n' "$id" "$!"
       ;;
   esac
