@@ -145,13 +145,17 @@ export class CallFiles {
   }
 
   private unlink(): void {
-    for (const path of this.made) {
-      try {
-        unlinkSync(path);
-      } catch {
-        // gone already, or the sandbox put a directory there: the whole
-        // directory goes at the end of the session
-      }
-    }
+    this.made.forEach(removeName);
+  }
+}
+
+/** Removes a name in the I/O directory, whatever it now is; one that is
+ * gone, or that the sandbox made a directory, is left (the whole directory
+ * goes at the end of the session). */
+export function removeName(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone, or a directory the sandbox made: left
   }
 }

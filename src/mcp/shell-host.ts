@@ -16,7 +16,7 @@
 // background jobs) lives as long as the MCP session, or until reset().
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../native/paths.js';
 import { DEFAULT_TRUSTED_PATH, findOnPath } from '../policy/resolve.js';
@@ -24,7 +24,7 @@ import { Fd } from '../native/fd.js';
 import { FdWatcher } from '../native/watcher.js';
 import { SESSION_FD } from '../protocol/constants.js';
 import { MCP_EVENT_LINE_MAX, MCP_OUTPUT_FILE_MAX_BYTES, MCP_OUTPUT_HEAD_BYTES, MCP_OUTPUT_TAIL_BYTES, MCP_STATE_MAX_BYTES } from '../protocol/limits.js';
-import { CallFiles, type CallOutput } from './call-files.js';
+import { CallFiles, removeName, type CallOutput } from './call-files.js';
 import { parseStateDump, restoreScript, type ShellState } from './shell-state.js';
 
 export const supervisorScriptPath = join(packageRoot, 'src', 'mcp', 'bash', 'supervisor.bash');
@@ -356,7 +356,7 @@ export class SandboxShell {
   }
 
   private removeFifos(): void {
-    this.fifos.forEach((f) => rmName(f));
+    this.fifos.forEach(removeName);
     this.fifos = [];
   }
 
@@ -567,7 +567,7 @@ function makeFifos(paths: string[]): number[] {
     }
   } catch (err) {
     fds.forEach((fd) => closeSync(fd));
-    paths.forEach((path) => rmName(path));
+    paths.forEach(removeName);
     throw err;
   }
   return fds;
@@ -575,14 +575,6 @@ function makeFifos(paths: string[]): number[] {
 
 function makeFifo(path: string): number {
   return makeFifos([path])[0]!;
-}
-
-function rmName(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // gone, or the sandbox put something else there
-  }
 }
 
 /** The parent and (for a pid namespace) the innermost pid of every process. */

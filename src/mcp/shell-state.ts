@@ -4,11 +4,10 @@
 // restoreScript() makes of them. The text comes from the sandbox and goes
 // back only to the sandbox: execgate reads the status, the directory and the
 // exported names, and passes the rest on as it is.
+
 /** Variables the broker sets: never unset or changed by a restore (the
  * prelude also keeps their values whatever a call exported). */
 const PROTECTED = new Set(['EXEC_WRAPPER', 'EXECGATE_SOCKET', 'EXECGATE_SESSION', 'BASH_ENV', 'PWD', 'OLDPWD', 'SHLVL', '_']);
-
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface ShellState {
   /** The working directory as the shell saw it ($PWD, in the sandbox). */
@@ -40,7 +39,7 @@ export function exportedNames(exportP: string): Set<string> {
   const names = new Set<string>();
   for (const line of exportP.split('\n')) {
     const m = EXPORTED.exec(line);
-    if (m && m[1] !== undefined && NAME.test(m[1])) names.add(m[1]);
+    if (m) names.add(m[1]!);
   }
   return names;
 }

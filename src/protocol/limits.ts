@@ -123,7 +123,8 @@ export const MAX_SPAWN_SPEC_BYTES = 8 * 1024 * 1024;
 export const MCP_OUTPUT_HEAD_BYTES = 8 * 1024;
 export const MCP_OUTPUT_TAIL_BYTES = 16 * 1024;
 /** A call whose stdout or stderr file grows past this is ended: the files
- * sit on the host's disk, and nothing reads past the head and tail. */
+ * sit on the host, in memory where there is a tmpfs for them
+ * (mcp/call-files.ts), and nothing reads past the head and tail. */
 export const MCP_OUTPUT_FILE_MAX_BYTES = 1024 * 1024 * 1024;
 /** The largest command a tool call takes. */
 export const MCP_COMMAND_MAX_BYTES = 4 * 1024 * 1024;
