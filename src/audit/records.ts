@@ -1,9 +1,9 @@
 // The audit log's records, built from what the broker knows about one exec.
 // One place decides what each line says (docs/audit.md); the broker
 // only says when.
-import { constants } from 'node:os';
 import type { ExitStatus } from '../exec/host-process.js';
 import { Kind } from '../protocol/messages.js';
+import { signalName } from '../runtime/signal-names.js';
 import type { Plan } from '../session/plan.js';
 import type { AuditRecord } from './audit-log.js';
 import { redactArgv } from './redact.js';
@@ -40,8 +40,6 @@ export interface CompletionEvent {
   time: number;
 }
 
-const signalNames: Record<number, string> = Object.fromEntries(Object.entries(constants.signals).map(([name, n]) => [n, name]));
-
 function common(who: Who, plan: Plan) {
   return { session: who.id, label: who.label, request: plan.id, pid: plan.request.pid };
 }
@@ -66,7 +64,7 @@ export function decisionRecord(who: Who, plan: Plan): AuditRecord {
 
 export function completionEvent(who: Who, plan: Plan, info: CompletionInfo, now = Date.now()): CompletionEvent {
   const status = info.status;
-  const signal = status?.signal ? (signalNames[status.signal] ?? String(status.signal)) : null;
+  const signal = status?.signal ? (signalName(status.signal) ?? String(status.signal)) : null;
   return {
     id: plan.id,
     sessionId: who.id,

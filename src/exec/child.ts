@@ -5,10 +5,10 @@
 // copies no page tables. The child gets its fds by number and nothing else;
 // its end is watched through a pidfd, which keeps the event loop alive until
 // it has been reaped.
-import { constants } from 'node:os';
 import { loadAddon } from '../native/addon.js';
 import { Fd } from '../native/fd.js';
 import { FdWatcher } from '../native/watcher.js';
+import { signalName } from '../runtime/signal-names.js';
 
 export interface ChildExit {
   /** The exit status, or null when a signal ended it. */
@@ -22,8 +22,6 @@ export interface ChildOptions {
   /** fds[i]: our fd the child gets as its fd i; -1: none. */
   fds: number[];
 }
-
-const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
 export class Child {
   readonly pid: number;
@@ -46,7 +44,7 @@ export class Child {
         if (status === null) return;
         this.#reaped = true;
         pidfd.close();
-        resolve({ code: status.code, signal: status.signal === null ? null : (signalNames.get(status.signal) ?? null) });
+        resolve({ code: status.code, signal: status.signal === null ? null : signalName(status.signal) });
       });
       watcher.start(true, false);
     });
