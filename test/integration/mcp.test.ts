@@ -276,6 +276,28 @@ describe('execgate mcp', () => {
     expect(section(after.text, 'stdout')).toBe('again');
   });
 
+  it('a spare that dies only after the supervisor gave it its call, with part of its line, is replaced', async () => {
+    live = await startMcp({ cwd: tempDir('eg-mcp-proj-') });
+    // The boot call read go0 and this call go1: the next call's line goes to
+    // go2. Its spare is stopped (alive, not reading); a background job takes
+    // the line's first byte when it comes and then kills the spare: what a
+    // spare that a SIGKILL reaches late, on a loaded machine, does.
+    const kids = 'for p in /proc/[0-9]*; do read -r -a s <$p/stat 2>/dev/null || continue; [[ ${s[3]} == $PPID && ${s[0]} != $$ ]] && echo ${s[0]}; done';
+    const setup = await live.shell({
+      command: [
+        `for i in {1..500}; do next=; for p in $(${kids}); do [[ $(readlink /proc/$p/fd/0) == *.go2* ]] && next=$p; done; [[ -n $next ]] && break; sleep 0.01; done`,
+        'kill -STOP "$next"',
+        '{ read -r -n 1 _ </proc/$next/fd/0; kill -9 "$next"; } >/dev/null 2>&1 &',
+        'echo "stopped $next"',
+      ].join('\n'),
+    });
+    expect(section(setup.text, 'stdout')).toMatch(/^stopped \d+$/);
+    const r = await live.shell({ command: 'echo ran' });
+    expect(section(r.text, 'stdout')).toBe('ran');
+    expect(exitCodeOf(r.text)).toBe(0);
+    for (let i = 0; i < 3; i++) expect(section((await live.shell({ command: `echo next ${i}` })).text, 'stdout')).toBe(`next ${i}`);
+  });
+
   it('a call reaches its bash and reports its end without the supervisor: a stopped one holds nothing up', async () => {
     live = await startMcp({ cwd: tempDir('eg-mcp-proj-') });
     await live.shell({ command: 'kill -STOP $PPID' });

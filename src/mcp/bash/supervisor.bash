@@ -20,8 +20,9 @@
 # execgate writes a call's line to its FIFO itself and tells this shell after
 # (the FIFOs take turns in the same order on both sides), and the call's
 # EXIT trap tells execgate it ended: neither waits for this shell, which
-# only keeps the spares, reports each call's process group, and reports how
-# a call ended that did not get to its trap.
+# only keeps the spares, gives a call whose spare died before taking it to a
+# fresh bash, reports each call's process group, and reports how a call
+# ended that did not get to its trap.
 #
 # Requests (stdin):  run ID login|plain     call ID's line is in the next
 #                                           FIFO: report its spare, wait
@@ -69,19 +70,32 @@ builtin printf 'ready %s\n' "$$"
 while IFS=' ' read -r verb id arg; do
   case $verb in
     run)
-      p=${S[k]}
-      # A spare that died (the agent killed it; a zombie has no fds) with
-      # the call's line still unread is replaced: the new one reads it. (One
-      # that read it may also be gone already: the call has run.)
-      if [[ ! -e /proc/$p/fd/0 ]] && read -r -t 0 -u "${G[k]}"; then
-        spare "$k"
-        p=${S[k]}
-      fi
+      p=${S[k]} g=$k
       builtin printf 'started %s %s\n' "$id" "$p"
       spare $(((k + 2) % 3))
       k=$(((k + 1) % 3))
       wait "$p"
-      builtin printf 'exited %s %s\n' "$id" "$?"
+      s=$?
+      # A spare killed (by the agent) before it took the call never ran it:
+      # the call's line is still in its FIFO, which no other bash reads
+      # until the next call is taken, so it is read here and the call given
+      # to a fresh bash. Only a reaped spare can be told from a slow one (a
+      # SIGKILL takes effect late on a loaded machine), and one that died
+      # with the kill pending may have taken the line's first byte with it:
+      # what is left of the line is the end of this call's. (A later call's
+      # line there means this call's bash had read its own: it goes back.)
+      if ((s > 128)) && read -r -t 0 -u "${G[g]}" && read -r -u "${G[g]}" left; then
+        if [[ -n $left && "$id $arg" == *"$left" ]]; then
+          call_bash <<<"$id $arg"
+          p=$!
+          builtin printf 'started %s %s\n' "$id" "$p"
+          wait "$p"
+          s=$?
+        else
+          builtin printf '%s\n' "$left" >&"${G[g]}"
+        fi
+      fi
+      builtin printf 'exited %s %s\n' "$id" "$s"
       ;;
     bg)
       call_bash <<<"$id $arg bg"
