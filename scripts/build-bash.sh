@@ -68,6 +68,21 @@ CPPFLAGS="${CPPFLAGS:+$CPPFLAGS }$DEBIAN_DEFINES"
 LDFLAGS=${LDFLAGS:-}
 # shellcheck disable=SC2090
 export CC CFLAGS CPPFLAGS LDFLAGS
+# The patched bash is linked static-pie: every agent tool call starts one, and
+# on this kind of machine a dynamic bash spends a quarter of its 1.1 ms start
+# in the dynamic loader (0.8 ms static, docs/benchmark.md). The unpatched one
+# stays dynamic, as the /bin/bash it is measured against. What a static glibc
+# changes (patches/README.md): users and groups come from /etc/passwd and
+# /etc/group only, host names from /etc/hosts and DNS, and no `enable -f`.
+# EXECGATE_BASH_STATIC=0 links it dynamic.
+STATIC=${EXECGATE_BASH_STATIC:-1}
+[[ $STATIC == [01] ]] || { printf 'build-bash: error: EXECGATE_BASH_STATIC must be 0 or 1, not %s\n' "$STATIC" >&2; exit 2; }
+# configure's own settings for the static tree: bash 5.2's "usable
+# strtoimax" test is inverted and adds a second strtoimax, which only a
+# static link refuses; without dlopen `enable -f` says loading is not
+# available instead of loading a module that brings in libc.so.6.
+readonly -a STATIC_CONFIGURE_ENV=(LDFLAGS="${LDFLAGS:+$LDFLAGS }-static-pie" CPPFLAGS="$CPPFLAGS -DEXECGATE_STATIC_NSS"
+  bash_cv_func_strtoimax=no ac_cv_lib_dl_dlopen=no ac_cv_func_dlopen=no)
 
 CONNECT_TIMEOUT=${EXECGATE_BASH_CONNECT_TIMEOUT:-5}
 GNU_URL=${EXECGATE_BASH_MIRROR:-$GNU_URL_DEFAULT}
@@ -92,7 +107,8 @@ Options:
   -h, --help         this text
 
 Environment: EXECGATE_BUILD_DIR (default <repo>/build), XDG_CACHE_HOME,
-EXECGATE_BASH_MIRROR (default $GNU_URL_DEFAULT), CC, CFLAGS, CPPFLAGS, LDFLAGS.
+EXECGATE_BASH_MIRROR (default $GNU_URL_DEFAULT), CC, CFLAGS, CPPFLAGS, LDFLAGS,
+EXECGATE_BASH_STATIC (default 1: the patched bash linked static-pie; 0: dynamic).
 Logs: $(rel "$EG_LOGS")/
 EOF
 }
@@ -369,7 +385,10 @@ stamp_text() { # stamp_text patched|unpatched
   printf 'cc %s\n' "$($CC --version 2>/dev/null | head -n1)"
   printf 'configure %s\n' "${CONFIGURE_ARGS[*]}"
   printf 'flags CC=%s CFLAGS=%s CPPFLAGS=%s LDFLAGS=%s\n' "$CC" "$CFLAGS" "$CPPFLAGS" "$LDFLAGS"
-  if [[ $1 == patched ]]; then printf 'patch %s\n' "$(sha256_of "$EG_PATCH")"; fi
+  if [[ $1 == patched ]]; then
+    printf 'patch %s\n' "$(sha256_of "$EG_PATCH")"
+    printf 'static %s\n' "$STATIC"
+  fi
 }
 
 out_of() { if [[ $1 == patched ]]; then printf '%s' "$EG_PATCHED_BASH"; else printf '%s' "$EG_UNPATCHED_BASH"; fi; }
@@ -431,7 +450,7 @@ hint_from_log() {
   elif grep -qE 'fatal error: .*: No such file or directory' "$1"; then
     printf 'install the missing headers: %s' "$(grep -m1 -oE 'fatal error: [^:]+' "$1" | sed 's/fatal error: //')"
   elif grep -qE 'C compiler cannot create executables|no acceptable C compiler' "$1"; then
-    printf 'the C compiler cannot build with these settings: check CC, CFLAGS, CPPFLAGS, LDFLAGS (Debian: apt-get install build-essential)'
+    printf 'the C compiler cannot build with these settings: check CC, CFLAGS, CPPFLAGS, LDFLAGS (Debian: apt-get install build-essential; the patched bash links static-pie, which needs libc.a and libtinfo.a: apt-get install libc6-dev libncurses-dev, or EXECGATE_BASH_STATIC=0 for a dynamic one)'
   elif grep -qE 'No space left on device' "$1"; then
     printf 'free disk space in %s' "$EG_BUILD_DIR"
   else
@@ -444,7 +463,9 @@ configure_trees() {
   local name tree
   for name in "$@"; do
     tree=$EG_WORK/$name
-    (trap - ERR; cd "$tree" && exec ./configure "${CONFIGURE_ARGS[@]}") >"$EG_LOGS/configure-$name.log" 2>&1 &
+    local -a env=()
+    [[ $name == patched && $STATIC == 1 ]] && env=("${STATIC_CONFIGURE_ENV[@]}")
+    (trap - ERR; cd "$tree" && exec env "${env[@]}" ./configure "${CONFIGURE_ARGS[@]}") >"$EG_LOGS/configure-$name.log" 2>&1 &
     pids+=("$!") names+=("$name")
   done
   local i failed=''

@@ -3,9 +3,10 @@
 // sees does not change, and without EXEC_WRAPPER it is the unpatched shell.
 // Each check compares with the unpatched build of the same source.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { elfLinking } from '../../src/cli/doctor-elf.js';
 import { RUN_TABLE_NAME } from '../../src/protocol/constants.js';
 import { encodeRunTable } from '../../src/protocol/run-table.js';
 import {
@@ -477,5 +478,39 @@ describe("the session's run table (execgate's fast path, read by bash itself)", 
     const { p, seen } = withTable(table({}), script);
     expectSameAsUnpatched(p, u);
     expect(seen).toEqual([]);
+  });
+});
+
+// scripts/build-bash.sh links the patched bash static-pie (unless
+// EXECGATE_BASH_STATIC=0): a static glibc must not load the NSS modules
+// nsswitch.conf names (libnss_systemd crashed it on `~name`).
+describe.skipIf(process.env.EXECGATE_BASH_STATIC === '0')('the patched bash, linked static-pie', () => {
+  const names = (file: string) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split(':')[0]!)
+      .sort();
+
+  it('asks for no dynamic loader', () => {
+    expect(elfLinking(patchedBashPath)).toEqual({ elf: true, interpreter: null });
+  });
+
+  it('looks users and groups up in /etc/passwd and /etc/group, and an unknown ~name stays as typed', () => {
+    const home = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('root:'))!.split(':')[5];
+    const out = (body: string) => {
+      const p = run(patchedBashPath, body);
+      expect(p.status).toBe(0);
+      return p.stdout.toString();
+    };
+    expect(out('echo ~root ~no-such-user-eg')).toBe(`${home} ~no-such-user-eg\n`);
+    expect(out('compgen -u').split('\n').filter(Boolean).sort()).toEqual(names('/etc/passwd'));
+    expect(out('compgen -g').split('\n').filter(Boolean).sort()).toEqual(names('/etc/group'));
+  });
+
+  it('says dynamic loading is not available for `enable -f`', () => {
+    const p = run(patchedBashPath, 'enable -f /nonexistent/eg.so eg; echo "st=$?"');
+    expect(p.stderr.toString()).toMatch(/enable: dynamic loading not available/);
+    expect(p.stdout.toString()).toBe('st=2\n');
   });
 });
