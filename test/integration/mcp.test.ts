@@ -257,10 +257,12 @@ describe('execgate mcp', () => {
     expect(section((await live.shell({ command: long })).text, 'stdout')).toBe(String(200 * 1024));
   });
 
+  // Run in a call: the supervisor's other children, the spares waiting for
+  // the next calls.
+  const spares = 'for p in /proc/[0-9]*; do read -r -a s <$p/stat 2>/dev/null || continue; [[ ${s[3]} == $PPID && ${s[0]} != $$ ]] && echo ${s[0]}; done';
+
   it('a spare bash the agent kills is replaced, and a killed supervisor leaves none waiting', async () => {
     live = await startMcp({ cwd: tempDir('eg-mcp-proj-') });
-    // The supervisor's other children are the spares waiting for the next calls.
-    const spares = 'for p in /proc/[0-9]*; do read -r -a s <$p/stat 2>/dev/null || continue; [[ ${s[3]} == $PPID && ${s[0]} != $$ ]] && echo ${s[0]}; done';
     const untilFound = `for i in {1..500}; do found=$(${spares}); [[ -n $found ]] && break; sleep 0.01; done`;
     const kill = await live.shell({ command: `${untilFound}; for p in $found; do kill -9 $p; done; echo "killed $found"` });
     expect(section(kill.text, 'stdout')).toMatch(/^killed \d+/);
@@ -282,10 +284,9 @@ describe('execgate mcp', () => {
     // go2. Its spare is stopped (alive, not reading); a background job takes
     // the line's first byte when it comes and then kills the spare: what a
     // spare that a SIGKILL reaches late, on a loaded machine, does.
-    const kids = 'for p in /proc/[0-9]*; do read -r -a s <$p/stat 2>/dev/null || continue; [[ ${s[3]} == $PPID && ${s[0]} != $$ ]] && echo ${s[0]}; done';
     const setup = await live.shell({
       command: [
-        `for i in {1..500}; do next=; for p in $(${kids}); do [[ $(readlink /proc/$p/fd/0) == *.go2* ]] && next=$p; done; [[ -n $next ]] && break; sleep 0.01; done`,
+        `for i in {1..500}; do next=; for p in $(${spares}); do [[ $(readlink /proc/$p/fd/0) == *.go2* ]] && next=$p; done; [[ -n $next ]] && break; sleep 0.01; done`,
         'kill -STOP "$next"',
         '{ read -r -n 1 _ </proc/$next/fd/0; kill -9 "$next"; } >/dev/null 2>&1 &',
         'echo "stopped $next"',
