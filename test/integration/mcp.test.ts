@@ -299,6 +299,17 @@ describe('execgate mcp', () => {
     for (let i = 0; i < 3; i++) expect(section((await live.shell({ command: `echo next ${i}` })).text, 'stdout')).toBe(`next ${i}`);
   });
 
+  it('a call whose bash is stopped has not ended: it goes on when continued', async () => {
+    live = await startMcp({ cwd: tempDir('eg-mcp-proj-') });
+    // (With job control, bash's `wait` also returns when a job stops: the
+    // call was reported "killed by signal 19" and left stopped.)
+    const r = await live.shell({
+      command: '( until read -r l </proc/$$/stat && l=${l##*) } && [[ $l == T* ]]; do sleep 0.01; done; kill -CONT $$ ) & kill -STOP $$; echo resumed',
+    });
+    expect(section(r.text, 'stdout')).toBe('resumed');
+    expect(exitCodeOf(r.text)).toBe(0);
+  });
+
   it('a call reaches its bash and reports its end without the supervisor: a stopped one holds nothing up', async () => {
     live = await startMcp({ cwd: tempDir('eg-mcp-proj-') });
     await live.shell({ command: 'kill -STOP $PPID' });

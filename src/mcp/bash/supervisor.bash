@@ -46,6 +46,8 @@ D=$1 B=$2 P=$3 W=$EXEC_WRAPPER
 unset EXEC_WRAPPER
 exec {G0}<>"$D/$4" {G1}<>"$D/$5" {G2}<>"$D/$6" >"$D/$7"
 G=("$G0" "$G1" "$G2")
+# A pipe nobody writes, so that `read -t` on it is a sleep without a fork.
+exec {Z}<> <(:)
 S=(0 0 0)
 E='builtin eval -- "$BASH_EXECUTION_STRING"'
 
@@ -53,13 +55,27 @@ E='builtin eval -- "$BASH_EXECUTION_STRING"'
 # caller gives this (none of the FIFOs otherwise), the rest from the prelude.
 call_bash() {
   EXECGATE_MCP_PARENT=$$ EXECGATE_MCP_DIR=$D EXECGATE_MCP_WRAPPER=$W BASH_ENV=$P \
-    "$B" -c "$E" >/dev/null {G0}<&- {G1}<&- {G2}<&- &
+    "$B" -c "$E" >/dev/null {G0}<&- {G1}<&- {G2}<&- {Z}<&- &
 }
 
 # A spare on FIFO $1.
 spare() {
   call_bash <"/dev/fd/${G[$1]}"
   S[$1]=$!
+}
+
+# Waits for call bash $1 to end; its status in s. With job control `wait`
+# also returns when the bash stops (the agent stopped it: 128+N), and again
+# at once while it stays stopped: a stopped call has not ended, so it is
+# looked at again every 50 ms until it has (a time-out kills it).
+wait_end() {
+  wait "$1"
+  s=$?
+  while ((s > 128)) && [[ -e /proc/$1 ]]; do
+    read -r line </proc/"$1"/stat 2>/dev/null && line=${line##*) } && [[ $line == [Tt]* ]] && read -r -t 0.05 -u "$Z"
+    wait "$1"
+    s=$?
+  done
 }
 
 # The next call's spare waits on FIFO k, the one after on k+1; k+2 is free.
@@ -74,8 +90,7 @@ while IFS=' ' read -r verb id arg; do
       builtin printf 'started %s %s\n' "$id" "$p"
       spare $(((k + 2) % 3))
       k=$(((k + 1) % 3))
-      wait "$p"
-      s=$?
+      wait_end "$p"
       # A spare killed (by the agent) before it took the call never ran it:
       # the call's line is still in its FIFO, which no other bash reads
       # until the next call is taken, so it is read here and the call given
@@ -89,8 +104,7 @@ while IFS=' ' read -r verb id arg; do
           call_bash <<<"$id $arg"
           p=$!
           builtin printf 'started %s %s\n' "$id" "$p"
-          wait "$p"
-          s=$?
+          wait_end "$p"
         else
           builtin printf '%s\n' "$left" >&"${G[g]}"
         fi
