@@ -137,9 +137,15 @@ describe('Spawner', () => {
     // send fails, and the message goes to a new server.
     expect(await until(() => childrenOf(first).length === 1)).toBe(true);
     const spare = childrenOf(first)[0]!;
+    // The command's process, forked ahead by the spare, reads the spare's
+    // channel until a spec comes: the send fails only once it is gone too
+    // (it dies with the spare, PR_SET_PDEATHSIG, but not at once; until
+    // then a spec sent there is a command whose supervisor was killed).
+    expect(await until(() => childrenOf(spare).length === 1)).toBe(true);
+    const ahead = childrenOf(spare)[0]!;
     process.kill(first, 'SIGKILL');
     process.kill(spare, 'SIGKILL');
-    await until(() => isGone(first) && isGone(spare));
+    expect(await until(() => [first, spare, ahead].every(isGone))).toBe(true);
     expect(await start(s, shell('exit 2')).proc.exited).toEqual({ code: 2, signal: 0 });
     const second = s.serverPid!;
     expect(second).not.toBe(first);
