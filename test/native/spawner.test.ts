@@ -135,14 +135,21 @@ describe('Spawner', () => {
     // Killed (with the spare it offered: a spare outlives its server and
     // would take the command), and used again before its exit is seen: the
     // send fails, and the message goes to a new server.
-    expect(await until(() => childrenOf(first).length === 1)).toBe(true);
-    const spare = childrenOf(first)[0]!;
-    // The command's process, forked ahead by the spare, reads the spare's
-    // channel until a spec comes: the send fails only once it is gone too
-    // (it dies with the spare, PR_SET_PDEATHSIG, but not at once; until
-    // then a spec sent there is a command whose supervisor was killed).
-    expect(await until(() => childrenOf(spare).length === 1)).toBe(true);
-    const ahead = childrenOf(spare)[0]!;
+    // The spare is the server's only child (the last command's supervisor
+    // gone), with one child of its own: the command's process, forked ahead,
+    // which reads the spare's channel until a spec comes. The send fails
+    // only once that one is gone too (it dies with the spare,
+    // PR_SET_PDEATHSIG, but not at once; until then a spec sent there is a
+    // command whose supervisor was killed).
+    let spare = 0;
+    let ahead = 0;
+    const spareOut = () => {
+      const kids = childrenOf(first);
+      const own = kids.length === 1 ? childrenOf(kids[0]!) : [];
+      [spare, ahead] = [kids[0] ?? 0, own[0] ?? 0];
+      return own.length === 1;
+    };
+    expect(await until(spareOut)).toBe(true);
     process.kill(first, 'SIGKILL');
     process.kill(spare, 'SIGKILL');
     expect(await until(() => [first, spare, ahead].every(isGone))).toBe(true);
