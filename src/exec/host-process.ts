@@ -6,7 +6,8 @@ import { constants } from 'node:os';
 import { isSystemError, type Addon } from '../native/addon.js';
 import type { Fd } from '../native/fd.js';
 import { FdWatcher, type WatchEvent } from '../native/watcher.js';
-import { LineReader, control, parseReport, type Report } from './spawn-protocol.js';
+import { LineReader } from '../runtime/line-reader.js';
+import { control, MAX_REPORT_LINE, parseReport, type Report } from './spawn-protocol.js';
 
 export interface ExitStatus {
   /** 0-255, or 128 + the signal. */
@@ -40,7 +41,7 @@ export class HostProcess {
   readonly #ctl: Fd;
   readonly #watcher: FdWatcher;
   readonly #tty: boolean;
-  readonly #lines = new LineReader();
+  readonly #lines = new LineReader(MAX_REPORT_LINE, 'throw');
   /** Bytes for the supervisor that the socket had no room for yet. */
   readonly #outbox: Buffer[] = [];
   #pid: number | null = null;

@@ -103,18 +103,3 @@ export const control = {
   /** The caller's shell takes its terminal back (the command is stopping). */
   pauseInput: () => Buffer.from('I 0\n', 'latin1'),
 };
-
-/** Splits what arrives on a control channel into lines. */
-export class LineReader {
-  #partial = '';
-
-  /** The complete lines in data (and what was left before it); throws when
-   * a line grows past MAX_REPORT_LINE without ending. */
-  push(data: Buffer): string[] {
-    const text = this.#partial + data.toString('latin1');
-    const lines = text.split('\n');
-    this.#partial = lines.pop()!;
-    if (this.#partial.length > MAX_REPORT_LINE) throw new Error(`spawn supervisor sent a line over ${MAX_REPORT_LINE} bytes`);
-    return lines;
-  }
-}

@@ -22,6 +22,7 @@ import { packageRoot } from '../native/paths.js';
 import { DEFAULT_TRUSTED_PATH, findOnPath } from '../policy/resolve.js';
 import { Fd } from '../native/fd.js';
 import { FdWatcher } from '../native/watcher.js';
+import { LineReader } from '../runtime/line-reader.js';
 import { SESSION_FD } from '../protocol/constants.js';
 import { MCP_EVENT_LINE_MAX, MCP_OUTPUT_FILE_MAX_BYTES, MCP_OUTPUT_HEAD_BYTES, MCP_OUTPUT_TAIL_BYTES, MCP_STATE_MAX_BYTES } from '../protocol/limits.js';
 import { CallFiles, removeName, type CallOutput } from './call-files.js';
@@ -287,7 +288,8 @@ export class SandboxShell {
     this.goFds = fds.slice(0, 3);
     this.nextGo = 0;
     this.events = fds[3]!;
-    let partial = '';
+    // A line too long to be ours is not held.
+    const lines = new LineReader(MCP_EVENT_LINE_MAX, 'drop');
     const chunk = Buffer.alloc(4096);
     const watcher = new FdWatcher(this.events, () => {
       for (;;) {
@@ -298,14 +300,7 @@ export class SandboxShell {
           break; // EAGAIN: all read
         }
         if (n <= 0) break;
-        partial += chunk.toString('latin1', 0, n);
-        let nl: number;
-        while ((nl = partial.indexOf('\n')) >= 0) {
-          this.onEvent(partial.slice(0, nl));
-          partial = partial.slice(nl + 1);
-        }
-        // Not a line of ours: drop it rather than hold it.
-        if (partial.length > MCP_EVENT_LINE_MAX) partial = '';
+        lines.push(chunk.subarray(0, n)).forEach((line) => this.onEvent(line));
       }
     });
     watcher.start(true, false);

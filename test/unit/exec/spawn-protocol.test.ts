@@ -1,6 +1,6 @@
 // The supervisor's report lines and the broker's control lines.
 import { describe, expect, it } from 'vitest';
-import { LineReader, MAX_REPORT_LINE, control, parseReport } from '../../../src/exec/spawn-protocol.js';
+import { control, parseReport } from '../../../src/exec/spawn-protocol.js';
 
 describe('spawn protocol lines', () => {
   it('parses the three reports', () => {
@@ -18,13 +18,5 @@ describe('spawn protocol lines', () => {
     expect(control.signal(15).toString()).toBe('K 15\n');
     expect(control.resize(25, 90).toString()).toBe('W 25 90\n');
     expect(control.pauseInput().toString()).toBe('I 0\n');
-  });
-
-  it('splits lines however the bytes arrive, and refuses an endless one', () => {
-    const r = new LineReader();
-    expect(r.push(Buffer.from('P 1'))).toEqual([]);
-    expect(r.push(Buffer.from('2\nS 19\nX 0'))).toEqual(['P 12', 'S 19']);
-    expect(r.push(Buffer.from(' 15\n'))).toEqual(['X 0 15']);
-    expect(() => new LineReader().push(Buffer.alloc(MAX_REPORT_LINE + 1, 0x41))).toThrow(/over 64 bytes/);
   });
 });
