@@ -260,6 +260,11 @@ describe('execgate mcp', () => {
   // Run in a call: the supervisor's other children, the spares waiting for
   // the next calls.
   const spares = 'for p in /proc/[0-9]*; do read -r -a s <$p/stat 2>/dev/null || continue; [[ ${s[3]} == $PPID && ${s[0]} != $$ ]] && echo ${s[0]}; done';
+  // Run in a call: sets $found to the spares still waiting on a FIFO named
+  // like `glob` (their stdin), once there is one. (A call's bash that has
+  // ended, not yet reaped, is a child too, but no longer on a FIFO.)
+  const waitingOn = (glob: string) =>
+    `for i in {1..500}; do found=; for p in $(${spares}); do [[ $(readlink /proc/$p/fd/0) == ${glob} ]] && found+="$p "; done; [[ -n $found ]] && break; sleep 0.01; done`;
 
   it('a spare bash the agent kills is replaced, and a killed supervisor leaves none waiting', async () => {
     live = await startMcp({ cwd: tempDir('eg-mcp-proj-') });
@@ -268,11 +273,13 @@ describe('execgate mcp', () => {
     expect(section(kill.text, 'stdout')).toMatch(/^killed \d+/);
     for (let i = 0; i < 3; i++) expect(section((await live.shell({ command: `echo call ${i}` })).text, 'stdout')).toBe(`call ${i}`);
     // The supervisor goes: its spares (listed by the call that kills it,
-    // once the supervisor has started one) see the end of their FIFO and
-    // end too.
-    const killer = await live.shell({ command: `${untilFound}; echo "$found"; kill -9 $PPID` });
-    const waiting = section(killer.text, 'stdout').split('\n').map(Number);
+    // once the supervisor has started one) see the end of their FIFO, which
+    // execgate closes once it has seen the supervisor end, and end too;
+    // then the next call starts a new supervisor.
+    const killer = await live.shell({ command: `${waitingOn('*.go[012]*')}; echo $found; kill -9 $PPID` });
+    const waiting = section(killer.text, 'stdout').split(' ').map(Number);
     expect(waiting.length).toBeGreaterThan(0);
+    expect(waiting.every((p) => p > 0)).toBe(true);
     await waitFor(() => waiting.every((p) => !alive(p)), { what: 'the spares of a killed supervisor to end' });
     const after = await live.shell({ command: 'echo again' });
     expect(section(after.text, 'stdout')).toBe('again');
@@ -286,7 +293,8 @@ describe('execgate mcp', () => {
     // spare that a SIGKILL reaches late, on a loaded machine, does.
     const setup = await live.shell({
       command: [
-        `for i in {1..500}; do next=; for p in $(${spares}); do [[ $(readlink /proc/$p/fd/0) == *.go2* ]] && next=$p; done; [[ -n $next ]] && break; sleep 0.01; done`,
+        waitingOn('*.go2*'),
+        'next=${found% }',
         'kill -STOP "$next"',
         '{ read -r -n 1 _ </proc/$next/fd/0; kill -9 "$next"; } >/dev/null 2>&1 &',
         'echo "stopped $next"',
