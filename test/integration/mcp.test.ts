@@ -268,8 +268,7 @@ describe('execgate mcp', () => {
 
   it('a spare bash the agent kills is replaced, and a killed supervisor leaves none waiting', async () => {
     live = await startMcp({ cwd: tempDir('eg-mcp-proj-') });
-    const untilFound = `for i in {1..500}; do found=$(${spares}); [[ -n $found ]] && break; sleep 0.01; done`;
-    const kill = await live.shell({ command: `${untilFound}; for p in $found; do kill -9 $p; done; echo "killed $found"` });
+    const kill = await live.shell({ command: `${waitingOn('*.go[012]*')}; for p in $found; do kill -9 $p; done; echo "killed $found"` });
     expect(section(kill.text, 'stdout')).toMatch(/^killed \d+/);
     for (let i = 0; i < 3; i++) expect(section((await live.shell({ command: `echo call ${i}` })).text, 'stdout')).toBe(`call ${i}`);
     // The supervisor goes: its spares (listed by the call that kills it,
