@@ -3,7 +3,7 @@
 // prompts that read /dev/tty, full-screen programs and editors; the caller's
 // terminal modes come back however the command ends.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cliPath, tempDir } from '../helpers/execgate.js';
@@ -49,6 +49,14 @@ describe('escalated commands on a terminal', () => {
     pane.line(`bash -c 'echo waiting; read line; stty size'`);
     pane.waitScreen(/^waiting$/m);
     pane.resize(90, 25);
+    // The new size reaches the host pty on its own path (tmux applies it, the
+    // wrapper gets SIGWINCH and tells the broker), while Enter goes the
+    // terminal's way: type it once the host pty has the size, as a human
+    // would after seeing the window redrawn.
+    const host = pgrep('^bash -c echo waiting; read line; stty size$');
+    expect(host).toHaveLength(1);
+    const hostTty = readlinkSync(`/proc/${host[0]}/fd/0`);
+    waitUntil(() => execFileSync('stty', ['-F', hostTty, 'size'], { encoding: 'utf8' }).trim() === '25 90', 'the host pty to take the new size');
     pane.line('');
     expect(pane.waitScreen(/^25 90$/m)).toMatch(/^25 90$/m);
   });
