@@ -13,12 +13,14 @@ import { paths, root } from './common.mjs';
 export async function startServe({ policy = null, flags = [], runtimeBase = tmpdir() } = {}) {
   const dir = mkdtempSync(join(runtimeBase, 'eg-bench-serve-'));
   const sockFile = join(dir, 'socket-path');
-  const args = [paths.cli, 'serve', '--no-prompt', '--write-socket-path-to', sockFile, ...flags];
+  // Through bin/execgate, as a user starts it: the front gives serve its
+  // V8 flag (a smaller young generation: native/launch/main.c).
+  const args = ['serve', '--no-prompt', '--write-socket-path-to', sockFile, ...flags];
   if (policy !== null) {
     writeFileSync(join(dir, 'policy.toml'), policy);
     args.push('--policy', join(dir, 'policy.toml'));
   }
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, XDG_RUNTIME_DIR: dir } });
+  const proc = spawn(paths.bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, XDG_RUNTIME_DIR: dir } });
   let err = '';
   proc.stderr.on('data', (d) => (err += d));
   const exited = new Promise((resolve) => proc.once('exit', resolve));

@@ -599,6 +599,20 @@ describe.each([
     expect(eq.code).toBe(2);
   });
 
+  it('runs `serve` with a small young generation, every other command with no V8 flag', async () => {
+    // A stand-in node that says how it was run (a unit test of the dispatch).
+    const fakeNode = mkdtempSync(join(dir, 'fake-node-'));
+    writeFileSync(join(fakeNode, 'node'), '#!/bin/sh\necho "node $*"\n');
+    chmodSync(join(fakeNode, 'node'), 0o755);
+    const env = { ...baseEnv, PATH: `${fakeNode}:/usr/bin:/bin` };
+    const serve = await run(bin, ['serve', '--policy', 'p.toml'], { env });
+    expect(serve.stdout).toMatch(/^node --max-semi-space-size=4 \S*\/bin\/execgate\.js serve --policy p\.toml\n$/);
+    for (const args of [['--help'], ['mcp', 'serve'], ['shell', '-c', 'true']]) {
+      const r = await run(bin, args, { env });
+      expect(r.stdout).toMatch(new RegExp(`^node \\S*/bin/execgate\\.js ${args.join(' ')}\\n$`));
+    }
+  });
+
   it('says so when there is no node to run', async () => {
     const r = await run(bin, ['--help'], { env: { ...baseEnv, PATH: join(dir, 'nowhere') } });
     expect(r.code).toBe(127);
