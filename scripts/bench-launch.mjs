@@ -17,10 +17,9 @@ import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const native = process.env.EXECGATE_NATIVE_DIR ?? join(process.env.EXECGATE_BUILD_DIR ?? join(root, 'build'), 'native');
-const launcher = join(native, 'execgate-launch');
 const bin = join(root, 'bin', 'execgate');
 const { loadAddon } = await import(join(root, 'dist', 'native', 'addon.js'));
+const { launcherPath: launcher, shimDir } = await import(join(root, 'dist', 'native', 'paths.js'));
 if (!existsSync(launcher)) {
   console.error(`bench-launch: ${launcher} is missing: run \`npm install\` first`);
   process.exit(1);
@@ -93,7 +92,7 @@ const ways = {
   'static true (floor)': [truePath, []],
   'execgate-launch shell --broker': [launcher, ['shell', '--broker', sock, '-c', 'x']],
   'bin/execgate shell --broker': [bin, ['shell', '--broker', sock, '-c', 'x']],
-  'shim/bash -c': [join(native, 'shim', 'bash'), ['-c', 'x']],
+  'shim/bash -c': [join(shimDir, 'bash'), ['-c', 'x']],
 };
 const times = Object.fromEntries(Object.keys(ways).map((w) => [w, []]));
 for (let i = 0; i < 20; i++) for (const [cmd, args] of Object.values(ways)) await timed(cmd, args);

@@ -11,18 +11,28 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+// Where the build put things, as the CLI and the tests see it (one place:
+// src/native/paths.ts, EXECGATE_BUILD_DIR and EXECGATE_NATIVE_DIR honoured).
+const compiledPaths = join(root, 'dist/native/paths.js');
+if (!existsSync(compiledPaths)) {
+  console.error(`bench: ${compiledPaths} is missing: run \`npm install\` first`);
+  process.exit(1);
+}
+const built = await import(compiledPaths);
+
 export const paths = {
-  bash: join(root, 'build/bash/bin/bash'),
-  unpatched: join(root, 'build/bash-unpatched/bin/bash'),
+  bash: built.patchedBashPath,
+  unpatched: built.unpatchedBashPath,
   /** The Node CLI's entry; `node cli ...` is `execgate ...` without the sh dispatch. */
   cli: join(root, 'bin/execgate.js'),
   /** This checkout's `execgate` (the sh front): sends `shell --broker` to the native launcher. */
   bin: join(root, 'bin/execgate'),
   /** The native launcher (what `npm install` makes bin/execgate outside a checkout). */
-  launcher: join(process.env.EXECGATE_NATIVE_DIR ?? join(process.env.EXECGATE_BUILD_DIR ?? join(root, 'build'), 'native'), 'execgate-launch'),
+  launcher: built.launcherPath,
   passthru: join(root, 'build/bench/passthrough-wrapper'),
   /** The shell shim: `bash` for harnesses, attached to $EXECGATE_BROKER by the native launcher. */
-  shim: join(process.env.EXECGATE_NATIVE_DIR ?? join(process.env.EXECGATE_BUILD_DIR ?? join(root, 'build'), 'native'), 'shim', 'bash'),
+  shim: join(built.shimDir, 'bash'),
 };
 
 /** BENCH_QUICK=1: small loops, few rounds (a smoke run, figures rough). */
