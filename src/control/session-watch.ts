@@ -6,8 +6,16 @@
 import type { Broker } from '../session/broker.js';
 import type { ControlClient } from './server.js';
 
-/** Handles {"op":"watch","session":ID}; returns false for any other op. */
+/** Handles {"op":"watch","session":ID} and {"op":"sync"}; returns false
+ * for any other op. `sync` is the watcher's barrier: events are sent as they
+ * happen, in order, on this connection, so `synced` comes after every one
+ * the broker made before it read the op. A tool call's end reaches `execgate
+ * mcp` by another way (the shell) and can overtake the last completion. */
 export function handleWatchOp(broker: Broker, client: ControlClient, msg: Record<string, unknown>): boolean {
+  if (msg.op === 'sync') {
+    client.send({ type: 'synced' });
+    return true;
+  }
   if (msg.op !== 'watch') return false;
   const id = typeof msg.session === 'string' ? msg.session : '';
   const session = broker.sessionById(id);

@@ -6,6 +6,7 @@
 // decisions and completions for the per-call record (the broker's own
 // watcher in process; serve's "watch" op when attached).
 import { ControlConnection } from '../control/client.js';
+import { MCP_WATCH_SYNC_MAX_MS } from '../protocol/limits.js';
 import { requestLaunch } from '../control/launch-client.js';
 import type { Channel, Resolution } from '../approval/queue.js';
 import type { HumanAnswer, PendingRequest } from '../approval/types.js';
@@ -38,12 +39,22 @@ export interface ApprovalPort {
   answer(id: string, answer: HumanAnswer, channel: string): Promise<{ ok: true; ruleText?: string } | { ok: false; error: string }>;
 }
 
+/** Watching one session's decisions and completions. */
+export interface SessionWatch {
+  stop(): void;
+  /** Resolves once the watcher has had every decision and completion the
+   * broker made before now (at once in process, where they come as they
+   * are made; attached, after a round trip to serve, at most
+   * MCP_WATCH_SYNC_MAX_MS). */
+  caughtUp(): Promise<void>;
+}
+
 export interface BrokerLink {
   approvals: ApprovalPort;
   /** The launched session's decisions and completions, as they happen,
    * from the broker's own record; resolves once watching (before the first
-   * call can run). Returns the unwatch. */
-  watch(shell: LaunchedShell, watcher: SessionWatcher): Promise<() => void>;
+   * call can run). */
+  watch(shell: LaunchedShell, watcher: SessionWatcher): Promise<SessionWatch>;
   /** The policy `explain` reads: the broker's own in process; attached,
    * the one `execgate policy explain` would load (serve may use another). */
   policy(): Policy;
@@ -60,7 +71,7 @@ export async function inProcessBroker(opts: RuntimeOptions): Promise<BrokerLink>
       register: (channel) => runtime.queue.register(channel),
       answer: async (id, answer, channel) => runtime.queue.answer(id, answer, channel),
     },
-    watch: async (shell, watcher) => (shell.session ? runtime.broker.watchSession(shell.session, watcher) : () => {}),
+    watch: async (shell, watcher) => ({ stop: shell.session ? runtime.broker.watchSession(shell.session, watcher) : () => {}, caughtUp: async () => {} }),
     policy: () => runtime.store.current,
     policyNote: '',
     async launch(req, log) {
@@ -136,7 +147,17 @@ export async function attachedBroker(socket: string, policyFlag: string | undefi
         conn.close();
         throw new Error(`cannot watch session ${shell.sessionId} on the broker at ${socket}: ${(err as Error).message}`);
       }
-      return () => conn.close();
+      return {
+        stop: () => conn.close(),
+        async caughtUp() {
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, MCP_WATCH_SYNC_MAX_MS)));
+          // A connection that has gone has nothing more to give.
+          const synced = conn.request({ op: 'sync' }, 'synced').then(() => {}, () => {});
+          await Promise.race([synced, late]);
+          clearTimeout(timer);
+        },
+      };
     },
     policy: () => loadPolicy(policyFlag),
     policyNote: `execgate serve decides with its own policy; this is the one \`execgate policy explain\` loads here`,

@@ -8,7 +8,7 @@ import { patchedBashPath } from '../native/paths.js';
 import { SANDBOX_EXECGATE_DIR } from '../sandbox/bwrap.js';
 import type { LaunchRequest } from '../runtime/launch.js';
 import type { HostCommand } from '../session/session-context.js';
-import type { BrokerLink, LaunchedShell } from './broker-link.js';
+import type { BrokerLink, LaunchedShell, SessionWatch } from './broker-link.js';
 import { callFilesBase } from './call-files.js';
 import { CallRecord, type HostRequest } from './call-record.js';
 import { ProcessTable } from './processes.js';
@@ -42,7 +42,7 @@ export class ShellSession {
     private readonly dir: string,
     /** The project and what was bound into the sandbox. */
     readonly roots: Root[],
-    private readonly unwatch: () => void,
+    private readonly watch: SessionWatch,
     /** What the broker decides during each call. */
     readonly record: CallRecord,
   ) {
@@ -63,12 +63,12 @@ export class ShellSession {
       ? { ...req, binds: [...req.binds, `${io}:${IO_INSIDE}`], roBinds: [...req.roBinds, `${preludePath}:${PRELUDE_INSIDE}`] }
       : { ...req, project: undefined, cwd: req.project ?? req.cwd };
     let launched: LaunchedShell | null = null;
-    let unwatch = () => {};
+    let watch: SessionWatch = { stop: () => {}, caughtUp: async () => {} };
     const record = new CallRecord();
     try {
       launched = await link.launch(launchReq, log);
       // Watching before the shell starts: nothing it decides goes unrecorded.
-      unwatch = await link.watch(launched, { decision: (e) => record.decision(e), completion: (e) => record.completion(e) });
+      watch = await link.watch(launched, { decision: (e) => record.decision(e), completion: (e) => record.completion(e) });
       const project = realpathSync(req.project ?? req.cwd);
       const roots: Root[] = [{ sandbox: project, host: project }];
       if (bwrap) {
@@ -84,9 +84,9 @@ export class ShellSession {
         inside: bwrap ? { ioDir: IO_INSIDE, bash: '/bin/bash', prelude: PRELUDE_INSIDE } : { ioDir: io, bash: patchedBashPath, prelude: preludePath },
         log,
       });
-      return new ShellSession(launched, shell, dir, roots, unwatch, record);
+      return new ShellSession(launched, shell, dir, roots, watch, record);
     } catch (err) {
-      unwatch();
+      watch.stop();
       launched?.close();
       rmSync(dir, { recursive: true, force: true });
       throw err;
@@ -130,6 +130,9 @@ export class ShellSession {
         // Killing the call's process group kills the wrappers, whose host
         // commands the broker then ends; in process they are ended at once.
         const result = await this.shell.run({ ...req, onKill: () => started.forEach((c) => c.terminate()) });
+        // The call's end came from the shell; how its last host command
+        // ended may still be on its way from the broker.
+        await this.watch.caughtUp();
         return { result, requests: this.record.end() };
       } finally {
         off();
@@ -150,7 +153,7 @@ export class ShellSession {
   }
 
   async close(): Promise<void> {
-    this.unwatch();
+    this.watch.stop();
     this.processes.closeAll();
     await this.shell.close();
     this.launched.close();

@@ -137,6 +137,11 @@ export const MCP_STATE_MAX_BYTES = 1024 * 1024;
 export const MCP_EVENT_LINE_MAX = 256;
 /** timeout_ms: at most a day. */
 export const MCP_TIMEOUT_MAX_MS = 24 * 60 * 60 * 1000;
+/** Attached to serve, a call's record waits at most this long for serve to
+ * say it has sent everything it decided before the call ended (the "sync"
+ * op): a serve that does not answer delays each result by this much, never
+ * more, and those results may miss how a host command ended. */
+export const MCP_WATCH_SYNC_MAX_MS = 2_000;
 /** Escalations, denials and prompts listed in one result; more are counted. */
 export const MCP_EVENTS_LISTED = 20;
 /** Background processes (process_start) running at once per MCP session:

@@ -44,6 +44,14 @@ describe('handleWatchOp', () => {
     expect(watchers.size).toBe(0);
   });
 
+  it('answers sync after every event it sent before, on the same connection', () => {
+    const { broker, client, sent, watchers } = fakes(['s1']);
+    handleWatchOp(broker, client, { op: 'watch', session: 's1' });
+    watchers.get('s1')!.completion!(completion);
+    expect(handleWatchOp(broker, client, { op: 'sync' })).toBe(true);
+    expect(sent).toEqual([{ type: 'watching', session: 's1' }, { type: 'completion', event: completion }, { type: 'synced' }]);
+  });
+
   it("forwards the session's decisions and completions after saying it watches, until the client goes", () => {
     const { broker, client, sent, watchers } = fakes(['s1']);
     expect(handleWatchOp(broker, client, { op: 'watch', session: 's1' })).toBe(true);
