@@ -450,7 +450,7 @@ hint_from_log() {
   elif grep -qE 'fatal error: .*: No such file or directory' "$1"; then
     printf 'install the missing headers: %s' "$(grep -m1 -oE 'fatal error: [^:]+' "$1" | sed 's/fatal error: //')"
   elif grep -qE 'C compiler cannot create executables|no acceptable C compiler' "$1"; then
-    printf 'the C compiler cannot build with these settings: check CC, CFLAGS, CPPFLAGS, LDFLAGS (Debian: apt-get install build-essential; the patched bash links static-pie, which needs libc.a and libtinfo.a: apt-get install libc6-dev libncurses-dev, or EXECGATE_BASH_STATIC=0 for a dynamic one)'
+    printf 'the C compiler cannot build with these settings: check CC, CFLAGS, CPPFLAGS, LDFLAGS (Debian: apt-get install build-essential; the patched bash links static-pie, which needs libc.a: apt-get install libc6-dev, or EXECGATE_BASH_STATIC=0 for a dynamic one)'
   elif grep -qE 'No space left on device' "$1"; then
     printf 'free disk space in %s' "$EG_BUILD_DIR"
   else
