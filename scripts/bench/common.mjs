@@ -105,15 +105,26 @@ export const percentile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.l
  * Runs `rounds` rounds; in each, every configuration once (async functions
  * returning one figure), the order rotated by one each round so that none
  * is always first after a pause or last before one. Returns name -> figures.
+ *
+ * `slices`: each round is that many passes over the configurations (the
+ * order rotated each pass), and a round's figure is the mean of its
+ * passes'. For figures of a few milliseconds: one pass of each takes tens
+ * of milliseconds, far apart in time, and a burst of this VM's noise lands
+ * on one configuration and not on the one it is compared with; taking
+ * turns every few calls puts the same noise on both.
  */
-export async function paired(rounds, configs, { onRound } = {}) {
+export async function paired(rounds, configs, { onRound, slices = 1 } = {}) {
   const names = Object.keys(configs);
   const out = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = 0; r < rounds; r++) {
-    for (let k = 0; k < names.length; k++) {
-      const name = names[(r + k) % names.length];
-      out[name].push(await configs[name]());
+    const sum = Object.fromEntries(names.map((n) => [n, 0]));
+    for (let p = 0; p < slices; p++) {
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(r * slices + p + k) % names.length];
+        sum[name] += await configs[name]();
+      }
     }
+    for (const n of names) out[n].push(sum[n] / slices);
     onRound?.(r);
   }
   return out;

@@ -44,6 +44,9 @@ export function peerLauncher() {
 /** Between two spaced calls: a model's turn is longer; this is enough for
  * the machine to go quiet, as between an agent's calls. */
 const SPACING_MS = 20;
+/** Back-to-back calls per turn of a tool: a turn of 40 took 80 ms, and a
+ * burst of noise fell on one tool's turn and not the other's. */
+const BACK_TO_BACK_SLICE = 20;
 const loop = (n) => `s=$EPOCHREALTIME; for ((i=0;i<${n};i++)); do /bin/true; done; e=$EPOCHREALTIME; echo "LOOP $s $e"`;
 
 async function connect(command, args, cwd) {
@@ -59,22 +62,27 @@ async function call(client, args) {
   return r.content.map((c) => c.text ?? '').join('');
 }
 
-/** Per round and tool: the mean of `calls` back-to-back calls of `true`;
+/** Per round and tool: the mean of `slices` x `calls` back-to-back calls of `true`;
  * the median of `spacedCalls` calls, each after SPACING_MS of quiet; and
  * one `execs`-exec loop. Tools take turns within a round (paired), the
  * order turning each round. */
-async function measure(tools, { calls, spacedCalls, execs, rounds }) {
+async function measure(tools, { calls, slices, spacedCalls, execs, rounds }) {
   const per = Object.fromEntries(tools.map((t) => [t.name, { call: [], spaced: [], exec: [] }]));
   for (const t of tools) for (let i = 0; i < 5; i++) await call(t.client, { ...t.args, command: 'true' }); // warm
   const turn = async (r, f) => {
     for (let k = 0; k < tools.length; k++) await f(tools[(r + k) % tools.length]);
   };
   for (let r = 0; r < rounds; r++) {
-    await turn(r, async (t) => {
-      const t0 = performance.now();
-      for (let i = 0; i < calls; i++) await call(t.client, { ...t.args, command: 'true' });
-      per[t.name].call.push((performance.now() - t0) / calls);
-    });
+    // In slices of a few calls, the tools taking turns (common.mjs, paired).
+    const busy = Object.fromEntries(tools.map((t) => [t.name, 0]));
+    for (let p = 0; p < slices; p++) {
+      await turn(r * slices + p, async (t) => {
+        const t0 = performance.now();
+        for (let i = 0; i < calls; i++) await call(t.client, { ...t.args, command: 'true' });
+        busy[t.name] += performance.now() - t0;
+      });
+    }
+    for (const t of tools) per[t.name].call.push(busy[t.name] / (calls * slices));
     const spaced = Object.fromEntries(tools.map((t) => [t.name, []]));
     for (let i = 0; i < spacedCalls; i++) {
       await turn(r + i, async (t) => {
@@ -99,7 +107,9 @@ export async function benchMcp({ calls = 200, execs = 1000, rounds = 5, table = 
   const project = mkdtempSync(join(tmpdir(), 'eg-bench-mcp-'));
   const cli = join(root, 'bin', 'execgate.js');
   const tools = [];
-  const perRound = Math.max(1, Math.round(calls / rounds));
+  // Back to back: `calls` a round, BACK_TO_BACK_SLICE at a time.
+  const slices = Math.max(1, Math.round(calls / rounds / BACK_TO_BACK_SLICE));
+  const perRound = slices * Math.min(BACK_TO_BACK_SLICE, Math.max(1, Math.round(calls / rounds)));
   const spacedPerRound = Math.max(1, Math.round(Math.min(calls, 100) / rounds));
   let per;
   try {
@@ -109,14 +119,14 @@ export async function benchMcp({ calls = 200, execs = 1000, rounds = 5, table = 
     const peer = await connect(process.execPath, [peerLauncher()], project);
     tools.push({ name: PEER_NAME, client: peer, args: { workdir: project, login: false } });
     await peer.request({ method: 'codex/sandbox-state/update', params: { sandboxPolicy: { type: 'danger-full-access' }, sandboxCwd: project } }, z.object({}).passthrough());
-    per = await measure(tools, { calls: perRound, spacedCalls: spacedPerRound, execs, rounds });
+    per = await measure(tools, { calls: perRound / slices, slices, spacedCalls: spacedPerRound, execs, rounds });
   } finally {
     await Promise.all(tools.map((t) => t.client.close()));
     rmSync(project, { recursive: true, force: true });
   }
   const vs = (name, key) => ratios(per[name][key], per[PEER_NAME][key]);
   const show = (r) => `${r.median.toFixed(2)} (${range(r.lo, r.hi)})`;
-  console.log(`MCP shell tool: ${rounds} rounds, the tools taking turns; per round ${perRound} calls of \`true\` back to back (their mean), ${spacedPerRound} spaced ${SPACING_MS} ms apart (their median), one ${execs}-exec loop; medians over rounds, x the peer within each round`);
+  console.log(`MCP shell tool: ${rounds} rounds, the tools taking turns; per round ${perRound} calls of \`true\` back to back (${perRound / slices} at a time; their mean), ${spacedPerRound} spaced ${SPACING_MS} ms apart (their median), one ${execs}-exec loop; medians over rounds, x the peer within each round`);
   for (const t of tools) {
     const p = per[t.name];
     const x = t.name === PEER_NAME ? '' : `  x peer: ${show(vs(t.name, 'call'))}, spaced ${show(vs(t.name, 'spaced'))}, per exec ${show(vs(t.name, 'exec'))}`;

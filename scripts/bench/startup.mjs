@@ -40,6 +40,8 @@ import { startServe } from './serve.mjs';
 
 /** Calls per configuration and round (the round's figure is their mean). */
 export const CALLS = Number(process.env.BENCH_STARTUP_N ?? (QUICK ? 5 : 20));
+/** The per-call rows: CALLS calls at a time, this many times a round. */
+export const CALL_SLICES = QUICK ? 2 : 10;
 
 const quote = (a) => `'${a.replace(/'/g, `'\\''`)}'`;
 
@@ -76,22 +78,17 @@ export async function benchStartup(table, { peer, peerLauncher } = {}) {
   const served = await startServe();
   const shm = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/eg-bench-') : null;
   const servedShm = shm ? await startServe({ runtimeBase: shm }) : null;
-  const configs = {
-    'bash -c true': async () => perCall([paths.unpatched, '-c', 'true']),
-    'passthru bash -c true': async () => perCall([paths.bash, '-c', 'true'], { EXEC_WRAPPER: paths.passthru }),
+  // Two groups, each paired within itself: what takes tens of milliseconds
+  // (a Node starts), and what takes a few (the per-call rows), whose rounds
+  // are sliced (common.mjs, paired) so that an attach and a peer call share
+  // the same moments of this VM's noise. Each group has its own bash -c true.
+  const baseline = { 'bash -c true': async () => perCall([paths.unpatched, '-c', 'true']) };
+  const startupConfigs = {
+    ...baseline,
     'node -e 0': async () => perCall([process.execPath, '-e', '0']),
     'execgate --help': async () => perCall([process.execPath, paths.cli, '--help']),
     'execgate shell -c true': async () => perCall([process.execPath, paths.cli, 'shell', '-c', 'true']),
-    'attach (npm front)': async () => perCall([installed.front, 'shell', '--broker', served.socket, '-c', 'true']),
-    'attach (checkout front)': async () => perCall([paths.bin, 'shell', '--broker', served.socket, '-c', 'true']),
-    'attach (shell shim)': async () => perCall([paths.shim, '-c', 'true'], { EXECGATE_BROKER: served.socket }),
-    ...(shm
-      ? {
-          'execgate shell -c true, tmpfs': async () => perCall([process.execPath, paths.cli, 'shell', '-c', 'true'], { XDG_RUNTIME_DIR: shm }),
-          'attach (npm front), tmpfs': async () => perCall([installed.front, 'shell', '--broker', servedShm.socket, '-c', 'true']),
-        }
-      : {}),
-    ...(peer ? { 'peer call': () => perCallAsync(() => peer.shell('true')) } : {}),
+    ...(shm ? { 'execgate shell -c true, tmpfs': async () => perCall([process.execPath, paths.cli, 'shell', '-c', 'true'], { XDG_RUNTIME_DIR: shm }) } : {}),
     ...(peerLauncher
       ? {
           'peer cold': () =>
@@ -103,18 +100,31 @@ export async function benchStartup(table, { peer, peerLauncher } = {}) {
         }
       : {}),
   };
-  console.log(`start-up: ${CALLS} calls per configuration and round (their mean), ${ROUNDS} rounds, interleaved`);
-  let times;
+  const callConfigs = {
+    ...baseline,
+    'passthru bash -c true': async () => perCall([paths.bash, '-c', 'true'], { EXEC_WRAPPER: paths.passthru }),
+    'attach (npm front)': async () => perCall([installed.front, 'shell', '--broker', served.socket, '-c', 'true']),
+    'attach (checkout front)': async () => perCall([paths.bin, 'shell', '--broker', served.socket, '-c', 'true']),
+    'attach (shell shim)': async () => perCall([paths.shim, '-c', 'true'], { EXECGATE_BROKER: served.socket }),
+    ...(shm ? { 'attach (npm front), tmpfs': async () => perCall([installed.front, 'shell', '--broker', servedShm.socket, '-c', 'true']) } : {}),
+    ...(peer ? { 'peer call': () => perCallAsync(() => peer.shell('true')) } : {}),
+  };
+  console.log(`start-up: ${CALLS} calls per configuration and round (their mean), ${ROUNDS} rounds, interleaved; the per-call rows ${CALLS} calls at a time, ${CALL_SLICES} times a round`);
+  let startupTimes;
+  let callTimes;
   try {
-    times = await paired(ROUNDS, configs);
+    callTimes = await paired(ROUNDS, callConfigs, { slices: CALL_SLICES });
+    startupTimes = await paired(ROUNDS, startupConfigs);
   } finally {
     await served.stop();
     await servedShm?.stop();
     if (shm) rmSync(shm, { recursive: true, force: true });
     installed.remove();
   }
+  const times = { ...startupTimes, ...callTimes };
+  const baseOf = (name) => (name in callTimes ? callTimes : startupTimes)['bash -c true'];
   for (const [name, xs] of Object.entries(times)) {
-    const r = ratios(xs, times['bash -c true']);
+    const r = ratios(xs, baseOf(name));
     const ms = median(xs);
     const spread = `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
     console.log(`  ${name.padEnd(24)} ${ms.toFixed(1).padStart(7)} ms  (${spread})`);
