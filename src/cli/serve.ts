@@ -18,6 +18,8 @@ import { startRuntime, type Runtime } from '../runtime/runtime.js';
 import { parseArgs, portFlag, UsageError } from './args.js';
 import { launchRequest, SANDBOX_FLAGS } from './launch-flags.js';
 import { parseAnswer } from '../approval/answer.js';
+import { MAX_SERVE_LINES_REMEMBERED } from '../protocol/limits.js';
+import { saidOnce } from './said-once.js';
 
 /** A label shown in every prompt: short, printable. */
 function label(text: string): string {
@@ -50,6 +52,9 @@ function fromLaunch(m: Launch, defaults: LaunchRequest): LaunchRequest {
 
 /** Control frames that are not JSON: Launch -> Launched (+ the session fd). */
 function launchOps(getRuntime: () => Runtime, defaults: LaunchRequest, log: (l: string) => void) {
+  // The launch's own lines (warnings) once each; the attach and end of each
+  // session, every time.
+  const sayOnce = saidOnce(log, MAX_SERVE_LINES_REMEMBERED);
   return (client: ControlClient, message: ControlMessage, fds: Fd[]): boolean => {
     if (message.kind !== 'binary') return false;
     fds.forEach((fd) => fd.close());
@@ -59,7 +64,7 @@ function launchOps(getRuntime: () => Runtime, defaults: LaunchRequest, log: (l: 
     const after: (() => void)[] = [];
     const logAfter = (line: string) => after.push(() => log(line));
     try {
-      const launch = launchShell(getRuntime().broker, fromLaunch(decodeLaunch(message.payload), defaults), logAfter, (work) => after.push(work));
+      const launch = launchShell(getRuntime().broker, fromLaunch(decodeLaunch(message.payload), defaults), (line) => after.push(() => sayOnce(line)), (work) => after.push(work));
       const s = launch.session;
       // The launcher execs the shell (or starts it and waits for it): the
       // session lasts as long as that process, however it treats fd 87.

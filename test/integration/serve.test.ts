@@ -35,6 +35,22 @@ describe('execgate serve', () => {
     await s.stop();
   });
 
+  it('says each warning once however many shells attach, and every attach', async () => {
+    const s = await serve('');
+    const env = { PATH: `relative-bin:${process.env.PATH}` };
+    for (const n of ['first', 'second', 'third']) {
+      const r = await execgateShell('echo ran', { flags: ['--broker', s.socket, '--label', n], env });
+      expect(r.stdout.toString()).toBe('ran\n');
+    }
+    // Each session's lines come in order, its warnings before its "attached".
+    await waitFor(() => /session \S+ \("third"\) attached/.test(s.stderr()), { what: "serve's line about the third attach" });
+    const count = (text: string) => s.stderr().split('\n').filter((l) => l.includes(text)).length;
+    expect(count('no sandbox (--sandbox none)')).toBe(1);
+    expect(count('your PATH includes the relative entry "relative-bin"')).toBe(1);
+    expect(count('attached')).toBe(3);
+    await s.stop();
+  });
+
   it('refuses broker options on an attached shell', async () => {
     const r = await execgateShell('true', { flags: ['--broker', '/nonexistent.sock', '--policy', 'x.toml'] });
     expect(r.code).toBe(2);

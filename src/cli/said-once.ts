@@ -1,0 +1,15 @@
+// `execgate serve` says what it has to say about a launch (no sandbox, the
+// policy's warnings, the caller's PATH) after each attach, and an agent
+// harness attaches once per tool call: the same lines, hundreds of times,
+// on the terminal where the human also answers prompts. Each distinct line
+// is said once. The lines carry what launches sent (a PATH entry, a
+// --pass-env name), so what is remembered is capped: past the cap a line is
+// said again rather than remembered.
+export function saidOnce(say: (line: string) => void, max: number): (line: string) => void {
+  const said = new Set<string>();
+  return (line) => {
+    if (said.has(line)) return;
+    if (said.size < max) said.add(line);
+    say(line);
+  };
+}
