@@ -18,7 +18,7 @@ import { startRuntime, type Runtime } from '../runtime/runtime.js';
 import { parseArgs, portFlag, UsageError } from './args.js';
 import { launchRequest, SANDBOX_FLAGS } from './launch-flags.js';
 import { parseAnswer } from '../approval/answer.js';
-import { MAX_SERVE_LINES_REMEMBERED } from '../protocol/limits.js';
+import { MAX_SERVE_LINES_REMEMBERED_CHARS } from '../protocol/limits.js';
 import { saidOnce } from './said-once.js';
 
 /** A label shown in every prompt: short, printable. */
@@ -54,7 +54,7 @@ function fromLaunch(m: Launch, defaults: LaunchRequest): LaunchRequest {
 function launchOps(getRuntime: () => Runtime, defaults: LaunchRequest, log: (l: string) => void) {
   // The launch's own lines (warnings) once each; the attach and end of each
   // session, every time.
-  const sayOnce = saidOnce(log, MAX_SERVE_LINES_REMEMBERED);
+  const sayOnce = saidOnce(log, MAX_SERVE_LINES_REMEMBERED_CHARS);
   return (client: ControlClient, message: ControlMessage, fds: Fd[]): boolean => {
     if (message.kind !== 'binary') return false;
     fds.forEach((fd) => fd.close());

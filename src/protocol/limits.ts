@@ -32,10 +32,11 @@ export const MAX_SESSION_BUFFERED_BYTES = 24 * 1024 * 1024;
 /** Clients connected at once on a session's path socket (each is one exec
  * handing over its connection, then hanging up). */
 export const MAX_ENDPOINTS_PER_SESSION = 256;
-/** Distinct lines `execgate serve` remembers having said about launches
- * (each said once: src/cli/said-once.ts). Their text carries what launches
- * sent, so the memory is capped; past it a line is said again. */
-export const MAX_SERVE_LINES_REMEMBERED = 256;
+/** Characters of the lines `execgate serve` remembers having said about
+ * launches (each said once: src/cli/said-once.ts). Their text carries what
+ * launches sent, a PATH entry as long as a launch, so the memory is capped;
+ * a line past it is said again. Some hundred warnings of usual length. */
+export const MAX_SERVE_LINES_REMEMBERED_CHARS = 64 * 1024;
 /** Requests of one session waiting for a human at once: each is a prompt on
  * every channel (a tmux popup, a web page entry). More are denied. */
 export const MAX_PENDING_PROMPTS_PER_SESSION = 16;
