@@ -107,9 +107,9 @@ export async function benchMcp({ calls = 200, execs = 1000, rounds = 5, table = 
   const project = mkdtempSync(join(tmpdir(), 'eg-bench-mcp-'));
   const cli = join(root, 'bin', 'execgate.js');
   const tools = [];
-  // Back to back: `calls` a round, BACK_TO_BACK_SLICE at a time.
+  // Back to back: `calls` a run, BACK_TO_BACK_SLICE at a time.
   const slices = Math.max(1, Math.round(calls / rounds / BACK_TO_BACK_SLICE));
-  const perRound = slices * Math.min(BACK_TO_BACK_SLICE, Math.max(1, Math.round(calls / rounds)));
+  const perSlice = Math.min(BACK_TO_BACK_SLICE, Math.max(1, Math.round(calls / rounds)));
   const spacedPerRound = Math.max(1, Math.round(Math.min(calls, 100) / rounds));
   let per;
   try {
@@ -119,14 +119,14 @@ export async function benchMcp({ calls = 200, execs = 1000, rounds = 5, table = 
     const peer = await connect(process.execPath, [peerLauncher()], project);
     tools.push({ name: PEER_NAME, client: peer, args: { workdir: project, login: false } });
     await peer.request({ method: 'codex/sandbox-state/update', params: { sandboxPolicy: { type: 'danger-full-access' }, sandboxCwd: project } }, z.object({}).passthrough());
-    per = await measure(tools, { calls: perRound / slices, slices, spacedCalls: spacedPerRound, execs, rounds });
+    per = await measure(tools, { calls: perSlice, slices, spacedCalls: spacedPerRound, execs, rounds });
   } finally {
     await Promise.all(tools.map((t) => t.client.close()));
     rmSync(project, { recursive: true, force: true });
   }
   const vs = (name, key) => ratios(per[name][key], per[PEER_NAME][key]);
   const show = (r) => `${r.median.toFixed(2)} (${range(r.lo, r.hi)})`;
-  console.log(`MCP shell tool: ${rounds} rounds, the tools taking turns; per round ${perRound} calls of \`true\` back to back (${perRound / slices} at a time; their mean), ${spacedPerRound} spaced ${SPACING_MS} ms apart (their median), one ${execs}-exec loop; medians over rounds, x the peer within each round`);
+  console.log(`MCP shell tool: ${rounds} rounds, the tools taking turns; per round ${slices * perSlice} calls of \`true\` back to back (${perSlice} at a time; their mean), ${spacedPerRound} spaced ${SPACING_MS} ms apart (their median), one ${execs}-exec loop; medians over rounds, x the peer within each round`);
   for (const t of tools) {
     const p = per[t.name];
     const x = t.name === PEER_NAME ? '' : `  x peer: ${show(vs(t.name, 'call'))}, spaced ${show(vs(t.name, 'spaced'))}, per exec ${show(vs(t.name, 'exec'))}`;
