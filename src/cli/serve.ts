@@ -63,8 +63,9 @@ function launchOps(getRuntime: () => Runtime, defaults: LaunchRequest, log: (l: 
     // What is only said to the human waits until the launcher has its reply.
     const after: (() => void)[] = [];
     const logAfter = (line: string) => after.push(() => log(line));
+    const warnAfter = (line: string) => after.push(() => sayOnce(line));
     try {
-      const launch = launchShell(getRuntime().broker, fromLaunch(decodeLaunch(message.payload), defaults), (line) => after.push(() => sayOnce(line)), (work) => after.push(work));
+      const launch = launchShell(getRuntime().broker, fromLaunch(decodeLaunch(message.payload), defaults), warnAfter, (work) => after.push(work));
       const s = launch.session;
       // The launcher execs the shell (or starts it and waits for it): the
       // session lasts as long as that process, however it treats fd 87.
