@@ -25,14 +25,26 @@
       'cflags_cc': ['-std=gnu++17'],
     },
     {
-      # The host-side spawn server: build/Release/execgate-spawn (dynamic).
+      # The host-side spawn server, static like the wrapper (it forks twice
+      # per escalation, and a static process forks cheaper):
+      # build/Release/execgate-spawn.
       'target_name': 'execgate-spawn',
-      'type': 'executable',
-      'sources': ['<!@(node native/sources.mjs spawn sources)'],
-      'defines': ['<!@(node native/sources.mjs spawn defines)'],
-      'include_dirs': ['native/common'],
-      'cflags': ['<!@(node native/sources.mjs flags)'],
-      'cflags_c': ['-std=c11'],
+      'type': 'none',
+      'actions': [
+        {
+          'action_name': 'execgate_spawn',
+          'inputs': [
+            'native/build-static.mjs',
+            'native/sources.mjs',
+            'native/sources.json',
+            'native/flags.txt',
+            '<!@(node native/sources.mjs spawn sources)',
+            '<!@(node native/sources.mjs spawn headers)',
+          ],
+          'outputs': ['<(PRODUCT_DIR)/execgate-spawn'],
+          'action': ['node', 'native/build-static.mjs', 'spawn', '<@(_outputs)'],
+        },
+      ],
     },
     {
       # The wrapper, static (musl-gcc when installed, else static glibc):

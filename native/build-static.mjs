@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Builds a static native program (the wrapper, the launcher) for binding.gyp
-// the way native/CMakeLists.txt does: static with musl-gcc when it is
-// installed (Debian: musl-tools), else static glibc, else dynamic (with a
-// warning: every start would cost more). gyp has no per-target compiler,
-// hence this action.
+// Builds a static native program (the wrapper, the launcher, the spawn
+// server) for binding.gyp the way native/CMakeLists.txt does: static with
+// musl-gcc when it is installed (Debian: musl-tools), else static glibc,
+// else dynamic (with a warning: every start would cost more). gyp has no
+// per-target compiler, hence this action.
 //
-//   node native/build-static.mjs TARGET OUTPUT     (TARGET: wrapper, launch)
+//   node native/build-static.mjs TARGET OUTPUT     (TARGET: wrapper, launch, spawn)
 //
 // Sources and defines: native/sources.json (TARGET); warnings: native/flags.txt.
 // $CC is the fallback compiler when there is no musl-gcc.

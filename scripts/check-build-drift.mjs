@@ -54,8 +54,8 @@ if (process.argv.includes('--write')) {
 }
 
 // Each build uses each list (by name, so that a pasted copy shows up here).
-// The targets that are programs run in the sandbox or start often: static.
-const staticTargets = ['wrapper', 'launch'];
+// The targets that are programs run in the sandbox, start or fork often: static.
+const staticTargets = ['wrapper', 'launch', 'spawn'];
 const uses = {
   'BUILD.bazel': ['WARNINGS', ...Object.keys(all).flatMap((n) => [constName(n, 'SRCS'), constName(n, 'DEFINES')])],
   'native/CMakeLists.txt': [
@@ -68,7 +68,8 @@ const uses = {
   // The static programs (musl) are actions there: native/build-static.mjs TARGET.
   'binding.gyp': [
     'native/sources.mjs flags',
-    ...['addon', 'spawn'].flatMap((n) => [`native/sources.mjs ${n} sources`, `native/sources.mjs ${n} defines`]),
+    ...['addon'].flatMap((n) => [`native/sources.mjs ${n} sources`, `native/sources.mjs ${n} defines`]),
+    ...staticTargets.map((n) => `native/sources.mjs ${n} sources`),
     ...staticTargets.map((n) => `'native/build-static.mjs', '${n}'`),
   ],
   'native/build-static.mjs': ['compiledSources(name)', 'target(name).defines', 'flags()'],
