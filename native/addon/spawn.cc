@@ -72,7 +72,7 @@ constexpr int kMaxSignal = 64;
 // back through our memory too (vfork suspends us until it execs or exits).
 // The pid, or -errno with *syscall naming what failed.
 pid_t SpawnChild(const char *file, char *const *argv, char *const *envp, const std::vector<int> &fds, int top,
-                 const char **syscall_name)
+                 bool new_session, const char **syscall_name)
 {
     uint64_t all = ~uint64_t{0}, old = 0, none = 0;
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof(all));
@@ -90,6 +90,9 @@ pid_t SpawnChild(const char *file, char *const *argv, char *const *envp, const s
         // into place. dup2 to another number also clears close-on-exec,
         // which an fd passed as itself (0 -> 0) needs.
         int err = 0;
+        // (A fresh child leads no group, so setsid cannot fail with EPERM.)
+        if (new_session && setsid() < 0)
+            err = errno;
         for (int i = 0; i < n && !err; i++)
             if (map[i] >= 0 && dup2(map[i], top + 1 + i) < 0)
                 err = errno;
@@ -125,10 +128,12 @@ pid_t SpawnChild(const char *file, char *const *argv, char *const *envp, const s
     return pid;
 }
 
-// spawn(file, argv, env, fds) -> pid. file: an absolute path (no PATH
-// search); argv: argv[0] first; env: "NAME=value" strings; fds[i]: the fd of
-// ours the child gets as its fd i, or -1 for none (closed). Every signal at
-// its default disposition and none blocked in the child, as exec after a
+// spawn(file, argv, env, fds[, { newSession }]) -> pid. file: an absolute
+// path (no PATH search); argv: argv[0] first; env: "NAME=value" strings;
+// fds[i]: the fd of ours the child gets as its fd i, or -1 for none
+// (closed); newSession: the child leads a session of its own (setsid, as
+// child_process's `detached`: no terminal's signals reach it). Every signal
+// at its default disposition and none blocked in the child, as exec after a
 // plain fork would not leave them (Node ignores SIGPIPE). Throws the
 // errno of whatever failed (syscall "execve": ENOENT, EACCES...; "vfork").
 Napi::Value Spawn(const Napi::CallbackInfo &info)
@@ -171,9 +176,23 @@ Napi::Value Spawn(const Napi::CallbackInfo &info)
         top = std::max(top, std::max(static_cast<int>(i), static_cast<int>(fd)));
     }
 
+    bool new_session = false;
+    if (info.Length() > 4 && !info[4].IsUndefined()) {
+        if (!info[4].IsObject()) {
+            ThrowArgType(env, "options", "an object", info[4]);
+            return Napi::Value();
+        }
+        Napi::Value v = info[4].As<Napi::Object>().Get("newSession");
+        if (!v.IsUndefined() && !v.IsBoolean()) {
+            ThrowArgType(env, "options.newSession", "a boolean", v);
+            return Napi::Value();
+        }
+        new_session = v.IsBoolean() && v.As<Napi::Boolean>().Value();
+    }
+
     std::vector<char *> cargv = CStrings(argv), cenv = CStrings(envp);
     const char *failed = "";
-    pid_t pid = SpawnChild(file.c_str(), cargv.data(), cenv.data(), fds, top, &failed);
+    pid_t pid = SpawnChild(file.c_str(), cargv.data(), cenv.data(), fds, top, new_session, &failed);
     if (pid < 0) {
         ThrowSystemError(env, pid, failed);
         return Napi::Value();

@@ -3,7 +3,7 @@
 //
 //   new Watcher(fd, onEvent)   onEvent({ readable, writable, hangup, error })
 //   start(readable, writable)  (re)arm; start(false, false) watches hangup only
-//   stop()  close()  unref()   fd  active  closed
+//   stop()  close()  unref()  ref()   fd  active  closed
 //
 // Rules kept here:
 //  * The watcher never closes, reads or writes the fd, and leaves its
@@ -15,7 +15,8 @@
 //  * error (a negative errno: the socket's pending SO_ERROR, e.g. ECONNRESET;
 //    EBADF if the fd is gone) stops the watcher; start() again to resume.
 //  * A started watcher keeps the process alive, unless unref() said it
-//    must not (uv_unref: the loop may end while it polls).
+//    must not (uv_unref: the loop may end while it polls); ref() undoes
+//    that (uv_ref).
 //  * While polling, the watcher keeps itself (and so its callback) alive;
 //    stopped or closed, it can be collected, which closes the uv handle.
 //    close() is safe from inside onEvent; a closed watcher never keeps the
@@ -95,6 +96,7 @@ public:
                                InstanceMethod<&Watcher::Stop>("stop"),
                                InstanceMethod<&Watcher::Close>("close"),
                                InstanceMethod<&Watcher::UnrefLoop>("unref"),
+                               InstanceMethod<&Watcher::RefLoop>("ref"),
                                InstanceAccessor<&Watcher::GetFd>("fd"),
                                InstanceAccessor<&Watcher::GetActive>("active"),
                                InstanceAccessor<&Watcher::GetClosed>("closed"),
@@ -267,6 +269,13 @@ private:
     {
         if (!Closed())
             uv_unref(reinterpret_cast<uv_handle_t *>(&handle_->poll));
+        return info.Env().Undefined();
+    }
+
+    Napi::Value RefLoop(const Napi::CallbackInfo &info)
+    {
+        if (!Closed())
+            uv_ref(reinterpret_cast<uv_handle_t *>(&handle_->poll));
         return info.Env().Undefined();
     }
 

@@ -1,5 +1,6 @@
 // A child of this process started by the addon (vfork and execve:
-// native/addon/spawn.cc), for the shell `execgate shell` starts:
+// native/addon/spawn.cc), for the shell `execgate shell` starts and the
+// broker's spawn server:
 // node:child_process would cost every start-up a few ms to load (net and
 // stream come with it), and forks this whole process per child where vfork
 // copies no page tables. The child gets its fds by number and nothing else;
@@ -21,6 +22,8 @@ export interface ChildOptions {
   env: NodeJS.ProcessEnv;
   /** fds[i]: our fd the child gets as its fd i; -1: none. */
   fds: number[];
+  /** A session of its own (setsid): no terminal's signals reach it. */
+  newSession?: boolean;
 }
 
 export class Child {
@@ -28,26 +31,37 @@ export class Child {
   /** Resolves once the child has ended and been reaped (never rejects). */
   readonly exited: Promise<ChildExit>;
   #reaped = false;
+  readonly #watcher: FdWatcher;
 
   /** Starts `file` (an absolute path) with `argv` (argv[0] first). Throws the
    * system error that stopped it (ENOENT, EACCES...) with nothing started. */
   constructor(file: string, argv: string[], opts: ChildOptions) {
     const addon = loadAddon();
     const env = Object.entries(opts.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-    this.pid = addon.spawn(file, argv, env, opts.fds);
+    this.pid = addon.spawn(file, argv, env, opts.fds, { newSession: opts.newSession === true });
     // Ours alone to reap, so the pid names the child until we do: the pidfd
     // cannot name anybody else, even if it exited already.
     const pidfd = new Fd(addon.pidfdOpen(this.pid));
-    this.exited = new Promise((resolve) => {
-      const watcher = new FdWatcher(pidfd, () => {
-        const status = addon.waitPid(this.pid);
-        if (status === null) return;
-        this.#reaped = true;
-        pidfd.close();
-        resolve({ code: status.code, signal: status.signal === null ? null : signalName(status.signal) });
-      });
-      watcher.start(true, false);
+    let resolveExit!: (exit: ChildExit) => void;
+    this.exited = new Promise((resolve) => (resolveExit = resolve));
+    this.#watcher = new FdWatcher(pidfd, () => {
+      const status = addon.waitPid(this.pid);
+      if (status === null) return;
+      this.#reaped = true;
+      pidfd.close();
+      resolveExit({ code: status.code, signal: status.signal === null ? null : signalName(status.signal) });
     });
+    this.#watcher.start(true, false);
+  }
+
+  /** Until it has ended, the child no longer keeps this process alive. */
+  unref(): void {
+    this.#watcher.unref();
+  }
+
+  /** It keeps this process alive again until it has ended. */
+  ref(): void {
+    this.#watcher.ref();
   }
 
   /** Sends `signal`, until the child is reaped (then its pid may be

@@ -2,13 +2,12 @@
 // started at the first escalation and again at the next one after it died,
 // and every command started through it, until close() has seen them all end.
 // spawn-protocol.ts describes what goes over the sockets.
-import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { isSystemError, loadAddon, type Addon } from '../native/addon.js';
-import { childProcess } from '../runtime/lazy-builtins.js';
 import { Fd } from '../native/fd.js';
 import { spawnHelperPath } from '../native/paths.js';
 import { FdWatcher } from '../native/watcher.js';
+import { Child } from './child.js';
 import { HostProcess } from './host-process.js';
 import { COMMAND_MESSAGE, SPARE_MESSAGE } from './spawn-protocol.js';
 import { encodeSpawnSpec, type HostCommand } from './spawn-spec.js';
@@ -23,7 +22,7 @@ export interface SpawnerOptions {
 const SERVER_GONE = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ENOTCONN']);
 
 interface Server {
-  child: ChildProcess;
+  child: Child;
   /** Our end of the server socket. */
   sock: Fd;
   /** Takes the server's offers as they come, and waits for room while
@@ -164,26 +163,21 @@ export class Spawner {
 
   #ensureServer(): Server {
     if (this.#server) return this.#server;
-    // Node reports a missing binary only later, as an event: ask first.
-    accessSync(this.#helperPath, fsConstants.X_OK);
     const [mine, theirs] = this.#addon.socketpair('seqpacket').map((n) => new Fd(n)) as [Fd, Fd];
-    let child: ChildProcess;
+    let child: Child;
+    // Started by the addon, not node:child_process: loading that (net and
+    // stream come with it) was a third of the first escalation's 15 ms. A
+    // session of its own, so that a terminal's ^C never reaches it; it
+    // throws at once when the binary cannot run (ENOENT, EACCES).
+    const devNull = openSync('/dev/null', 'r+');
     try {
-      child = childProcess().spawn(this.#helperPath, [], {
-        stdio: ['ignore', 'ignore', 'inherit', theirs.fd],
-        detached: true,
-        env: {},
-      });
+      child = new Child(this.#helperPath, [this.#helperPath], { env: {}, fds: [devNull, devNull, 2, theirs.fd], newSession: true });
     } catch (err) {
       mine.close();
       throw err;
     } finally {
+      closeSync(devNull);
       theirs.close();
-    }
-    child.on('error', () => {});
-    if (child.pid === undefined) {
-      mine.close();
-      throw new Error(`could not start ${this.#helperPath}`);
     }
     // Running commands keep the broker alive, an idle server does not.
     child.unref();
@@ -195,7 +189,7 @@ export class Spawner {
         if (ev.readable && !this.#takeOffers()) return server.watcher.stop();
         if (ev.writable) this.#flush();
       }),
-      gone: new Promise((resolve) => child.once('exit', () => resolve())),
+      gone: child.exited.then(() => {}),
     };
     server.watcher.unref();
     this.#server = server;

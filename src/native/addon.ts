@@ -92,6 +92,9 @@ export interface Watcher {
   /** From now on, polling does not keep the process alive: the loop may end
    * while it polls (uv_unref). Idempotent. */
   unref(): void;
+  /** Undoes unref(): polling keeps the process alive again (uv_ref).
+   * Idempotent. */
+  ref(): void;
   // A started watcher keeps the process alive until it is stopped or closed
   // (or unref() was called).
   readonly fd: number;
@@ -237,8 +240,10 @@ export interface Addon {
    * signal (1-64) at its default and none blocked in the child. Returns its
    * pid; throws when it could not start (syscall "execve": ENOENT,
    * EACCES...; "vfork"), with nothing left to reap.
+   * newSession: the child leads a session of its own (setsid, as
+   * child_process's `detached`): no terminal's signals reach it.
    * The caller reaps it (waitPid). */
-  spawn(file: string, argv: string[], env: string[], fds: number[]): number;
+  spawn(file: string, argv: string[], env: string[], fds: number[], options?: { newSession?: boolean }): number;
   /** One waitpid(WNOHANG): null while `pid` runs, else how it ended (it is
    * reaped): an exit code, or the number of the signal that killed it. */
   waitPid(pid: number): { code: number; signal: null } | { code: null; signal: number } | null;

@@ -30,6 +30,11 @@ export class FdWatcher {
     this.#watcher.unref();
   }
 
+  /** Polling keeps the process alive again (Watcher.ref). */
+  ref(): void {
+    this.#watcher.ref();
+  }
+
   stop(): void {
     this.#watcher.stop();
   }

@@ -37,6 +37,10 @@ describe('the CLI bundle', () => {
     // The bundle is read and compiled by bin/bundle.js, not required.
     expect(r.files.filter((f) => !f.endsWith('.node'))).toEqual([cliPath, join(packageRoot, 'bin', 'bundle.js')]);
     expect(r.builtins).not.toContain(ES_MODULES);
+    // The spawn server is started by the addon too: loading
+    // node:child_process (net and stream with it) was a third of the first
+    // escalation.
+    for (const m of ['child_process', 'net']) expect(r.builtins).not.toContain(`NativeModule ${m}`);
   });
 
   it('--help runs no command: nothing of a broker, a session or a client is loaded', () => {

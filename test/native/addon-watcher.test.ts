@@ -497,6 +497,13 @@ describe('Watcher: process lifetime, GC, workers (child processes)', () => {
     expect(idle).toMatchObject({ code: 0 });
   });
 
+  it('ref() after unref() keeps it alive again', async () => {
+    const alive = await runNode(pair + `const w = new addon.Watcher(y, () => {}); w.start(true, false); w.unref(); w.ref();`, { aliveAfterMs: 700 });
+    expect(alive).toBe('alive');
+    const closed = await runNode(pair + `const w = new addon.Watcher(y, () => {}); w.start(true, false); w.close(); w.ref(); w.unref();`, { aliveAfterMs: 5000 });
+    expect(closed).toMatchObject({ code: 0 });
+  });
+
   it('a watcher closed inside its callback lets the process exit', async () => {
     const r = await runNode(
       pair + `const w = new addon.Watcher(y, function () { console.log(addon.recv(y, 10, 0).data.toString()); this.close(); }); w.start(true, false); addon.send(x, Buffer.from('bye'));`,

@@ -53,6 +53,26 @@ describe('Child', () => {
     expect(out.text()).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
   });
 
+  it('leads a session of its own when asked (newSession), and stays in ours otherwise', async () => {
+    // pid, process group and session of the shell itself, from its stat
+    // (counted from the last ')').
+    const script = 'read -r s < /proc/$$/stat; set -- ${s##*) }; echo "$$ $3 $4"';
+    const ids = async (newSession?: boolean) => {
+      const out = output();
+      const child = new Child(SH, ['sh', '-c', script], { env: {}, fds: [-1, out.fd, 2], newSession });
+      closeSync(out.fd);
+      expect(await child.exited).toEqual({ code: 0, signal: null });
+      return out.text().trim().split(' ').map(Number);
+    };
+    const [pid, pgrp, sid] = await ids(true);
+    expect([pgrp, sid]).toEqual([pid, pid]);
+    const ours = Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[3]);
+    const [, , sidDefault] = await ids();
+    expect(sidDefault).toBe(ours);
+    expect(() => addon.spawn(SH, ['sh'], [], [], 'yes' as never)).toThrow(/options/);
+    expect(() => addon.spawn(SH, ['sh'], [], [], { newSession: 1 } as never)).toThrow(/newSession/);
+  });
+
   it('reports the signal that killed it, and kill() after the end sends nothing', async () => {
     const child = new Child(SH, ['sh', '-c', 'kill -TERM $$'], { env: {}, fds: [-1, -1, 2] });
     expect(await child.exited).toEqual({ code: null, signal: 'SIGTERM' });

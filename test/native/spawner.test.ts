@@ -3,7 +3,7 @@
 // died, a lost supervisor reported as SIGKILL, a hundred commands at once
 // with nothing left behind, and a pinned directory and program identity that
 // a swap after the decision cannot change.
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, renameSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { constants } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,9 +75,15 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-function parentOf(pid: number): number {
+/** Fields of /proc/PID/stat after the command's name: state, ppid, pgrp,
+ * session, ... (the name may hold anything: counted from the last ')'). */
+function statFields(pid: number): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+function parentOf(pid: number): number {
+  return Number(statFields(pid)[1]);
 }
 
 async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
@@ -95,6 +101,19 @@ function isGone(pid: number): boolean {
 }
 
 describe('Spawner', () => {
+  it('starts its server in a session of its own, with /dev/null, our stderr and the server socket as its fds', async () => {
+    const s = spawner();
+    expect(await start(s, shell('true')).proc.exited).toEqual({ code: 0, signal: 0 });
+    const server = s.serverPid!;
+    expect(parentOf(server)).toBe(process.pid);
+    // Its own session and group: a ^C on our terminal never reaches it.
+    expect(statFields(server).slice(2, 4).map(Number)).toEqual([server, server]);
+    const fd = (n: number) => readlinkSync(`/proc/${server}/fd/${n}`);
+    expect([fd(0), fd(1)]).toEqual(['/dev/null', '/dev/null']);
+    expect(fd(2)).toBe(readlinkSync('/proc/self/fd/2'));
+    expect(fd(3)).toMatch(/^socket:/);
+  });
+
   it('runs a command with the caller\'s fds, closed by the caller at once, and reports its pid and status', async () => {
     const s = spawner();
     const { proc, out } = start(s, shell('echo "pid $$"; exit 4'));
