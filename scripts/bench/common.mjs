@@ -136,7 +136,7 @@ export function ratios(xs, base) {
   return { median: median(rs), lo: Math.min(...rs), hi: Math.max(...rs) };
 }
 
-const fmt = (x, digits = 2) => (x === undefined || x === null || Number.isNaN(x) ? '' : x.toFixed(digits));
+export const fmt = (x, digits = 2) => (x === undefined || x === null || Number.isNaN(x) ? '' : x.toFixed(digits));
 export const range = (lo, hi, digits = 2) => (fmt(lo, digits) === fmt(hi, digits) ? fmt(lo, digits) : `${fmt(lo, digits)}-${fmt(hi, digits)}`);
 
 /**

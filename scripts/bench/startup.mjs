@@ -16,6 +16,8 @@
 //                            agent harness pays per tool call
 //   attach (checkout front)  the same through this checkout's bin/execgate,
 //                            the sh front, which then execs the launcher
+//                            (compared with the npm front, not the peer:
+//                            only a git checkout has it)
 //   attach (shell shim)      the same through the shell shim (`bash -c true`
 //                            with $EXECGATE_BROKER): no sh dispatch on the way
 // The broker's private directory and the session directories go in
@@ -34,7 +36,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loopSeconds, median, paired, paths, QUICK, ratios, root, ROUNDS, run, timed } from './common.mjs';
+import { fmt, loopSeconds, median, paired, paths, QUICK, range, ratios, root, ROUNDS, run, timed } from './common.mjs';
 import { startPeer } from './peer.mjs';
 import { startServe } from './serve.mjs';
 
@@ -135,13 +137,17 @@ export async function benchStartup(table, { peer, peerLauncher } = {}) {
     }
     table.add('start-up, per call (wall; x bash -c true)', row);
   }
+  // A git checkout's bin/execgate is the tracked sh script, which execs the
+  // same launcher that `npm install` puts in its place: not a front anyone
+  // installs, so not beside the peer; what its sh costs is said here.
+  const front = ratios(times['attach (checkout front)'], times['attach (npm front)']);
+  console.log(`  a checkout's sh front: ${fmt(front.median)} (${range(front.lo, front.hi)}) x the npm front, ${(median(times['attach (checkout front)']) - median(times['attach (npm front)'])).toFixed(1)} ms more per attach`);
   const ms = (name) => (times[name] ? `${median(times[name]).toFixed(1)} ms` : undefined);
   const vs = (name, peerName) => (times[name] && times[peerName] ? ratios(times[name], times[peerName]) : null);
   const base = { unpatched: ms('bash -c true'), floor: ms('passthru bash -c true') };
   table.side('start-up (own broker; peer: server cold)', { ...base, peer: ms('peer cold'), execgate: ms('execgate shell -c true') }, vs('execgate shell -c true', 'peer cold'));
   table.side('  the same, runtime dir on tmpfs', { peer: '', execgate: ms('execgate shell -c true, tmpfs') }, vs('execgate shell -c true, tmpfs', 'peer cold'));
   table.side('per call (attach; peer: one tool call)', { ...base, peer: ms('peer call'), execgate: ms('attach (npm front)') }, vs('attach (npm front)', 'peer call'));
-  table.side("  the same, a checkout's sh front", { peer: '', execgate: ms('attach (checkout front)') }, vs('attach (checkout front)', 'peer call'));
   table.side('  the same, through the shell shim', { peer: '', execgate: ms('attach (shell shim)') }, vs('attach (shell shim)', 'peer call'));
   table.side('  the same, runtime dir on tmpfs', { peer: '', execgate: ms('attach (npm front), tmpfs') }, vs('attach (npm front), tmpfs', 'peer call'));
   return times;
