@@ -10,6 +10,7 @@
 // ~100 µs the broker spent per fast-path record, measured; docs/benchmark.md).
 import { closeSync, createWriteStream, fchmodSync, openSync, type WriteStream } from 'node:fs';
 import { AUDIT_BATCH_BYTES, AUDIT_BATCH_MS } from '../protocol/limits.js';
+import { monotonicMs } from '../runtime/clock.js';
 
 export interface AuditRecord {
   event: 'session-start' | 'session-end' | 'decision' | 'completion' | 'protocol-error' | 'notify' | 'records-dropped' | 'backstop' | 'shims-stale';
@@ -32,7 +33,7 @@ export class AuditLog implements Audit {
   private batch: string[] = [];
   private batchBytes = 0;
   private timer: NodeJS.Timeout | null = null;
-  /** When lines last went to the stream (performance.now()). */
+  /** When lines last went to the stream (monotonicMs()). */
   private lastFlush = -Infinity;
 
   private constructor(fd: number) {
@@ -63,7 +64,7 @@ export class AuditLog implements Audit {
       if (this.batchBytes >= AUDIT_BATCH_BYTES) this.flush();
       return;
     }
-    const since = performance.now() - this.lastFlush;
+    const since = monotonicMs() - this.lastFlush;
     if (since >= AUDIT_BATCH_MS || this.batchBytes >= AUDIT_BATCH_BYTES) this.flush();
     else this.timer = setTimeout(() => this.flush(), AUDIT_BATCH_MS - since);
   }
@@ -72,7 +73,7 @@ export class AuditLog implements Audit {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.batch.length === 0) return;
-    this.lastFlush = performance.now();
+    this.lastFlush = monotonicMs();
     this.stream.write(this.batch.join(''));
     this.batch = [];
     this.batchBytes = 0;

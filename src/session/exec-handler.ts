@@ -21,6 +21,7 @@ import type { Fd } from '../native/fd.js';
 import { displayBytes } from '../protocol/bytes.js';
 import { STDIO_FD_COUNT } from '../protocol/limits.js';
 import { Action, Kind, ProtocolError, decodeToBroker, encodeToWrapper, type ToBroker, type ToWrapper } from '../protocol/messages.js';
+import { monotonicMs } from '../runtime/clock.js';
 import { closePlan, type Plan } from './plan.js';
 import type { HostCommand, SessionContext } from './session-context.js';
 import type { Reply } from './stats.js';
@@ -46,10 +47,10 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
   let proc: HostCommand | null = null;
   const startedAt = Date.now();
   // The connection arrived just now (the session starts its handler at once).
-  const arrived = performance.now();
+  const arrived = monotonicMs();
   const reply = (frame: Buffer, what: Reply) => {
     sock.send(frame);
-    ctx.replied?.(what, performance.now() - arrived);
+    ctx.replied?.(what, monotonicMs() - arrived);
   };
   try {
     // The wrapper writes its request before handing us the connection:
