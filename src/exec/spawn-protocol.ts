@@ -6,8 +6,9 @@
 // Start. The broker runs `execgate-spawn` with no arguments, in a session of
 // its own, with fd 3 its end of an AF_UNIX SOCK_SEQPACKET socketpair (the
 // server socket), 0 and 1 /dev/null, 2 the broker's stderr, an empty
-// environment. One server per broker, started at the first escalation, and
-// again at the next one if it died.
+// environment; any other fd it finds open it closes first. One server per
+// broker, started at the first escalation, and again at the next one if it
+// died.
 //
 // Server socket, broker -> server, one message per command: the 4 bytes
 // "EGC1" and, by SCM_RIGHTS, exactly one fd: the supervisor's end of a fresh
