@@ -236,7 +236,8 @@ export interface Addon {
   pidfdOpen(pid: number): number;
   /** vfork and execve of `file` (absolute, no PATH search) with `argv`
    * (argv[0] first) and `env` ("NAME=value"): the child's fd i is our
-   * fds[i], or closed for -1; every other fd of ours is close-on-exec. Every
+   * fds[i], or closed for -1; it has no fd from fds.length up (each is
+   * closed before the exec, inherited ones included). Every
    * signal (1-64) at its default and none blocked in the child. Returns its
    * pid; throws when it could not start (syscall "execve": ENOENT,
    * EACCES...; "vfork"), with nothing left to reap.
