@@ -28,8 +28,11 @@
 #define EG_HELLO_SECCOMP "EXN1"
 
 /* bwrap starts the wrapper with this first argument (init mode): install
- * the seccomp backstop, hand its listener to the session, exec the shell. */
+ * the seccomp backstop, hand its listener to the session, close every fd
+ * but the stdio and the session, exec the shell. */
 #define EG_INIT_ARG "--execgate-init"
+/* The same without the backstop (EXECGATE_BACKSTOP=off): only the fds. */
+#define EG_INIT_PLAIN_ARG "--execgate-init-plain"
 /* An exec that already went through execgate (the patched bash's exec of the
  * wrapper, the wrapper's Run, a shim's exec of the real program) passes this
  * in an argument register the call ignores: execve's args[3], execveat's

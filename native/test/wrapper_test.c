@@ -2060,6 +2060,36 @@ static void test_init_refused(void)
     release(&ch);
 }
 
+/* Whatever started the sandbox may have left fds open (bwrap passes every
+ * one on): the init closes all but the stdio and the session before the
+ * shell starts, with the backstop and without it (-plain: no EXN1 then). */
+static void test_init_closes_inherited(void)
+{
+    const char *mode[] = { EG_INIT_ARG, EG_INIT_PLAIN_ARG };
+    for (size_t i = 0; i < 2; i++) {
+        char *argv[] = { W(), (char *)mode[i], (char *)probe, NULL };
+        int stray = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        CHECK(stray >= 0);
+        /* At 87: not the session here (10), as it would be inside bwrap. */
+        struct opts o = { .stdin_fd = -1, .fd87 = stray };
+        struct child ch = start(argv, &o);
+        close(stray);
+        if (i == 0) {
+            char buf[512];
+            int listener = recv_exn1(ch.session, buf, sizeof(buf));
+            CHECK(listener >= 0);
+            if (listener >= 0)
+                close(listener);
+        }
+        finish(&ch);
+        CHECK_EQ(exit_code(&ch), 0);
+        CHECK_EQ(ch.errs[0], '\0');
+        CHECK_HAS(ch.outs, "fd 0\nfd 1\nfd 2\nfd 10\n");
+        CHECK_EQ(report_count(ch.outs, "fd "), 4);
+        release(&ch);
+    }
+}
+
 /* A copy of the wrapper under another name is a shim for nothing (there is
  * no real program beside it): it says so, and asks nobody. */
 static void test_shim_copy(void)
@@ -2161,6 +2191,7 @@ int main(int argc, char **argv)
         { "client", test_client },
         { "init", test_init },
         { "init refused", test_init_refused },
+        { "init closes inherited fds", test_init_closes_inherited },
         { "shim copy", test_shim_copy },
     };
     for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {

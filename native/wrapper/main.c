@@ -37,6 +37,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -793,6 +794,7 @@ static noreturn void usage_client(void)
  *   WRAPPER  bash's EXEC_WRAPPER: argv = [wrapper, PATH, ARGV0, ARG...]
  *   CLIENT   `execgate run|notify ...` (argv[0]'s file name is "execgate")
  *   INIT     bwrap's first program: [wrapper, --execgate-init, SHELL, ARG...]
+ *            (or --execgate-init-plain: no backstop)
  *   SHIM     bound over a program a rule names (/usr/bin/git): argv is that
  *            program's, argv[0] whatever its caller chose
  * A shim is known by /proc/self/exe: the path it is bound at, whose file name
@@ -800,7 +802,7 @@ static noreturn void usage_client(void)
  * argv[0] is none of our own names: never on the path of bash's execs
  * (argv[0] is then $EXEC_WRAPPER), but for `exec -c`, whose empty
  * environment has no EXEC_WRAPPER. */
-enum mode { WRAPPER, CLIENT, INIT, SHIM };
+enum mode { WRAPPER, CLIENT, INIT, INIT_PLAIN, SHIM };
 
 /* The program a shim stands for (its own path), and where the real one is. */
 static char shim_self[PATH_MAX];
@@ -823,7 +825,9 @@ static enum mode mode_of(int argc, char **argv)
             }
         }
     }
-    return argc >= 2 && strcmp(argv[1], EG_INIT_ARG) == 0 ? INIT : WRAPPER;
+    if (argc >= 2 && strcmp(argv[1], EG_INIT_ARG) == 0)
+        return INIT;
+    return argc >= 2 && strcmp(argv[1], EG_INIT_PLAIN_ARG) == 0 ? INIT_PLAIN : WRAPPER;
 }
 
 /* ---- a shimmed program the broker let run ---------------------------------
@@ -856,7 +860,13 @@ static const char *real_behind_shim(const char *file)
  * our copy, and exec the shell in our place (with the cookie: the filter
  * lets it through). When the kernel or the sandbox refuses, the session is
  * told why instead ("EXN1" + the reason, no fd) and says so itself, once; the
- * sandbox then runs with shims only. Nothing of the agent runs before this. */
+ * sandbox then runs with shims only. `--execgate-init-plain` (the backstop
+ * turned off) skips all that. Either way, every fd but the stdio and the
+ * session is closed before the shell starts: whatever started the sandbox
+ * (a harness through the shell shim, an MCP server) may have inherited fds
+ * that are open and not close-on-exec, and bwrap passes every one on. Only
+ * its own reaper closes them; the shell, and so the agent, would have them.
+ * Nothing of the agent runs before this. */
 #define MAX_INIT_REASON 400
 
 static void hand_over_backstop(int listener, const char *why, int err)
@@ -888,14 +898,38 @@ static void hand_over_backstop(int listener, const char *why, int err)
     eg_say_end(&s);
 }
 
-static noreturn void init_sandbox(int argc, char **argv)
+/* Closes every fd in [from, to] (to = -1: to the last); close_range from
+ * Linux 5.9, one close() per fd up to the limit before. */
+static void close_fds(int from, int to)
+{
+    if (to >= 0 && to < from)
+        return;
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, (unsigned)from, to < 0 ? ~0U : (unsigned)to, 0) == 0)
+        return;
+#endif
+    long last = to >= 0 ? to : sysconf(_SC_OPEN_MAX) - 1;
+    for (long fd = from; fd <= last; fd++)
+        close((int)fd);
+}
+
+static noreturn void init_sandbox(int argc, char **argv, int backstop)
 {
     if (argc < 3)
         fail("usage", "execgate-wrapper " EG_INIT_ARG " PROGRAM [ARG...] (run by bwrap)");
-    const char *why = NULL;
-    int err = 0;
-    int listener = eg_backstop_install(&why, &err);
-    hand_over_backstop(listener, why, err);
+    if (backstop) {
+        const char *why = NULL;
+        int err = 0;
+        int listener = eg_backstop_install(&why, &err);
+        hand_over_backstop(listener, why, err);
+    }
+    int keep = reach_session();
+    if (keep > 2) {
+        close_fds(3, keep - 1);
+        close_fds(keep + 1, -1);
+    } else {
+        close_fds(3, -1);
+    }
     run(argv[2], argv + 2, 0);
 }
 
@@ -908,8 +942,8 @@ int main(int argc, char **argv)
 
     /* What to ask about, and what to exec on Run. */
     enum mode mode = mode_of(argc, argv);
-    if (mode == INIT)
-        init_sandbox(argc, argv);
+    if (mode == INIT || mode == INIT_PLAIN)
+        init_sandbox(argc, argv, mode == INIT);
     if (mode == CLIENT && argc >= 3 && strcmp(argv[1], "run") == 0) {
         rq.kind = EG_KIND_RUN;
         rq.argv = argv + 2;

@@ -34,8 +34,11 @@ export const HELLO_RECORD = Buffer.from('EXR1', 'latin1');
 export const HELLO_SECCOMP = Buffer.from('EXN1', 'latin1');
 
 /** bwrap starts the wrapper with this first argument (init mode): it
- * installs the seccomp backstop, sends its listener ("EXN1"), execs the shell. */
+ * installs the seccomp backstop, sends its listener ("EXN1"), closes every fd
+ * but the stdio and the session, execs the shell. */
 export const INIT_ARG = '--execgate-init';
+/** The same without the backstop (EXECGATE_BACKSTOP=off): only the fds. */
+export const INIT_PLAIN_ARG = '--execgate-init-plain';
 /** execve's args[3] / execveat's args[5] on execs that already went through
  * execgate ("EXECGATE" in ASCII): the backstop lets them through unasked.
  * Not a secret (execgate.proto, "Seccomp backstop"). */

@@ -4,7 +4,8 @@
 // over /bin/bash and /bin/sh, the wrapper as a shim over every program a
 // rule names (shims.ts), and no privilege: a user namespace of its own, no
 // capabilities, no further user namespaces, whoever starts it. The shell is
-// started by the wrapper's init, which installs the seccomp backstop first.
+// started by the wrapper's init, which installs the seccomp backstop and
+// closes every fd but the stdio and the session first.
 // Returns the bwrap argv and the path map that goes with it: every path
 // bound from the host maps to itself (or to its source), nothing else.
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import { DEFAULT_ENV_ALLOW, nameAllowed } from '../exec/host-env.js';
 import type { Policy } from '../policy/types.js';
-import { ENV_EXEC_WRAPPER, ENV_SESSION_DIR, ENV_SESSION_FD, INIT_ARG, SANDBOX_SESSION_DIR } from '../protocol/constants.js';
+import { ENV_EXEC_WRAPPER, ENV_SESSION_DIR, ENV_SESSION_FD, INIT_ARG, INIT_PLAIN_ARG, SANDBOX_SESSION_DIR } from '../protocol/constants.js';
 import { gitMetadata } from './git-metadata.js';
 import { currentCaller, sandboxIdentity, type Caller } from './identity.js';
 import { NESTED_BWRAP_STUB } from './nested-sandbox.js';
@@ -55,8 +56,9 @@ export interface BwrapConfig {
   /** The policy whose escalate, prompt and deny programs get shims; none:
    * no shims. */
   shimPolicy?: Policy;
-  /** Start the shell through the wrapper's init (`--execgate-init`), which
-   * installs the seccomp backstop and hands its listener to the session. */
+  /** The wrapper's init, which starts the shell either way, installs the
+   * seccomp backstop and hands its listener to the session
+   * (`--execgate-init`); false: not (`--execgate-init-plain`). */
   backstop?: boolean;
 }
 
@@ -86,7 +88,7 @@ export interface BwrapLaunch {
   /** Canonical host files execgate binds something else over (the shells,
    * the bwrap stubs): never shimmed. */
   replaced: string[];
-  /** Whether the shell starts through the init (the seccomp backstop). */
+  /** Whether the init installs the seccomp backstop. */
   backstop: boolean;
 }
 
@@ -260,7 +262,9 @@ export function bwrapLaunch(c: BwrapConfig): BwrapLaunch {
   const env = sandboxEnv({ host: c.env, home, user: who.name, wrapper: wrapperInside, sessionFd: c.sessionFd, sessionDir: SANDBOX_SESSION_DIR, pass: c.passEnv });
   for (const [k, v] of Object.entries(env)) args.push('--setenv', k, v);
   const backstop = c.backstop ?? false;
-  args.push('--chdir', c.cwd, '--', ...(backstop ? [wrapperInside, INIT_ARG] : []), '/bin/bash', ...c.bashArgs);
+  // Through the init either way: it also closes every fd but the stdio and
+  // the session, which bwrap would pass on.
+  args.push('--chdir', c.cwd, '--', wrapperInside, backstop ? INIT_ARG : INIT_PLAIN_ARG, '/bin/bash', ...c.bashArgs);
   return { file: 'bwrap', args, pathMap, writableRoots, files, uid: who.uid, user: who.name, shims, replaced: [...replaced], backstop };
 }
 

@@ -117,10 +117,11 @@ describe('a bwrap launch', () => {
     expect(l.replaced).toContain(realpathSync('/usr/bin/sh'));
   });
 
-  it('without a shim policy or the backstop: no shims, bash directly', () => {
+  it('without a shim policy or the backstop: no shims, bash through the plain init (which only closes fds)', () => {
     const l = launch(rules(['a', 'id', 'deny']), { shimPolicy: undefined, backstop: false });
     expect(l.shims).toEqual([]);
-    expect(l.args.slice(l.args.indexOf('--') + 1)).toEqual(['/bin/bash', '-c', 'x']);
+    expect(l.args.slice(l.args.indexOf('--') + 1)).toEqual(['/.execgate/execgate-wrapper', '--execgate-init-plain', '/bin/bash', '-c', 'x']);
+    expect(l.backstop).toBe(false);
   });
 });
 
