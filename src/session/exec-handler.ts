@@ -76,6 +76,9 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
     if (stdioFrame === null) return; // gone before sending its stdio
     const { stdio, fds } = takeStdio(stdioFrame);
     let next: Promise<OwnedFrame | null>;
+    /** A Deny to answer with, once the caller's fds are closed: a wrapper
+     * that hears it finds nothing of its request still held here. */
+    let refused: string | null = null;
     try {
       const crossing = crossingEnv(stdio.env, allow);
 
@@ -93,25 +96,26 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
       }
       if (!verdict.approve) {
         ctx.auditCompletion(plan, { decidedBy: verdict.by, outcome: 'denied', reason: verdict.reason });
-        return reply(deny(verdict.reason), 'deny');
+        refused = verdict.reason;
+      } else {
+        try {
+          proc = ctx.spawn(plan, crossing, stdio, fds);
+          // Whatever happens to the connection from here, the command is audited.
+          proc.exited.then(
+            (status) => ctx.auditCompletion(plan!, { decidedBy: verdict.by, outcome: 'exited', status, durationMs: Date.now() - startedAt, pid: proc!.pid ?? undefined }),
+            () => {},
+          );
+        } catch (err) {
+          refused = `could not start on the host: ${(err as Error).message}`;
+          ctx.auditCompletion(plan, { decidedBy: verdict.by, outcome: 'denied', reason: refused });
+        }
       }
-
-      try {
-        proc = ctx.spawn(plan, crossing, stdio, fds);
-      } catch (err) {
-        const reason = `could not start on the host: ${(err as Error).message}`;
-        ctx.auditCompletion(plan, { decidedBy: verdict.by, outcome: 'denied', reason });
-        return reply(deny(reason), 'deny');
-      }
-      // Whatever happens to the connection from here, the command is audited.
-      proc.exited.then(
-        (status) => ctx.auditCompletion(plan!, { decidedBy: verdict.by, outcome: 'exited', status, durationMs: Date.now() - startedAt, pid: proc!.pid ?? undefined }),
-        () => {},
-      );
     } finally {
       // The command has its own copies now (or never started): ours go.
       fds.forEach((f) => f.close());
     }
+    // Not started: `refused` says why (the human's answer, or the spawn's error).
+    if (proc === null) return reply(deny(refused!), 'deny');
 
     proc.onStop = (signal) => send(sock, { type: 'stop', signal });
     reply(encodeToWrapper({ type: 'decision', action: Action.ESCALATE, reason: '' }), 'escalate');

@@ -348,6 +348,35 @@ describe('handleExec', () => {
     c.wrapper.close();
   });
 
+  it('a refusal after the stdio came is sent once the stdio fds are closed: the wrapper that hears it finds none held', async () => {
+    for (const script of [
+      { decision: 'prompt', verdict: async () => ({ approve: false, reason: 'not today', by: 'human:web' }) },
+      { decision: 'escalate', spawnThrows: true },
+    ] as Script[]) {
+      start();
+      const c = connect(script);
+      c.wrapper.send(request());
+      const done = c.run();
+      await c.wrapper.reply();
+      // Each stdio fd the end of a pair whose other end we keep: it hangs up
+      // once every copy of the first end is closed, ours and the broker's.
+      const pairs = [0, 1, 2].map(() => addon.socketpair('stream'));
+      let heldAtReply: boolean[] | null = null;
+      const send = c.sock.send.bind(c.sock);
+      c.sock.send = (frame: Buffer) => {
+        heldAtReply ??= pairs.map(([, peer]) => !addon.hangup(peer!));
+        return send(frame);
+      };
+      c.wrapper.send(stdio(), pairs.map(([end]) => end!));
+      pairs.forEach(([end]) => addon.close(end!));
+      await done;
+      expect(await c.wrapper.reply()).toMatchObject({ type: 'decision', action: Action.DENY });
+      expect(heldAtReply, script.decision).toEqual([false, false, false]);
+      pairs.forEach(([, peer]) => addon.close(peer!));
+      c.wrapper.close();
+    }
+  });
+
   it('every state has a deadline: no request, then no stdio', async () => {
     start();
     const a = connect({ decision: 'escalate', deadlines: { requestMs: 20, stdioMs: 20 } });
