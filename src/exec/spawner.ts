@@ -163,21 +163,26 @@ export class Spawner {
 
   #ensureServer(): Server {
     if (this.#server) return this.#server;
-    const [mine, theirs] = this.#addon.socketpair('seqpacket').map((n) => new Fd(n)) as [Fd, Fd];
-    let child: Child;
     // Started by the addon, not node:child_process: loading that (net and
     // stream come with it) was a third of the first escalation's 15 ms. A
     // session of its own, so that a terminal's ^C never reaches it; it
     // throws at once when the binary cannot run (ENOENT, EACCES).
     const devNull = openSync('/dev/null', 'r+');
+    let mine: Fd;
+    let child: Child;
     try {
-      child = new Child(this.#helperPath, [this.#helperPath], { env: {}, fds: [devNull, devNull, 2, theirs.fd], newSession: true });
-    } catch (err) {
-      mine.close();
-      throw err;
+      const pair = this.#addon.socketpair('seqpacket').map((n) => new Fd(n)) as [Fd, Fd];
+      mine = pair[0];
+      try {
+        child = new Child(this.#helperPath, [this.#helperPath], { env: {}, fds: [devNull, devNull, 2, pair[1].fd], newSession: true });
+      } catch (err) {
+        mine.close();
+        throw err;
+      } finally {
+        pair[1].close();
+      }
     } finally {
       closeSync(devNull);
-      theirs.close();
     }
     // Running commands keep the broker alive, an idle server does not.
     child.unref();

@@ -136,6 +136,26 @@ describe('Spawner', () => {
     expect(children().length).toBe(kids);
   });
 
+  it('says why when its server cannot run, leaving no fd and no process', () => {
+    const s = new Spawner({ helperPath: join(temp(), 'missing') });
+    const cwd = pinDirectory('/').fd;
+    const stdio = [0, 1, 2].map(() => new Fd(openSync('/dev/null', 'r+')));
+    const fds = openFds();
+    const kids = children().length;
+    let err: unknown;
+    try {
+      s.spawn(shell('true'), stdio as [Fd, Fd, Fd], cwd);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'ENOENT', syscall: 'execve' });
+    expect(s.serverPid).toBeNull();
+    expect(openFds()).toBe(fds);
+    expect(children().length).toBe(kids);
+    stdio.forEach((f) => f.close());
+    cwd.close();
+  });
+
   it('refuses a closed fd of the caller\'s, leaving nothing open', () => {
     const s = spawner();
     const dead = new Fd(openSync('/dev/null', 'r'));
