@@ -42,7 +42,15 @@ SAY_DEFINES = [
     "_GNU_SOURCE",
 ]
 
-# addon (uses fdpass: deps in BUILD.bazel)
+# closefds
+CLOSEFDS_SRCS = [
+    "native/common/closefds.c",
+]
+CLOSEFDS_DEFINES = [
+    "_GNU_SOURCE",
+]
+
+# addon (uses fdpass, closefds: deps in BUILD.bazel)
 ADDON_SRCS = [
     "native/addon/module.cc",
     "native/addon/seccomp.cc",
@@ -57,7 +65,7 @@ ADDON_DEFINES = [
     "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
 ]
 
-# wrapper (uses fdpass, codec, say: deps in BUILD.bazel)
+# wrapper (uses fdpass, codec, say, closefds: deps in BUILD.bazel)
 WRAPPER_SRCS = [
     "native/wrapper/main.c",
     "native/wrapper/backstop.c",
@@ -75,7 +83,7 @@ LAUNCH_DEFINES = [
     "_GNU_SOURCE",
 ]
 
-# spawn (uses fdpass: deps in BUILD.bazel)
+# spawn (uses fdpass, closefds: deps in BUILD.bazel)
 SPAWN_SRCS = [
     "native/spawn/main.c",
     "native/spawn/spec.c",

@@ -4,6 +4,7 @@
 // where vfork copies no page tables. The child gets exactly the fds it is
 // given, by number: every other one is closed in the child before exec.
 #include "addon.h"
+#include "closefds.h"
 #include "util.h"
 
 #include <errno.h>
@@ -64,20 +65,6 @@ struct KernelSigaction {
 };
 constexpr int kMaxSignal = 64;
 
-// Closes every fd from `from` up, in the vfork child (its fd table is its
-// own: vfork shares memory, not files). close_range (Linux 5.9); before it,
-// up to the fd limit, which a child just forked from Node keeps low.
-void CloseFrom(int from)
-{
-#ifdef SYS_close_range
-    if (syscall(SYS_close_range, static_cast<unsigned>(from), ~0U, 0) == 0)
-        return;
-#endif
-    long max = sysconf(_SC_OPEN_MAX);
-    for (long fd = from; fd < max; fd++)
-        close(static_cast<int>(fd));
-}
-
 // vfork, then in the child: every signal back to its default, the fds into
 // place, the mask cleared, execve. All signals stay blocked from before the
 // vfork until the child's handlers are reset: a handler of ours must never
@@ -121,8 +108,9 @@ pid_t SpawnChild(const char *file, char *const *argv, char *const *envp, const s
         // And nothing above them: ours are close-on-exec, but not an fd
         // this process inherited open (Node marks only its lowest so), which
         // would otherwise reach the shell, and through bwrap the sandbox.
+        // (vfork shares memory, not the fd table: this is the child's.)
         if (!err)
-            CloseFrom(n);
+            eg_close_fds(n, -1);
         if (!err) {
             syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof(none));
             execve(file, argv, envp);

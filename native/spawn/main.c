@@ -73,7 +73,6 @@
  * 0" when the program does not exist), as from a shell. End of file without
  * "X" means the supervisor died (killed): the broker kills the group "P"
  * named with SIGKILL and reports the command killed by SIGKILL. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -83,10 +82,10 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "closefds.h"
 #include "fdpass.h"
 #include "spawn.h"
 
@@ -103,31 +102,6 @@ static void close_all(const int *fds, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         close(fds[i]);
-}
-
-/* Closes every fd from `from` up. The broker starts us with 0-3 only, but
- * an fd its own parent left open without close-on-exec (a harness's pipe,
- * a terminal's) reaches us through the exec all the same, and from us every
- * supervisor and every host command: a command gets the stdio it was
- * approved with and nothing else. close_range (Linux 5.9); before it, each
- * fd /proc/self/fd lists. */
-static void close_from(int from)
-{
-#ifdef SYS_close_range
-    if (syscall(SYS_close_range, (unsigned)from, ~0U, 0) == 0)
-        return;
-#endif
-    DIR *dir = opendir("/proc/self/fd");
-    if (!dir)
-        return;
-    int skip = dirfd(dir);
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-        int fd = atoi(e->d_name);
-        if (fd >= from && fd != skip && e->d_name[0] != '.')
-            close(fd);
-    }
-    closedir(dir);
 }
 
 /* One command: a supervisor of its own, forked with nothing of ours. */
@@ -238,7 +212,12 @@ int main(int argc, char **argv)
         complain("fd 3 is not the broker's socket (execgate-spawn is started by the broker)", NULL);
         return 2;
     }
-    close_from(SERVER_FD + 1);
+    /* The broker starts us with 0-3 only, but an fd its own parent left open
+     * without close-on-exec (a harness's pipe, a terminal's) comes through
+     * the exec all the same, and from us every supervisor and every host
+     * command would have it: a command gets the stdio it was approved with
+     * and nothing else. */
+    eg_close_fds(SERVER_FD + 1, -1);
     /* Received fds must never land on 0-2, where a supervisor puts the
      * caller's stdio. */
     for (int fd = 0; fd < 3; fd++)

@@ -25,13 +25,16 @@ base=(-std=c11 -D_GNU_SOURCE "${warn[@]}" "${san[@]}" -I"$common" -I"$launch")
 
 echo "building into $out"
 "$cc" "${base[@]}" -c "$common/fdpass.c" -o "$out/fdpass.o"
-"$cc" "${base[@]}" "${strict[@]}" "$wrap"/*.c "$common/codec.c" "$common/say.c" "$out/fdpass.o" \
+"$cc" "${base[@]}" "${strict[@]}" "$wrap"/*.c "$common/codec.c" "$common/say.c" "$common/closefds.c" "$out/fdpass.o" \
   -o "$out/execgate-wrapper"
 "$cc" "${base[@]}" "${strict[@]}" "$launch"/*.c "$common/codec.c" "$common/say.c" "$out/fdpass.o" \
   -o "$out/execgate-launch"
 "$cc" "${base[@]}" "${strict[@]}" -DEG_FIXTURES_DIR="\"$fixtures\"" \
   "$tests/codec_test.c" "$common/codec.c" "$common/say.c" "$launch/messages.c" -o "$out/eg_codec_test"
 "$cc" "${base[@]}" "${strict[@]}" "$tests/fdpass_test.c" "$out/fdpass.o" -o "$out/eg_fdpass_test"
+"$cc" "${base[@]}" "${strict[@]}" "$tests/closefds_test.c" "$common/closefds.c" -o "$out/eg_closefds_test"
+"$cc" "${base[@]}" "${strict[@]}" -DEG_CLOSEFDS_NO_CLOSE_RANGE "$tests/closefds_test.c" "$common/closefds.c" \
+  -o "$out/eg_closefds_listed_test"
 "$cc" "${base[@]}" "${strict[@]}" "$tests/wrapper_test.c" "$common/codec.c" "$out/fdpass.o" \
   -o "$out/eg_wrapper_test" -lutil
 # The probe reports fds and signal state: built plain, so the sanitizer
@@ -61,6 +64,8 @@ run() {
 }
 run codec_test "$out/eg_codec_test" "$fixtures"
 run fdpass_test "$out/eg_fdpass_test"
+run closefds_test "$out/eg_closefds_test"
+run closefds_listed_test "$out/eg_closefds_listed_test"
 run wrapper_test "$out/eg_wrapper_test" "$out/execgate-wrapper" "$out/eg_probe"
 [ "$status" = 0 ] && echo "sanitized: all passed" || echo "sanitized: FAILED"
 exit "$status"

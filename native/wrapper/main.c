@@ -37,12 +37,12 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "backstop.h"
+#include "closefds.h"
 #include "codec.h"
 #include "fdpass.h"
 #include "protocol.h"
@@ -898,21 +898,6 @@ static void hand_over_backstop(int listener, const char *why, int err)
     eg_say_end(&s);
 }
 
-/* Closes every fd in [from, to] (to = -1: to the last); close_range from
- * Linux 5.9, one close() per fd up to the limit before. */
-static void close_fds(int from, int to)
-{
-    if (to >= 0 && to < from)
-        return;
-#ifdef SYS_close_range
-    if (syscall(SYS_close_range, (unsigned)from, to < 0 ? ~0U : (unsigned)to, 0) == 0)
-        return;
-#endif
-    long last = to >= 0 ? to : sysconf(_SC_OPEN_MAX) - 1;
-    for (long fd = from; fd <= last; fd++)
-        close((int)fd);
-}
-
 static noreturn void init_sandbox(int argc, char **argv, int backstop)
 {
     if (argc < 3)
@@ -925,10 +910,10 @@ static noreturn void init_sandbox(int argc, char **argv, int backstop)
     }
     int keep = reach_session();
     if (keep > 2) {
-        close_fds(3, keep - 1);
-        close_fds(keep + 1, -1);
+        eg_close_fds(3, keep - 1);
+        eg_close_fds(keep + 1, -1);
     } else {
-        close_fds(3, -1);
+        eg_close_fds(3, -1);
     }
     run(argv[2], argv + 2, 0);
 }
