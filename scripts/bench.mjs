@@ -105,12 +105,12 @@ if (QUICK) process.env.BENCH_ESC_N ??= '50';
 
 // ---- escalation round trip ---------------------------------------------------
 const ESC_N = Number(process.env.BENCH_ESC_N ?? 200);
-/** Escalations before the timed loop, in the same shell: in a fresh broker
- * the first costs 11-15 ms here (it starts the spawn server, and the
- * escalation path is compiled on first use) and the next few dozen run
- * slower while V8 warms up (2.5-2.9 ms against 1.9-2.1). Both are printed,
- * apart from the round trip. */
-const ESC_WARM = Number(process.env.BENCH_ESC_WARM ?? (QUICK ? 10 : 50));
+/** Escalations before the timed loop, in the same shell (at least the
+ * first): in a fresh broker the first costs 9-11 ms here (it starts the
+ * spawn server, and the escalation path is compiled on first use) and the
+ * next few dozen run slower while V8 warms up (2.5-2.9 ms against 1.8-2.0).
+ * Both are printed, apart from the round trip. */
+const ESC_WARM = Math.max(1, Number(process.env.BENCH_ESC_WARM ?? (QUICK ? 10 : 50)));
 const escDir = mkdtempSync(join(tmpdir(), 'eg-bench-'));
 const escPolicy = join(escDir, 'policy.toml');
 writeFileSync(escPolicy, '[[rule]]\nid = "true-host"\nprogram = "true"\ndecision = "escalate"\n');
@@ -166,11 +166,11 @@ for (const kind of Object.keys(stdins)) {
   const call = median(pathTimes[kind].map((p) => p.call));
   const untilP = median(pathTimes[kind].map((p) => p.untilP));
   const first = median(warmTimes[kind].map((w) => w.first)) * 1e3;
-  const warm = ESC_WARM > 1 ? (median(warmTimes[kind].map((w) => w.rest)) / (ESC_WARM - 1)) * 1e3 : NaN;
+  const warm = (median(warmTimes[kind].map((w) => w.rest)) / (ESC_WARM - 1)) * 1e3;
   console.log(
     `  ${stdins[kind].padEnd(17)} ${perEsc.toFixed(2).padStart(6)} ms/escalation;` +
       ` spawn path ${untilP.toFixed(3)} ms (Spawner.spawn ${call.toFixed(3)} ms + until "P"), ${((untilP / perEsc) * 100).toFixed(0)}%;` +
-      ` before the loop: the first ${first.toFixed(1)} ms, the next ${ESC_WARM - 1} ${warm.toFixed(2)} ms each`,
+      ` before the loop: the first ${first.toFixed(1)} ms${ESC_WARM > 1 ? `, the next ${ESC_WARM - 1} ${warm.toFixed(2)} ms each` : ''}`,
   );
 }
 
