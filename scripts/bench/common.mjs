@@ -112,6 +112,8 @@ export const percentile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.l
  * of milliseconds, far apart in time, and a burst of this VM's noise lands
  * on one configuration and not on the one it is compared with; taking
  * turns every few calls puts the same noise on both.
+ *
+ * `onRound(r)`: awaited after round r (more measuring of the same round).
  */
 export async function paired(rounds, configs, { onRound, slices = 1 } = {}) {
   const names = Object.keys(configs);
@@ -125,7 +127,7 @@ export async function paired(rounds, configs, { onRound, slices = 1 } = {}) {
       }
     }
     for (const n of names) out[n].push(sum[n] / slices);
-    onRound?.(r);
+    await onRound?.(r);
   }
   return out;
 }

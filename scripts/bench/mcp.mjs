@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { z } from 'zod';
-import { median, range, ratios } from './common.mjs';
+import { median, paired, range, ratios } from './common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PEER = '@openai/codex-shell-tool-mcp';
@@ -72,17 +72,8 @@ async function measure(tools, { calls, slices, spacedCalls, execs, rounds }) {
   const turn = async (r, f) => {
     for (let k = 0; k < tools.length; k++) await f(tools[(r + k) % tools.length]);
   };
-  for (let r = 0; r < rounds; r++) {
-    // In slices of a few calls, the tools taking turns (common.mjs, paired).
-    const busy = Object.fromEntries(tools.map((t) => [t.name, 0]));
-    for (let p = 0; p < slices; p++) {
-      await turn(r * slices + p, async (t) => {
-        const t0 = performance.now();
-        for (let i = 0; i < calls; i++) await call(t.client, { ...t.args, command: 'true' });
-        busy[t.name] += performance.now() - t0;
-      });
-    }
-    for (const t of tools) per[t.name].call.push(busy[t.name] / (calls * slices));
+  // The round's spaced calls and exec loop, after its calls back to back.
+  const spacedAndLoop = async (r) => {
     const spaced = Object.fromEntries(tools.map((t) => [t.name, []]));
     for (let i = 0; i < spacedCalls; i++) {
       await turn(r + i, async (t) => {
@@ -97,7 +88,20 @@ async function measure(tools, { calls, slices, spacedCalls, execs, rounds }) {
       const m = /LOOP ([\d.]+) ([\d.]+)/.exec(await call(t.client, { ...t.args, command: loop(execs) }));
       per[t.name].exec.push(((Number(m[2]) - Number(m[1])) / execs) * 1e6);
     });
-  }
+  };
+  // Back to back in slices of a few calls, the tools taking turns (paired).
+  const backToBack = Object.fromEntries(
+    tools.map((t) => [
+      t.name,
+      async () => {
+        const t0 = performance.now();
+        for (let i = 0; i < calls; i++) await call(t.client, { ...t.args, command: 'true' });
+        return (performance.now() - t0) / calls;
+      },
+    ]),
+  );
+  const perCall = await paired(rounds, backToBack, { slices, onRound: spacedAndLoop });
+  for (const t of tools) per[t.name].call = perCall[t.name];
   return per;
 }
 
