@@ -8,6 +8,14 @@
 // directly: after a bare `tsc`, the bundle is older than what it was made
 // from and would run stale code.
 'use strict';
+// Either front (bin/execgate) hands NODE_EXTRA_CA_CERTS on under this name,
+// so that this Node does not parse a bundle of certificates it never uses:
+// back under its own name before anything reads the environment, as the
+// shell and every command it runs must see it.
+if (process.env.EXECGATE_NODE_EXTRA_CA_CERTS !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = process.env.EXECGATE_NODE_EXTRA_CA_CERTS;
+  delete process.env.EXECGATE_NODE_EXTRA_CA_CERTS;
+}
 const { statSync } = require('node:fs');
 const { join } = require('node:path');
 

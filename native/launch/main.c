@@ -342,6 +342,14 @@ static noreturn void node_cli(int argc, char **argv)
     char **args = calloc((size_t)argc + 3, sizeof(char *));
     if (!args)
         fail("out of memory", NULL);
+    /* The certificates Node would parse at start for nothing: as the sh
+     * front says, bin/execgate.js puts the variable back. */
+    const char *ca = getenv("NODE_EXTRA_CA_CERTS");
+    if (ca && *ca) {
+        if (setenv("EXECGATE_NODE_EXTRA_CA_CERTS", ca, 1) < 0)
+            fail("setenv", strerror(errno));
+        unsetenv("NODE_EXTRA_CA_CERTS");
+    }
     static char node[] = "node";
     size_t n = 0;
     args[n++] = node;

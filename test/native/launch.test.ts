@@ -613,6 +613,19 @@ describe.each([
     }
   });
 
+  it('keeps NODE_EXTRA_CA_CERTS from Node\'s start, and gives it to the shell as it was', async () => {
+    // A file that is not there: Node warns at start when it reads the
+    // variable ("Ignoring extra certs"), so its silence says it did not.
+    const env = { ...baseEnv, PATH: `${join(process.execPath, '..')}:/usr/bin:/bin`, NODE_EXTRA_CA_CERTS: join(dir, 'no-such-ca.pem') };
+    const r = await run(bin, ['shell', '-c', 'printf "%s|%s\\n" "${NODE_EXTRA_CA_CERTS-unset}" "${EXECGATE_NODE_EXTRA_CA_CERTS-unset}"'], { env });
+    expect(r.stderr).not.toMatch(/extra certs/i);
+    expect(r.stdout).toBe(`${env.NODE_EXTRA_CA_CERTS}|unset\n`);
+    expect(r.code).toBe(0);
+    // set but empty, Node parses nothing: the variable goes on untouched
+    const empty = await run(bin, ['shell', '-c', 'printf "%s|%s\\n" "${NODE_EXTRA_CA_CERTS-unset}" "${EXECGATE_NODE_EXTRA_CA_CERTS-unset}"'], { env: { ...env, NODE_EXTRA_CA_CERTS: '' } });
+    expect(empty.stdout).toBe('|unset\n');
+  });
+
   it('says so when there is no node to run', async () => {
     const r = await run(bin, ['--help'], { env: { ...baseEnv, PATH: join(dir, 'nowhere') } });
     expect(r.code).toBe(127);
