@@ -32,7 +32,7 @@ export function installPeer() {
 }
 
 /** A running peer: its MCP server, initialized, sandbox state set. */
-export async function startPeer(launcher) {
+export async function startPeer(launcher, { env = process.env } = {}) {
   let sdk;
   try {
     const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
@@ -47,7 +47,7 @@ export async function startPeer(launcher) {
   const transport = new sdk.StdioClientTransport({
     command: process.execPath,
     args: [launcher],
-    env: { ...process.env, CODEX_HOME: home },
+    env: { ...env, CODEX_HOME: home },
     stderr: 'pipe',
   });
   const client = new sdk.Client({ name: 'execgate-bench', version: '1' }, { capabilities: { elicitation: {} } });

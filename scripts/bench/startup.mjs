@@ -8,6 +8,8 @@
 //   node -e 0                a bare Node: what any Node CLI costs at least
 //   execgate --help          the CLI, no command run
 //   execgate shell -c true   a broker of its own, a session, the shell
+//                            (these two through the npm front below, as a
+//                            user runs them: it starts the Node CLI)
 //   attach (npm front)       `execgate shell --broker SOCK -c true` to a
 //                            running `execgate serve`, through bin/execgate
 //                            as `npm install` leaves it: the native launcher
@@ -75,7 +77,16 @@ function installedFront() {
   return { front, remove: () => rmSync(pkg, { recursive: true, force: true }) };
 }
 
+const NO_CA = 'no NODE_EXTRA_CA_CERTS';
+
 export async function benchStartup(table, { peer, peerLauncher } = {}) {
+  /** The peer's server started, initialized, one call, closed. */
+  const peerCold = (env) =>
+    perCallAsync(async () => {
+      const p = await startPeer(peerLauncher, { env });
+      await p.shell('true');
+      await p.close();
+    }, Math.max(1, Math.round(CALLS / 4)));
   const installed = installedFront();
   const served = await startServe();
   const shm = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/eg-bench-') : null;
@@ -88,17 +99,19 @@ export async function benchStartup(table, { peer, peerLauncher } = {}) {
   const startupConfigs = {
     ...baseline,
     'node -e 0': async () => perCall([process.execPath, '-e', '0']),
-    'execgate --help': async () => perCall([process.execPath, paths.cli, '--help']),
-    'execgate shell -c true': async () => perCall([process.execPath, paths.cli, 'shell', '-c', 'true']),
-    ...(shm ? { 'execgate shell -c true, tmpfs': async () => perCall([process.execPath, paths.cli, 'shell', '-c', 'true'], { XDG_RUNTIME_DIR: shm }) } : {}),
-    ...(peerLauncher
+    'execgate --help': async () => perCall([installed.front, '--help']),
+    'execgate shell -c true': async () => perCall([installed.front, 'shell', '-c', 'true']),
+    ...(shm ? { 'execgate shell -c true, tmpfs': async () => perCall([installed.front, 'shell', '-c', 'true'], { XDG_RUNTIME_DIR: shm }) } : {}),
+    ...(peerLauncher ? { 'peer cold': () => peerCold(process.env) } : {}),
+    // Node 20 parses every root certificate at start when
+    // NODE_EXTRA_CA_CERTS is set (40 ms here); execgate's fronts keep it
+    // from their Node, the peer's launcher does not. Where it is set, both
+    // are also measured without it: what a machine without it sees.
+    ...(process.env.NODE_EXTRA_CA_CERTS
       ? {
-          'peer cold': () =>
-            perCallAsync(async () => {
-              const p = await startPeer(peerLauncher);
-              await p.shell('true');
-              await p.close();
-            }, Math.max(1, Math.round(CALLS / 4))),
+          [`node -e 0, ${NO_CA}`]: async () => perCall([process.execPath, '-e', '0'], { NODE_EXTRA_CA_CERTS: undefined }),
+          [`execgate shell -c true, ${NO_CA}`]: async () => perCall([installed.front, 'shell', '-c', 'true'], { NODE_EXTRA_CA_CERTS: undefined }),
+          ...(peerLauncher ? { [`peer cold, ${NO_CA}`]: () => peerCold({ ...process.env, NODE_EXTRA_CA_CERTS: undefined }) } : {}),
         }
       : {}),
   };
@@ -147,6 +160,7 @@ export async function benchStartup(table, { peer, peerLauncher } = {}) {
   const base = { unpatched: ms('bash -c true'), floor: ms('passthru bash -c true') };
   table.side('start-up (own broker; peer: server cold)', { ...base, peer: ms('peer cold'), execgate: ms('execgate shell -c true') }, vs('execgate shell -c true', 'peer cold'));
   table.side('  the same, runtime dir on tmpfs', { peer: '', execgate: ms('execgate shell -c true, tmpfs') }, vs('execgate shell -c true, tmpfs', 'peer cold'));
+  if (times[`peer cold, ${NO_CA}`]) table.side(`  the same, both with ${NO_CA}`, { peer: ms(`peer cold, ${NO_CA}`), execgate: ms(`execgate shell -c true, ${NO_CA}`) }, vs(`execgate shell -c true, ${NO_CA}`, `peer cold, ${NO_CA}`));
   table.side('per call (attach; peer: one tool call)', { ...base, peer: ms('peer call'), execgate: ms('attach (npm front)') }, vs('attach (npm front)', 'peer call'));
   table.side('  the same, through the shell shim', { peer: '', execgate: ms('attach (shell shim)') }, vs('attach (shell shim)', 'peer call'));
   table.side('  the same, runtime dir on tmpfs', { peer: '', execgate: ms('attach (npm front), tmpfs') }, vs('attach (npm front), tmpfs', 'peer call'));
