@@ -185,7 +185,7 @@ await benchShim();
 // ---- execgate mcp beside Codex's MCP shell tool (scripts/bench/mcp.mjs) ----
 const { benchMcp } = await import('./bench/mcp.mjs');
 const { N } = await import('./bench/runpath.mjs');
-await benchMcp({ calls: Number(process.env.BENCH_MCP_CALLS ?? (QUICK ? 20 : 1000)), execs: N, rounds: ROUNDS, table });
+await benchMcp({ calls: Number(process.env.BENCH_MCP_CALLS ?? (QUICK ? 20 : 2000)), execs: N, rounds: ROUNDS, table });
 // ---- mediation (issue 16) --------------------------------------------------
 // Execs that bypass the shell, under --sandbox bwrap, interleaved in three
 // configurations:
