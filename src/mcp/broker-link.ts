@@ -49,6 +49,10 @@ export interface SessionWatch {
   caughtUp(): Promise<void>;
 }
 
+/** Watching nothing: a session not (yet) watched, or one with no broker
+ * session to watch. */
+export const NO_WATCH: SessionWatch = Object.freeze({ stop: () => {}, caughtUp: async () => {} });
+
 export interface BrokerLink {
   approvals: ApprovalPort;
   /** The launched session's decisions and completions, as they happen,
@@ -71,7 +75,7 @@ export async function inProcessBroker(opts: RuntimeOptions): Promise<BrokerLink>
       register: (channel) => runtime.queue.register(channel),
       answer: async (id, answer, channel) => runtime.queue.answer(id, answer, channel),
     },
-    watch: async (shell, watcher) => ({ stop: shell.session ? runtime.broker.watchSession(shell.session, watcher) : () => {}, caughtUp: async () => {} }),
+    watch: async (shell, watcher) => (shell.session ? { stop: runtime.broker.watchSession(shell.session, watcher), caughtUp: NO_WATCH.caughtUp } : NO_WATCH),
     policy: () => runtime.store.current,
     policyNote: '',
     async launch(req, log) {

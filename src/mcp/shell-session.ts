@@ -8,7 +8,7 @@ import { patchedBashPath } from '../native/paths.js';
 import { SANDBOX_EXECGATE_DIR } from '../sandbox/bwrap.js';
 import type { LaunchRequest } from '../runtime/launch.js';
 import type { HostCommand } from '../session/session-context.js';
-import type { BrokerLink, LaunchedShell, SessionWatch } from './broker-link.js';
+import { type BrokerLink, type LaunchedShell, NO_WATCH, type SessionWatch } from './broker-link.js';
 import { callFilesBase } from './call-files.js';
 import { CallRecord, type HostRequest } from './call-record.js';
 import { ProcessTable } from './processes.js';
@@ -63,7 +63,7 @@ export class ShellSession {
       ? { ...req, binds: [...req.binds, `${io}:${IO_INSIDE}`], roBinds: [...req.roBinds, `${preludePath}:${PRELUDE_INSIDE}`] }
       : { ...req, project: undefined, cwd: req.project ?? req.cwd };
     let launched: LaunchedShell | null = null;
-    let watch: SessionWatch = { stop: () => {}, caughtUp: async () => {} };
+    let watch: SessionWatch = NO_WATCH;
     const record = new CallRecord();
     try {
       launched = await link.launch(launchReq, log);
