@@ -339,9 +339,6 @@ static noreturn void node_cli(int argc, char **argv)
     /* <package>/bin/execgate -> <package>/bin/execgate.js */
     char *script = self_path;
     memcpy(script + strlen(script), ".js", 4);
-    char **args = calloc((size_t)argc + 3, sizeof(char *));
-    if (!args)
-        fail("out of memory", NULL);
     /* The certificates Node would parse at start for nothing: as the sh
      * front says, bin/execgate.js puts the variable back. */
     const char *ca = getenv("NODE_EXTRA_CA_CERTS");
@@ -350,6 +347,9 @@ static noreturn void node_cli(int argc, char **argv)
             fail("setenv", strerror(errno));
         unsetenv("NODE_EXTRA_CA_CERTS");
     }
+    char **args = calloc((size_t)argc + 3, sizeof(char *));
+    if (!args)
+        fail("out of memory", NULL);
     static char node[] = "node";
     size_t n = 0;
     args[n++] = node;
