@@ -68,7 +68,8 @@ const uses = {
   // The static programs (musl) are actions there: native/build-static.mjs TARGET.
   'binding.gyp': [
     'native/sources.mjs flags',
-    ...['addon'].flatMap((n) => [`native/sources.mjs ${n} sources`, `native/sources.mjs ${n} defines`]),
+    'native/sources.mjs addon sources',
+    'native/sources.mjs addon defines',
     ...staticTargets.map((n) => `native/sources.mjs ${n} sources`),
     ...staticTargets.map((n) => `'native/build-static.mjs', '${n}'`),
   ],
