@@ -7,8 +7,9 @@
 #     sockets, and through the broker's Spawner), and the launcher and wrapper
 #     integration tests (the launcher against a fake broker; execgate shell end
 #     to end: run, escalate, deny, terminals, signals, process lifetime; the
-#     run table) against the sanitized launcher, wrapper and spawn server, from
-#     a native directory laid out as build/native is (EXECGATE_NATIVE_DIR; the
+#     run table; execgate mcp, whose supervisor is the wrapper) against the
+#     sanitized launcher, wrapper and spawn server, from a native directory
+#     laid out as build/native is (EXECGATE_NATIVE_DIR; the
 #     addon is cmake-js's, unsanitized: ASan in a Node addon needs libasan
 #     preloaded into node).
 # Any sanitizer report fails: UBSan aborts (-fno-sanitize-recover=all), ASan
@@ -49,5 +50,7 @@ EXECGATE_NATIVE_DIR=$PWD/$dir npx vitest run \
   test/native/run-table.test.ts \
   test/integration/shell.test.ts \
   test/integration/terminal.test.ts \
-  test/integration/lifetime.test.ts
+  test/integration/lifetime.test.ts \
+  test/integration/mcp.test.ts \
+  test/native/mcp-supervisor.test.ts
 echo "sanitizers: passed in $((SECONDS - t0))s"

@@ -69,6 +69,7 @@ ADDON_DEFINES = [
 WRAPPER_SRCS = [
     "native/wrapper/main.c",
     "native/wrapper/backstop.c",
+    "native/wrapper/mcp_supervisor.c",
 ]
 WRAPPER_DEFINES = [
     "_GNU_SOURCE",

@@ -33,6 +33,9 @@
 #define EG_INIT_ARG "--execgate-init"
 /* The same without the backstop (EXECGATE_BACKSTOP=off): only the fds. */
 #define EG_INIT_PLAIN_ARG "--execgate-init-plain"
+/* execgate mcp starts the wrapper with this first argument: the supervisor
+ * of its shell tool's bashes (native/wrapper/mcp_supervisor.c). */
+#define EG_MCP_SUPERVISOR_ARG "--execgate-mcp-supervisor"
 /* An exec that already went through execgate (the patched bash's exec of the
  * wrapper, the wrapper's Run, a shim's exec of the real program) passes this
  * in an argument register the call ignores: execve's args[3], execveat's

@@ -45,6 +45,7 @@
 #include "closefds.h"
 #include "codec.h"
 #include "fdpass.h"
+#include "mcp_supervisor.h"
 #include "protocol.h"
 #include "say.h"
 
@@ -790,11 +791,13 @@ static noreturn void usage_client(void)
 }
 
 /* ---- what we are -------------------------------------------------------
- * The same binary serves four ways, told apart by how it was started:
+ * The same binary serves five ways, told apart by how it was started:
  *   WRAPPER  bash's EXEC_WRAPPER: argv = [wrapper, PATH, ARGV0, ARG...]
  *   CLIENT   `execgate run|notify ...` (argv[0]'s file name is "execgate")
  *   INIT     bwrap's first program: [wrapper, --execgate-init, SHELL, ARG...]
  *            (or --execgate-init-plain: no backstop)
+ *   MCP      execgate mcp's supervisor: [wrapper, --execgate-mcp-supervisor,
+ *            ...] (mcp_supervisor.h)
  *   SHIM     bound over a program a rule names (/usr/bin/git): argv is that
  *            program's, argv[0] whatever its caller chose
  * A shim is known by /proc/self/exe: the path it is bound at, whose file name
@@ -802,7 +805,7 @@ static noreturn void usage_client(void)
  * argv[0] is none of our own names: never on the path of bash's execs
  * (argv[0] is then $EXEC_WRAPPER), but for `exec -c`, whose empty
  * environment has no EXEC_WRAPPER. */
-enum mode { WRAPPER, CLIENT, INIT, INIT_PLAIN, SHIM };
+enum mode { WRAPPER, CLIENT, INIT, INIT_PLAIN, MCP_SUPERVISOR, SHIM };
 
 /* The program a shim stands for (its own path), and where the real one is. */
 static char shim_self[PATH_MAX];
@@ -827,6 +830,8 @@ static enum mode mode_of(int argc, char **argv)
     }
     if (argc >= 2 && strcmp(argv[1], EG_INIT_ARG) == 0)
         return INIT;
+    if (argc >= 2 && strcmp(argv[1], EG_MCP_SUPERVISOR_ARG) == 0)
+        return MCP_SUPERVISOR;
     return argc >= 2 && strcmp(argv[1], EG_INIT_PLAIN_ARG) == 0 ? INIT_PLAIN : WRAPPER;
 }
 
@@ -929,6 +934,8 @@ int main(int argc, char **argv)
     enum mode mode = mode_of(argc, argv);
     if (mode == INIT || mode == INIT_PLAIN)
         init_sandbox(argc, argv, mode == INIT);
+    if (mode == MCP_SUPERVISOR)
+        return eg_mcp_supervise(argc, argv);
     if (mode == CLIENT && argc >= 3 && strcmp(argv[1], "run") == 0) {
         rq.kind = EG_KIND_RUN;
         rq.argv = argv + 2;

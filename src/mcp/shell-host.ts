@@ -1,8 +1,8 @@
-// The sandboxed shell behind the shell tool: one supervisor (bash/supervisor.bash)
-// per MCP session, started once in the session's sandbox with the session
-// socket at fd 87; each tool call runs in a fresh bash it started ahead of
-// the call (a spare, waiting at its call's read) and waits for, as `bash -c
-// COMMAND` would run it. Calls run one at a time (each starts where the last
+// The sandboxed shell behind the shell tool: one supervisor (the wrapper as
+// native/wrapper/mcp_supervisor.c) per MCP session, started once in the
+// session's sandbox with the session socket at fd 87; each tool call runs in
+// a fresh bash it started ahead of the call (a spare, waiting at its call's
+// read) and waits for, as `bash -c COMMAND` would run it. Calls run one at a time (each starts where the last
 // one left off); a time-out kills the call's process group from here.
 //
 // Why a fresh bash per call rather than one long-lived interactive shell fed
@@ -23,12 +23,11 @@ import { DEFAULT_TRUSTED_PATH, findOnPath } from '../policy/resolve.js';
 import { Fd } from '../native/fd.js';
 import { FdWatcher } from '../native/watcher.js';
 import { LineReader } from '../runtime/line-reader.js';
-import { SESSION_FD } from '../protocol/constants.js';
+import { MCP_SUPERVISOR_ARG, SESSION_FD } from '../protocol/constants.js';
 import { MCP_EVENT_LINE_MAX, MCP_OUTPUT_FILE_MAX_BYTES, MCP_OUTPUT_HEAD_BYTES, MCP_OUTPUT_TAIL_BYTES, MCP_STATE_MAX_BYTES } from '../protocol/limits.js';
 import { CallFiles, removeName, type CallOutput } from './call-files.js';
 import { parseStateDump, restoreScript, type ShellState } from './shell-state.js';
 
-export const supervisorScriptPath = join(packageRoot, 'src', 'mcp', 'bash', 'supervisor.bash');
 export const preludePath = join(packageRoot, 'src', 'mcp', 'bash', 'prelude.bash');
 
 /** How to start the session's shell: the launch's program and argv up to
@@ -49,8 +48,9 @@ export interface SandboxShellOptions {
   program: ShellProgram;
   /** The I/O directory on the host (0700, ours). */
   ioDir: string;
-  /** The same directory, the shell and the prelude, as the shell sees them. */
-  inside: { ioDir: string; bash: string; prelude: string };
+  /** The same directory, the shell, the prelude and the wrapper (the
+   * supervisor), as the shell sees them. */
+  inside: { ioDir: string; bash: string; prelude: string; wrapper: string };
   log: (line: string) => void;
 }
 
@@ -275,8 +275,11 @@ export class SandboxShell {
     const stdio: ('pipe' | 'ignore' | number)[] = ['pipe', 'ignore', 'pipe'];
     while (stdio.length < SESSION_FD) stdio.push('ignore');
     stdio.push(program.sessionFd.fd);
-    const [argv0, ...prefix] = program.argv;
-    const script = readFileSync(supervisorScriptPath, 'utf8');
+    // The launch ends with the shell: the supervisor takes its place (under
+    // bwrap, init still runs first and execs it).
+    if (program.argv.at(-1) !== inside.bash) throw new Error(`the launch does not end with the shell ${inside.bash}: ${program.argv.join(' ')}`);
+    const argv = [...program.argv.slice(0, -1), inside.wrapper, MCP_SUPERVISOR_ARG];
+    const file = program.argv.length === 1 ? inside.wrapper : program.file;
     // Fresh names each start: the three FIFOs the supervisor's spares wait
     // on (a call's line is written to its FIFO from here), and the one the
     // events come on (the supervisor's stdout, which a call's EXIT trap can
@@ -305,10 +308,10 @@ export class SandboxShell {
     });
     watcher.start(true, false);
     watcher.unref();
-    const child = spawn(program.file, [...prefix, '-c', script, 'execgate-mcp', inside.ioDir, inside.bash, inside.prelude, ...fifos], {
+    const child = spawn(file, [...argv.slice(1), inside.ioDir, inside.bash, inside.prelude, ...fifos], {
       stdio,
       env: program.env,
-      argv0,
+      argv0: argv[0],
       cwd: program.cwd,
       // Without a sandbox there is no pid namespace to end it all: a
       // session of its own marks every process of it (stopChild).
@@ -395,7 +398,8 @@ export class SandboxShell {
       if (this.supervisorHostPid === null && this.supervisorPid !== null) this.supervisorHostPid = findByNsPid(descendants(child.pid), this.supervisorPid);
       host = this.supervisorHostPid === null ? null : findByNsPid(childrenOf(this.supervisorHostPid), pgid);
     }
-    if (host === null) return;
+    // (0 or 1 would be our own group, or every process we may signal.)
+    if (host === null || host <= 1) return;
     try {
       process.kill(-host, signal);
     } catch {

@@ -4,8 +4,8 @@
 // call's arguments get before anything runs.
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { patchedBashPath } from '../native/paths.js';
-import { SANDBOX_EXECGATE_DIR } from '../sandbox/bwrap.js';
+import { patchedBashPath, wrapperPath } from '../native/paths.js';
+import { SANDBOX_EXECGATE_DIR, SANDBOX_WRAPPER } from '../sandbox/bwrap.js';
 import type { LaunchRequest } from '../runtime/launch.js';
 import type { HostCommand } from '../session/session-context.js';
 import { type BrokerLink, type LaunchedShell, NO_WATCH, type SessionWatch } from './broker-link.js';
@@ -81,7 +81,7 @@ export class ShellSession {
       const shell = await SandboxShell.start({
         program: { file: launched.file, argv: launched.argv, env: bwrap ? {} : launched.env, sessionFd: launched.fd, sandbox: req.sandbox, cwd: bwrap ? undefined : project },
         ioDir: io,
-        inside: bwrap ? { ioDir: IO_INSIDE, bash: '/bin/bash', prelude: PRELUDE_INSIDE } : { ioDir: io, bash: patchedBashPath, prelude: preludePath },
+        inside: bwrap ? { ioDir: IO_INSIDE, bash: '/bin/bash', prelude: PRELUDE_INSIDE, wrapper: SANDBOX_WRAPPER } : { ioDir: io, bash: patchedBashPath, prelude: preludePath, wrapper: wrapperPath },
         log,
       });
       return new ShellSession(launched, shell, dir, roots, watch, record);

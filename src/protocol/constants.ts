@@ -39,6 +39,9 @@ export const HELLO_SECCOMP = Buffer.from('EXN1', 'latin1');
 export const INIT_ARG = '--execgate-init';
 /** The same without the backstop (EXECGATE_BACKSTOP=off): only the fds. */
 export const INIT_PLAIN_ARG = '--execgate-init-plain';
+/** execgate mcp starts the wrapper with this first argument: the supervisor
+ * of its shell tool's bashes (native/wrapper/mcp_supervisor.c). */
+export const MCP_SUPERVISOR_ARG = '--execgate-mcp-supervisor';
 /** execve's args[3] / execveat's args[5] on execs that already went through
  * execgate ("EXECGATE" in ASCII): the backstop lets them through unasked.
  * Not a secret (execgate.proto, "Seccomp backstop"). */

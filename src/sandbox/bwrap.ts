@@ -99,6 +99,8 @@ export class SandboxConfigError extends Error {
 
 /** Inside the sandbox, execgate's own parts live here (a tmpfs root entry). */
 export const SANDBOX_EXECGATE_DIR = '/.execgate';
+/** The wrapper, as the sandbox sees it. */
+export const SANDBOX_WRAPPER = join(SANDBOX_EXECGATE_DIR, 'execgate-wrapper');
 
 /** Top-level entries never bound from the host: replaced or private. */
 const REPLACED = new Set(['proc', 'dev', 'tmp', 'home', 'root', 'run', 'lost+found']);
@@ -221,7 +223,7 @@ export function bwrapLaunch(c: BwrapConfig): BwrapLaunch {
   // execgate's own parts, the session directory, and the patched shell
   // wherever a shell is looked for. Sources are the host's paths, so the
   // session directory binds even though its parent is hidden above.
-  const wrapperInside = join(SANDBOX_EXECGATE_DIR, 'execgate-wrapper');
+  const wrapperInside = SANDBOX_WRAPPER;
   args.push('--dir', SANDBOX_EXECGATE_DIR, '--ro-bind', c.wrapper, wrapperInside, '--ro-bind', c.sandboxBin, join(SANDBOX_EXECGATE_DIR, 'bin'));
   args.push('--ro-bind', c.sessionDir, SANDBOX_SESSION_DIR);
   // Host files replaced inside (bwrap binds over a symlink's target).

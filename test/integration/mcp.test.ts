@@ -439,6 +439,24 @@ describe('execgate mcp', () => {
   });
 });
 
+describe('execgate mcp --sandbox bwrap: the supervisor', () => {
+  it('starts the calls\' bashes itself: the seccomp backstop asks the broker about none of them', async () => {
+    // The spares are execgate's own doing, as init's exec of the shell is:
+    // their execs carry the cookie. An exec of the agent's made without the
+    // shell is still asked about.
+    live = await startMcp({ cwd: tempDir('eg-mcp-proj-'), flags: ['--sandbox', 'bwrap'] });
+    for (let i = 0; i < 4; i++) expect(section((await live.shell({ command: `echo call ${i}` })).text, 'stdout')).toBe(`call ${i}`);
+    const r = await live.shell({ command: `python3 -c 'import os; os.execv("/usr/bin/true", ["true"])'; echo "st $?"` });
+    expect(section(r.text, 'stdout')).toBe('st 0');
+    // The backstop's records are written by the session's end at the latest.
+    const audit = live.audit;
+    await live.close();
+    live = null;
+    const viaSeccomp = audit().filter((a) => a.event === 'decision' && a.via === 'seccomp');
+    expect(viaSeccomp.map((a) => a.program)).toEqual(['/usr/bin/true']);
+  });
+});
+
 describe('execgate mcp --broker (attached to execgate serve)', () => {
   it('gets its session from serve, asks in the dialog through serve\'s queue, and lists what serve decided', async () => {
     const { serve } = await import('../helpers/serve.js');

@@ -1,5 +1,5 @@
 # execgate mcp: the BASH_ENV of each tool call's shell (src/mcp/shell-host.ts).
-# It runs before the command. A spare (supervisor.bash) waits here, at the
+# It runs before the command. A spare (native/wrapper/mcp_supervisor.c) waits here, at the
 # read of its call, until the supervisor gives it one. Then it sets the
 # wrapper again (the supervisor unset it only to start this shell), puts
 # stdin, stdout and stderr in the call's files, takes the command (which the

@@ -27,6 +27,7 @@ const pairs: [string, string | number | bigint | Buffer][] = [
   ['EG_HELLO_SECCOMP', c.HELLO_SECCOMP],
   ['EG_INIT_ARG', c.INIT_ARG],
   ['EG_INIT_PLAIN_ARG', c.INIT_PLAIN_ARG],
+  ['EG_MCP_SUPERVISOR_ARG', c.MCP_SUPERVISOR_ARG],
   ['EG_EXEC_COOKIE', c.EXEC_COOKIE],
   ['EG_RUN_TABLE_MAGIC', table.RUN_TABLE_MAGIC],
   ['EG_RUN_TABLE_LOCAL_RUN', table.RUN_TABLE_LOCAL_RUN],

@@ -1,0 +1,205 @@
+// The wrapper as execgate mcp's supervisor (native/wrapper/mcp_supervisor.c),
+// driven over its real FIFOs and pipes as src/mcp/shell-host.ts drives it,
+// with a stand-in for the call's bash that writes down what it was given.
+// test/integration/mcp.test.ts runs it with the real bash and prelude.
+import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
+import { chmodSync, closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, readlinkSync, readSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { wrapperPath } from '../../src/native/paths.js';
+import { MCP_SUPERVISOR_ARG } from '../../src/protocol/constants.js';
+import { waitFor } from '../helpers/wait.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'eg-mcpsup-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// Reads its line as the prelude does, writes down its pid, process group,
+// environment and arguments, then ends as the line's word says.
+const fakeBash = join(dir, 'fake-bash');
+writeFileSync(
+  fakeBash,
+  `#!/bin/sh
+IFS=' ' read -r id arg bg || exit 0
+read -r _ _ _ _ pgid _ </proc/$$/stat
+{
+  echo "pid=$$"
+  echo "pgid=$pgid"
+  echo "parent=$EXECGATE_MCP_PARENT"
+  echo "dir=$EXECGATE_MCP_DIR"
+  echo "wrapper=$EXECGATE_MCP_WRAPPER"
+  echo "env=$BASH_ENV"
+  echo "exec_wrapper=\${EXEC_WRAPPER-unset}"
+  echo "args=$1|$2"
+  echo "line=$id $arg $bg"
+} >"$EXECGATE_MCP_DIR/$id.rec"
+case $arg in exit*) exit "\${arg#exit}" ;; term) kill -TERM $$ ;; esac
+exit 0
+`,
+);
+chmodSync(fakeBash, 0o755);
+
+/** <fcntl.h>'s (fs.constants has none). */
+const O_ACCMODE = 3;
+
+const fifoNames = ['go0', 'go1', 'go2', 'ev'];
+execFileSync('mkfifo', fifoNames.map((f) => join(dir, f)));
+// Held open read-write, as execgate holds them: opening never blocks, and
+// the spares see their FIFO's end only when these close.
+const fifos = fifoNames.map((f) => openSync(join(dir, f), constants.O_RDWR | (f === 'ev' ? constants.O_NONBLOCK : 0)));
+const [go, events] = [fifos.slice(0, 3), fifos[3]!];
+
+let sup: ChildProcess;
+const lines: string[] = [];
+let partial = '';
+
+function readEvents(): void {
+  const buf = Buffer.alloc(4096);
+  for (;;) {
+    let n = 0;
+    try {
+      n = readSync(events, buf);
+    } catch {
+      return; // EAGAIN
+    }
+    const text = partial + buf.subarray(0, n).toString();
+    const parts = text.split('\n');
+    partial = parts.pop()!;
+    lines.push(...parts);
+  }
+}
+
+async function nextEvent(): Promise<string> {
+  await waitFor(() => (readEvents(), lines.length > 0), { what: 'an event from the supervisor' });
+  return lines.shift()!;
+}
+
+/** The supervisor's children now: pid, and what their stdin is. */
+function children(): { pid: number; stdin: string | null }[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .flatMap((p) => {
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, 'latin1');
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== sup.pid) return [];
+        let stdin: string | null = null;
+        try {
+          stdin = readlinkSync(`/proc/${p}/fd/0`);
+        } catch {
+          // a zombie has no fds
+        }
+        return [{ pid: Number(p), stdin }];
+      } catch {
+        return [];
+      }
+    });
+}
+
+const sparesOn = (fifo: string) => children().filter((c) => c.stdin === join(dir, fifo));
+
+function gone(pid: number): boolean {
+  try {
+    return /^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'latin1'));
+  } catch {
+    return true;
+  }
+}
+
+/** What the stand-in wrote down, a line each. */
+const record = (id: string) => Object.fromEntries(readFileSync(join(dir, `${id}.rec`), 'utf8').split('\n').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+
+/** One call as shell-host.ts makes it: its line to the next FIFO, then the request. */
+async function call(fifo: number, id: string, arg: string): Promise<{ started: number[]; status: number }> {
+  writeSync(go[fifo]!, `${id} ${arg}\n`);
+  sup.stdin!.write(`run ${id} ${arg}\n`);
+  const started: number[] = [];
+  for (;;) {
+    const m = /^(started|exited) (\w+) (\d+)$/.exec(await nextEvent());
+    expect(m?.[2]).toBe(id);
+    if (m![1] === 'exited') return { started, status: Number(m![3]) };
+    started.push(Number(m![3]));
+  }
+}
+
+it('starts the calls\' bashes ahead, in groups of their own, and reports how each ended', async () => {
+  sup = spawn(wrapperPath, [MCP_SUPERVISOR_ARG, dir, fakeBash, '/the/prelude', ...fifoNames], {
+    env: { PATH: '/usr/bin:/bin', EXEC_WRAPPER: '/sandbox/execgate-wrapper', BASH_ENV: '/not/this', EXECGATE_MCP_DIR: '/nor/this' },
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  sup.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  expect(await nextEvent()).toBe(`ready ${sup.pid}`);
+
+  // Two spares wait, on go0 and go1, each reading its FIFO only.
+  await waitFor(() => sparesOn('go0').length === 1 && sparesOn('go1').length === 1, { what: 'two spares' });
+  for (const c of children()) expect(parseInt(readFileSync(`/proc/${c.pid}/fdinfo/0`, 'latin1').match(/^flags:\s+([0-7]+)/m)![1]!, 8) & O_ACCMODE).toBe(constants.O_RDONLY);
+
+  const first = await call(0, 'aaaaaaaaaaa1', 'plain');
+  expect(first.status).toBe(0);
+  const r = record('aaaaaaaaaaa1');
+  expect(first.started).toEqual([Number(r.pid)]);
+  expect(r).toEqual({
+    pid: r.pid,
+    pgid: r.pid,
+    parent: String(sup.pid),
+    dir,
+    wrapper: '/sandbox/execgate-wrapper',
+    env: '/the/prelude',
+    exec_wrapper: 'unset',
+    args: '-c|builtin eval -- "$BASH_EXECUTION_STRING"',
+    line: 'aaaaaaaaaaa1 plain ',
+  });
+
+  // The FIFOs take turns; an exit status and a signal come back as bash's $?.
+  expect((await call(1, 'bbbbbbbbbbb2', 'exit7')).status).toBe(7);
+  expect((await call(2, 'ccccccccccc3', 'term')).status).toBe(128 + 15);
+  // What is not a request of execgate's is dropped, up to its newline.
+  sup.stdin!.write(`${'x'.repeat(300)}\nrun onlyid\nrun a b c d\n`);
+  expect((await call(0, 'ddddddddddd4', 'plain')).status).toBe(0);
+
+  // A background call: its line says so, and nobody waits for it.
+  sup.stdin!.write('bg eeeeeeeeeee5 plain\n');
+  const bg = /^started eeeeeeeeeee5 (\d+)$/.exec(await nextEvent());
+  expect(bg).not.toBeNull();
+  await waitFor(() => existsSync(join(dir, 'eeeeeeeeeee5.rec')), { what: 'the background call' });
+  expect(record('eeeeeeeeeee5')).toMatchObject({ pid: bg![1], line: 'eeeeeeeeeee5 plain bg' });
+
+  // A spare killed before its call: the call goes to a fresh bash.
+  await waitFor(() => sparesOn('go1').length === 1, { what: 'the spare on go1' });
+  const victim = sparesOn('go1')[0]!.pid;
+  process.kill(victim, 'SIGKILL');
+  await waitFor(() => gone(victim), { what: 'the killed spare to end' });
+  const again = await call(1, 'fffffffffff6', 'plain');
+  expect(again.status).toBe(0);
+  expect(again.started).toEqual([victim, Number(record('fffffffffff6').pid)]);
+
+  // Its stdin closed, it ends; the spares end when their FIFOs do.
+  await waitFor(() => children().filter((c) => c.stdin !== null).length === 2, { what: 'two spares again' });
+  const spares = children().map((c) => c.pid);
+  sup.stdin!.end();
+  const code = await new Promise<number | null>((res) => (sup.exitCode !== null ? res(sup.exitCode) : sup.once('exit', (c) => res(c))));
+  expect(code).toBe(0);
+  expect(stderr).toBe('');
+  go.forEach((fd) => closeSync(fd));
+  await waitFor(() => spares.every(gone), { what: 'the spares to see their FIFOs end' });
+  closeSync(events);
+});
+
+it('says how it is used, and fails closed on FIFOs it cannot open', () => {
+  const usage = spawnSyncText([MCP_SUPERVISOR_ARG, dir]);
+  expect(usage).toEqual({ status: 2, stderr: 'execgate: usage: execgate-wrapper --execgate-mcp-supervisor DIR BASH PRELUDE GO0 GO1 GO2 EVENTS (run by execgate mcp)\n' });
+  const missing = spawnSyncText([MCP_SUPERVISOR_ARG, dir, fakeBash, '/p', 'nope0', 'nope1', 'nope2', 'nope3']);
+  expect(missing).toEqual({ status: 126, stderr: 'execgate: mcp supervisor: cannot open its FIFO: No such file or directory\n' });
+  const escaping = spawnSyncText([MCP_SUPERVISOR_ARG, dir, fakeBash, '/p', '../go0', 'go1', 'go2', 'ev']);
+  expect(escaping.status).toBe(126);
+});
+
+function spawnSyncText(args: string[]): { status: number | null; stderr: string } {
+  try {
+    execFileSync(wrapperPath, args, { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    return { status: 0, stderr: '' };
+  } catch (e) {
+    const err = e as { status: number | null; stderr: Buffer };
+    return { status: err.status, stderr: err.stderr.toString() };
+  }
+}
