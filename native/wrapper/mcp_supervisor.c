@@ -59,6 +59,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -365,6 +366,11 @@ int eg_mcp_supervise(int argc, char **argv)
     call_argv[1] = (char *)"-c";
     call_argv[2] = (char *)eval_command;
     call_argv[3] = NULL;
+    /* Ignored, the kernel reaps children itself, and a wait returns only
+     * once every child has ended, the spares too: the first call would
+     * never end. (bash, which this replaces, handled it, so its children
+     * got the default too.) */
+    signal(SIGCHLD, SIG_DFL);
     call_env = call_environment(dir, argv[4]);
     if (!call_env)
         eg_die(126, "mcp supervisor", strerror(ENOMEM));

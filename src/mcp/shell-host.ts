@@ -2,8 +2,9 @@
 // native/wrapper/mcp_supervisor.c) per MCP session, started once in the
 // session's sandbox with the session socket at fd 87; each tool call runs in
 // a fresh bash it started ahead of the call (a spare, waiting at its call's
-// read) and waits for, as `bash -c COMMAND` would run it. Calls run one at a time (each starts where the last
-// one left off); a time-out kills the call's process group from here.
+// read) and waits for, as `bash -c COMMAND` would run it. Calls run one at a
+// time (each starts where the last one left off); a time-out kills the
+// call's process group from here.
 //
 // Why a fresh bash per call rather than one long-lived interactive shell fed
 // commands with a sentinel: a command that reads stdin cannot eat the next

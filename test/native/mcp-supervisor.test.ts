@@ -43,59 +43,6 @@ chmodSync(fakeBash, 0o755);
 const O_ACCMODE = 3;
 
 const fifoNames = ['go0', 'go1', 'go2', 'ev'];
-execFileSync('mkfifo', fifoNames.map((f) => join(dir, f)));
-// Held open read-write, as execgate holds them: opening never blocks, and
-// the spares see their FIFO's end only when these close.
-const fifos = fifoNames.map((f) => openSync(join(dir, f), constants.O_RDWR | (f === 'ev' ? constants.O_NONBLOCK : 0)));
-const [go, events] = [fifos.slice(0, 3), fifos[3]!];
-
-let sup: ChildProcess;
-const lines: string[] = [];
-let partial = '';
-
-function readEvents(): void {
-  const buf = Buffer.alloc(4096);
-  for (;;) {
-    let n = 0;
-    try {
-      n = readSync(events, buf);
-    } catch {
-      return; // EAGAIN
-    }
-    const text = partial + buf.subarray(0, n).toString();
-    const parts = text.split('\n');
-    partial = parts.pop()!;
-    lines.push(...parts);
-  }
-}
-
-async function nextEvent(): Promise<string> {
-  await waitFor(() => (readEvents(), lines.length > 0), { what: 'an event from the supervisor' });
-  return lines.shift()!;
-}
-
-/** The supervisor's children now: pid, and what their stdin is. */
-function children(): { pid: number; stdin: string | null }[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .flatMap((p) => {
-      try {
-        const stat = readFileSync(`/proc/${p}/stat`, 'latin1');
-        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== sup.pid) return [];
-        let stdin: string | null = null;
-        try {
-          stdin = readlinkSync(`/proc/${p}/fd/0`);
-        } catch {
-          // a zombie has no fds
-        }
-        return [{ pid: Number(p), stdin }];
-      } catch {
-        return [];
-      }
-    });
-}
-
-const sparesOn = (fifo: string) => children().filter((c) => c.stdin === join(dir, fifo));
 
 function gone(pid: number): boolean {
   try {
@@ -105,44 +52,125 @@ function gone(pid: number): boolean {
   }
 }
 
-/** What the stand-in wrote down, a line each. */
-const record = (id: string) => Object.fromEntries(readFileSync(join(dir, `${id}.rec`), 'utf8').split('\n').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+/** A supervisor on FIFOs of its own, in a directory of its own, driven as
+ * shell-host.ts drives it. `via`: a program that execs it (argv before it). */
+class Supervised {
+  readonly dir = mkdtempSync(join(dir, 'io-'));
+  readonly go: number[];
+  readonly events: number;
+  readonly sup: ChildProcess;
+  stderr = '';
+  private readonly lines: string[] = [];
+  private partial = '';
 
-/** One call as shell-host.ts makes it: its line to the next FIFO, then the request. */
-async function call(fifo: number, id: string, arg: string): Promise<{ started: number[]; status: number }> {
-  writeSync(go[fifo]!, `${id} ${arg}\n`);
-  sup.stdin!.write(`run ${id} ${arg}\n`);
-  const started: number[] = [];
-  for (;;) {
-    const m = /^(started|exited) (\w+) (\d+)$/.exec(await nextEvent());
-    expect(m?.[2]).toBe(id);
-    if (m![1] === 'exited') return { started, status: Number(m![3]) };
-    started.push(Number(m![3]));
+  constructor(via: string[] = []) {
+    execFileSync('mkfifo', fifoNames.map((f) => join(this.dir, f)));
+    // Held open read-write, as execgate holds them: opening never blocks,
+    // and the spares see their FIFO's end only when these close.
+    const fds = fifoNames.map((f) => openSync(join(this.dir, f), constants.O_RDWR | (f === 'ev' ? constants.O_NONBLOCK : 0)));
+    this.go = fds.slice(0, 3);
+    this.events = fds[3]!;
+    const args = [MCP_SUPERVISOR_ARG, this.dir, fakeBash, '/the/prelude', ...fifoNames];
+    this.sup = spawn(via[0] ?? wrapperPath, [...via.slice(1), ...(via.length ? [wrapperPath] : []), ...args], {
+      env: { PATH: '/usr/bin:/bin', EXEC_WRAPPER: '/sandbox/execgate-wrapper', BASH_ENV: '/not/this', EXECGATE_MCP_DIR: '/nor/this' },
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    this.sup.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+  }
+
+  private readEvents(): void {
+    const buf = Buffer.alloc(4096);
+    for (;;) {
+      let n = 0;
+      try {
+        n = readSync(this.events, buf);
+      } catch {
+        return; // EAGAIN
+      }
+      const parts = (this.partial + buf.subarray(0, n).toString()).split('\n');
+      this.partial = parts.pop()!;
+      this.lines.push(...parts);
+    }
+  }
+
+  async nextEvent(): Promise<string> {
+    await waitFor(() => (this.readEvents(), this.lines.length > 0), { what: 'an event from the supervisor' });
+    return this.lines.shift()!;
+  }
+
+  /** Its children now: pid, and what their stdin is. */
+  children(): { pid: number; stdin: string | null }[] {
+    return readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .flatMap((p) => {
+        try {
+          const stat = readFileSync(`/proc/${p}/stat`, 'latin1');
+          if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== this.sup.pid) return [];
+          let stdin: string | null = null;
+          try {
+            stdin = readlinkSync(`/proc/${p}/fd/0`);
+          } catch {
+            // a zombie has no fds
+          }
+          return [{ pid: Number(p), stdin }];
+        } catch {
+          return [];
+        }
+      });
+  }
+
+  sparesOn(fifo: string) {
+    return this.children().filter((c) => c.stdin === join(this.dir, fifo));
+  }
+
+  /** What the stand-in wrote down, a line each. */
+  record(id: string): Record<string, string> {
+    const text = readFileSync(join(this.dir, `${id}.rec`), 'utf8');
+    return Object.fromEntries(text.split('\n').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  }
+
+  /** One call as shell-host.ts makes it: its line to the next FIFO, then the request. */
+  async call(fifo: number, id: string, arg: string): Promise<{ started: number[]; status: number }> {
+    writeSync(this.go[fifo]!, `${id} ${arg}\n`);
+    this.sup.stdin!.write(`run ${id} ${arg}\n`);
+    const started: number[] = [];
+    for (;;) {
+      const m = /^(started|exited) (\w+) (\d+)$/.exec(await this.nextEvent());
+      expect(m?.[2]).toBe(id);
+      if (m![1] === 'exited') return { started, status: Number(m![3]) };
+      started.push(Number(m![3]));
+    }
+  }
+
+  /** Its stdin closed, it ends; then its spares, when their FIFOs do. */
+  async end(): Promise<number | null> {
+    const spares = this.children().map((c) => c.pid);
+    this.sup.stdin!.end();
+    const code = await new Promise<number | null>((res) => (this.sup.exitCode !== null ? res(this.sup.exitCode) : this.sup.once('exit', (c) => res(c))));
+    this.go.forEach((fd) => closeSync(fd));
+    await waitFor(() => spares.every(gone), { what: 'the spares to see their FIFOs end' });
+    closeSync(this.events);
+    return code;
   }
 }
 
 it('starts the calls\' bashes ahead, in groups of their own, and reports how each ended', async () => {
-  sup = spawn(wrapperPath, [MCP_SUPERVISOR_ARG, dir, fakeBash, '/the/prelude', ...fifoNames], {
-    env: { PATH: '/usr/bin:/bin', EXEC_WRAPPER: '/sandbox/execgate-wrapper', BASH_ENV: '/not/this', EXECGATE_MCP_DIR: '/nor/this' },
-    stdio: ['pipe', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  sup.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  expect(await nextEvent()).toBe(`ready ${sup.pid}`);
+  const t = new Supervised();
+  expect(await t.nextEvent()).toBe(`ready ${t.sup.pid}`);
 
   // Two spares wait, on go0 and go1, each reading its FIFO only.
-  await waitFor(() => sparesOn('go0').length === 1 && sparesOn('go1').length === 1, { what: 'two spares' });
-  for (const c of children()) expect(parseInt(readFileSync(`/proc/${c.pid}/fdinfo/0`, 'latin1').match(/^flags:\s+([0-7]+)/m)![1]!, 8) & O_ACCMODE).toBe(constants.O_RDONLY);
+  await waitFor(() => t.sparesOn('go0').length === 1 && t.sparesOn('go1').length === 1, { what: 'two spares' });
+  for (const c of t.children()) expect(parseInt(readFileSync(`/proc/${c.pid}/fdinfo/0`, 'latin1').match(/^flags:\s+([0-7]+)/m)![1]!, 8) & O_ACCMODE).toBe(constants.O_RDONLY);
 
-  const first = await call(0, 'aaaaaaaaaaa1', 'plain');
+  const first = await t.call(0, 'aaaaaaaaaaa1', 'plain');
   expect(first.status).toBe(0);
-  const r = record('aaaaaaaaaaa1');
+  const r = t.record('aaaaaaaaaaa1');
   expect(first.started).toEqual([Number(r.pid)]);
   expect(r).toEqual({
     pid: r.pid,
     pgid: r.pid,
-    parent: String(sup.pid),
-    dir,
+    parent: String(t.sup.pid),
+    dir: t.dir,
     wrapper: '/sandbox/execgate-wrapper',
     env: '/the/prelude',
     exec_wrapper: 'unset',
@@ -151,38 +179,45 @@ it('starts the calls\' bashes ahead, in groups of their own, and reports how eac
   });
 
   // The FIFOs take turns; an exit status and a signal come back as bash's $?.
-  expect((await call(1, 'bbbbbbbbbbb2', 'exit7')).status).toBe(7);
-  expect((await call(2, 'ccccccccccc3', 'term')).status).toBe(128 + 15);
+  expect((await t.call(1, 'bbbbbbbbbbb2', 'exit7')).status).toBe(7);
+  expect((await t.call(2, 'ccccccccccc3', 'term')).status).toBe(128 + 15);
   // What is not a request of execgate's is dropped, up to its newline.
-  sup.stdin!.write(`${'x'.repeat(300)}\nrun onlyid\nrun a b c d\n`);
-  expect((await call(0, 'ddddddddddd4', 'plain')).status).toBe(0);
+  t.sup.stdin!.write(`${'x'.repeat(300)}\nrun onlyid\nrun a b c d\n`);
+  expect((await t.call(0, 'ddddddddddd4', 'plain')).status).toBe(0);
 
   // A background call: its line says so, and nobody waits for it.
-  sup.stdin!.write('bg eeeeeeeeeee5 plain\n');
-  const bg = /^started eeeeeeeeeee5 (\d+)$/.exec(await nextEvent());
+  t.sup.stdin!.write('bg eeeeeeeeeee5 plain\n');
+  const bg = /^started eeeeeeeeeee5 (\d+)$/.exec(await t.nextEvent());
   expect(bg).not.toBeNull();
-  await waitFor(() => existsSync(join(dir, 'eeeeeeeeeee5.rec')), { what: 'the background call' });
-  expect(record('eeeeeeeeeee5')).toMatchObject({ pid: bg![1], line: 'eeeeeeeeeee5 plain bg' });
+  await waitFor(() => existsSync(join(t.dir, 'eeeeeeeeeee5.rec')), { what: 'the background call' });
+  expect(t.record('eeeeeeeeeee5')).toMatchObject({ pid: bg![1], line: 'eeeeeeeeeee5 plain bg' });
 
   // A spare killed before its call: the call goes to a fresh bash.
-  await waitFor(() => sparesOn('go1').length === 1, { what: 'the spare on go1' });
-  const victim = sparesOn('go1')[0]!.pid;
+  await waitFor(() => t.sparesOn('go1').length === 1, { what: 'the spare on go1' });
+  const victim = t.sparesOn('go1')[0]!.pid;
   process.kill(victim, 'SIGKILL');
   await waitFor(() => gone(victim), { what: 'the killed spare to end' });
-  const again = await call(1, 'fffffffffff6', 'plain');
+  const again = await t.call(1, 'fffffffffff6', 'plain');
   expect(again.status).toBe(0);
-  expect(again.started).toEqual([victim, Number(record('fffffffffff6').pid)]);
+  expect(again.started).toEqual([victim, Number(t.record('fffffffffff6').pid)]);
 
-  // Its stdin closed, it ends; the spares end when their FIFOs do.
-  await waitFor(() => children().filter((c) => c.stdin !== null).length === 2, { what: 'two spares again' });
-  const spares = children().map((c) => c.pid);
-  sup.stdin!.end();
-  const code = await new Promise<number | null>((res) => (sup.exitCode !== null ? res(sup.exitCode) : sup.once('exit', (c) => res(c))));
-  expect(code).toBe(0);
-  expect(stderr).toBe('');
-  go.forEach((fd) => closeSync(fd));
-  await waitFor(() => spares.every(gone), { what: 'the spares to see their FIFOs end' });
-  closeSync(events);
+  await waitFor(() => t.children().filter((c) => c.stdin !== null).length === 2, { what: 'two spares again' });
+  expect(await t.end()).toBe(0);
+  expect(t.stderr).toBe('');
+});
+
+it('waits for its calls even when whoever started it ignored SIGCHLD', async () => {
+  // (Ignored, the kernel reaps children itself and a wait returns only once
+  // all have ended, the spares too: the first call never ended.) An exec
+  // keeps an ignored signal ignored (dash's `trap '' CHLD` does not ignore it).
+  const ignoring = ['/usr/bin/python3', '-c', 'import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])'];
+  // What the supervisor starts with, shown on grep (SIGCHLD is 17).
+  const sigIgn = execFileSync(ignoring[0]!, [...ignoring.slice(1), '/bin/grep', '^SigIgn', '/proc/self/status'], { encoding: 'utf8' });
+  expect((BigInt(`0x${sigIgn.split(/\s+/)[1]}`) >> 16n) & 1n).toBe(1n);
+  const t = new Supervised(ignoring);
+  expect(await t.nextEvent()).toMatch(/^ready \d+$/);
+  expect((await t.call(0, 'aaaaaaaaaaa1', 'exit7')).status).toBe(7);
+  expect(await t.end()).toBe(0);
 });
 
 it('says how it is used, and fails closed on FIFOs it cannot open', () => {
