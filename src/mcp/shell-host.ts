@@ -350,8 +350,12 @@ export class SandboxShell {
     if (!m) return;
     const p = this.pending.get(m[2]!);
     if (!p) return;
-    if (m[1] === 'started') p.started(Number(m[3]));
-    else p.exited(Number(m[3]));
+    const n = Number(m[3]);
+    // The sandbox can write here too: a process group of 0 or 1 is never a
+    // call's (signalled, it would be ours, or every process we may signal).
+    if (m[1] === 'started') {
+      if (n > 1) p.started(n);
+    } else p.exited(n);
   }
 
   private removeFifos(): void {
@@ -399,7 +403,6 @@ export class SandboxShell {
       if (this.supervisorHostPid === null && this.supervisorPid !== null) this.supervisorHostPid = findByNsPid(descendants(child.pid), this.supervisorPid);
       host = this.supervisorHostPid === null ? null : findByNsPid(childrenOf(this.supervisorHostPid), pgid);
     }
-    // (0 or 1 would be our own group, or every process we may signal.)
     if (host === null || host <= 1) return;
     try {
       process.kill(-host, signal);

@@ -2,11 +2,12 @@
 // output is written there). execgate must never read through a name the
 // sandbox can change: an agent that swaps its own stdout file for a symlink
 // to a host file it cannot read must not get that file in its tool result.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { tempDir } from '../helpers/execgate.js';
 import { section, startMcp, type LiveMcp } from '../helpers/mcp.js';
+import { waitFor } from '../helpers/wait.js';
 
 let live: LiveMcp | null = null;
 afterEach(async () => {
@@ -50,4 +51,25 @@ it('a program the sandbox plants on the server\'s PATH (npx puts PROJECT/node_mo
   await live.tool('process_read', { id: 'p2', wait_ms: 3000 });
   await live.shell({ command: 'true' });
   expect(existsSync(marker), 'a planted program ran on the host').toBe(false);
+});
+
+it('a call that forges its own "started" line, naming process group 1, is still ended whole at its time-out', async () => {
+  // The events FIFO is the supervisor's stdout, which every call can open.
+  // A forged group replaced the real one: the time-out signalled nothing
+  // (or, without a sandbox, group 0 or 1: execgate's own, or everything).
+  live = await startMcp({ cwd: tempDir('eg-mcp-proj-'), flags: ['--sandbox', 'bwrap'] });
+  const tag = String(5000 + Math.floor(Math.random() * 1000));
+  const sleeping = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).some((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'latin1') === `sleep\0${tag}\0`;
+    } catch {
+      return false;
+    }
+  });
+  const forge = ['f=$(readlink /proc/$$/fd/1)', 'f=${f##*/}', 'printf "started %s 1\\n" "${f%.out}" >/proc/$PPID/fd/1', `exec sleep ${tag}`].join('\n');
+  const r = live.shell({ command: forge, timeout_ms: 1500 });
+  await waitFor(sleeping, { what: 'the call\'s sleep to start' });
+  expect((await r).text).toMatch(/^Timed out after 1500 ms/);
+  await waitFor(() => !sleeping(), { what: 'the timed-out call\'s group to be killed' });
+  expect(section((await live.shell({ command: 'echo still here' })).text, 'stdout')).toBe('still here');
 });
