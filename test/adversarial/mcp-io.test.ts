@@ -2,11 +2,11 @@
 // output is written there). execgate must never read through a name the
 // sandbox can change: an agent that swaps its own stdout file for a symlink
 // to a host file it cannot read must not get that file in its tool result.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { tempDir } from '../helpers/execgate.js';
-import { section, startMcp, type LiveMcp } from '../helpers/mcp.js';
+import { runningWithArgv, section, startMcp, type LiveMcp } from '../helpers/mcp.js';
 import { waitFor } from '../helpers/wait.js';
 
 let live: LiveMcp | null = null;
@@ -58,14 +58,8 @@ it('a call that forges its own "started" line, naming process group 1, is still 
   // A forged group replaced the real one: the time-out signalled nothing
   // (or, without a sandbox, group 0 or 1: execgate's own, or everything).
   live = await startMcp({ cwd: tempDir('eg-mcp-proj-'), flags: ['--sandbox', 'bwrap'] });
-  const tag = String(5000 + Math.floor(Math.random() * 1000));
-  const sleeping = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).some((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, 'latin1') === `sleep\0${tag}\0`;
-    } catch {
-      return false;
-    }
-  });
+  const tag = String(6000 + Math.floor(Math.random() * 1000));
+  const sleeping = () => runningWithArgv(['sleep', tag]);
   const forge = ['f=$(readlink /proc/$$/fd/1)', 'f=${f##*/}', 'printf "started %s 1\\n" "${f%.out}" >/proc/$PPID/fd/1', `exec sleep ${tag}`].join('\n');
   const r = live.shell({ command: forge, timeout_ms: 1500 });
   await waitFor(sleeping, { what: 'the call\'s sleep to start' });

@@ -1,7 +1,7 @@
 // A real `execgate mcp` (the compiled CLI) driven by the MCP SDK's own
 // client over stdio, with its own XDG_RUNTIME_DIR (so `execgate approve`
 // finds exactly its broker), policy file and audit log.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -121,4 +121,19 @@ export function section(text: string, name: string): string {
     body.push(l);
   }
   return body.join('\n');
+}
+
+/** Whether a process whose argv is exactly `argv` runs, seen from here
+ * (whatever pid namespace it is in). */
+export function runningWithArgv(argv: string[]): boolean {
+  const want = `${argv.join('\0')}\0`;
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .some((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'latin1') === want;
+      } catch {
+        return false;
+      }
+    });
 }

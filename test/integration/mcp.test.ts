@@ -3,11 +3,11 @@
 // declined, answered elsewhere first), time-outs that end the host command
 // too, cut and redacted output, state across calls, bad input, bwrap.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cliPath, rule, tempDir } from '../helpers/execgate.js';
-import { exitCodeOf, section, startMcp, type LiveMcp } from '../helpers/mcp.js';
+import { exitCodeOf, runningWithArgv, section, startMcp, type LiveMcp } from '../helpers/mcp.js';
 import { waitFor } from '../helpers/wait.js';
 
 let live: LiveMcp | null = null;
@@ -392,13 +392,7 @@ describe('execgate mcp', () => {
     await live.tool('process_start', { command: `tty; sleep ${tag} & sleep ${tag}`, tty: true });
     let out = '';
     await waitFor(async () => ((out += (await live!.tool('process_read', { id: 'p1', wait_ms: 1000 })).text), /\/dev\/pts\/\d+/.test(out)), { what: 'the terminal name' });
-    const sleeping = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).some((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'latin1') === `sleep\0${tag}\0`;
-      } catch {
-        return false;
-      }
-    });
+    const sleeping = () => runningWithArgv(['sleep', tag]);
     await waitFor(sleeping, { what: 'the sleeps' });
     expect((await live.tool('process_stop', { id: 'p1' })).text).toMatch(/^p1: /);
     await waitFor(() => !sleeping(), { what: 'the group to be gone' });
@@ -418,13 +412,7 @@ describe('execgate mcp', () => {
     expect(section(b.text, 'stdout')).toBe(`kept\n/tmp\n1\n${process.getuid!() === 0 ? 'sandbox' : process.env.USER}`);
     // A time-out ends the call's process group inside the sandbox's own pid namespace too.
     const tag = String(4000 + Math.floor(Math.random() * 1000));
-    const sleeping = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).some((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'latin1') === `sleep\0${tag}\0`;
-      } catch {
-        return false;
-      }
-    });
+    const sleeping = () => runningWithArgv(['sleep', tag]);
     const c = live.shell({ command: `sleep ${tag} & sleep ${tag}`, timeout_ms: 60_000 });
     await waitFor(sleeping, { what: 'the sandboxed sleeps to start' });
     await live.close();
