@@ -371,6 +371,14 @@ int eg_mcp_supervise(int argc, char **argv)
      * never end. (bash, which this replaces, handled it, so its children
      * got the default too.) */
     signal(SIGCHLD, SIG_DFL);
+    /* Started with any of fds 0-2 closed, a FIFO opened below would land
+     * there, and the events' dup2 onto 1 would close it: /dev/null holds
+     * them first. */
+    int hold;
+    while ((hold = open("/dev/null", O_RDWR)) >= 0 && hold <= 2) {
+    }
+    if (hold > 2)
+        close(hold);
     call_env = call_environment(dir, argv[4]);
     if (!call_env)
         eg_die(126, "mcp supervisor", strerror(ENOMEM));

@@ -220,6 +220,13 @@ it('waits for its calls even when whoever started it ignored SIGCHLD', async () 
   expect(await t.end()).toBe(0);
 });
 
+it('works when started with its stdout and stderr closed (a FIFO would have landed there)', async () => {
+  const t = new Supervised(['/bin/sh', '-c', 'exec "$@" >&- 2>&-', 'sh']);
+  expect(await t.nextEvent()).toMatch(/^ready \d+$/);
+  expect((await t.call(0, 'aaaaaaaaaaa1', 'exit3')).status).toBe(3);
+  expect(await t.end()).toBe(0);
+});
+
 it('says how it is used, and fails closed on FIFOs it cannot open', () => {
   const usage = spawnSyncText([MCP_SUPERVISOR_ARG, dir]);
   expect(usage).toEqual({ status: 2, stderr: 'execgate: usage: execgate-wrapper --execgate-mcp-supervisor DIR BASH PRELUDE GO0 GO1 GO2 EVENTS (run by execgate mcp)\n' });
