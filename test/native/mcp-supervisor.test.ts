@@ -6,12 +6,17 @@ import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
 import { chmodSync, closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, readlinkSync, readSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { wrapperPath } from '../../src/native/paths.js';
 import { MCP_SUPERVISOR_ARG } from '../../src/protocol/constants.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eg-mcpsup-'));
+/** Every supervisor started: one a failed test left running is killed. */
+const started: ChildProcess[] = [];
+afterEach(() => {
+  for (const p of started.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // Reads its line as the prelude does, writes down its pid, process group,
@@ -76,6 +81,7 @@ class Supervised {
       stdio: ['pipe', 'ignore', 'pipe'],
     });
     this.sup.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    started.push(this.sup);
   }
 
   private readEvents(): void {
