@@ -112,22 +112,21 @@ static void put(struct text *t, const char *s)
     t->n += l;
 }
 
-static void put_num(struct text *t, long v)
+/* Every number said here is a pid, an fd or an exit status: none is
+ * negative (a pid that is not one is never said). */
+static void put_num(struct text *t, unsigned long v)
 {
     char d[24];
     size_t i = sizeof(d);
-    unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
     d[--i] = '\0';
     do
-        d[--i] = (char)('0' + u % 10);
-    while ((u /= 10) != 0);
-    if (v < 0)
-        d[--i] = '-';
+        d[--i] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
     put(t, d + i);
 }
 
 /* An event: "WORD [ID] N". */
-static void say_event(const char *word, const char *id, long n)
+static void say_event(const char *word, const char *id, unsigned long n)
 {
     struct text t = { 0 };
     put(&t, word);
@@ -188,7 +187,7 @@ static void start_spare(int i)
 {
     struct text path = { 0 };
     put(&path, "/proc/self/fd/");
-    put_num(&path, go[i]);
+    put_num(&path, (unsigned long)go[i]);
     int in = open(path.b, O_RDONLY | O_CLOEXEC);
     spare[i].pid = in < 0 ? -1 : start_bash(in);
     spare[i].reaped = 0;
@@ -257,7 +256,7 @@ static void run_call(int *k, const char *id, const char *arg)
     int g = *k;
     pid_t pid = spare[g].pid;
     if (pid > 0)
-        say_event("started", id, pid);
+        say_event("started", id, (unsigned long)pid);
     start_spare((g + 2) % 3);
     *k = (g + 1) % 3;
     int s = pid > 0 ? wait_end(pid, g) : 126;
@@ -282,7 +281,7 @@ static void run_call(int *k, const char *id, const char *arg)
             put(&want, "\n");
             pid = start_bash_with(want.b);
             if (pid > 0)
-                say_event("started", id, pid);
+                say_event("started", id, (unsigned long)pid);
             s = pid > 0 ? wait_end(pid, -1) : 126;
         } else {
             left[n] = '\n';
@@ -290,7 +289,7 @@ static void run_call(int *k, const char *id, const char *arg)
             (void)wr;
         }
     }
-    say_event("exited", id, s);
+    say_event("exited", id, (unsigned long)s);
 }
 
 /* "bg ID ARG": a call nobody waits for (process_start); its line says so. */
@@ -303,7 +302,7 @@ static void start_background(const char *id, const char *arg)
     put(&line, " bg\n");
     pid_t pid = line.over ? -1 : start_bash_with(line.b);
     if (pid > 0)
-        say_event("started", id, pid);
+        say_event("started", id, (unsigned long)pid);
     else
         say_event("exited", id, 126);
 }
@@ -330,7 +329,7 @@ static char **call_environment(const char *dir, const char *prelude)
             env[j++] = environ[i];
     }
     struct text pid = { 0 };
-    put_num(&pid, (long)getpid());
+    put_num(&pid, (unsigned long)getpid());
     const char *add[4][2] = { { "EXECGATE_MCP_PARENT=", pid.b }, { "EXECGATE_MCP_DIR=", dir }, { "EXECGATE_MCP_WRAPPER=", wrapper ? wrapper : "" }, { "BASH_ENV=", prelude } };
     for (size_t a = 0; a < 4; a++) {
         size_t l0 = strlen(add[a][0]), l1 = strlen(add[a][1]);
@@ -402,7 +401,7 @@ int eg_mcp_supervise(int argc, char **argv)
     int k = 0;
     start_spare(0);
     start_spare(1);
-    say_event("ready", NULL, (long)getpid());
+    say_event("ready", NULL, (unsigned long)getpid());
 
     char buf[LINE_CAP];
     size_t have = 0;
