@@ -137,3 +137,13 @@ export function runningWithArgv(argv: string[]): boolean {
       }
     });
 }
+
+/** Whether process `pid` runs: a zombie still answers kill(0), so its
+ * state is read. */
+export function processAlive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'latin1'));
+  } catch {
+    return false;
+  }
+}

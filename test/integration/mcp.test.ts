@@ -7,7 +7,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cliPath, rule, tempDir } from '../helpers/execgate.js';
-import { exitCodeOf, runningWithArgv, section, startMcp, type LiveMcp } from '../helpers/mcp.js';
+import { exitCodeOf, processAlive, runningWithArgv, section, startMcp, type LiveMcp } from '../helpers/mcp.js';
 import { waitFor } from '../helpers/wait.js';
 
 let live: LiveMcp | null = null;
@@ -15,15 +15,6 @@ afterEach(async () => {
   await live?.close();
   live = null;
 });
-
-const alive = (pid: number) => {
-  try {
-    // A zombie still answers kill(0): read its state.
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
 
 describe('execgate mcp', () => {
   it('lists its tools with their input schemas', async () => {
@@ -180,7 +171,7 @@ describe('execgate mcp', () => {
     expect(existsSync(hostMarker), 'the host command started before the time-out').toBe(true);
     const hostPid = Number(readFileSync(hostMarker, 'utf8'));
     const jobPid = Number(readFileSync(jobMarker, 'utf8'));
-    await waitFor(() => !alive(hostPid) && !alive(jobPid), { what: `the host command ${hostPid} and the job ${jobPid} to be gone`, timeoutMs: 10_000 });
+    await waitFor(() => !processAlive(hostPid) && !processAlive(jobPid), { what: `the host command ${hostPid} and the job ${jobPid} to be gone`, timeoutMs: 10_000 });
     // The shell goes on.
     expect(section((await live.shell({ command: 'echo still here' })).text, 'stdout')).toBe('still here');
   });
@@ -279,7 +270,7 @@ describe('execgate mcp', () => {
     const waiting = section(killer.text, 'stdout').split(' ').map(Number);
     expect(waiting.length).toBeGreaterThan(0);
     expect(waiting.every((p) => p > 0)).toBe(true);
-    await waitFor(() => waiting.every((p) => !alive(p)), { what: 'the spares of a killed supervisor to end' });
+    await waitFor(() => waiting.every((p) => !processAlive(p)), { what: 'the spares of a killed supervisor to end' });
     const after = await live.shell({ command: 'echo again' });
     expect(section(after.text, 'stdout')).toBe('again');
   });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { wrapperPath } from '../../src/native/paths.js';
 import { MCP_SUPERVISOR_ARG } from '../../src/protocol/constants.js';
+import { processAlive } from '../helpers/mcp.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eg-mcpsup-'));
@@ -48,14 +49,6 @@ chmodSync(fakeBash, 0o755);
 const O_ACCMODE = 3;
 
 const fifoNames = ['go0', 'go1', 'go2', 'ev'];
-
-function gone(pid: number): boolean {
-  try {
-    return /^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'latin1'));
-  } catch {
-    return true;
-  }
-}
 
 /** A supervisor on FIFOs of its own, in a directory of its own, driven as
  * shell-host.ts drives it. `via`: a program that execs it (argv before it). */
@@ -154,7 +147,7 @@ class Supervised {
     this.sup.stdin!.end();
     const code = await new Promise<number | null>((res) => (this.sup.exitCode !== null ? res(this.sup.exitCode) : this.sup.once('exit', (c) => res(c))));
     this.go.forEach((fd) => closeSync(fd));
-    await waitFor(() => spares.every(gone), { what: 'the spares to see their FIFOs end' });
+    await waitFor(() => spares.every((p) => !processAlive(p)), { what: 'the spares to see their FIFOs end' });
     closeSync(this.events);
     return code;
   }
@@ -202,7 +195,7 @@ it('starts the calls\' bashes ahead, in groups of their own, and reports how eac
   await waitFor(() => t.sparesOn('go1').length === 1, { what: 'the spare on go1' });
   const victim = t.sparesOn('go1')[0]!.pid;
   process.kill(victim, 'SIGKILL');
-  await waitFor(() => gone(victim), { what: 'the killed spare to end' });
+  await waitFor(() => !processAlive(victim), { what: 'the killed spare to end' });
   const again = await t.call(1, 'fffffffffff6', 'plain');
   expect(again.status).toBe(0);
   expect(again.started).toEqual([victim, Number(t.record('fffffffffff6').pid)]);
