@@ -23,6 +23,7 @@ import { STDIO_FD_COUNT } from '../protocol/limits.js';
 import { Action, Kind, ProtocolError, decodeToBroker, encodeToWrapper, type ToBroker, type ToWrapper } from '../protocol/messages.js';
 import { monotonicMs } from '../runtime/clock.js';
 import { closePlan, type Plan } from './plan.js';
+import type { ExitStatus } from '../exec/host-process.js';
 import type { HostCommand, SessionContext } from './session-context.js';
 import type { Reply } from './stats.js';
 
@@ -42,9 +43,15 @@ const deny = (reason: string) => encodeToWrapper({ type: 'decision', action: Act
 // closing its connection) built a DOMException, stack trace and all.
 const WRAPPER_GONE = Object.freeze(new Error('the wrapper went away'));
 
+/** authorize's signal when no human is asked: nothing cancels an answer
+ * given at once. */
+const NO_HUMAN = new AbortController().signal;
+
 export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promise<void> {
   let plan: Plan | null = null;
   let proc: HostCommand | null = null;
+  /** Audits the started command's end, once (null: nothing to audit, or done). */
+  let auditExit: ((status: ExitStatus) => void) | null = null;
   const startedAt = Date.now();
   // The connection arrived just now (the session starts its handler at once).
   const arrived = monotonicMs();
@@ -75,7 +82,10 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
     const stdioFrame = await read(sock, ctx.deadlines.stdioMs, 'the stdio');
     if (stdioFrame === null) return; // gone before sending its stdio
     const { stdio, fds } = takeStdio(stdioFrame);
-    let next: Promise<OwnedFrame | null>;
+    // The wrapper's next frame, watched for from the question on (or, with
+    // no human to ask, from the spawn on: nothing stands before the command
+    // but this function, and a watcher set up first would delay it).
+    let next: Promise<OwnedFrame | null> | null = null;
     /** A Deny to answer with, once the caller's fds are closed: a wrapper
      * that hears it finds nothing of its request still held here. */
     let refused: string | null = null;
@@ -83,12 +93,16 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
       const crossing = crossingEnv(stdio.env, allow);
 
       // While a human thinks, nothing may arrive: a frame, or the end of the
-      // stream (the wrapper was killed), cancels the question.
-      const gone = new AbortController();
-      next = sock.next();
-      next.then(() => gone.abort(WRAPPER_GONE), () => gone.abort(WRAPPER_GONE));
-      const verdict = await ctx.authorize(plan, crossing, gone.signal);
-      if (gone.signal.aborted) {
+      // stream (the wrapper was killed), cancels the question. Escalate asks
+      // nobody (SessionContext.authorize answers at once).
+      let gone: AbortController | null = null;
+      if (plan.decision === 'prompt') {
+        const g = (gone = new AbortController());
+        next = sock.next();
+        next.then(() => g.abort(WRAPPER_GONE), () => g.abort(WRAPPER_GONE));
+      }
+      const verdict = await ctx.authorize(plan, crossing, gone?.signal ?? NO_HUMAN);
+      if (gone?.signal.aborted) {
         const early = await next;
         early?.fds.forEach((f) => f.close());
         if (early) throw new ProtocolError(`${decodeToBroker(early.payload).type} while waiting for approval`);
@@ -100,11 +114,13 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
       } else {
         try {
           proc = ctx.spawn(plan, crossing, stdio, fds);
-          // Whatever happens to the connection from here, the command is audited.
-          proc.exited.then(
-            (status) => ctx.auditCompletion(plan!, { decidedBy: verdict.by, outcome: 'exited', status, durationMs: Date.now() - startedAt, pid: proc!.pid ?? undefined }),
-            () => {},
-          );
+          const started = proc;
+          // Whatever happens to the connection from here, the command is
+          // audited once; the wrapper, waiting for its Exit, hears it first.
+          auditExit = (status) => {
+            auditExit = null;
+            ctx.auditCompletion(plan!, { decidedBy: verdict.by, outcome: 'exited', status, durationMs: Date.now() - startedAt, pid: started.pid ?? undefined });
+          };
         } catch (err) {
           refused = `could not start on the host: ${(err as Error).message}`;
           ctx.auditCompletion(plan, { decidedBy: verdict.by, outcome: 'denied', reason: refused });
@@ -119,6 +135,7 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
 
     proc.onStop = (signal) => send(sock, { type: 'stop', signal });
     reply(encodeToWrapper({ type: 'decision', action: Action.ESCALATE, reason: '' }), 'escalate');
+    next ??= sock.next();
 
     // Forward what the wrapper receives until the command ends; if the
     // wrapper goes first, so does the command (the finally).
@@ -126,6 +143,7 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
       const event = await Promise.race([next.then((frame) => ({ frame })), proc.exited.then((status) => ({ status }))]);
       if ('status' in event) {
         send(sock, { type: 'exit', code: event.status.code & 0xff, signal: event.status.signal });
+        auditExit?.(event.status);
         return;
       }
       if (event.frame === null) return;
@@ -138,7 +156,11 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
     if (!(err instanceof ProtocolError || err instanceof FrameError || err instanceof DeadlineError)) throw err;
     ctx.auditProtocolError(err.message, plan);
   } finally {
-    proc?.terminate();
+    if (proc) {
+      const audit = auditExit;
+      if (audit) proc.exited.then(audit, () => {});
+      proc.terminate();
+    }
     closePlan(plan);
     sock.close();
   }
