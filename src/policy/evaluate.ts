@@ -88,7 +88,7 @@ export function evaluate(policy: Policy, input: PolicyInput): Evaluation {
     for (const c of rulesByName(policy).get(name) ?? []) {
       if (!matchParts(c, input.args, subject)) continue;
       const target = ruleTarget(c.rule, policy, input.writableRoots);
-      if (target !== null && sameProgram(input.hostProgram, target)) matched.push(c.rule);
+      if (target !== null && sameProgram(input.hostProgram, target, input.hostReal)) matched.push(c.rule);
     }
   }
   let winner: Rule | null = null;

@@ -45,9 +45,10 @@ export function realpathOrNull(path: string): string | null {
   }
 }
 
-/** The same file, reached under the same name. */
-export function sameProgram(a: string, b: string): boolean {
+/** The same file, reached under the same name; `aReal`: a's canonical
+ * path, if known. */
+export function sameProgram(a: string, b: string, aReal?: string): boolean {
   if (basename(a) !== basename(b)) return false;
-  const ra = realpathOrNull(a);
+  const ra = aReal ?? realpathOrNull(a);
   return ra !== null && ra === realpathOrNull(b);
 }

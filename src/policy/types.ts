@@ -52,6 +52,9 @@ export interface Policy {
 export interface PolicyInput {
   /** The host file the request resolves to (absolute), or null if none. */
   hostProgram: string | null;
+  /** hostProgram's canonical path, when the caller has it already (one
+   * realpath fewer per rule). */
+  hostReal?: string;
   /** argv[1..] as latin1 strings: one char per byte, so matching is byte-exact. */
   args: string[];
   explicit: boolean;

@@ -1,17 +1,17 @@
 // Turns a Request from the sandbox into a Plan: what would run on the host
 // (program, cwd), which rule decided, and the decision. The plan is made
 // once; what a human is shown and what runs are both read from it.
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, posix } from 'node:path';
 import { Kind, type Request } from '../protocol/messages.js';
 import { displayBytes, utf8OrNull } from '../protocol/bytes.js';
 import { evaluate, mentionsProgram } from '../policy/evaluate.js';
-import { isExecutableFile, realpathOrNull } from '../policy/resolve.js';
+import { realpathOrNull } from '../policy/resolve.js';
 import { needsGitPin } from '../policy/builtin-git.js';
 import { pinGitRepository } from '../policy/git-repository.js';
 import { takesProjectCode } from '../policy/project-code.js';
 import { findTrusted } from '../policy/trusted-path.js';
-import { pinDirectory, programIdentity } from '../exec/pin.js';
+import { pinDirectory, type PinnedDirectory } from '../exec/pin.js';
 import type { FileIdentity } from '../exec/spawn-spec.js';
 import type { Fd } from '../native/fd.js';
 import type { Decision, Evaluation, Policy, Rule } from '../policy/types.js';
@@ -112,8 +112,13 @@ function text(b: Buffer): string {
 }
 
 /** The host file a request names, through the session's path map: `path` as
- * named (rules compare names), `real` its canonical path (what will run). */
-export function resolveHostProgram(req: Request, pathMap: PathMap, findNamed: (name: string) => string | null): { ok: true; path: string; real: string } | { ok: false; why: string } {
+ * named (rules compare names), `real` its canonical path (what will run),
+ * `identity` the file's (what is checked before exec, if it is approved). */
+export function resolveHostProgram(
+  req: Request,
+  pathMap: PathMap,
+  findNamed: (name: string) => string | null,
+): { ok: true; path: string; real: string; identity: FileIdentity } | { ok: false; why: string } {
   const file = utf8OrNull(req.file);
   if (file === null || file === '') return { ok: false, why: 'the program path is empty or not valid UTF-8' };
   let hostPath: string | null;
@@ -133,13 +138,15 @@ export function resolveHostProgram(req: Request, pathMap: PathMap, findNamed: (n
     if (hostPath === null) return { ok: false, why: `${text(req.file)} is outside every path shared with the host` };
   }
   const real = realpathOrNull(hostPath);
-  if (real === null || !isExecutableFile(real)) {
+  const identity = real === null ? null : executableIdentity(real);
+  if (real === null || identity === null) {
     return { ok: false, why: `${hostPath}: no such executable on the host` };
   }
-  return { ok: true, path: hostPath, real };
+  return { ok: true, path: hostPath, real, identity };
 }
 
-/** The host directory for the request's cwd, or why there is none. */
+/** The host path for the request's cwd, or why there is none (whether a
+ * directory is there is found when it is pinned: pinCwd). */
 export function resolveHostCwd(req: Request, pathMap: PathMap): Resolved {
   const cwd = utf8OrNull(req.cwd);
   if (req.cwd.length === 0) return { ok: false, why: 'the working directory is unknown (was it deleted?)' };
@@ -147,12 +154,33 @@ export function resolveHostCwd(req: Request, pathMap: PathMap): Resolved {
   if (!isAbsolute(cwd)) return { ok: false, why: `working directory ${cwd} is not an absolute path` };
   const host = pathMap.toHost(cwd);
   if (host === null) return { ok: false, why: `working directory ${cwd} is outside every path shared with the host` };
-  try {
-    if (!statSync(host).isDirectory()) return { ok: false, why: `working directory ${host} is not a directory on the host` };
-  } catch {
-    return { ok: false, why: `working directory ${host} does not exist on the host` };
-  }
   return { ok: true, path: host };
+}
+
+/** The program file's identity if it is an executable regular file, else
+ * null: one stat for both (every escalation asks). */
+function executableIdentity(path: string): FileIdentity | null {
+  const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+  if (!st?.isFile()) return null;
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    return null;
+  }
+  return { dev: st.dev, ino: st.ino };
+}
+
+/** The request's working directory opened (pinDirectory), or why it cannot
+ * be: opening it is the check that it is a directory. */
+function pinCwd(host: string): { ok: true; dir: PinnedDirectory } | { ok: false; why: string } {
+  try {
+    return { ok: true, dir: pinDirectory(host) };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { ok: false, why: `working directory ${host} does not exist on the host` };
+    if (code === 'ENOTDIR') return { ok: false, why: `working directory ${host} is not a directory on the host` };
+    return { ok: false, why: `cannot pin what would run: ${(err as Error).message}` };
+  }
 }
 
 function decidedBy(ev: Evaluation): string {
@@ -179,7 +207,7 @@ export function makePlan(id: string, req: Request, policy: Policy, where: Confin
 
   const program = resolveHostProgram(req, pathMap, (n) => findTrusted(n, policy, writableRoots));
   const args = req.argv.slice(1).map((a) => a.toString('latin1'));
-  const ev = evaluate(policy, { hostProgram: program.ok ? program.path : null, args, explicit, writableRoots });
+  const ev = evaluate(policy, program.ok ? { hostProgram: program.path, hostReal: program.real, args, explicit, writableRoots } : { hostProgram: null, args, explicit, writableRoots });
   const evaluated = { decision: ev.decision, reason: ev.reason, rule: ev.rule, matched: ev.matched, decidedBy: decidedBy(ev), host: null };
   if (ev.decision !== 'escalate' && ev.decision !== 'prompt') return plan(evaluated);
 
@@ -187,29 +215,20 @@ export function makePlan(id: string, req: Request, policy: Policy, where: Confin
   const refusal = !program.ok ? program.why : !cwd.ok ? cwd.why : null;
   if (refusal !== null) return plan({ ...evaluated, decision: 'deny', reason: refusal, decidedBy: 'error' });
   if (req.argv.length === 0) return plan({ ...evaluated, decision: 'deny', reason: 'empty argv', decidedBy: 'error' });
-  const resolved = program as { path: string; real: string };
+  const resolved = program as { path: string; real: string; identity: FileIdentity };
   // Pinned now, not when it runs (possibly after a human thought for
   // minutes): the directory is opened and shown as where its handle really
   // points, which must be inside what the sandbox was given; the program's
-  // identity is checked again right before exec.
-  let pin: NonNullable<Plan['pin']>;
-  let cwdReal: string;
-  try {
-    const dir = pinDirectory((cwd as { path: string }).path);
-    cwdReal = dir.realPath;
-    if (!pathMap.coversHost(cwdReal)) {
-      dir.fd.close();
-      return plan({ ...evaluated, decision: 'deny', reason: `working directory ${(cwd as { path: string }).path} is ${cwdReal} on the host, outside every path shared with the sandbox`, decidedBy: 'error' });
-    }
-    try {
-      pin = { cwd: dir.fd, identity: programIdentity(resolved.real) };
-    } catch (err) {
-      dir.fd.close();
-      throw err;
-    }
-  } catch (err) {
-    return plan({ ...evaluated, decision: 'deny', reason: `cannot pin what would run: ${(err as Error).message}`, decidedBy: 'error' });
+  // identity (taken as it was resolved) is checked again right before exec.
+  const hostCwd = (cwd as { path: string }).path;
+  const opened = pinCwd(hostCwd);
+  if (!opened.ok) return plan({ ...evaluated, decision: 'deny', reason: opened.why, decidedBy: 'error' });
+  const cwdReal = opened.dir.realPath;
+  if (!pathMap.coversHost(cwdReal)) {
+    opened.dir.fd.close();
+    return plan({ ...evaluated, decision: 'deny', reason: `working directory ${hostCwd} is ${cwdReal} on the host, outside every path shared with the sandbox`, decidedBy: 'error' });
   }
+  const pin = { cwd: opened.dir.fd, identity: resolved.identity };
   const host = { program: resolved.real, named: resolved.path, cwd: cwdReal };
   const projectCode = takesProjectCode(host.program, host.named);
   // A built-in git rule escalates without a human only with git pinned to

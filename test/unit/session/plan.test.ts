@@ -73,6 +73,7 @@ describe('makePlan', () => {
   it('refuses an escalation whose working directory is outside every mapped root, or missing, or not UTF-8', () => {
     expect(makePlan('s.1', req('/work/bin/tool', ['tool'], '/tmp'), policy, map)).toMatchObject({ decision: 'deny', decidedBy: 'error', reason: 'working directory /tmp is outside every path shared with the host' });
     expect(makePlan('s.1', req('/work/bin/tool', ['tool'], '/work/gone'), policy, map)).toMatchObject({ decision: 'deny', reason: `working directory ${join(host, 'gone')} does not exist on the host` });
+    expect(makePlan('s.1', req('/work/bin/tool', ['tool'], '/work/bin/tool'), policy, map)).toMatchObject({ decision: 'deny', reason: `working directory ${tool} is not a directory on the host` });
     expect(makePlan('s.1', req('/work/bin/tool', ['tool'], Buffer.from([0x2f, 0xff])), policy, map).reason).toMatch(/not valid UTF-8/);
     expect(makePlan('s.1', req('/work/bin/tool', ['tool'], ''), policy, map).reason).toMatch(/unknown \(was it deleted\?\)/);
   });
