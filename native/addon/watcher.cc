@@ -14,6 +14,8 @@
 //    does not spin the loop. A watcher with nothing else to watch stops.
 //  * error (a negative errno: the socket's pending SO_ERROR, e.g. ECONNRESET;
 //    EBADF if the fd is gone) stops the watcher; start() again to resume.
+//  * start() with what is already being polled for changes nothing (it
+//    costs no system call): owners may re-arm after every event.
 //  * A started watcher keeps the process alive, unless unref() said it
 //    must not (uv_unref: the loop may end while it polls); ref() undoes
 //    that (uv_ref).
@@ -224,6 +226,11 @@ private:
             ThrowInvalidState(env, "the watcher is closed");
             return Napi::Value();
         }
+        // Already polling for exactly this: nothing to change, in the kernel
+        // or in libuv (restarting costs an fstat and two epoll_ctl, and
+        // owners re-arm after every event).
+        if (active_ && readable == wantReadable_ && writable == wantWritable_)
+            return env.Undefined();
         // libuv aborts the process if epoll_ctl fails on a closed fd, so the
         // fd is checked here: still open, and still the file we were given
         // (not a new one that took over the number).
