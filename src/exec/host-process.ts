@@ -53,15 +53,20 @@ export class HostProcess {
   #settleStart!: (pid: number | null) => void;
 
   /** Spawner.spawn's: ctl is the broker's end of the control channel (now
-   * owned here), unsent what of the spec did not fit in the first send. */
-  constructor(addon: Addon, ctl: Fd, tty: boolean, unsent: Buffer) {
+   * owned here), unsent what of the spec did not fit in the first send,
+   * watcher ctl's watcher if one was made ahead (now ours). */
+  constructor(addon: Addon, ctl: Fd, tty: boolean, unsent: Buffer, watcher?: FdWatcher) {
     this.#addon = addon;
     this.#ctl = ctl;
     this.#tty = tty;
     this.exited = new Promise((resolve) => (this.#settle = resolve));
     this.started = new Promise((resolve) => (this.#settleStart = resolve));
     if (unsent.length > 0) this.#outbox.push(unsent);
-    this.#watcher = new FdWatcher(ctl, (ev) => this.#onEvent(ev));
+    const onEvent = (ev: WatchEvent) => this.#onEvent(ev);
+    if (watcher) watcher.handOver(onEvent);
+    this.#watcher = watcher ?? new FdWatcher(ctl, onEvent);
+    // A running command keeps the broker alive (a spare waiting did not).
+    this.#watcher.ref();
     this.#arm();
   }
 

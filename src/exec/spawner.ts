@@ -44,8 +44,10 @@ export class Spawner {
    * soon as it came: a unix socket left in flight (queued in a socket,
    * unreceived) makes the kernel queue its fd garbage collector on every
    * close of any unix socket, a kworker wake-up each (1.5 of them per
-   * escalation here, of 3). */
-  #spare: Fd | null = null;
+   * escalation here, of 3). Watched from then on: its end means the spare
+   * died, and the watcher, made while nothing waits, is the command's once
+   * a spec goes on the channel. */
+  #spare: { fd: Fd; watcher: FdWatcher } | null = null;
   #closed = false;
 
   constructor(opts: SpawnerOptions = {}) {
@@ -74,7 +76,7 @@ export class Spawner {
     // Throws if any of them is closed already.
     const fds = [cwd.fd, stdio[0].fd, stdio[1].fd, stdio[2].fd];
     this.#ensureServer();
-    let channel = this.#toSpare(spec, fds);
+    let channel: { mine: Fd; sent: number; watcher?: FdWatcher } | null = this.#toSpare(spec, fds);
     if (!channel) {
       const [mine, theirs] = this.#addon.socketpair('stream').map((n) => new Fd(n)) as [Fd, Fd];
       try {
@@ -87,8 +89,8 @@ export class Spawner {
         throw err;
       }
     }
-    const { mine, sent } = channel;
-    const proc = new HostProcess(this.#addon, mine, cmd.tty !== null, spec.subarray(sent));
+    const { mine, sent, watcher } = channel;
+    const proc = new HostProcess(this.#addon, mine, cmd.tty !== null, spec.subarray(sent), watcher);
     this.#live.add(proc);
     void proc.exited.then(() => this.#live.delete(proc));
     return proc;
@@ -99,7 +101,7 @@ export class Spawner {
   async close(): Promise<void> {
     this.#closed = true;
     while (this.#live.size > 0) await Promise.all([...this.#live].map((p) => p.exited));
-    this.#spare?.close();
+    this.#spare?.fd.close();
     this.#spare = null;
     const server = this.#server;
     if (server) {
@@ -113,17 +115,18 @@ export class Spawner {
   /** Sends the spec to the spare the server offered, if one is waiting and
    * alive: its channel and how much of the spec went; null otherwise (a
    * dead spare's channel is closed and a newer offer tried). */
-  #toSpare(spec: Buffer, fds: number[]): { mine: Fd; sent: number } | null {
+  #toSpare(spec: Buffer, fds: number[]): { mine: Fd; sent: number; watcher: FdWatcher } | null {
     // An offer the watcher has not seen yet is as good (while one is held,
     // the server makes no other).
     if (!this.#spare) this.#takeOffers();
     for (;;) {
-      const mine = this.#spare;
-      if (!mine) return null;
+      const spare = this.#spare;
+      if (!spare) return null;
       this.#spare = null;
+      const { fd: mine, watcher } = spare;
       try {
         // A channel nobody wrote to yet: the fds and the spec's first bytes fit.
-        return { mine, sent: this.#addon.send(mine.fd, spec, fds) };
+        return { mine, sent: this.#addon.send(mine.fd, spec, fds), watcher };
       } catch (err) {
         mine.close();
         // Killed while it waited: a newer offer, or a fresh supervisor.
@@ -156,9 +159,26 @@ export class Spawner {
         got.forEach((f) => f.close());
         continue;
       }
-      this.#spare?.close();
-      this.#spare = got[0]!;
+      this.#spare?.fd.close();
+      this.#spare = this.#watchSpare(got[0]!);
     }
+  }
+
+  /** A spare's channel, armed as its command's will be (readable): a spare
+   * says nothing before its spec, so any event while it waits is its end
+   * (killed), and the channel goes. Unref'd: a waiting spare keeps nobody
+   * alive. */
+  #watchSpare(fd: Fd): { fd: Fd; watcher: FdWatcher } {
+    const spare = {
+      fd,
+      watcher: new FdWatcher(fd, () => {
+        if (this.#spare === spare) this.#spare = null;
+        fd.close();
+      }),
+    };
+    spare.watcher.unref();
+    spare.watcher.start(true, false);
+    return spare;
   }
 
   #ensureServer(): Server {

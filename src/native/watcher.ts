@@ -11,13 +11,23 @@ export type FdWatchCallback = (this: FdWatcher, event: WatchEvent) => void;
 export class FdWatcher {
   readonly #fd: Fd;
   readonly #watcher: Watcher;
+  #onEvent: FdWatchCallback;
 
   /** Watches fd (at most one watcher per fd); start() begins. */
   constructor(fd: Fd, onEvent: FdWatchCallback) {
     const { Watcher } = loadAddon();
-    this.#watcher = new Watcher(fd.fd, (event) => onEvent.call(this, event));
+    this.#onEvent = onEvent;
+    this.#watcher = new Watcher(fd.fd, (event) => this.#onEvent.call(this, event));
     this.#fd = fd;
     fd.attach(this);
+  }
+
+  /** From now on events go to onEvent: a watcher made ahead of time (a
+   * spare's channel, watched while it waits) passes to the fd's next owner,
+   * which then needs no watcher of its own (making one costs system calls
+   * at the moment it is needed). */
+  handOver(onEvent: FdWatchCallback): void {
+    this.#onEvent = onEvent;
   }
 
   /** See Watcher.start: level-triggered; start(false, false) = hangup only. */
