@@ -4,8 +4,8 @@
 //   Request -> plan -> audit -> Decision{RUN | DENY}                    done
 //   Request -> plan -> audit -> SendStdio -> Stdio (+3 fds)
 //           -> authorize (a human, for prompts) -> spawn on the host
-//           -> Decision{ESCALATE} -> forward Signal / Resize, report Stop
-//           -> Exit -> audit                                            done
+//           -> (started) Decision{ESCALATE} -> forward Signal / Resize,
+//              report Stop -> Exit -> audit                            done
 //
 // A Request with stdio_follows has its Stdio right behind it: no SendStdio
 // is sent, and on Run or Deny the Stdio is dropped unread with the socket.
@@ -36,6 +36,9 @@ const FORWARDABLE = new Set(
 
 /** Decision{RUN}, encoded once: it is the reply to most execs. */
 const RUN = encodeToWrapper({ type: 'decision', action: Action.RUN, reason: '' });
+
+/** Decision{ESCALATE}: the command started on the host. */
+const ESCALATED = encodeToWrapper({ type: 'decision', action: Action.ESCALATE, reason: '' });
 
 const deny = (reason: string) => encodeToWrapper({ type: 'decision', action: Action.DENY, reason });
 
@@ -127,14 +130,34 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
         }
       }
     } finally {
-      // The command has its own copies now (or never started): ours go.
-      fds.forEach((f) => f.close());
+      // Never started: ours go now (a started command's, once it has them).
+      if (proc === null) fds.forEach((f) => f.close());
     }
     // Not started: `refused` says why (the human's answer, or the spawn's error).
     if (proc === null) return reply(deny(refused!), 'deny');
 
-    proc.onStop = (signal) => send(sock, { type: 'stop', signal });
-    reply(encodeToWrapper({ type: 'decision', action: Action.ESCALATE, reason: '' }), 'escalate');
+    // The command has its spec, and nothing here stands before its start:
+    // the rest waits for its supervisor's word that it is about to exec
+    // (or has ended), which comes while it execs. The wrapper then learns
+    // that it started (before any Stop: one may come with that word), and
+    // its connection is watched.
+    let escalated = false;
+    const started = () => {
+      if (escalated) return;
+      escalated = true;
+      reply(ESCALATED, 'escalate');
+    };
+    proc.onStop = (signal) => {
+      started();
+      send(sock, { type: 'stop', signal });
+    };
+    try {
+      await proc.started;
+    } finally {
+      // The command has its own copies now: ours go.
+      fds.forEach((f) => f.close());
+    }
+    started();
     next ??= sock.next();
 
     // Forward what the wrapper receives until the command ends; if the

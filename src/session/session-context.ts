@@ -16,6 +16,9 @@ export type Verdict = { approve: true; by: string } | { approve: false; reason: 
 export interface HostCommand {
   /** The command's pid, once known (null before it started, or if it never did). */
   readonly pid: number | null;
+  /** Settles once the command is about to exec (with its pid), or has
+   * ended without (null); never rejects. */
+  readonly started: Promise<number | null>;
   readonly exited: Promise<ExitStatus>;
   /** A signal the wrapper received, for the command's process group. */
   forward(signo: number): void;

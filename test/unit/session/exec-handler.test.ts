@@ -46,6 +46,8 @@ function planFor(decision: Decision): Plan {
 
 class FakeProc implements HostCommand {
   readonly pid = 4242;
+  start!: (pid: number | null) => void;
+  readonly started = new Promise<number | null>((res) => (this.start = res));
   forwarded: number[] = [];
   resized: [number, number][] = [];
   terminated = 0;
@@ -68,6 +70,8 @@ interface Script {
   decision: Decision;
   verdict?: (signal: AbortSignal) => Promise<Verdict>;
   spawnThrows?: boolean;
+  /** The command's start is reported by the test (proc.start), not at once. */
+  startLater?: boolean;
   deadlines?: { requestMs: number; stdioMs: number };
 }
 
@@ -96,6 +100,7 @@ function context(script: Script) {
       if (script.spawnThrows) throw new Error('no such helper');
       calls.spawnedWith = fds.map((f) => f.fd);
       calls.proc = new FakeProc();
+      if (!script.startLater) calls.proc.start(calls.proc.pid);
       return calls.proc;
     },
     notify: (e) => calls.notified.push(e),
@@ -238,6 +243,62 @@ describe('handleExec', () => {
     await done;
     expect(await c.wrapper.reply()).toEqual({ type: 'exit', code: 3, signal: 0 });
     c.wrapper.close();
+  });
+
+  it('Escalate: the wrapper hears ESCALATE once the command has started, our copies of its stdio closed by then', async () => {
+    start();
+    const c = connect({ decision: 'escalate', startLater: true });
+    const fds = stdioFds();
+    c.wrapper.send(request({ stdioFollows: true }));
+    c.wrapper.send(stdio(), fds);
+    fds.forEach((f) => addon.close(f));
+    const done = c.run();
+    await waitFor(() => c.calls.proc !== null);
+    const heldWhileStarting = openFds().size;
+    // Not before the start: nothing to read yet.
+    expect(addon.recv(c.wrapper.fd, 64, 0)).toBeNull();
+    c.calls.proc!.start(4242);
+    expect(await c.wrapper.reply()).toEqual({ type: 'decision', action: Action.ESCALATE, reason: '' });
+    expect(openFds().size).toBe(heldWhileStarting - 3);
+    c.calls.proc!.exit({ code: 0, signal: 0 });
+    await done;
+    expect(await c.wrapper.reply()).toEqual({ type: 'exit', code: 0, signal: 0 });
+    c.wrapper.close();
+  });
+
+  it('Escalate: a Stop reported with the start comes after ESCALATE; an end without a start still brings ESCALATE, then Exit', async () => {
+    start();
+    const c = connect({ decision: 'escalate', startLater: true });
+    const fds = stdioFds();
+    c.wrapper.send(request({ stdioFollows: true }));
+    c.wrapper.send(stdio(), fds);
+    fds.forEach((f) => addon.close(f));
+    const done = c.run();
+    await waitFor(() => c.calls.proc !== null);
+    // As HostProcess does when "P" and "S" come in one read: the stop first.
+    c.calls.proc!.onStop(19);
+    c.calls.proc!.start(4242);
+    expect(await c.wrapper.reply()).toEqual({ type: 'decision', action: Action.ESCALATE, reason: '' });
+    expect(await c.wrapper.reply()).toEqual({ type: 'stop', signal: 19 });
+    c.calls.proc!.exit({ code: 0, signal: 0 });
+    await done;
+    expect(await c.wrapper.reply()).toEqual({ type: 'exit', code: 0, signal: 0 });
+    c.wrapper.close();
+
+    const d = connect({ decision: 'escalate', startLater: true });
+    const fds2 = stdioFds();
+    d.wrapper.send(request({ stdioFollows: true }));
+    d.wrapper.send(stdio(), fds2);
+    fds2.forEach((f) => addon.close(f));
+    const done2 = d.run();
+    await waitFor(() => d.calls.proc !== null);
+    // Could not start (HostProcess settles `started` with null, then `exited`).
+    d.calls.proc!.start(null);
+    d.calls.proc!.exit({ code: 126, signal: 0 });
+    await done2;
+    expect(await d.wrapper.reply()).toEqual({ type: 'decision', action: Action.ESCALATE, reason: '' });
+    expect(await d.wrapper.reply()).toEqual({ type: 'exit', code: 126, signal: 0 });
+    d.wrapper.close();
   });
 
   it('Run or Deny with the stdio sent ahead: answered at once, the Stdio and its fds dropped unread', async () => {
