@@ -213,7 +213,7 @@ export interface Addon {
   /** One recvmsg (MSG_CMSG_CLOEXEC | MSG_DONTWAIT). null on EAGAIN.
    * 1 <= maxBytes <= MAX_RECV_BYTES, 0 <= maxFds <= MAX_FDS. */
   recv(fd: number, maxBytes: number, maxFds: number): RecvResult | null;
-  /** What the fd is (fstat + SO_TYPE); throws EBADF for a closed fd. */
+  /** What the fd is (SO_TYPE alone); throws EBADF for a closed fd. */
   socketType(fd: number): SocketType;
   /** An AF_UNIX socket bound at path and listening (close-on-exec,
    * non-blocking). A path too long for sun_path is ENAMETOOLONG, never

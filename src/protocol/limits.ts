@@ -13,8 +13,11 @@ export const SESSION_HELLO = Buffer.from('EXG1', 'latin1');
 export const STDIO_FD_COUNT = 3;
 /** Most fds accepted in one recvmsg before the message is refused. */
 export const MAX_FDS_PER_MESSAGE = 8;
-/** Bytes read per recv on a connection while a frame is incomplete. */
-export const READ_CHUNK = 256 * 1024;
+/** Bytes read per recv on a connection, at least (more when the frame under
+ * way needs more): the addon's scratch buffer (kScratchBytes), so that a
+ * read of a usual frame costs one recvmsg, with no size probe (SIOCINQ) and
+ * no allocation. */
+export const READ_CHUNK = 64 * 1024;
 /** Connections one session may have open at once (each is a live exec). */
 export const MAX_CONNECTIONS_PER_SESSION = 1024;
 /** A connection must deliver its Request within this time. */

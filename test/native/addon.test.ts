@@ -372,7 +372,7 @@ describe('socketType', () => {
       closeSync(file);
       closeSync(devnull);
     }
-    expectSystemError(() => addon.socketType(s1), 'EBADF', -9, 'fstat', 'bad file descriptor');
+    expectSystemError(() => addon.socketType(s1), 'EBADF', -9, 'getsockopt', 'bad file descriptor');
   });
 });
 
