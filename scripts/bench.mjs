@@ -77,7 +77,7 @@ if (process.argv[2] === '--spawn-path') {
 }
 
 const cli = join(root, 'bin/execgate.js');
-const { only, QUICK, requireBuilt, ROUNDS, Table, timed } = await import('./bench/common.mjs');
+const { only, paths, QUICK, requireBuilt, ROUNDS, Table, timed } = await import('./bench/common.mjs');
 requireBuilt();
 const table = new Table();
 
@@ -145,11 +145,20 @@ function warmUpSeconds(out) {
 }
 
 const stdins = { pipe: 'stdin a pipe', terminal: 'stdin a terminal' };
+/** The same loop in the unpatched bash, no execgate, in every round: what a
+ * plain exec of /bin/true costs on this machine at that moment (it moves by
+ * a third between quiet and busy spells here), for a ratio taken within the
+ * round beside the absolute figure the target names. */
+const plainLoop = timed(`for ((i=0;i<${ESC_N};i++)); do /bin/true; done`);
+const plainTimes = [];
 const loopTimes = { pipe: [], terminal: [] };
 const warmTimes = { pipe: [], terminal: [] };
 const pathTimes = { pipe: [], terminal: [] };
 console.log(`escalation round trip: ${ESC_N} auto-approved /bin/true per loop after ${ESC_WARM} in the same shell, median of ${ROUNDS} rounds (target: 2 ms)`);
 for (let r = 0; r < ROUNDS; r++) {
+  const plain = withStdin('pipe', [paths.unpatched, '-c', plainLoop]);
+  if (plain.status !== 0) throw new Error(`plain /bin/true loop failed (${plain.status}): ${plain.stderr}`);
+  plainTimes.push(loopSeconds(plain.stdout));
   for (const kind of Object.keys(stdins)) {
     const loop = withStdin(kind, [process.execPath, ...shellArgs]);
     if (loop.status !== 0) throw new Error(`escalation loop (${stdins[kind]}) failed (${loop.status}): ${loop.stderr}${loop.stdout}`);
@@ -161,14 +170,16 @@ for (let r = 0; r < ROUNDS; r++) {
     pathTimes[kind].push(JSON.parse(m[0]));
   }
 }
+console.log(`  a plain exec       ${((median(plainTimes) / ESC_N) * 1e3).toFixed(2).padStart(6)} ms (the unpatched bash's own /bin/true, same rounds)`);
 for (const kind of Object.keys(stdins)) {
   const perEsc = (median(loopTimes[kind]) / ESC_N) * 1e3;
+  const times = median(loopTimes[kind].map((t, r) => t / plainTimes[r]));
   const call = median(pathTimes[kind].map((p) => p.call));
   const untilP = median(pathTimes[kind].map((p) => p.untilP));
   const first = median(warmTimes[kind].map((w) => w.first)) * 1e3;
   const warm = (median(warmTimes[kind].map((w) => w.rest)) / (ESC_WARM - 1)) * 1e3;
   console.log(
-    `  ${stdins[kind].padEnd(17)} ${perEsc.toFixed(2).padStart(6)} ms/escalation;` +
+    `  ${stdins[kind].padEnd(17)} ${perEsc.toFixed(2).padStart(6)} ms/escalation (${times.toFixed(2)} x a plain exec);` +
       ` spawn path ${untilP.toFixed(3)} ms (Spawner.spawn ${call.toFixed(3)} ms + until "P"), ${((untilP / perEsc) * 100).toFixed(0)}%;` +
       ` before the loop: the first ${first.toFixed(1)} ms${ESC_WARM > 1 ? `, the next ${ESC_WARM - 1} ${warm.toFixed(2)} ms each` : ''}`,
   );
