@@ -1,13 +1,21 @@
-// Watcher: readiness of one fd on Node's own event loop (uv_poll), for what
-// net.Socket refuses (SOCK_SEQPACKET) or must not own (fds that TS owns).
+// Watcher: readiness of one fd on Node's own event loop, for what net.Socket
+// refuses (SOCK_SEQPACKET) or must not own (fds that TS owns).
 //
 //   new Watcher(fd, onEvent)   onEvent({ readable, writable, hangup, error })
 //   start(readable, writable)  (re)arm; start(false, false) watches hangup only
 //   stop()  close()  unref()  ref()   fd  active  closed
 //
+// How: every watcher of one event loop is an entry in one epoll set of ours,
+// and libuv polls that set's fd (one uv_poll for the loop). Making a
+// watcher is one epoll_ctl, starting or stopping one another, closing one
+// another (the kernel's answers also tell a closed or reused fd); a uv_poll
+// per fd cost eight system calls to make (libuv's own check, O_NONBLOCK set
+// and put back, our fstats) and a loop turn to close, and the broker makes
+// two per escalation.
+//
 // Rules kept here:
 //  * The watcher never closes, reads or writes the fd, and leaves its
-//    O_NONBLOCK flag as it found it (libuv sets it; we put it back).
+//    O_NONBLOCK flag alone.
 //  * hangup (the peer closed, or shut down its writing side) is permanent
 //    once seen: it is true in that event and every later one, and the
 //    watcher stops asking the kernel for it, so a hung-up fd nobody reads
@@ -17,13 +25,14 @@
 //  * start() with what is already being polled for changes nothing (it
 //    costs no system call): owners may re-arm after every event.
 //  * A started watcher keeps the process alive, unless unref() said it
-//    must not (uv_unref: the loop may end while it polls); ref() undoes
-//    that (uv_ref).
+//    must not (the loop may end while it polls); ref() undoes that.
 //  * While polling, the watcher keeps itself (and so its callback) alive;
-//    stopped or closed, it can be collected, which closes the uv handle.
+//    stopped or closed, it can be collected, which takes it out of the set.
 //    close() is safe from inside onEvent; a closed watcher never keeps the
-//    process alive; at environment teardown (exit, worker end) open handles
-//    are closed by an async cleanup hook so the loop can close.
+//    process alive; at environment teardown (exit, worker end) the set is
+//    closed by an async cleanup hook so the loop can close.
+//  * A watcher must be closed before its fd (FdWatcher sees to it): an fd
+//    closed while its file lives on elsewhere stays in the kernel's set.
 //  * onEvent runs through a callback scope whose async resource is the
 //    watcher, like Node's own handles: microtasks and nextTicks run after it,
 //    AsyncLocalStorage sees the store of where the watcher was made, and an
@@ -34,58 +43,87 @@
 #include <uv.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
+#include <map>
 #include <mutex>
-#include <set>
-#include <utility>
+#include <unordered_map>
 
 namespace eg {
 namespace {
 
 class Watcher;
 
-// The uv handle lives apart from the Watcher: it must outlive it until
-// libuv's close callback, and may be closed by the teardown hook first.
-struct PollHandle {
-    uv_poll_t poll;
-    Watcher *owner = nullptr;
-    napi_async_cleanup_hook_handle hook = nullptr;
+// A registration the kernel holds but that reports nothing: EPOLLONESHOT
+// with no events (ERR and HUP, which epoll_ctl always adds, report at most
+// once before the entry disables itself again).
+constexpr uint32_t kDisarmed = EPOLLONESHOT;
+
+// The epoll set of one event loop. Entries carry (generation << 32 | fd), so
+// an event for a watcher closed (or an fd watched anew) since epoll_wait
+// returned it is recognised as stale and dropped.
+struct PollSet {
+    uv_poll_t poll;  // on epfd
+    int epfd = -1;
     uv_loop_t *loop = nullptr;
-    int fd = -1;
+    napi_async_cleanup_hook_handle hook = nullptr;
+    std::unordered_map<int, Watcher *> byFd;
+    uint32_t nextGen = 1;
+    int refs = 0;  // started watchers not unref()d: the loop lives while > 0
     bool closing = false;
 };
 
-// libuv allows one poll handle per fd and loop; a second one would silently
-// never fire. Which (loop, fd) pairs have an open watcher:
-std::mutex gWatchedLock;
-std::set<std::pair<uv_loop_t *, int>> gWatched;
+// One set per loop (the main thread's, each worker's).
+std::mutex gSetsLock;
+std::map<uv_loop_t *, PollSet *> gSets;
 
-bool Register(uv_loop_t *loop, int fd)
+void OnSetReadable(uv_poll_t *p, int status, int events);
+void SetCleanupHook(napi_async_cleanup_hook_handle, void *arg);
+
+// The loop's set, made when the addon loads (or by the first watcher, if
+// that failed); null (errno set) if it cannot be.
+PollSet *SetFor(napi_env env, uv_loop_t *loop)
 {
-    std::lock_guard<std::mutex> lock(gWatchedLock);
-    return gWatched.emplace(loop, fd).second;
+    {
+        std::lock_guard<std::mutex> lock(gSetsLock);
+        auto it = gSets.find(loop);
+        if (it != gSets.end())
+            return it->second;
+    }
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0)
+        return nullptr;
+    PollSet *set = new PollSet();
+    set->epfd = epfd;
+    set->loop = loop;
+    int r = uv_poll_init(loop, &set->poll, epfd);
+    if (r == 0)
+        r = uv_poll_start(&set->poll, UV_READABLE, OnSetReadable);
+    if (r < 0) {
+        close(epfd);
+        delete set;
+        errno = -r;
+        return nullptr;
+    }
+    set->poll.data = set;
+    uv_unref(reinterpret_cast<uv_handle_t *>(&set->poll));
+    napi_add_async_cleanup_hook(env, SetCleanupHook, set, &set->hook);
+    std::lock_guard<std::mutex> lock(gSetsLock);
+    gSets[loop] = set;
+    return set;
 }
 
-void Unregister(uv_loop_t *loop, int fd)
+void AddRef(PollSet *set, int delta)
 {
-    std::lock_guard<std::mutex> lock(gWatchedLock);
-    gWatched.erase({loop, fd});
-}
-
-void OnClosed(uv_handle_t *h);
-
-// Starts closing the uv handle; the PollHandle is freed in OnClosed.
-void BeginClose(PollHandle *ph)
-{
-    if (ph->closing)
-        return;
-    ph->closing = true;
-    Unregister(ph->loop, ph->fd);
-    uv_close(reinterpret_cast<uv_handle_t *>(&ph->poll), OnClosed);
+    int before = set->refs;
+    set->refs += delta;
+    if (before == 0 && set->refs > 0)
+        uv_ref(reinterpret_cast<uv_handle_t *>(&set->poll));
+    else if (before > 0 && set->refs == 0)
+        uv_unref(reinterpret_cast<uv_handle_t *>(&set->poll));
 }
 
 class Watcher : public Napi::ObjectWrap<Watcher> {
@@ -116,43 +154,35 @@ public:
             ThrowArgType(env, "onEvent", "of type function", cb);
             return;
         }
-        struct stat st;
-        if (fstat(fd, &st) < 0) {
-            ThrowSystemError(env, -errno, "fstat");
-            return;
-        }
         uv_loop_t *loop = nullptr;
         if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) {
             ThrowInvalidState(env, "no event loop");
             return;
         }
-        if (!Register(loop, fd)) {
-            ThrowSystemError(env, UV_EEXIST, "uv_poll_init");
+        PollSet *set = SetFor(env, loop);
+        if (!set) {
+            ThrowSystemError(env, -errno, "epoll_create1");
             return;
         }
-        int flags = fcntl(fd, F_GETFL);
-        PollHandle *ph = new PollHandle();
-        ph->loop = loop;
-        ph->fd = fd;
-        int r = uv_poll_init(loop, &ph->poll, fd);
-        if (r < 0) {
-            delete ph;
-            Unregister(loop, fd);
-            ThrowSystemError(env, r, "uv_poll_init");
+        // One entry per fd in a set (epoll refuses a second one anyway).
+        if (set->byFd.count(fd)) {
+            ThrowSystemError(env, -EEXIST, "epoll_ctl");
             return;
         }
-        // uv_poll_init made the fd O_NONBLOCK. The file description may be
-        // shared (with the sandbox, say), and nothing here needs it: put back
-        // what it was.
-        if (flags >= 0 && !(flags & O_NONBLOCK))
-            fcntl(fd, F_SETFL, flags);
-        ph->poll.data = ph;
-        ph->owner = this;
-        handle_ = ph;
+        uint32_t gen = set->nextGen++;
+        struct epoll_event ev = {};
+        ev.events = kDisarmed;
+        ev.data.u64 = (static_cast<uint64_t>(gen) << 32) | static_cast<uint32_t>(fd);
+        // Also the check that the fd is open and that epoll can watch it at
+        // all (EPERM: a regular file).
+        if (epoll_ctl(set->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            ThrowSystemError(env, -errno, "epoll_ctl");
+            return;
+        }
+        set->byFd[fd] = this;
+        set_ = set;
+        gen_ = gen;
         fd_ = fd;
-        dev_ = st.st_dev;
-        ino_ = st.st_ino;
-        napi_add_async_cleanup_hook(env, CleanupHook, ph, &ph->hook);
 
         // The JS object owns the callback (so a cycle through it is
         // collectable); we keep only a weak reference for the call.
@@ -171,17 +201,50 @@ public:
     {
         // Collected, or the environment is going away: the JS reference
         // counts must not be touched here.
-        if (handle_) {
-            handle_->owner = nullptr;
-            BeginClose(handle_);
-            handle_ = nullptr;
-        }
+        Leave();
         if (asyncContext_)
             napi_async_destroy(Env(), asyncContext_);
     }
 
+    // The event epoll reported for us (OnSetReadable found us by fd and
+    // generation).
+    void OnEvent(uint32_t events);
+
+    // The set is closing (environment teardown): we are out of it.
+    void Detach()
+    {
+        counted_ = false;  // the set goes whole: no count to keep
+        active_ = false;
+        set_ = nullptr;
+    }
+
+    uint32_t gen() const { return gen_; }
+
 private:
-    bool Closed() const { return !handle_ || handle_->closing; }
+    bool Closed() const { return set_ == nullptr; }
+
+    // Out of the set for good (close(), collection).
+    void Leave()
+    {
+        if (!set_)
+            return;
+        Count(false);
+        epoll_ctl(set_->epfd, EPOLL_CTL_DEL, fd_, nullptr);
+        auto it = set_->byFd.find(fd_);
+        if (it != set_->byFd.end() && it->second == this)
+            set_->byFd.erase(it);
+        set_ = nullptr;
+        active_ = false;
+    }
+
+    // Whether we keep the loop alive: started and not unref()d.
+    void Count(bool on)
+    {
+        if (on == counted_ || !set_)
+            return;
+        counted_ = on;
+        AddRef(set_, on ? 1 : -1);
+    }
 
     // While polling, hold our own JS object (and through it the callback).
     void SetActive(bool on)
@@ -194,23 +257,44 @@ private:
             selfRef_ = false;
             Unref();
         }
+        Count(active_ && loopRef_);
+    }
+
+    // The entry asks the kernel for `mask` (level-triggered), or nothing.
+    int Set(uint32_t mask)
+    {
+        struct epoll_event ev = {};
+        ev.events = mask ? mask : kDisarmed;
+        ev.data.u64 = (static_cast<uint64_t>(gen_) << 32) | static_cast<uint32_t>(fd_);
+        if (epoll_ctl(set_->epfd, EPOLL_CTL_MOD, fd_, &ev) < 0)
+            return -errno;
+        armed_ = mask;
+        return 0;
+    }
+
+    uint32_t Wanted() const
+    {
+        return (wantReadable_ ? EPOLLIN : 0u) | (wantWritable_ ? EPOLLOUT : 0u) | (hangup_ ? 0u : EPOLLRDHUP);
     }
 
     // (Re)starts polling for what is wanted, or stops when that is nothing.
     int Arm()
     {
-        int mask = (wantReadable_ ? UV_READABLE : 0) | (wantWritable_ ? UV_WRITABLE : 0) |
-                   (hangup_ ? 0 : UV_DISCONNECT);
+        uint32_t mask = Wanted();
         if (mask == 0) {
-            uv_poll_stop(&handle_->poll);
+            if (armed_)
+                Set(0);
             SetActive(false);
             return 0;
         }
-        int r = uv_poll_start(&handle_->poll, mask, OnPollCb);
-        if (r < 0) {
-            uv_poll_stop(&handle_->poll);
-            SetActive(false);
-            return r;
+        if (mask != armed_) {
+            int r = Set(mask);
+            if (r < 0) {
+                if (armed_)
+                    Set(0);
+                SetActive(false);
+                return r;
+            }
         }
         SetActive(true);
         return 0;
@@ -226,29 +310,22 @@ private:
             ThrowInvalidState(env, "the watcher is closed");
             return Napi::Value();
         }
-        // Already polling for exactly this: nothing to change, in the kernel
-        // or in libuv (restarting costs an fstat and two epoll_ctl, and
-        // owners re-arm after every event).
+        // Already polling for exactly this: nothing to change.
         if (active_ && readable == wantReadable_ && writable == wantWritable_)
             return env.Undefined();
-        // libuv aborts the process if epoll_ctl fails on a closed fd, so the
-        // fd is checked here: still open, and still the file we were given
-        // (not a new one that took over the number).
-        struct stat st;
-        if (fstat(fd_, &st) < 0) {
-            ThrowSystemError(env, -errno, "uv_poll_start");
-            return Napi::Value();
-        }
-        if (st.st_dev != dev_ || st.st_ino != ino_) {
+        wantReadable_ = readable;
+        wantWritable_ = writable;
+        int r = Arm();
+        // The kernel keys an entry on the fd and its file: EBADF, the fd was
+        // closed; ENOENT, its number now names another file (ours is gone
+        // from the set, or lives on elsewhere).
+        if (r == -ENOENT) {
             ThrowInvalidState(env, "fd " + std::to_string(fd_) +
                                        " was closed and its number reused; close a watcher before its fd");
             return Napi::Value();
         }
-        wantReadable_ = readable;
-        wantWritable_ = writable;
-        int r = Arm();
         if (r < 0) {
-            ThrowSystemError(env, r, "uv_poll_start");
+            ThrowSystemError(env, r, "epoll_ctl");
             return Napi::Value();
         }
         return env.Undefined();
@@ -257,7 +334,8 @@ private:
     Napi::Value Stop(const Napi::CallbackInfo &info)
     {
         if (!Closed()) {
-            uv_poll_stop(&handle_->poll);
+            if (armed_)
+                Set(0);
             SetActive(false);
         }
         return info.Env().Undefined();
@@ -267,22 +345,22 @@ private:
     {
         if (!Closed()) {
             SetActive(false);
-            BeginClose(handle_);
+            Leave();
         }
         return info.Env().Undefined();
     }
 
     Napi::Value UnrefLoop(const Napi::CallbackInfo &info)
     {
-        if (!Closed())
-            uv_unref(reinterpret_cast<uv_handle_t *>(&handle_->poll));
+        loopRef_ = false;
+        Count(false);
         return info.Env().Undefined();
     }
 
     Napi::Value RefLoop(const Napi::CallbackInfo &info)
     {
-        if (!Closed())
-            uv_ref(reinterpret_cast<uv_handle_t *>(&handle_->poll));
+        loopRef_ = true;
+        Count(active_ && !Closed());
         return info.Env().Undefined();
     }
 
@@ -293,9 +371,9 @@ private:
     }
     Napi::Value GetClosed(const Napi::CallbackInfo &info) { return Napi::Boolean::New(info.Env(), Closed()); }
 
-    // After POLLERR (libuv reports it as UV_EBADF and stops the handle): the
-    // real error, and whether there is still something to read.
-    int PendingError(int status, bool *readable)
+    // After EPOLLERR: the real error, and whether there is still something
+    // to read.
+    int PendingError(bool *readable)
     {
         struct pollfd pfd = {fd_, POLLIN | POLLRDHUP, 0};
         if (poll(&pfd, 1, 0) == 1) {
@@ -308,128 +386,154 @@ private:
         int soerr = 0;
         socklen_t len = sizeof(soerr);
         if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0)
-            return soerr ? -soerr : status;  // reading SO_ERROR clears it: no repeat
+            return soerr ? -soerr : UV_EBADF;  // reading SO_ERROR clears it: no repeat
         if (errno == ENOTSOCK)
             return UV_EPIPE;  // a pipe's write end whose readers are gone
-        return status;
+        return UV_EBADF;
     }
 
-    void OnPoll(int status, int events)
-    {
-        bool readable = (events & UV_READABLE) != 0;
-        bool writable = (events & UV_WRITABLE) != 0;
-        int error = 0;
-        bool stopped = false;  // by this event: drop the self reference below
-        if (events & UV_DISCONNECT)
-            hangup_ = true;
-        if (status < 0) {
-            error = PendingError(status, &readable);
-            uv_poll_stop(&handle_->poll);  // libuv stopped it already; make it so for us
-            stopped = true;
-        } else if (events & UV_DISCONNECT) {
-            // Level-triggered, and for good: stop asking for it.
-            int mask = (wantReadable_ ? UV_READABLE : 0) | (wantWritable_ ? UV_WRITABLE : 0);
-            int r = mask ? uv_poll_start(&handle_->poll, mask, OnPollCb) : 0;
-            if (r < 0)
-                error = r;
-            if (!mask || r < 0) {
-                uv_poll_stop(&handle_->poll);
-                stopped = true;
-            }
-        }
-        readable = readable && wantReadable_;
-        writable = writable && wantWritable_;
-
-        // Raw Node-API from here on: while the environment shuts down (a
-        // worker terminating, process exit), libuv still runs this callback
-        // but JS may not run, calls fail with napi_pending_exception and no
-        // exception pending, and node-addon-api would turn that into a fatal
-        // error. Then we stop polling and leave; the cleanup hook closes us.
-        napi_env env = Env();
-        napi_handle_scope scope;
-        if (napi_open_handle_scope(env, &scope) != napi_ok)
-            return;
-        napi_ref selfRef = static_cast<const Napi::Reference<Napi::Object> &>(*this);
-        napi_value self = nullptr, fn = nullptr, ev = nullptr, v;
-        bool ok = napi_get_reference_value(env, selfRef, &self) == napi_ok && self &&
-                  napi_get_reference_value(env, callback_, &fn) == napi_ok && fn &&
-                  napi_create_object(env, &ev) == napi_ok;
-        ok = ok && napi_get_boolean(env, readable, &v) == napi_ok && napi_set_named_property(env, ev, "readable", v) == napi_ok;
-        ok = ok && napi_get_boolean(env, writable, &v) == napi_ok && napi_set_named_property(env, ev, "writable", v) == napi_ok;
-        ok = ok && napi_get_boolean(env, hangup_, &v) == napi_ok && napi_set_named_property(env, ev, "hangup", v) == napi_ok;
-        ok = ok && napi_create_int32(env, error, &v) == napi_ok && napi_set_named_property(env, ev, "error", v) == napi_ok;
-        // All state is settled before JS runs: it may start, stop or close
-        // us. `self` (a local) keeps the object alive through the call even
-        // when the self reference goes here.
-        if (stopped)
-            SetActive(false);
-        if (!ok) {
-            bool pending = false;
-            if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
-                napi_value exc;
-                napi_get_and_clear_last_exception(env, &exc);
-                napi_fatal_exception(env, exc);
-            } else {
-                uv_poll_stop(&handle_->poll);  // shutting down: no JS any more
-                active_ = false;
-            }
-            napi_close_handle_scope(env, scope);
-            return;
-        }
-        napi_value result;
-        if (napi_make_callback(env, asyncContext_, self, fn, 1, &ev, &result) != napi_ok) {
-            bool pending = false;
-            if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
-                // Like any Node callback: to 'uncaughtException'.
-                napi_value exc;
-                napi_get_and_clear_last_exception(env, &exc);
-                napi_fatal_exception(env, exc);
-            }
-        }
-        napi_close_handle_scope(env, scope);
-    }
-
-    static void OnPollCb(uv_poll_t *p, int status, int events)
-    {
-        PollHandle *ph = static_cast<PollHandle *>(p->data);
-        if (ph->closing || !ph->owner)
-            return;
-        ph->owner->OnPoll(status, events);
-    }
-
-    // Environment teardown: close the handle so the loop can be closed; Node
-    // runs the loop until OnClosed removes the hook.
-    static void CleanupHook(napi_async_cleanup_hook_handle, void *arg)
-    {
-        PollHandle *ph = static_cast<PollHandle *>(arg);
-        if (ph->owner)
-            ph->owner->active_ = false;
-        BeginClose(ph);
-    }
-
-    friend void OnClosed(uv_handle_t *h);
-
-    PollHandle *handle_ = nullptr;
+    PollSet *set_ = nullptr;
+    uint32_t gen_ = 0;
+    uint32_t armed_ = 0;  // what the entry asks the kernel for (0: nothing)
     int fd_ = -1;
-    dev_t dev_ = 0;
-    ino_t ino_ = 0;
     bool wantReadable_ = false;
     bool wantWritable_ = false;
     bool active_ = false;
     bool selfRef_ = false;
+    bool loopRef_ = true;
+    bool counted_ = false;
     bool hangup_ = false;
     Napi::FunctionReference callback_;
     napi_async_context asyncContext_ = nullptr;
 };
 
-void OnClosed(uv_handle_t *h)
+void Watcher::OnEvent(uint32_t events)
 {
-    PollHandle *ph = static_cast<PollHandle *>(h->data);
-    if (ph->owner)
-        ph->owner->handle_ = nullptr;
-    if (ph->hook)
-        napi_remove_async_cleanup_hook(ph->hook);
-    delete ph;
+    // Stopped since (or a disarmed entry's one report of ERR or HUP).
+    if (!active_ || !armed_)
+        return;
+    // ERR or HUP alone: reported as what is watched, as libuv does.
+    if ((events & (EPOLLERR | EPOLLHUP)) && !(events & (EPOLLIN | EPOLLOUT)))
+        events |= armed_ & (EPOLLIN | EPOLLOUT);
+    bool readable = (events & EPOLLIN) != 0;
+    bool writable = (events & EPOLLOUT) != 0;
+    int error = 0;
+    bool stopped = false;  // by this event: drop the self reference below
+    bool hungUp = (events & (EPOLLHUP | EPOLLRDHUP)) != 0 && !hangup_;
+    if (hungUp)
+        hangup_ = true;
+    if (events & EPOLLERR) {
+        error = PendingError(&readable);
+        Set(0);
+        stopped = true;
+    } else if (hungUp) {
+        // Level-triggered, and for good: stop asking for it.
+        uint32_t mask = Wanted();
+        int r = mask ? Set(mask) : 0;
+        if (r < 0)
+            error = r;
+        if (!mask || r < 0) {
+            Set(0);
+            stopped = true;
+        }
+    }
+    readable = readable && wantReadable_;
+    writable = writable && wantWritable_;
+
+    // Raw Node-API from here on: while the environment shuts down (a
+    // worker terminating, process exit), JS may not run, calls fail with
+    // napi_pending_exception and no exception pending, and node-addon-api
+    // would turn that into a fatal error. Then we stop polling and leave;
+    // the cleanup hook closes the set.
+    napi_env env = Env();
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok)
+        return;
+    napi_ref selfRef = static_cast<const Napi::Reference<Napi::Object> &>(*this);
+    napi_value self = nullptr, fn = nullptr, ev = nullptr, v;
+    bool ok = napi_get_reference_value(env, selfRef, &self) == napi_ok && self &&
+              napi_get_reference_value(env, callback_, &fn) == napi_ok && fn &&
+              napi_create_object(env, &ev) == napi_ok;
+    ok = ok && napi_get_boolean(env, readable, &v) == napi_ok && napi_set_named_property(env, ev, "readable", v) == napi_ok;
+    ok = ok && napi_get_boolean(env, writable, &v) == napi_ok && napi_set_named_property(env, ev, "writable", v) == napi_ok;
+    ok = ok && napi_get_boolean(env, hangup_, &v) == napi_ok && napi_set_named_property(env, ev, "hangup", v) == napi_ok;
+    ok = ok && napi_create_int32(env, error, &v) == napi_ok && napi_set_named_property(env, ev, "error", v) == napi_ok;
+    // All state is settled before JS runs: it may start, stop or close
+    // us. `self` (a local) keeps the object alive through the call even
+    // when the self reference goes here.
+    if (stopped)
+        SetActive(false);
+    if (!ok) {
+        bool pending = false;
+        if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+            napi_value exc;
+            napi_get_and_clear_last_exception(env, &exc);
+            napi_fatal_exception(env, exc);
+        } else if (set_) {
+            Set(0);  // shutting down: no JS any more
+            active_ = false;
+            Count(false);
+        }
+        napi_close_handle_scope(env, scope);
+        return;
+    }
+    napi_value result;
+    if (napi_make_callback(env, asyncContext_, self, fn, 1, &ev, &result) != napi_ok) {
+        bool pending = false;
+        if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+            // Like any Node callback: to 'uncaughtException'.
+            napi_value exc;
+            napi_get_and_clear_last_exception(env, &exc);
+            napi_fatal_exception(env, exc);
+        }
+    }
+    napi_close_handle_scope(env, scope);
+}
+
+// libuv saw the set readable: take what is ready and hand each event to its
+// watcher. A callback may close, stop or start any watcher (this one or
+// another), or make new ones: each event's watcher is looked up afresh.
+void OnSetReadable(uv_poll_t *p, int status, int)
+{
+    PollSet *set = static_cast<PollSet *>(p->data);
+    if (status < 0 || set->closing)
+        return;
+    struct epoll_event evs[64];
+    int n = epoll_wait(set->epfd, evs, 64, 0);
+    for (int i = 0; i < n && !set->closing; i++) {
+        int fd = static_cast<int>(evs[i].data.u64 & 0xffffffffu);
+        uint32_t gen = static_cast<uint32_t>(evs[i].data.u64 >> 32);
+        auto it = set->byFd.find(fd);
+        if (it == set->byFd.end() || it->second->gen() != gen)
+            continue;  // closed (or watched anew) since
+        it->second->OnEvent(evs[i].events);
+    }
+}
+
+void OnSetClosed(uv_handle_t *h)
+{
+    PollSet *set = static_cast<PollSet *>(h->data);
+    close(set->epfd);
+    if (set->hook)
+        napi_remove_async_cleanup_hook(set->hook);
+    delete set;
+}
+
+// Environment teardown: the set's handle closes so the loop can be closed
+// (Node runs the loop until OnSetClosed removes the hook); its watchers are
+// closed with it.
+void SetCleanupHook(napi_async_cleanup_hook_handle, void *arg)
+{
+    PollSet *set = static_cast<PollSet *>(arg);
+    set->closing = true;
+    for (auto &entry : set->byFd)
+        entry.second->Detach();
+    set->byFd.clear();
+    {
+        std::lock_guard<std::mutex> lock(gSetsLock);
+        gSets.erase(set->loop);
+    }
+    uv_close(reinterpret_cast<uv_handle_t *>(&set->poll), OnSetClosed);
 }
 
 }  // namespace
@@ -437,6 +541,12 @@ void OnClosed(uv_handle_t *h)
 void InitWatcher(Napi::Env env, Napi::Object exports)
 {
     exports.Set("Watcher", Watcher::Define(env));
+    // The loop's set is made with the addon, not by its first watcher: one
+    // fd, held for the environment's life from the start (a failure here is
+    // reported by the first watcher, which tries again).
+    uv_loop_t *loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) == napi_ok && loop)
+        SetFor(env, loop);
 }
 
 }  // namespace eg

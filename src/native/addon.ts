@@ -72,28 +72,29 @@ export interface WatchEvent {
 
 export type WatchCallback = (this: Watcher, event: WatchEvent) => void;
 
-/** Readiness of one fd on Node's event loop (uv_poll). At most one open
- * watcher per fd (a second one throws EEXIST). The watcher never closes the
+/** Readiness of one fd on Node's event loop (an entry in one epoll set per
+ * loop, which libuv polls). At most one open watcher per fd (a second one
+ * throws EEXIST). The watcher never closes the
  * fd and leaves its O_NONBLOCK flag alone, but the fd must stay open while the
  * watcher is: close the watcher first (FdWatcher in watcher.ts does). */
 export interface Watcher {
   /** (Re)arms for the given interests; start(false, false) watches for
    * hangup only (and, once hangup was reported, has nothing left to watch:
    * the watcher stays inactive). Level-triggered: readable fires until recv
-   * drains to EAGAIN or EOF, writable while there is room. Throws EBADF if
-   * the fd was closed, ERR_INVALID_STATE if the watcher is closed or the fd
-   * number now names another file. */
+   * drains to EAGAIN or EOF, writable while there is room. Costs nothing
+   * when it asks for what is already being watched. Throws EBADF if the fd
+   * was closed, ERR_INVALID_STATE if the watcher is closed or the fd number
+   * now names another file. */
   start(readable: boolean, writable: boolean): void;
   /** Stops polling; start() resumes. Idempotent. */
   stop(): void;
-  /** Releases the uv handle; never closes the fd. Idempotent, safe inside
+  /** Takes the fd out of the set; never closes the fd. Idempotent, safe inside
    * the callback; a closed watcher never keeps the process alive. */
   close(): void;
   /** From now on, polling does not keep the process alive: the loop may end
-   * while it polls (uv_unref). Idempotent. */
+   * while it polls. Idempotent. */
   unref(): void;
-  /** Undoes unref(): polling keeps the process alive again (uv_ref).
-   * Idempotent. */
+  /** Undoes unref(): polling keeps the process alive again. Idempotent. */
   ref(): void;
   // A started watcher keeps the process alive until it is stopped or closed
   // (or unref() was called).
