@@ -167,18 +167,24 @@ export class Spawner {
   /** A spare's channel, armed as its command's will be (readable): a spare
    * says nothing before its spec, so any event while it waits is its end
    * (killed), and the channel goes. Unref'd: a waiting spare keeps nobody
-   * alive. */
-  #watchSpare(fd: Fd): { fd: Fd; watcher: FdWatcher } {
-    const spare = {
-      fd,
-      watcher: new FdWatcher(fd, () => {
-        if (this.#spare === spare) this.#spare = null;
-        fd.close();
-      }),
-    };
-    spare.watcher.unref();
-    spare.watcher.start(true, false);
-    return spare;
+   * alive. Null (the channel closed: the spare exits) if it cannot be
+   * watched; a command then gets a supervisor of its own. */
+  #watchSpare(fd: Fd): { fd: Fd; watcher: FdWatcher } | null {
+    try {
+      const spare = {
+        fd,
+        watcher: new FdWatcher(fd, () => {
+          if (this.#spare === spare) this.#spare = null;
+          fd.close();
+        }),
+      };
+      spare.watcher.unref();
+      spare.watcher.start(true, false);
+      return spare;
+    } catch {
+      fd.close();
+      return null;
+    }
   }
 
   #ensureServer(): Server {
