@@ -117,12 +117,12 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
       } else {
         try {
           proc = ctx.spawn(plan, crossing, stdio, fds);
-          const started = proc;
+          const spawned = proc;
           // Whatever happens to the connection from here, the command is
           // audited once; the wrapper, waiting for its Exit, hears it first.
           auditExit = (status) => {
             auditExit = null;
-            ctx.auditCompletion(plan!, { decidedBy: verdict.by, outcome: 'exited', status, durationMs: Date.now() - startedAt, pid: started.pid ?? undefined });
+            ctx.auditCompletion(plan!, { decidedBy: verdict.by, outcome: 'exited', status, durationMs: Date.now() - startedAt, pid: spawned.pid ?? undefined });
           };
         } catch (err) {
           refused = `could not start on the host: ${(err as Error).message}`;
@@ -135,6 +135,9 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
     }
     // Not started: `refused` says why (the human's answer, or the spawn's error).
     if (proc === null) return reply(deny(refused!), 'deny');
+    // Decided and handed to the host: what the broker's latency figures
+    // count for an escalation (the command's own start is not the broker's).
+    ctx.replied?.('escalate', monotonicMs() - arrived);
 
     // The command has its spec, and nothing here stands before its start:
     // the rest waits for its supervisor's word that it is about to exec
@@ -142,13 +145,13 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
     // that it started (before any Stop: one may come with that word), and
     // its connection is watched.
     let escalated = false;
-    const started = () => {
+    const tellStarted = () => {
       if (escalated) return;
       escalated = true;
-      reply(ESCALATED, 'escalate');
+      sock.send(ESCALATED);
     };
     proc.onStop = (signal) => {
-      started();
+      tellStarted();
       send(sock, { type: 'stop', signal });
     };
     try {
@@ -157,7 +160,7 @@ export async function handleExec(sock: FramedSocket, ctx: SessionContext): Promi
       // The command has its own copies now: ours go.
       fds.forEach((f) => f.close());
     }
-    started();
+    tellStarted();
     next ??= sock.next();
 
     // Forward what the wrapper receives until the command ends; if the

@@ -1,8 +1,9 @@
 // How long the broker takes to answer an exec, as the broker measures it:
 // from a connection's arrival (its "EXG1" datagram read from the session
-// socket, when the exec handler starts) to the reply that lets the wrapper
-// go on (Decision RUN or DENY; for an escalation, Decision ESCALATE, sent
-// once the command started on the host, a human's answer included). Time
+// socket, when the exec handler starts) to its decision acted on: the reply
+// that lets the wrapper go on (Decision RUN or DENY), or for an escalation
+// the command handed to the host (a human's answer included; Decision
+// ESCALATE follows once the command is about to exec). Time
 // the datagram waited in the socket before the broker read it is not seen
 // here: the wrapper's own wall clock (npm run bench) is the whole story.
 //

@@ -86,6 +86,7 @@ function context(script: Script) {
     spawnedWith: [] as number[],
     proc: null as FakeProc | null,
     signal: null as AbortSignal | null,
+    replies: [] as string[],
   };
   const ctx: SessionContext = {
     deadlines: script.deadlines ?? { requestMs: 5_000, stdioMs: 5_000 },
@@ -107,6 +108,7 @@ function context(script: Script) {
     auditDecision: (p) => calls.decisions.push(p),
     auditCompletion: (_p, info) => calls.completions.push(info),
     auditProtocolError: (why) => calls.errors.push(why),
+    replied: (what) => calls.replies.push(what),
   };
   return { ctx, calls };
 }
@@ -143,6 +145,17 @@ function connect(script: Script) {
   const { ctx, calls } = context(script);
   const sock = new FramedSocket(new Fd(brokerEnd), { maxFrame: 4 << 20 });
   return { wrapper: new Wrapper(wrapperEnd), calls, run: () => handleExec(sock, ctx), sock };
+}
+
+/** An escalation whose stdio went right behind its request (stdio_follows),
+ * its handler running (`done`). */
+function escalateAhead(script: Script) {
+  const c = connect(script);
+  const fds = stdioFds();
+  c.wrapper.send(request({ stdioFollows: true }));
+  c.wrapper.send(stdio(), fds);
+  fds.forEach((f) => addon.close(f));
+  return { ...c, done: c.run() };
 }
 
 /** Three fds to pass as stdio (ends of socketpairs, the others closed). */
@@ -230,12 +243,8 @@ describe('handleExec', () => {
 
   it('Escalate with the stdio sent ahead (stdio_follows): no SendStdio, the same filtering, the same exit', async () => {
     start();
-    const c = connect({ decision: 'escalate' });
-    const fds = stdioFds();
-    c.wrapper.send(request({ stdioFollows: true }));
-    c.wrapper.send(stdio(), fds);
-    fds.forEach((f) => addon.close(f));
-    const done = c.run();
+    const c = escalateAhead({ decision: 'escalate' });
+    const done = c.done;
     expect(await c.wrapper.reply()).toEqual({ type: 'decision', action: Action.ESCALATE, reason: '' });
     expect([...c.calls.crossing!.keys()]).toEqual(['TERM']);
     expect(c.calls.spawnedWith).toHaveLength(3);
@@ -247,16 +256,14 @@ describe('handleExec', () => {
 
   it('Escalate: the wrapper hears ESCALATE once the command has started, our copies of its stdio closed by then', async () => {
     start();
-    const c = connect({ decision: 'escalate', startLater: true });
-    const fds = stdioFds();
-    c.wrapper.send(request({ stdioFollows: true }));
-    c.wrapper.send(stdio(), fds);
-    fds.forEach((f) => addon.close(f));
-    const done = c.run();
+    const c = escalateAhead({ decision: 'escalate', startLater: true });
+    const done = c.done;
     await waitFor(() => c.calls.proc !== null);
     const heldWhileStarting = openFds().size;
-    // Not before the start: nothing to read yet.
+    // Not before the start: nothing to read yet. The broker's latency figure
+    // ends at the hand-over, not at the command's start.
     expect(addon.recv(c.wrapper.fd, 64, 0)).toBeNull();
+    expect(c.calls.replies).toEqual(['escalate']);
     c.calls.proc!.start(4242);
     expect(await c.wrapper.reply()).toEqual({ type: 'decision', action: Action.ESCALATE, reason: '' });
     expect(openFds().size).toBe(heldWhileStarting - 3);
@@ -268,12 +275,8 @@ describe('handleExec', () => {
 
   it('Escalate: a Stop reported with the start comes after ESCALATE; an end without a start still brings ESCALATE, then Exit', async () => {
     start();
-    const c = connect({ decision: 'escalate', startLater: true });
-    const fds = stdioFds();
-    c.wrapper.send(request({ stdioFollows: true }));
-    c.wrapper.send(stdio(), fds);
-    fds.forEach((f) => addon.close(f));
-    const done = c.run();
+    const c = escalateAhead({ decision: 'escalate', startLater: true });
+    const done = c.done;
     await waitFor(() => c.calls.proc !== null);
     // As HostProcess does when "P" and "S" come in one read: the stop first.
     c.calls.proc!.onStop(19);
@@ -285,12 +288,8 @@ describe('handleExec', () => {
     expect(await c.wrapper.reply()).toEqual({ type: 'exit', code: 0, signal: 0 });
     c.wrapper.close();
 
-    const d = connect({ decision: 'escalate', startLater: true });
-    const fds2 = stdioFds();
-    d.wrapper.send(request({ stdioFollows: true }));
-    d.wrapper.send(stdio(), fds2);
-    fds2.forEach((f) => addon.close(f));
-    const done2 = d.run();
+    const d = escalateAhead({ decision: 'escalate', startLater: true });
+    const done2 = d.done;
     await waitFor(() => d.calls.proc !== null);
     // Could not start (HostProcess settles `started` with null, then `exited`).
     d.calls.proc!.start(null);
