@@ -92,7 +92,7 @@ describe('Session.onHostCommand', () => {
     const cmd = (pid: number): HostCommand => {
       let end!: () => void;
       const exited = new Promise<{ code: number; signal: number }>((res) => (end = () => res({ code: 0, signal: 15 })));
-      return { pid, exited, forward() {}, resize() {}, terminate: () => end(), onStop() {} };
+      return { pid, started: Promise.resolve(pid), exited, forward() {}, resize() {}, terminate: () => end(), onStop() {} };
     };
     session.own(cmd(1));
     const seen: (number | null)[] = [];

@@ -139,7 +139,7 @@ describe('Session', () => {
     const { session: s, shell } = open();
     shell.close();
     let terminated = 0;
-    const cmd: HostCommand = { pid: 1, exited: new Promise(() => {}), forward() {}, resize() {}, terminate: () => void terminated++, onStop() {} };
+    const cmd: HostCommand = { pid: 1, started: Promise.resolve(1), exited: new Promise(() => {}), forward() {}, resize() {}, terminate: () => void terminated++, onStop() {} };
     s.own(cmd);
     const child = spawn('cat', [], { stdio: ['pipe', 'ignore', 'ignore'] });
     s.endWith(new Fd(addon.pidfdOpen(child.pid!)));
