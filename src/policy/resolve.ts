@@ -4,6 +4,7 @@
 // is another file, and a multi-call binary reached as `rm` is not `ls`.
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
+import type { FileIdentity } from '../exec/spawn-spec.js';
 
 /** The fixed default trusted PATH (docs/policy.md): the system
  * directories, which only root can write. A policy's `trusted_path` entries
@@ -28,12 +29,20 @@ export function findOnPath(name: string, pathVar = DEFAULT_TRUSTED_PATH.join(':'
 // throwing (an exception costs more than the stat), and realpath is the C
 // library's, one call, not Node's walk of lstats in JavaScript.
 export function isExecutableFile(path: string): boolean {
+  return executableIdentity(path) !== null;
+}
+
+/** The file's identity (what is checked again right before an approved
+ * command's exec) if it is an executable regular file, else null: one stat
+ * for both, as every escalation asks both. */
+export function executableIdentity(path: string): FileIdentity | null {
   try {
-    if (!statSync(path, { throwIfNoEntry: false })?.isFile()) return false;
+    const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+    if (!st?.isFile()) return null;
     accessSync(path, constants.X_OK);
-    return true;
+    return { dev: st.dev, ino: st.ino };
   } catch {
-    return false;
+    return null;
   }
 }
 

@@ -1,12 +1,11 @@
 // Turns a Request from the sandbox into a Plan: what would run on the host
 // (program, cwd), which rule decided, and the decision. The plan is made
 // once; what a human is shown and what runs are both read from it.
-import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, posix } from 'node:path';
 import { Kind, type Request } from '../protocol/messages.js';
 import { displayBytes, utf8OrNull } from '../protocol/bytes.js';
 import { evaluate, mentionsProgram } from '../policy/evaluate.js';
-import { realpathOrNull } from '../policy/resolve.js';
+import { executableIdentity, realpathOrNull } from '../policy/resolve.js';
 import { needsGitPin } from '../policy/builtin-git.js';
 import { pinGitRepository } from '../policy/git-repository.js';
 import { takesProjectCode } from '../policy/project-code.js';
@@ -155,19 +154,6 @@ export function resolveHostCwd(req: Request, pathMap: PathMap): Resolved {
   const host = pathMap.toHost(cwd);
   if (host === null) return { ok: false, why: `working directory ${cwd} is outside every path shared with the host` };
   return { ok: true, path: host };
-}
-
-/** The program file's identity if it is an executable regular file, else
- * null: one stat for both (every escalation asks). */
-function executableIdentity(path: string): FileIdentity | null {
-  const st = statSync(path, { bigint: true, throwIfNoEntry: false });
-  if (!st?.isFile()) return null;
-  try {
-    accessSync(path, constants.X_OK);
-  } catch {
-    return null;
-  }
-  return { dev: st.dev, ino: st.ino };
 }
 
 /** The request's working directory opened (pinDirectory), or why it cannot
