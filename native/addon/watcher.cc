@@ -261,13 +261,19 @@ private:
     }
 
     // The entry asks the kernel for `mask` (level-triggered), or nothing.
+    // When it cannot be changed (EBADF, ENOENT: the fd was closed, or its
+    // number names another file) this fd has no entry of ours any more:
+    // armed_ says so, so that the next start() asks the kernel again (and
+    // reports it) instead of believing an entry that is gone.
     int Set(uint32_t mask)
     {
         struct epoll_event ev = {};
         ev.events = mask ? mask : kDisarmed;
         ev.data.u64 = (static_cast<uint64_t>(gen_) << 32) | static_cast<uint32_t>(fd_);
-        if (epoll_ctl(set_->epfd, EPOLL_CTL_MOD, fd_, &ev) < 0)
+        if (epoll_ctl(set_->epfd, EPOLL_CTL_MOD, fd_, &ev) < 0) {
+            armed_ = 0;
             return -errno;
+        }
         armed_ = mask;
         return 0;
     }
@@ -290,8 +296,6 @@ private:
         if (mask != armed_) {
             int r = Set(mask);
             if (r < 0) {
-                if (armed_)
-                    Set(0);
                 SetActive(false);
                 return r;
             }

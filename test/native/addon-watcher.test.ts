@@ -342,7 +342,12 @@ describe('Watcher: lifecycle', () => {
   it('start() on a closed fd throws EBADF, on a reused number ERR_INVALID_STATE', () => {
     const [a, b] = addon.socketpair('stream');
     const w = new addon.Watcher(b, () => {});
+    // Started and stopped before the close: the stop could not reach the
+    // kernel's entry either, and the next start says so.
+    w.start(true, false);
     addon.close(b);
+    w.stop();
+    expect(() => w.start(true, false)).toThrow(expect.objectContaining({ code: 'EBADF', errno: -9, syscall: 'epoll_ctl' }));
     expect(() => w.start(true, false)).toThrow(expect.objectContaining({ code: 'EBADF', errno: -9, syscall: 'epoll_ctl' }));
     // The lowest free number is b again: another socket now.
     const [c, d] = addon.socketpair('stream');
